@@ -1,0 +1,173 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compileDirectory } from '../compile/compile';
+import { writeOutputs } from '../compile/outputs';
+import { actor, databaseUrl, grantPolicy } from '../config';
+import { createDb, createPool, type Db } from '../db/client';
+import { migrate, requireMigrated } from '../db/migrate';
+import { addDeployment, listDeployments, markLive } from '../deployments';
+import { ProcverError } from '../errors';
+import { checkManifest, readManifestFile } from '../manifests';
+import { pushVersions } from '../push';
+import { runDev } from './dev';
+import { progressBar, table } from './print';
+
+export const usage = `procver: versioned PostgreSQL functions and procedures
+
+Usage: procver <command> [options]
+
+  compile <dir> [--out <dir>] [--schema <name>]
+        Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and
+        procver.sql to --out (default: <dir>). Nothing is written if any file fails.
+  push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]
+        Compile, then create every new version and record it in the registry (one transaction).
+  migrate
+        Create or update the registry (schema "procver") in DATABASE_URL.
+  deployments add --app <app> --id <deployment-id> --manifest <file> [--live]
+  deployments live --app <app> --id <deployment-id>
+        Mark a deployment live (also how you roll back); the app's live one becomes previous.
+  deployments list [--app <app>] [--json]
+  check --manifest <file> [--json]
+        CI gate: exit 0 when every referenced version exists and is live.
+  dev   Start the dashboard with demo data (embedded PostgreSQL unless DATABASE_URL is set).
+
+Environment: DATABASE_URL (required except for compile and dev), PROCVER_ACTOR (audit name),
+PROCVER_GRANT_EXECUTE (roles granted EXECUTE on new versions), PROCVER_PUBLIC_EXECUTE=false.
+`;
+
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const pool = createPool(databaseUrl(), 4);
+  try {
+    await requireMigrated(pool);
+    return await fn(createDb(pool));
+  } finally {
+    await pool.end();
+  }
+}
+
+function positional(args: string[], what: string): string {
+  const value = args[0];
+  if (!value) throw new ProcverError('invalid_input', `missing ${what}`);
+  return value;
+}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v.length === 0) throw new ProcverError('invalid_input', `missing --${name}`);
+  return v;
+}
+
+export async function runCommand(command: string, argv: string[]): Promise<number> {
+  switch (command) {
+    case 'compile': {
+      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, schema: { type: 'string' } } });
+      const dir = positional(positionals, 'source directory: procver compile <dir>');
+      const result = await compileDirectory(dir, { defaultSchema: values.schema });
+      const written = await writeOutputs(result, values.out ?? dir);
+      console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
+      for (const w of written) console.log(`  wrote ${w}`);
+      return 0;
+    }
+    case 'push': {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { schema: { type: 'string' }, grant: { type: 'string' }, 'revoke-public': { type: 'boolean' } },
+      });
+      const dir = positional(positionals, 'source directory: procver push <dir>');
+      const compiled = await compileDirectory(dir, { defaultSchema: values.schema });
+      const policy = grantPolicy();
+      if (values.grant) policy.roles = values.grant.split(',').map((r) => r.trim()).filter(Boolean);
+      if (values['revoke-public']) policy.publicExecute = false;
+      const bar = progressBar('creating versions');
+      const result = await withDb((db) =>
+        pushVersions(db, compiled, { actor: actor(), grants: policy, sourceLabel: resolve(dir), onProgress: bar.update }),
+      );
+      bar.done();
+      console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
+      for (const c of result.created) console.log(`  + ${c}`);
+      for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing)`);
+      if (result.retired.length > 0) {
+        console.log(`note: ${result.retired.length} version(s) in this push are retired and stay retired until restored:`);
+        for (const r of result.retired) console.log(`  - ${r}`);
+      }
+      return 0;
+    }
+    case 'migrate': {
+      const pool = createPool(databaseUrl(), 1);
+      const n = await migrate(pool).finally(() => pool.end());
+      console.log(n === 0 ? 'registry is up to date' : `applied ${n} migration(s)`);
+      return 0;
+    }
+    case 'deployments':
+      return deploymentsCommand(argv);
+    case 'check': {
+      const { values } = parseArgs({ args: argv, options: { manifest: { type: 'string' }, json: { type: 'boolean' } } });
+      const manifest = await readManifestFile(required(values, 'manifest'));
+      const result = await withDb((db) => checkManifest(db, manifest));
+      if (values.json) console.log(JSON.stringify(result, null, 2));
+      else if (result.ok) console.log(`ok: all ${result.total} referenced version(s) exist and are live`);
+      else {
+        console.error(`${result.problems.length} of ${result.total} referenced version(s) are not deployable:`);
+        for (const p of result.problems) console.error(`  ${p.label}: ${p.message}`);
+      }
+      return result.ok ? 0 : 1;
+    }
+    case 'dev':
+      return runDev();
+    default:
+      throw new ProcverError('invalid_input', `unknown command "${command}"; run \`procver help\``);
+  }
+}
+
+async function deploymentsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      app: { type: 'string' },
+      id: { type: 'string' },
+      manifest: { type: 'string' },
+      live: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  switch (sub) {
+    case 'add': {
+      const app = required(values, 'app');
+      const id = required(values, 'id');
+      const manifest = await readManifestFile(required(values, 'manifest'));
+      const r = await withDb((db) => addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, actor: actor() }));
+      console.log(`registered ${app}/${id} (${r.versions} version(s))${values.live ? ', now live' : ', pending'}`);
+      for (const x of r.retired) console.log(`  warning: references retired ${x}`);
+      return 0;
+    }
+    case 'live': {
+      const app = required(values, 'app');
+      const id = required(values, 'id');
+      const r = await withDb((db) => markLive(db, app, id, actor()));
+      console.log(`${app}/${id} is live${r.previous ? `; ${app}/${r.previous} is now previous (rollback target)` : ''}`);
+      return 0;
+    }
+    case 'list': {
+      const rows = await withDb((db) => listDeployments(db, values.app));
+      if (values.json) {
+        console.log(JSON.stringify(rows, null, 2));
+        return 0;
+      }
+      if (rows.length === 0) {
+        console.log('no deployments registered');
+        return 0;
+      }
+      console.log(
+        table(
+          ['app', 'deployment', 'status', 'versions', 'retired', 'dropped', 'live since'],
+          rows.map((r) => [r.app, r.deploymentId, r.status, String(r.versions), String(r.retired), String(r.dropped), r.liveAt?.toISOString() ?? '']),
+        ),
+      );
+      return 0;
+    }
+    default:
+      throw new ProcverError('invalid_input', 'usage: procver deployments add|live|list …');
+  }
+}

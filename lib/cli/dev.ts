@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { readEnv } from '../config';
+import { createDb, createPool } from '../db/client';
+import { migrate } from '../db/migrate';
+import { seedDemo } from '../demo/seed';
+import { startTraffic } from '../demo/traffic';
+import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
+
+const STATE_DIR = join(process.cwd(), '.procver');
+const DEMO_DB = 'procver_demo';
+
+function log(line: string) {
+  console.log(`[procver] ${line}`);
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `npm run dev`: a real PostgreSQL (embedded unless DATABASE_URL is set), the registry, the demo
+ * shop with its deployments, simulated traffic, and the dashboard. Ctrl-C stops all of it.
+ */
+export async function runDev(): Promise<number> {
+  const env = readEnv();
+  let server: EmbeddedServer | undefined;
+  let url = env.DATABASE_URL;
+  const started = Date.now();
+  if (!url) {
+    const wanted = Number(process.env.PROCVER_PG_PORT ?? 54329);
+    const port = (await portFree(wanted)) ? wanted : await freePort();
+    log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in .procver/pgdata)`);
+    server = await startEmbedded({ dataDir: join(STATE_DIR, 'pgdata'), port });
+    const admin = createPool(server.adminUrl, 1);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DEMO_DB]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DEMO_DB}`);
+    await admin.end();
+    url = databaseUrlFor(server.adminUrl, DEMO_DB);
+  } else {
+    log('using DATABASE_URL');
+  }
+
+  const pool = createPool(url, 8);
+  const db = createDb(pool);
+  let stopTraffic: (() => Promise<void>) | undefined;
+  let next: ReturnType<typeof spawn> | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping…');
+    next?.kill('SIGTERM');
+    await stopTraffic?.().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    const applied = await migrate(pool);
+    if (applied > 0) log(`applied ${applied} registry migration(s)`);
+    await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
+    stopTraffic = startTraffic(db, pool, log);
+  } catch (e) {
+    console.error(`[procver] could not prepare the demo: ${(e as Error).message}`);
+    await shutdown(1);
+    return 1;
+  }
+
+  const port = process.env.PORT ?? '3000';
+  const mode = process.env.PROCVER_DEV_MODE === 'start' ? 'start' : 'dev';
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; dashboard: http://localhost:${port}`);
+  next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port], {
+    stdio: 'inherit',
+    env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, DATABASE_URL: url },
+  });
+  next.on('exit', (code) => void shutdown(code ?? 0));
+  return new Promise<number>(() => undefined);
+}

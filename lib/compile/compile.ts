@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { ProcverError } from '../errors';
+import { bodyTokens, findCalls, type CallSite } from './calls';
+import { parseDefinitions, type Definition, type Diagnostic } from './definitions';
+import { normalizedDefinition, normalizeTokens } from './normalize';
+import { loadParser, qualifiedName } from './parser';
+import { SourceText } from './sourceText';
+
+export const HASH_PREFIX_LENGTH = 10;
+const MAX_IDENTIFIER_BYTES = 63;
+
+export interface CompiledVersion {
+  schema: string;
+  name: string;
+  args: string;
+  kind: 'function' | 'procedure';
+  language: string;
+  hash: string;
+  physicalName: string;
+  securityDefiner: boolean;
+  /** the CREATE statement as it is executed: physical name, calls rewritten */
+  source: string;
+  normalized: string;
+  /** physical names of the managed definitions this one calls */
+  callees: string[];
+  where: string;
+}
+
+export interface CompileResult {
+  versions: CompiledVersion[];
+  files: number;
+}
+
+export interface CompileOptions {
+  defaultSchema?: string;
+}
+
+async function listSqlFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (d: string) => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && e.name.endsWith('.sql') && e.name !== 'procver.sql') found.push(p);
+    }
+  };
+  await walk(dir);
+  return found.sort();
+}
+
+/** `<name>__<hash prefix>`, the name shortened on a character boundary so the whole fits 63 bytes. */
+export function physicalNameFor(name: string, hash: string): string {
+  const suffix = `__${hash.slice(0, HASH_PREFIX_LENGTH)}`;
+  const budget = MAX_IDENTIFIER_BYTES - suffix.length;
+  let base = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(base + ch, 'utf8') > budget) break;
+    base += ch;
+  }
+  return base + suffix;
+}
+
+export async function compileDirectory(dir: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const paths = await listSqlFiles(dir);
+  const sources = await Promise.all(
+    paths.map(async (p) => new SourceText(relative(process.cwd(), p) || p, await readFile(p, 'utf8'))),
+  );
+  return compileSources(sources, options);
+}
+
+export async function compileSources(sources: SourceText[], options: CompileOptions = {}): Promise<CompileResult> {
+  await loadParser();
+  const diagnostics: Diagnostic[] = [];
+  const definitions: Definition[] = [];
+  for (const s of sources) {
+    const r = parseDefinitions(s, options.defaultSchema ?? 'public');
+    definitions.push(...r.definitions);
+    diagnostics.push(...r.diagnostics);
+  }
+
+  const byIdentity = new Map<string, Definition>();
+  for (const d of definitions) {
+    const key = `${d.schema}.${d.name}(${d.args})`;
+    const previous = byIdentity.get(key);
+    if (previous) diagnostics.push({ where: d.where, message: `duplicate definition of ${key}; first defined at ${previous.where}` });
+    else byIdentity.set(key, d);
+  }
+  const unique = [...byIdentity.values()];
+  const byName = new Map<string, Definition[]>();
+  for (const d of unique) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
+
+  const calls = new Map<Definition, CallSite[]>();
+  for (const d of unique) calls.set(d, findCalls(d, byName, diagnostics));
+
+  const order = calleesFirst(unique, calls, diagnostics);
+  if (diagnostics.length > 0) throw compileFailed(diagnostics);
+
+  const compiled = new Map<Definition, CompiledVersion>();
+  for (const d of order) compiled.set(d, compileOne(d, calls.get(d) ?? [], compiled));
+
+  const seen = new Map<string, CompiledVersion>();
+  for (const v of compiled.values()) {
+    const key = `${v.schema}.${v.physicalName}`;
+    const other = seen.get(key);
+    if (other) {
+      diagnostics.push({
+        where: v.where,
+        message: `physical name ${key} collides with ${other.schema}.${other.name}(${other.args}) at ${other.where}; rename one of them`,
+      });
+    }
+    seen.set(key, v);
+  }
+  if (diagnostics.length > 0) throw compileFailed(diagnostics);
+  return { versions: [...compiled.values()], files: sources.length };
+}
+
+function compileFailed(diagnostics: Diagnostic[]): ProcverError {
+  const lines = diagnostics.map((d) => `${d.where}: ${d.message}`);
+  return new ProcverError('compile_failed', `compile failed with ${lines.length} error(s); nothing was written`, lines);
+}
+
+/** Topological order, callees before callers; a cycle of two or more definitions is refused. */
+function calleesFirst(defs: Definition[], calls: Map<Definition, CallSite[]>, diagnostics: Diagnostic[]): Definition[] {
+  const order: Definition[] = [];
+  const state = new Map<Definition, 'visiting' | 'done'>();
+  const stack: Definition[] = [];
+  const label = (d: Definition) => `${d.schema}.${d.name}(${d.args})`;
+  const visit = (d: Definition): void => {
+    const s = state.get(d);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      const cycle = [...stack.slice(stack.indexOf(d)), d].map(label).join(' -> ');
+      diagnostics.push({
+        where: d.where,
+        message: `mutual recursion is not supported (each version's hash depends on its callees' hashes): ${cycle}`,
+      });
+      return;
+    }
+    state.set(d, 'visiting');
+    stack.push(d);
+    for (const c of calls.get(d) ?? []) if (c.callee !== d) visit(c.callee);
+    stack.pop();
+    state.set(d, 'done');
+    order.push(d);
+  };
+  const sorted = [...defs].sort((a, b) => label(a).localeCompare(label(b)));
+  for (const d of sorted) visit(d);
+  return order;
+}
+
+function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition, CompiledVersion>): CompiledVersion {
+  const calleeSql = (c: CallSite) => {
+    const v = compiled.get(c.callee);
+    return v ? qualifiedName(v.schema, v.physicalName) : '$self';
+  };
+  const { tokens, error } = bodyTokens(def);
+  const hasBody = def.body.kind !== 'opaque' && !error;
+  const normalBody = hasBody ? normalizeTokens(tokens, calls, calleeSql) : null;
+  const normalized = normalizedDefinition(def.ast, def.schema, normalBody);
+  const hash = createHash('sha256').update(normalized).digest('hex');
+  const physicalName = physicalNameFor(def.name, hash);
+  const self = qualifiedName(def.schema, physicalName);
+  const finalSql = (c: CallSite) => (c.callee === def ? self : calleeSql(c));
+  return {
+    schema: def.schema,
+    name: def.name,
+    args: def.args,
+    kind: def.kind,
+    language: def.language,
+    hash,
+    physicalName,
+    securityDefiner: def.securityDefiner,
+    source: rewriteStatement(def, calls, finalSql, self),
+    normalized,
+    callees: [...new Set(calls.filter((c) => c.callee !== def).map((c) => compiled.get(c.callee)!.physicalName))].sort(),
+    where: def.where,
+  };
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function applyEdits(text: Buffer, base: number, end: number, edits: Edit[]): string {
+  let out = '';
+  let at = base;
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    out += text.subarray(at, e.start).toString('utf8') + e.text;
+    at = e.end;
+  }
+  return out + text.subarray(at, end).toString('utf8');
+}
+
+/** A dollar-quote tag that does not occur in the body. */
+function dollarQuote(body: string, preferred?: string): string {
+  if (preferred && !body.includes(preferred)) return `${preferred}${body}${preferred}`;
+  let tag = '$procver$';
+  for (let n = 1; body.includes(tag); n++) tag = `$procver${n}$`;
+  return `${tag}${body}${tag}`;
+}
+
+/** The original statement with CREATE (no OR REPLACE), the physical name, and rewritten calls. */
+function rewriteStatement(def: Definition, calls: CallSite[], callSql: (c: CallSite) => string, self: string): string {
+  const edits: Edit[] = [
+    { start: def.createSpan[0], end: def.createSpan[1], text: 'CREATE' },
+    { start: def.nameSpan[0], end: def.nameSpan[1], text: self },
+  ];
+  const body = def.body;
+  if (body.kind === 'atomic') {
+    for (const c of calls) edits.push({ start: c.start, end: c.end, text: callSql(c) });
+  } else if (body.kind === 'string' && calls.length > 0) {
+    const bytes = Buffer.from(body.text, 'utf8');
+    edits.push({
+      start: body.token.start,
+      end: body.token.end,
+      text: dollarQuote(
+        applyEdits(bytes, 0, bytes.length, calls.map((c) => ({ start: c.start, end: c.end, text: callSql(c) }))),
+        body.contentOffset === null ? undefined : body.token.text.slice(0, body.token.text.indexOf('$', 1) + 1),
+      ),
+    });
+  }
+  return applyEdits(def.source.bytes, def.stmtSpan[0], def.stmtSpan[1], edits);
+}
+

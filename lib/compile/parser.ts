@@ -1,0 +1,47 @@
+import * as pgQuery from 'libpg-query';
+
+let loaded: Promise<void> | undefined;
+
+/** libpg-query is WASM: load it once before any *Sync call. */
+export function loadParser(): Promise<void> {
+  loaded ??= pgQuery.loadModule();
+  return loaded;
+}
+
+export type ScanToken = pgQuery.ScanToken;
+export const { parseSync, scanSync, parsePlPgSQLSync } = pgQuery;
+
+export const KEYWORD = { none: 0, unreserved: 1, colName: 2, typeFuncName: 3, reserved: 4 } as const;
+
+export function isComment(t: ScanToken): boolean {
+  return t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT';
+}
+
+/** A token that can name a function: an identifier or a non-reserved keyword. */
+export function isNameToken(t: ScanToken | undefined): t is ScanToken {
+  if (!t) return false;
+  if (t.tokenName === 'IDENT') return true;
+  return t.keywordKind === KEYWORD.unreserved || t.keywordKind === KEYWORD.colName || t.keywordKind === KEYWORD.typeFuncName;
+}
+
+/** The identifier a name token denotes: unquoted names fold to lower case. */
+export function identValue(t: ScanToken): string {
+  if (t.text.startsWith('"')) return t.text.slice(1, -1).replaceAll('""', '"');
+  if (t.text.startsWith('U&"') || t.text.startsWith('u&"')) return t.text; // rare; left verbatim
+  return t.text.toLowerCase();
+}
+
+/** quote_ident: bare only for lower-case names that are not keywords (as PostgreSQL prints them). */
+export function quoteIdent(name: string): string {
+  const plain = /^[a-z_][a-z0-9_$]*$/.test(name);
+  if (plain) {
+    const tokens = scanSync(name).tokens;
+    const only = tokens.length === 1 ? tokens[0] : undefined;
+    if (only && (only.keywordKind === KEYWORD.none || only.keywordKind === KEYWORD.unreserved)) return name;
+  }
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function qualifiedName(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}

@@ -1,0 +1,58 @@
+import { userInfo } from 'node:os';
+import { z } from 'zod';
+import { ProcverError } from './errors';
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  /** who the CLI acts as, recorded in the audit log */
+  PROCVER_ACTOR: z.string().min(1).optional(),
+  /** roles that get EXECUTE on every new version, comma-separated */
+  PROCVER_GRANT_EXECUTE: z.string().optional(),
+  /** "false" revokes PostgreSQL's default EXECUTE for PUBLIC on new versions */
+  PROCVER_PUBLIC_EXECUTE: z.enum(['true', 'false']).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ProcverError('config', `environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function databaseUrl(env: Env = readEnv()): string {
+  if (!env.DATABASE_URL) {
+    throw new ProcverError(
+      'config',
+      'DATABASE_URL is not set: point it at the PostgreSQL database procver manages (e.g. postgres://user:pass@host:5432/db)',
+    );
+  }
+  return env.DATABASE_URL;
+}
+
+export function actor(env: Env = readEnv()): string {
+  if (env.PROCVER_ACTOR) return env.PROCVER_ACTOR;
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli:unknown';
+  }
+}
+
+export interface GrantPolicy {
+  /** roles that get EXECUTE on each new version */
+  roles: string[];
+  /** whether PUBLIC keeps EXECUTE (never for SECURITY DEFINER versions) */
+  publicExecute: boolean;
+}
+
+export function grantPolicy(env: Env = readEnv()): GrantPolicy {
+  const roles = (env.PROCVER_GRANT_EXECUTE ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  return { roles, publicExecute: env.PROCVER_PUBLIC_EXECUTE !== 'false' };
+}

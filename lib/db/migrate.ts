@@ -1,0 +1,73 @@
+import { readMigrationFiles, type MigrationMeta } from 'drizzle-orm/migrator';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { ProcverError } from '../errors';
+
+/** Serializes migrations, pushes and cleanup runs on one database (see lib/locks.ts). */
+const MIGRATE_LOCK = 0x70726f63; // 'proc'
+
+function migrationsFolder(): string {
+  // The folder ships next to lib/ in the package; under Next.js the cwd is the project root.
+  const candidates = [join(dirname(fileURLToPath(import.meta.url)), '../../drizzle'), join(process.cwd(), 'drizzle')];
+  const found = candidates.find((c) => existsSync(join(c, 'meta/_journal.json')));
+  if (!found) throw new ProcverError('config', `cannot find the registry migrations (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+export function registryMigrations(): MigrationMeta[] {
+  return readMigrationFiles({ migrationsFolder: migrationsFolder() });
+}
+
+async function appliedMigrations(client: pg.PoolClient | pg.Pool): Promise<Set<string>> {
+  const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('procver.__drizzle_migrations')::text AS t`);
+  if (!exists.rows[0]?.t) return new Set();
+  const rows = await client.query<{ hash: string }>('SELECT hash FROM procver.__drizzle_migrations');
+  return new Set(rows.rows.map((r) => r.hash));
+}
+
+export async function pendingMigrations(pool: pg.Pool): Promise<MigrationMeta[]> {
+  const applied = await appliedMigrations(pool);
+  return registryMigrations().filter((m) => !applied.has(m.hash));
+}
+
+/** Applies pending registry migrations in one transaction; returns how many were applied. */
+export async function migrate(pool: pg.Pool): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
+    const applied = await appliedMigrations(client);
+    const pending = registryMigrations().filter((m) => !applied.has(m.hash));
+    for (const m of pending) {
+      for (const statement of m.sql) if (statement.trim()) await client.query(statement);
+    }
+    if (pending.length > 0) {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS procver.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+      );
+      for (const m of pending) {
+        await client.query('INSERT INTO procver.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [m.hash, m.folderMillis]);
+      }
+    }
+    await client.query('COMMIT');
+    return pending.length;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** Every command but `migrate` calls this: it refuses to work on an outdated registry. */
+export async function requireMigrated(pool: pg.Pool): Promise<void> {
+  const pending = await pendingMigrations(pool);
+  if (pending.length > 0) {
+    throw new ProcverError(
+      'not_migrated',
+      `the procver registry in this database is missing ${pending.length} migration(s); run \`procver migrate\` first`,
+    );
+  }
+}

@@ -1,0 +1,5 @@
+export * from './procver';
+export * from './versions';
+export * from './deployments';
+export * from './usage';
+export * from './audit';

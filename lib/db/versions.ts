@@ -1,0 +1,61 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, check, index, integer, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { procver } from './procver';
+
+export const procedureKind = procver.enum('procedure_kind', ['function', 'procedure']);
+export const versionStatus = procver.enum('version_status', ['live', 'retired', 'dropped']);
+
+/**
+ * A logical procedure. Identity is kept as text (schema, name, argument types), never as
+ * regprocedure: pg_upgrade refuses tables with reg* columns.
+ */
+export const procedures = procver.table(
+  'procedures',
+  {
+    id: serial('id').primaryKey(),
+    schema: text('schema').notNull(),
+    name: text('name').notNull(),
+    args: text('args').notNull(),
+    kind: procedureKind('kind').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('procedures_identity').on(t.schema, t.name, t.args)],
+);
+
+export const versions = procver.table(
+  'versions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    procedureId: integer('procedure_id')
+      .notNull()
+      .references(() => procedures.id),
+    hash: text('hash').notNull(),
+    /** the procedure's schema, repeated so a physical name is unique per schema */
+    schema: text('schema').notNull(),
+    physicalName: text('physical_name').notNull(),
+    language: text('language').notNull(),
+    /** the CREATE statement exactly as it was executed */
+    source: text('source').notNull(),
+    normalized: text('normalized').notNull(),
+    /** physical names of the managed versions this one calls */
+    callees: text('callees').array().notNull().default(sql`'{}'::text[]`),
+    status: versionStatus('status').notNull().default('live'),
+    /** the function's OID while it exists; changes if the version is re-created */
+    oid: bigint('oid', { mode: 'number' }),
+    pushedBy: text('pushed_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    statusChangedAt: timestamp('status_changed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** bumped on every status change: the optimistic-lock token for concurrent operators */
+    revision: integer('revision').notNull().default(1),
+  },
+  (t) => [
+    unique('versions_procedure_hash').on(t.procedureId, t.hash),
+    unique('versions_physical_name').on(t.schema, t.physicalName),
+    index('versions_status').on(t.status),
+    check('versions_hash_hex', sql`${t.hash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+export type Procedure = typeof procedures.$inferSelect;
+export type Version = typeof versions.$inferSelect;
+export type VersionStatus = (typeof versionStatus.enumValues)[number];

@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eq, and } from 'drizzle-orm';
+import type pg from 'pg';
+import { compileDirectory } from '../compile/compile';
+import { buildManifest, writeOutputs } from '../compile/outputs';
+import type { Db } from '../db/client';
+import { deployments } from '../db/schema';
+import { addDeployment, markLive } from '../deployments';
+import { pushVersions } from '../push';
+
+export const DEMO_DIR = join(process.cwd(), 'examples/shop');
+const ACTOR = 'demo:seed';
+
+/** Which revision each demo deployment was built from, in the order they went out. */
+const demoDeployments = [
+  { app: 'storefront', id: 'sf-101', revision: 'v1', live: true },
+  { app: 'backoffice', id: 'bo-7', revision: 'v1', live: true }, // never upgraded: an old build still live
+  { app: 'storefront', id: 'sf-102', revision: 'v2', live: true },
+  { app: 'storefront', id: 'sf-103', revision: 'v3', live: true },
+  { app: 'backoffice', id: 'bo-8', revision: 'v3', live: false }, // built, not yet rolled out
+];
+
+/**
+ * Creates the demo shop: its tables, three revisions of its procedures, and the frontend
+ * deployments built against them. Safe to run again: existing things are left alone.
+ */
+export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line: string) => void): Promise<void> {
+  await pool.query(await readFile(join(DEMO_DIR, 'setup.sql'), 'utf8'));
+  const manifests = new Map<string, ReturnType<typeof buildManifest>>();
+  for (const revision of ['v1', 'v2', 'v3']) {
+    const compiled = await compileDirectory(join(DEMO_DIR, revision));
+    await writeOutputs(compiled, join(outDir, revision));
+    const r = await pushVersions(db, compiled, {
+      actor: ACTOR,
+      grants: { roles: [], publicExecute: true },
+      sourceLabel: `examples/shop/${revision}`,
+    });
+    log(`demo ${revision}: ${r.created.length} version(s) created, ${r.unchanged} unchanged`);
+    manifests.set(revision, buildManifest(compiled));
+  }
+  for (const d of demoDeployments) {
+    const exists = await db
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(and(eq(deployments.app, d.app), eq(deployments.deploymentId, d.id)));
+    if (exists.length > 0) continue;
+    await addDeployment(db, { app: d.app, deploymentId: d.id, manifest: manifests.get(d.revision)!, live: false, actor: ACTOR });
+    if (d.live) await markLive(db, d.app, d.id, ACTOR);
+    log(`demo deployment ${d.app}/${d.id} (${d.revision})${d.live ? ' live' : ' pending'}`);
+  }
+}

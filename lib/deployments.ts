@@ -1,0 +1,145 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { writeAudit } from './audit';
+import type { Manifest } from './compile/outputs';
+import type { Db, Tx } from './db/client';
+import { deployments, deploymentVersions, procedures, versions, type Deployment } from './db/schema';
+import { ProcverError } from './errors';
+import { lockRegistry } from './locks';
+import { resolveManifest } from './manifests';
+
+export interface AddDeploymentInput {
+  app: string;
+  deploymentId: string;
+  manifest: Manifest;
+  live: boolean;
+  actor: string;
+}
+
+/** Registers a frontend deployment and the versions it references (all of which must exist). */
+export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; retired: string[] }> {
+  return db.transaction(async (tx) => {
+    await lockRegistry(tx);
+    const resolved = await resolveManifest(tx, input.manifest);
+    const unusable = resolved.filter((r) => r.problem !== null && r.problem !== 'retired');
+    if (unusable.length > 0) {
+      throw new ProcverError(
+        'invalid_input',
+        `deployment ${input.app}/${input.deploymentId} refused: its manifest references ${unusable.length} version(s) that are not in the database`,
+        unusable.map((r) => `${r.label}: ${r.message}`),
+      );
+    }
+    const inserted = await tx
+      .insert(deployments)
+      .values({ app: input.app, deploymentId: input.deploymentId, manifest: input.manifest, registeredBy: input.actor })
+      .onConflictDoNothing()
+      .returning({ id: deployments.id });
+    if (!inserted[0]) throw new ProcverError('conflict', `deployment ${input.app}/${input.deploymentId} is already registered`);
+    const id = inserted[0].id;
+    const versionIds = [...new Set(resolved.map((r) => r.versionId!))];
+    if (versionIds.length > 0) await tx.insert(deploymentVersions).values(versionIds.map((versionId) => ({ deploymentId: id, versionId })));
+    await writeAudit(tx, {
+      actor: input.actor,
+      action: 'deployment.add',
+      targetType: 'deployment',
+      target: `${input.app}/${input.deploymentId}`,
+      after: { status: 'pending', versions: versionIds.length },
+    });
+    if (input.live) await makeLive(tx, input.app, input.deploymentId, input.actor);
+    return { id, versions: versionIds.length, retired: resolved.filter((r) => r.problem === 'retired').map((r) => r.label) };
+  });
+}
+
+/**
+ * Marks a deployment live; the app's live deployment becomes `previous` (a rollback target).
+ * Rolling back is this same call on an older deployment: refused if any of its versions is gone.
+ */
+export async function markLive(db: Db, app: string, deploymentId: string, actor: string): Promise<{ previous: string | null }> {
+  return db.transaction(async (tx) => {
+    await lockRegistry(tx);
+    return makeLive(tx, app, deploymentId, actor);
+  });
+}
+
+async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string): Promise<{ previous: string | null }> {
+  const rows = await tx.select().from(deployments).where(eq(deployments.app, app)).for('update');
+  const target = rows.find((d) => d.deploymentId === deploymentId);
+  if (!target) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}; register it with \`procver deployments add\``);
+  if (target.status === 'live') return { previous: null };
+
+  const dropped = await tx
+    .select({ schema: procedures.schema, name: procedures.name, args: procedures.args, physicalName: versions.physicalName })
+    .from(deploymentVersions)
+    .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
+    .innerJoin(procedures, eq(procedures.id, versions.procedureId))
+    .where(and(eq(deploymentVersions.deploymentId, target.id), eq(versions.status, 'dropped')));
+  if (dropped.length > 0) {
+    throw new ProcverError(
+      'conflict',
+      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped; restore these ${dropped.length} version(s) first`,
+      dropped.map((d) => `${d.schema}.${d.name}(${d.args}) -> ${d.physicalName}`),
+    );
+  }
+
+  const current = rows.find((d) => d.status === 'live');
+  if (current) {
+    await tx
+      .update(deployments)
+      .set({ status: 'previous', supersededAt: sql`now()`, statusChangedAt: sql`now()` })
+      .where(eq(deployments.id, current.id));
+  }
+  await tx
+    .update(deployments)
+    .set({ status: 'live', liveAt: sql`now()`, statusChangedAt: sql`now()` })
+    .where(eq(deployments.id, target.id));
+  await writeAudit(tx, {
+    actor,
+    action: 'deployment.live',
+    targetType: 'deployment',
+    target: `${app}/${deploymentId}`,
+    before: { status: target.status, live: current?.deploymentId ?? null },
+    after: { status: 'live', previous: current?.deploymentId ?? null },
+  });
+  return { previous: current?.deploymentId ?? null };
+}
+
+export interface DeploymentSummary {
+  app: string;
+  deploymentId: string;
+  status: Deployment['status'];
+  createdAt: Date;
+  liveAt: Date | null;
+  versions: number;
+  retired: number;
+  dropped: number;
+}
+
+export async function listDeployments(db: Db | Tx, app?: string): Promise<DeploymentSummary[]> {
+  const rows = await db
+    .select({
+      app: deployments.app,
+      deploymentId: deployments.deploymentId,
+      status: deployments.status,
+      createdAt: deployments.createdAt,
+      liveAt: deployments.liveAt,
+      versions: sql<number>`count(${versions.id})::int`,
+      retired: sql<number>`count(*) FILTER (WHERE ${versions.status} = 'retired')::int`,
+      dropped: sql<number>`count(*) FILTER (WHERE ${versions.status} = 'dropped')::int`,
+    })
+    .from(deployments)
+    .leftJoin(deploymentVersions, eq(deploymentVersions.deploymentId, deployments.id))
+    .leftJoin(versions, eq(versions.id, deploymentVersions.versionId))
+    .where(app ? eq(deployments.app, app) : undefined)
+    .groupBy(deployments.id)
+    .orderBy(asc(deployments.app), desc(deployments.createdAt), desc(deployments.id));
+  return rows;
+}
+
+/** The deployments that reference any of the given versions (for guards and the dashboard). */
+export async function deploymentsReferencing(db: Db | Tx, versionIds: number[]) {
+  if (versionIds.length === 0) return [];
+  return db
+    .select({ versionId: deploymentVersions.versionId, app: deployments.app, deploymentId: deployments.deploymentId, status: deployments.status })
+    .from(deploymentVersions)
+    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
+    .where(inArray(deploymentVersions.versionId, versionIds));
+}
