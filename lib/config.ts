@@ -2,14 +2,17 @@ import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { ProcverError } from './errors';
 
+// An empty variable means unset (as shells and CI systems often pass them).
+const optional = <T extends z.ZodTypeAny>(t: T) => z.preprocess((v) => (v === '' ? undefined : v), t.optional());
+
 const envSchema = z.object({
-  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_URL: optional(z.string()),
   /** who the CLI acts as, recorded in the audit log */
-  PROCVER_ACTOR: z.string().min(1).optional(),
+  PROCVER_ACTOR: optional(z.string()),
   /** roles that get EXECUTE on every new version, comma-separated */
-  PROCVER_GRANT_EXECUTE: z.string().optional(),
+  PROCVER_GRANT_EXECUTE: optional(z.string()),
   /** "false" revokes PostgreSQL's default EXECUTE for PUBLIC on new versions */
-  PROCVER_PUBLIC_EXECUTE: z.enum(['true', 'false']).optional(),
+  PROCVER_PUBLIC_EXECUTE: optional(z.enum(['true', 'false'])),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -107,6 +107,8 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       opts.onProgress?.(done, all.length);
     }
 
+    // A push that changed nothing is not a state change: no audit entry.
+    if (result.created.length + result.recreated.length === 0) return result;
     await writeAudit(tx, {
       actor: opts.actor,
       action: 'push',

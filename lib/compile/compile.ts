@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ProcverError } from '../errors';
 import { bodyTokens, findCalls, type CallSite } from './calls';
 import { parseDefinitions, type Definition, type Diagnostic } from './definitions';
@@ -52,6 +52,12 @@ async function listSqlFiles(dir: string): Promise<string[]> {
   return found.sort();
 }
 
+/** Paths in messages: relative to the working directory when inside it, else absolute. */
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(p);
+}
+
 /** `<name>__<hash prefix>`, the name shortened on a character boundary so the whole fits 63 bytes. */
 export function physicalNameFor(name: string, hash: string): string {
   const suffix = `__${hash.slice(0, HASH_PREFIX_LENGTH)}`;
@@ -67,7 +73,7 @@ export function physicalNameFor(name: string, hash: string): string {
 export async function compileDirectory(dir: string, options: CompileOptions = {}): Promise<CompileResult> {
   const paths = await listSqlFiles(dir);
   const sources = await Promise.all(
-    paths.map(async (p) => new SourceText(relative(process.cwd(), p) || p, await readFile(p, 'utf8'))),
+    paths.map(async (p) => new SourceText(displayPath(p), await readFile(p, 'utf8'))),
   );
   return compileSources(sources, options);
 }
