@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
-import type { Manifest } from './compile/outputs';
+import type { Manifest } from './compile/manifest';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Deployment } from './db/schema';
 import { ProcverError } from './errors';

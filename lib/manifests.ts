@@ -1,21 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
-import { manifestSchema, type Manifest } from './compile/outputs';
+import { manifestSchema, type Manifest } from './compile/manifest';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
 
-export async function readManifestFile(path: string): Promise<Manifest> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new ProcverError('invalid_input', `cannot read manifest ${path}: ${(e as Error).message}`);
-  }
+/** Validates a manifest from any source (file, request body); `label` names it in errors. */
+export function parseManifest(raw: unknown, label: string): Manifest {
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ProcverError(
       'invalid_input',
-      `${path} is not a procver manifest`,
+      `${label} is not a procver manifest`,
       parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
     );
   }

@@ -7,7 +7,8 @@ import { createDb, createPool, type Db } from '../db/client';
 import { migrate, requireMigrated } from '../db/migrate';
 import { addDeployment, listDeployments, markLive } from '../deployments';
 import { ProcverError } from '../errors';
-import { checkManifest, readManifestFile } from '../manifests';
+import { checkManifest } from '../manifests';
+import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
 import { progressBar, table } from './print';
 

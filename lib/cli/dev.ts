@@ -7,7 +7,8 @@ import { seedDemo } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
 
-const STATE_DIR = join(process.cwd(), '.procver');
+// Where the embedded cluster and the demo build outputs live (git-ignored).
+const STATE_DIR = process.env.PROCVER_STATE_DIR ?? join(process.cwd(), '.procver');
 const DEMO_DB = 'procver_demo';
 
 function log(line: string) {
@@ -34,8 +35,8 @@ export async function runDev(): Promise<number> {
   const started = Date.now();
   if (!url) {
     const wanted = Number(process.env.PROCVER_PG_PORT ?? 54329);
-    const port = (await portFree(wanted)) ? wanted : await freePort();
-    log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in .procver/pgdata)`);
+    const port = wanted > 0 && (await portFree(wanted)) ? wanted : await freePort();
+    log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in ${join(STATE_DIR, 'pgdata')})`);
     server = await startEmbedded({ dataDir: join(STATE_DIR, 'pgdata'), port });
     const admin = createPool(server.adminUrl, 1);
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DEMO_DB]);

@@ -1,27 +1,12 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { qualifiedName } from './parser';
 import type { CompiledVersion, CompileResult } from './compile';
+import type { Manifest } from './manifest';
 
 export const MANIFEST_FILE = 'procver.manifest.json';
 export const PROCS_FILE = 'procs.ts';
 export const SQL_FILE = 'procver.sql';
-
-export const manifestEntrySchema = z.object({
-  schema: z.string().min(1),
-  name: z.string().min(1),
-  args: z.string(),
-  kind: z.enum(['function', 'procedure']),
-  hash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex'),
-  physicalName: z.string().min(1).max(63),
-});
-export const manifestSchema = z.object({
-  version: z.literal(1),
-  procedures: z.array(manifestEntrySchema),
-});
-export type Manifest = z.infer<typeof manifestSchema>;
-export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 
 const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
   a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);

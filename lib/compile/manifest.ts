@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** The manifest a frontend build carries: which version of each procedure it calls. */
+export const manifestEntrySchema = z.object({
+  schema: z.string().min(1),
+  name: z.string().min(1),
+  args: z.string(),
+  kind: z.enum(['function', 'procedure']),
+  hash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lower-case hex'),
+  physicalName: z.string().min(1).max(63),
+});
+export const manifestSchema = z.object({
+  version: z.literal(1),
+  procedures: z.array(manifestEntrySchema),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
