@@ -23,6 +23,7 @@ CREATE TABLE "procver"."versions" (
 	"source" text NOT NULL,
 	"normalized" text NOT NULL,
 	"callees" text[] DEFAULT '{}'::text[] NOT NULL,
+	"may_be_inlined" boolean DEFAULT false NOT NULL,
 	"status" "procver"."version_status" DEFAULT 'live' NOT NULL,
 	"oid" bigint,
 	"pushed_by" text NOT NULL,
@@ -56,12 +57,53 @@ CREATE TABLE "procver"."deployments" (
 --> statement-breakpoint
 CREATE TABLE "procver"."instances" (
 	"id" serial PRIMARY KEY NOT NULL,
-	"system_identifier" text NOT NULL,
+	"label" text NOT NULL,
+	"system_identifier" text,
 	"host" text NOT NULL,
 	"port" integer NOT NULL,
 	"role" text NOT NULL,
 	"first_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "instances_identity" UNIQUE("system_identifier","host","port")
+	"last_attempt_at" timestamp with time zone,
+	"last_collected_at" timestamp with time zone,
+	"last_error" text,
+	"postmaster_start_time" timestamp with time zone,
+	"stats_reset" timestamp with time zone,
+	"track_functions" text,
+	CONSTRAINT "instances_label" UNIQUE("label")
+);
+--> statement-breakpoint
+CREATE TABLE "procver"."usage_counters" (
+	"instance_id" integer NOT NULL,
+	"version_id" bigint NOT NULL,
+	"oid" bigint NOT NULL,
+	"calls" bigint NOT NULL,
+	"total_time" double precision NOT NULL,
+	"self_time" double precision NOT NULL,
+	"sampled_at" timestamp with time zone NOT NULL,
+	"first_seen_at" timestamp with time zone NOT NULL,
+	"last_called_at" timestamp with time zone,
+	CONSTRAINT "usage_counters_instance_id_version_id_pk" PRIMARY KEY("instance_id","version_id")
+);
+--> statement-breakpoint
+CREATE TABLE "procver"."usage_events" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"instance_id" integer NOT NULL,
+	"version_id" bigint,
+	"kind" text NOT NULL,
+	"from_at" timestamp with time zone NOT NULL,
+	"to_at" timestamp with time zone NOT NULL,
+	"detail" jsonb,
+	"resolved" boolean DEFAULT false NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "procver"."usage_hourly" (
+	"instance_id" integer NOT NULL,
+	"version_id" bigint NOT NULL,
+	"hour" timestamp with time zone NOT NULL,
+	"calls" bigint NOT NULL,
+	"total_time" double precision NOT NULL,
+	"self_time" double precision NOT NULL,
+	CONSTRAINT "usage_hourly_version_id_hour_instance_id_pk" PRIMARY KEY("version_id","hour","instance_id")
 );
 --> statement-breakpoint
 CREATE TABLE "procver"."usage_samples" (
@@ -90,11 +132,21 @@ CREATE TABLE "procver"."audit_log" (
 ALTER TABLE "procver"."versions" ADD CONSTRAINT "versions_procedure_id_procedures_id_fk" FOREIGN KEY ("procedure_id") REFERENCES "procver"."procedures"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."deployment_versions" ADD CONSTRAINT "deployment_versions_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "procver"."deployments"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."deployment_versions" ADD CONSTRAINT "deployment_versions_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."usage_counters" ADD CONSTRAINT "usage_counters_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."usage_counters" ADD CONSTRAINT "usage_counters_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."usage_events" ADD CONSTRAINT "usage_events_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."usage_events" ADD CONSTRAINT "usage_events_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."usage_hourly" ADD CONSTRAINT "usage_hourly_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."usage_hourly" ADD CONSTRAINT "usage_hourly_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_samples" ADD CONSTRAINT "usage_samples_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_samples" ADD CONSTRAINT "usage_samples_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "versions_status" ON "procver"."versions" USING btree ("status");--> statement-breakpoint
 CREATE INDEX "deployment_versions_version" ON "procver"."deployment_versions" USING btree ("version_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "deployments_one_live_per_app" ON "procver"."deployments" USING btree ("app") WHERE "procver"."deployments"."status" = 'live';--> statement-breakpoint
+CREATE INDEX "usage_events_instance_time" ON "procver"."usage_events" USING btree ("instance_id","to_at");--> statement-breakpoint
+CREATE INDEX "usage_events_version" ON "procver"."usage_events" USING btree ("version_id");--> statement-breakpoint
+CREATE INDEX "usage_hourly_hour" ON "procver"."usage_hourly" USING btree ("hour");--> statement-breakpoint
 CREATE INDEX "usage_samples_version_time" ON "procver"."usage_samples" USING btree ("version_id","sampled_at");--> statement-breakpoint
+CREATE INDEX "usage_samples_time" ON "procver"."usage_samples" USING btree ("sampled_at");--> statement-breakpoint
 CREATE INDEX "audit_log_at" ON "procver"."audit_log" USING btree ("at");--> statement-breakpoint
 CREATE INDEX "audit_log_target" ON "procver"."audit_log" USING btree ("target_type","target");

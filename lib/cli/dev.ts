@@ -5,6 +5,7 @@ import { createDb, createPool } from '../db/client';
 import { migrate } from '../db/migrate';
 import { seedDemo } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
+import { collectUsage } from '../usage/collect';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
 
 // Where the embedded cluster and the demo build outputs live (git-ignored).
@@ -69,7 +70,17 @@ export async function runDev(): Promise<number> {
     const applied = await migrate(pool);
     if (applied > 0) log(`applied ${applied} registry migration(s)`);
     await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
-    stopTraffic = startTraffic(db, pool, log);
+    const stopSimulator = startTraffic(db, pool, log);
+    // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
+    const targets = [{ url, role: 'primary' as const }];
+    await collectUsage(db, targets);
+    const collector = setInterval(() => {
+      collectUsage(db, targets, { retentionDays: 14 }).catch((e: Error) => log(`collect failed: ${e.message}`));
+    }, 5000);
+    stopTraffic = async () => {
+      clearInterval(collector);
+      await stopSimulator();
+    };
   } catch (e) {
     console.error(`[procver] could not prepare the demo: ${(e as Error).message}`);
     await shutdown(1);

@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ProcverError } from '../errors';
 import { bodyTokens, findCalls, type CallSite } from './calls';
 import { parseDefinitions, type Definition, type Diagnostic } from './definitions';
+import { mayBeInlined } from './inlining';
 import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
@@ -20,6 +21,8 @@ export interface CompiledVersion {
   hash: string;
   physicalName: string;
   securityDefiner: boolean;
+  /** PostgreSQL may inline its calls, which the function counters then never see */
+  mayBeInlined: boolean;
   /** the CREATE statement as it is executed: physical name, calls rewritten */
   source: string;
   normalized: string;
@@ -180,6 +183,7 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     hash,
     physicalName,
     securityDefiner: def.securityDefiner,
+    mayBeInlined: mayBeInlined(def.ast, def.language, def.body.kind === 'string' ? def.body.text : null),
     source: rewriteStatement(def, calls, finalSql, self),
     normalized,
     callees: [...new Set(calls.filter((c) => c.callee !== def).map((c) => compiled.get(c.callee)!.physicalName))].sort(),

@@ -1,22 +1,33 @@
-import { bigint, bigserial, doublePrecision, index, integer, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { procver } from './procver';
 import { versions } from './versions';
 
-/** A server whose function counters are read: the primary or a replica. */
+/**
+ * A server whose function counters are read: the primary or a replica. Named by the address
+ * procver reaches it at; the system identifier tells a rebuilt server from the one seen before.
+ */
 export const instances = procver.table(
   'instances',
   {
     id: serial('id').primaryKey(),
-    systemIdentifier: text('system_identifier').notNull(),
+    /** host:port/database, without credentials */
+    label: text('label').notNull(),
+    systemIdentifier: text('system_identifier'),
     host: text('host').notNull(),
     port: integer('port').notNull(),
     role: text('role').notNull(),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    lastCollectedAt: timestamp('last_collected_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    postmasterStartTime: timestamp('postmaster_start_time', { withTimezone: true }),
+    statsReset: timestamp('stats_reset', { withTimezone: true }),
+    trackFunctions: text('track_functions'),
   },
-  (t) => [unique('instances_identity').on(t.systemIdentifier, t.host, t.port)],
+  (t) => [unique('instances_label').on(t.label)],
 );
 
-/** One reading of pg_stat_user_functions for one version on one instance. */
+/** One reading of pg_stat_user_functions for one version on one instance (raw; has a retention). */
 export const usageSamples = procver.table(
   'usage_samples',
   {
@@ -34,5 +45,69 @@ export const usageSamples = procver.table(
     /** calls since the previous sample of the same instance, never negative */
     callsDelta: bigint('calls_delta', { mode: 'number' }),
   },
-  (t) => [index('usage_samples_version_time').on(t.versionId, t.sampledAt)],
+  (t) => [index('usage_samples_version_time').on(t.versionId, t.sampledAt), index('usage_samples_time').on(t.sampledAt)],
+);
+
+/** The last reading per instance and version: what the next delta is computed against. */
+export const usageCounters = procver.table(
+  'usage_counters',
+  {
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => versions.id),
+    oid: bigint('oid', { mode: 'number' }).notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+    totalTime: doublePrecision('total_time').notNull(),
+    selfTime: doublePrecision('self_time').notNull(),
+    sampledAt: timestamp('sampled_at', { withTimezone: true }).notNull(),
+    /** when the counters first showed this version on this instance (a call was attempted) */
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
+    /** end of the last sampling interval in which its calls grew */
+    lastCalledAt: timestamp('last_called_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.versionId] })],
+);
+
+/** Calls per hour per instance and version: what windows and sparklines read. */
+export const usageHourly = procver.table(
+  'usage_hourly',
+  {
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => versions.id),
+    hour: timestamp('hour', { withTimezone: true }).notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+    totalTime: doublePrecision('total_time').notNull(),
+    selfTime: doublePrecision('self_time').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.hour, t.instanceId] }), index('usage_hourly_hour').on(t.hour)],
+);
+
+/**
+ * Things that make counts uncertain: counter resets, restarts, re-created functions, and gaps
+ * (an instance that could not be read). Unknown is never zero: readers must take these into account.
+ */
+export const usageEvents = procver.table(
+  'usage_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id),
+    /** null: the event concerns every version on the instance */
+    versionId: bigint('version_id', { mode: 'number' }).references(() => versions.id),
+    kind: text('kind').notNull(),
+    /** the period the event makes uncertain */
+    fromAt: timestamp('from_at', { withTimezone: true }).notNull(),
+    toAt: timestamp('to_at', { withTimezone: true }).notNull(),
+    detail: jsonb('detail'),
+    resolved: boolean('resolved').notNull().default(false),
+  },
+  (t) => [index('usage_events_instance_time').on(t.instanceId, t.toAt), index('usage_events_version').on(t.versionId)],
 );

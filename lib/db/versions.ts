@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, integer, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { procver } from './procver';
 
 export const procedureKind = procver.enum('procedure_kind', ['function', 'procedure']);
@@ -39,6 +39,8 @@ export const versions = procver.table(
     normalized: text('normalized').notNull(),
     /** physical names of the managed versions this one calls */
     callees: text('callees').array().notNull().default(sql`'{}'::text[]`),
+    /** PostgreSQL may inline its calls: its call counts are unknown, never zero */
+    mayBeInlined: boolean('may_be_inlined').notNull().default(false),
     status: versionStatus('status').notNull().default('live'),
     /** the function's OID while it exists; changes if the version is re-created */
     oid: bigint('oid', { mode: 'number' }),

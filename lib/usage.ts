@@ -1,0 +1,133 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from './db/client';
+
+/** Raw `execute` results carry timestamps as text (drizzle leaves them unparsed there). */
+function toDate(v: Date | string | null): Date | null {
+  return v === null ? null : new Date(v);
+}
+
+export const usageWindows = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30 } as const;
+export type UsageWindow = keyof typeof usageWindows;
+
+export interface VersionUsage {
+  versionId: number;
+  /** calls in the window over every instance; null when they cannot be known */
+  calls: number | null;
+  /** calls counted in the window, whether or not the total is known */
+  countedCalls: number;
+  perInstance: { label: string; calls: number }[];
+  totalTimeMs: number;
+  meanTimeMs: number | null;
+  lastCalledAt: Date | null;
+  /** why `calls` is unknown (inlinable SQL, gaps, resets, an instance never read) */
+  unknownBecause: string[];
+}
+
+/**
+ * Usage of versions over a window, from the hourly rollups. Counts are "unknown" rather than zero
+ * when PostgreSQL may not count the version or when an instance's data has holes in the window.
+ */
+export async function usageForVersions(db: Db, versionIds: number[], window: UsageWindow = '24h'): Promise<Map<number, VersionUsage>> {
+  const hours = usageWindows[window];
+  const out = new Map<number, VersionUsage>();
+  if (versionIds.length === 0) return out;
+  const ids = sql.param(versionIds);
+  const [counts, flags, holes] = await Promise.all([
+    db.execute<{ version_id: number; label: string; calls: number; total_time: number }>(sql`
+      SELECT h.version_id, i.label, sum(h.calls)::bigint AS calls, sum(h.total_time) AS total_time
+      FROM procver.usage_hourly h JOIN procver.instances i ON i.id = h.instance_id
+      WHERE h.version_id = ANY(${ids}::bigint[]) AND h.hour >= date_trunc('hour', now()) - make_interval(hours => ${hours - 1})
+      GROUP BY h.version_id, i.label`),
+    db.execute<{ id: number; may_be_inlined: boolean; language: string; last_called_at: Date | string | null }>(sql`
+      SELECT v.id, v.may_be_inlined, v.language,
+        (SELECT max(c.last_called_at) FROM procver.usage_counters c WHERE c.version_id = v.id) AS last_called_at
+      FROM procver.versions v WHERE v.id = ANY(${ids}::bigint[])`),
+    db.execute<{ version_id: number | null; kind: string; label: string }>(sql`
+      SELECT DISTINCT e.version_id, e.kind, i.label
+      FROM procver.usage_events e JOIN procver.instances i ON i.id = e.instance_id
+      WHERE e.to_at >= now() - make_interval(hours => ${hours})
+        AND e.kind IN ('gap', 'restart', 'stats_reset', 'replaced', 'reset', 'recreated', 'missing')
+        AND (e.version_id IS NULL OR e.version_id = ANY(${ids}::bigint[]))`),
+  ]);
+  const instanceState = await instanceStatus(db);
+  const notTracking = instanceState.filter((i) => i.trackFunctions === 'pl').map((i) => i.label);
+  const neverRead = instanceState.filter((i) => i.lastCollectedAt === null).map((i) => i.label);
+
+  for (const f of flags.rows) {
+    const id = Number(f.id);
+    const unknownBecause: string[] = [];
+    if (f.may_be_inlined) unknownBecause.push('PostgreSQL may inline this LANGUAGE sql function, so its calls are not counted');
+    if (f.language === 'sql' && notTracking.length > 0) unknownBecause.push(`track_functions = 'pl' on ${notTracking.join(', ')}`);
+    for (const l of neverRead) unknownBecause.push(`${l} has never been read`);
+    for (const h of holes.rows) {
+      if (h.version_id === null || Number(h.version_id) === id) unknownBecause.push(`${h.kind.replace('_', ' ')} on ${h.label} in this window`);
+    }
+    out.set(id, {
+      versionId: id,
+      calls: null,
+      countedCalls: 0,
+      perInstance: [],
+      totalTimeMs: 0,
+      meanTimeMs: null,
+      lastCalledAt: toDate(f.last_called_at),
+      unknownBecause: [...new Set(unknownBecause)],
+    });
+  }
+  for (const c of counts.rows) {
+    const u = out.get(Number(c.version_id));
+    if (!u) continue;
+    u.countedCalls += Number(c.calls);
+    u.totalTimeMs += Number(c.total_time);
+    u.perInstance.push({ label: c.label, calls: Number(c.calls) });
+  }
+  for (const u of out.values()) {
+    u.calls = u.unknownBecause.length === 0 ? u.countedCalls : null;
+    u.meanTimeMs = u.countedCalls > 0 ? u.totalTimeMs / u.countedCalls : null;
+    u.perInstance.sort((a, b) => a.label.localeCompare(b.label));
+  }
+  return out;
+}
+
+/** Calls per hour (every instance), oldest first, zeros included: for sparklines. */
+export async function callSeries(db: Db, versionId: number, hours = 24): Promise<{ hour: Date; calls: number }[]> {
+  const r = await db.execute<{ hour: Date | string; calls: number }>(sql`
+    SELECT g.hour, coalesce(sum(h.calls), 0)::bigint AS calls
+    FROM generate_series(date_trunc('hour', now()) - make_interval(hours => ${hours - 1}), date_trunc('hour', now()), interval '1 hour') AS g(hour)
+    LEFT JOIN procver.usage_hourly h ON h.hour = g.hour AND h.version_id = ${versionId}
+    GROUP BY g.hour ORDER BY g.hour`);
+  return r.rows.map((x) => ({ hour: new Date(x.hour), calls: Number(x.calls) }));
+}
+
+export interface InstanceStatus {
+  label: string;
+  role: string;
+  lastCollectedAt: Date | null;
+  lastAttemptAt: Date | null;
+  lagSeconds: number | null;
+  lastError: string | null;
+  trackFunctions: string | null;
+}
+
+export async function instanceStatus(db: Db): Promise<InstanceStatus[]> {
+  const r = await db.execute<{
+    label: string;
+    role: string;
+    last_collected_at: Date | string | null;
+    last_attempt_at: Date | string | null;
+    lag: number | null;
+    last_error: string | null;
+    track_functions: string | null;
+  }>(sql`
+    SELECT label, role, last_collected_at, last_attempt_at, extract(epoch FROM now() - last_collected_at)::float8 AS lag,
+           last_error, track_functions
+    FROM procver.instances ORDER BY role, label`);
+  return r.rows.map((x) => ({
+    label: x.label,
+    role: x.role,
+    lastCollectedAt: toDate(x.last_collected_at),
+    lastAttemptAt: toDate(x.last_attempt_at),
+    lagSeconds: x.lag === null ? null : Number(x.lag),
+    lastError: x.last_error,
+    trackFunctions: x.track_functions,
+  }));
+}

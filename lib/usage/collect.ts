@@ -1,0 +1,233 @@
+import { and, eq, ne, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client';
+import { instances, usageCounters, usageEvents, usageHourly, usageSamples, versions } from '../db/schema';
+import { ProcverError } from '../errors';
+import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
+
+export interface InstanceResult {
+  label: string;
+  role: string;
+  ok: boolean;
+  /** why the instance could not be read, with the fix where there is one */
+  error?: string;
+  warnings: string[];
+  versionsSeen: number;
+  calls: number;
+  events: string[];
+}
+
+export interface CollectOptions {
+  /** raw samples older than this are deleted (rollups stay) */
+  retentionDays?: number;
+  timeoutMs?: number;
+}
+
+interface Managed extends ManagedName {
+  id: number;
+  language: string;
+}
+
+/** The fix for track_functions, worded for where it can be applied. */
+function trackFunctionsFix(label: string, role: string): string {
+  const how =
+    role === 'replica'
+      ? "set track_functions = 'all' in that standby's postgresql.conf and reload it (ALTER SYSTEM cannot run on a standby)"
+      : "run ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf(); (or set it in postgresql.conf)";
+  return `track_functions is 'none' on ${label}, so PostgreSQL counts no function calls there; ${how}`;
+}
+
+/**
+ * One collection pass: reads pg_stat_user_functions on every instance and turns the cumulative,
+ * resettable per-instance counters into deltas, hourly rollups and events. An instance that
+ * cannot be read is recorded as a gap, never as zero calls.
+ */
+export async function collectUsage(db: Db, targets: InstanceTarget[], opts: CollectOptions = {}): Promise<InstanceResult[]> {
+  const managed: Managed[] = await db
+    .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, language: versions.language })
+    .from(versions)
+    .where(ne(versions.status, 'dropped'));
+  const results = await Promise.all(
+    targets.map(async (target) => {
+      const { label } = instanceLabel(target.url);
+      try {
+        const reading = await readInstance(target.url, managed, opts.timeoutMs);
+        return await db.transaction((tx) => applyReading(tx, target, reading, managed));
+      } catch (e) {
+        const message = e instanceof ProcverError ? e.message : `cannot read ${label}: ${(e as Error).message}`;
+        await db.transaction((tx) => recordGap(tx, target, message));
+        return { label, role: target.role, ok: false, error: message, warnings: [], versionsSeen: 0, calls: 0, events: ['gap'] };
+      }
+    }),
+  );
+  if (opts.retentionDays !== undefined) {
+    await db.delete(usageSamples).where(sql`${usageSamples.sampledAt} < now() - make_interval(days => ${opts.retentionDays})`);
+  }
+  return results;
+}
+
+async function lockInstance(tx: Tx, target: InstanceTarget) {
+  const { label, host, port } = instanceLabel(target.url);
+  await tx.insert(instances).values({ label, host, port, role: target.role }).onConflictDoNothing();
+  const [row] = await tx.select().from(instances).where(eq(instances.label, label)).for('update');
+  return row!;
+}
+
+/** A failed read opens (or extends) a gap for the instance, from its last good reading to now. */
+async function recordGap(tx: Tx, target: InstanceTarget, message: string): Promise<void> {
+  const inst = await lockInstance(tx, target);
+  const [open] = await tx
+    .select()
+    .from(usageEvents)
+    .where(and(eq(usageEvents.instanceId, inst.id), eq(usageEvents.kind, 'gap'), eq(usageEvents.resolved, false)));
+  if (open) {
+    await tx.update(usageEvents).set({ toAt: sql`now()`, detail: { error: message } }).where(eq(usageEvents.id, open.id));
+  } else {
+    await tx.insert(usageEvents).values({
+      instanceId: inst.id,
+      kind: 'gap',
+      fromAt: inst.lastCollectedAt ?? sql`now()`,
+      toAt: sql`now()`,
+      detail: { error: message },
+    });
+  }
+  await tx.update(instances).set({ lastAttemptAt: sql`now()`, lastError: message, role: target.role }).where(eq(instances.id, inst.id));
+}
+
+async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceReading, managed: Managed[]): Promise<InstanceResult> {
+  const inst = await lockInstance(tx, target);
+  const { label } = instanceLabel(target.url);
+  if (reading.trackFunctions === 'none') throw new ProcverError('config', trackFunctionsFix(label, target.role));
+
+  const now = reading.readAt;
+  const since = inst.lastCollectedAt ?? now;
+  const events: string[] = [];
+  const event = async (kind: string, versionId: number | null, detail: Record<string, unknown>) => {
+    events.push(kind);
+    await tx.insert(usageEvents).values({ instanceId: inst.id, versionId, kind, fromAt: since, toAt: now, detail, resolved: true });
+  };
+
+  const first = inst.lastCollectedAt === null;
+  const restarted = !first && inst.postmasterStartTime?.getTime() !== reading.postmasterStartTime.getTime();
+  const statsReset = !first && (inst.statsReset?.getTime() ?? null) !== (reading.statsReset?.getTime() ?? null);
+  const replaced = !first && inst.systemIdentifier !== null && reading.systemIdentifier !== null && inst.systemIdentifier !== reading.systemIdentifier;
+  if (restarted) await event('restart', null, { previous: inst.postmasterStartTime, current: reading.postmasterStartTime });
+  if (statsReset) await event('stats_reset', null, { previous: inst.statsReset, current: reading.statsReset });
+  if (replaced) await event('replaced', null, { previous: inst.systemIdentifier, current: reading.systemIdentifier });
+
+  // The gap (if any) ends with this good reading.
+  await tx
+    .update(usageEvents)
+    .set({ toAt: now, resolved: true })
+    .where(and(eq(usageEvents.instanceId, inst.id), eq(usageEvents.kind, 'gap'), eq(usageEvents.resolved, false)));
+
+  const previous = new Map(
+    (await tx.select().from(usageCounters).where(eq(usageCounters.instanceId, inst.id))).map((c) => [c.versionId, c]),
+  );
+  const counterRows: (typeof usageCounters.$inferInsert)[] = [];
+  const sampleRows: (typeof usageSamples.$inferInsert)[] = [];
+  const hourly = new Map<number, { calls: number; totalTime: number; selfTime: number }>();
+  let totalCalls = 0;
+
+  for (const row of reading.rows) {
+    const version = managed[row.index]!;
+    const prev = previous.get(version.id);
+    previous.delete(version.id);
+    let fresh: boolean; // the counters started from zero since the previous reading
+    if (!prev) fresh = !first;
+    else if (prev.oid !== row.oid) {
+      await event('recreated', version.id, { previousOid: prev.oid, oid: row.oid });
+      fresh = true;
+    } else if (replaced) fresh = true;
+    // A reset is decided per counter, from the counter itself: pg_stat_database.stats_reset also
+    // moves when a single function's counters are reset, so it cannot say which ones restarted.
+    else if (row.calls < prev.calls || row.totalTime < prev.totalTime) {
+      await event('reset', version.id, { previousCalls: prev.calls, calls: row.calls });
+      fresh = true;
+    } else fresh = false;
+
+    // The very first reading of an instance is a baseline: its calls happened at unknown times.
+    const baseline = !prev && first;
+    const calls = baseline ? 0 : fresh ? row.calls : row.calls - prev!.calls;
+    const totalTime = baseline ? 0 : fresh ? row.totalTime : row.totalTime - prev!.totalTime;
+    const selfTime = baseline ? 0 : fresh ? row.selfTime : row.selfTime - prev!.selfTime;
+    totalCalls += calls;
+    counterRows.push({
+      instanceId: inst.id,
+      versionId: version.id,
+      oid: row.oid,
+      calls: row.calls,
+      totalTime: row.totalTime,
+      selfTime: row.selfTime,
+      sampledAt: now,
+      firstSeenAt: prev?.firstSeenAt ?? now,
+      lastCalledAt: calls > 0 ? now : (prev?.lastCalledAt ?? null),
+    });
+    sampleRows.push({ instanceId: inst.id, versionId: version.id, sampledAt: now, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime, callsDelta: calls });
+    if (calls > 0 || totalTime > 0) hourly.set(version.id, { calls, totalTime, selfTime });
+  }
+  // Counters that vanished: function dropped, counters reset for it, or lost in a crash.
+  for (const gone of previous.values()) {
+    if (!restarted && !statsReset) await event('missing', gone.versionId, { previousCalls: gone.calls });
+    await tx.delete(usageCounters).where(and(eq(usageCounters.instanceId, inst.id), eq(usageCounters.versionId, gone.versionId)));
+  }
+
+  for (let i = 0; i < counterRows.length; i += 1000) {
+    await tx
+      .insert(usageCounters)
+      .values(counterRows.slice(i, i + 1000))
+      .onConflictDoUpdate({
+        target: [usageCounters.instanceId, usageCounters.versionId],
+        set: {
+          oid: sql`excluded.oid`,
+          calls: sql`excluded.calls`,
+          totalTime: sql`excluded.total_time`,
+          selfTime: sql`excluded.self_time`,
+          sampledAt: sql`excluded.sampled_at`,
+          lastCalledAt: sql`excluded.last_called_at`,
+        },
+      });
+  }
+  for (let i = 0; i < sampleRows.length; i += 1000) await tx.insert(usageSamples).values(sampleRows.slice(i, i + 1000));
+  // Hour buckets in UTC, so every time zone (half-hour offsets included) reads the same buckets.
+  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  const hourRows = [...hourly].map(([versionId, d]) => ({ instanceId: inst.id, versionId, hour, ...d }));
+  for (let i = 0; i < hourRows.length; i += 1000) {
+    await tx
+      .insert(usageHourly)
+      .values(hourRows.slice(i, i + 1000))
+      .onConflictDoUpdate({
+        target: [usageHourly.versionId, usageHourly.hour, usageHourly.instanceId],
+        set: {
+          calls: sql`${usageHourly.calls} + excluded.calls`,
+          totalTime: sql`${usageHourly.totalTime} + excluded.total_time`,
+          selfTime: sql`${usageHourly.selfTime} + excluded.self_time`,
+        },
+      });
+  }
+
+  await tx
+    .update(instances)
+    .set({
+      role: target.role,
+      systemIdentifier: reading.systemIdentifier ?? inst.systemIdentifier,
+      lastAttemptAt: now,
+      lastCollectedAt: now,
+      lastError: null,
+      postmasterStartTime: reading.postmasterStartTime,
+      statsReset: reading.statsReset,
+      trackFunctions: reading.trackFunctions,
+    })
+    .where(eq(instances.id, inst.id));
+
+  const warnings: string[] = [];
+  if (reading.trackFunctions === 'pl') {
+    const sqlVersions = managed.filter((m) => m.language === 'sql').length;
+    if (sqlVersions > 0) {
+      warnings.push(
+        `track_functions is 'pl' on ${label}: calls to the ${sqlVersions} LANGUAGE sql version(s) are not counted there (unknown, not zero); set track_functions = 'all'`,
+      );
+    }
+  }
+  if (target.role === 'replica' && !reading.inRecovery) warnings.push(`${label} is configured as a replica but is not in recovery (promoted?)`);
+  return { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events };
+}

@@ -1,0 +1,97 @@
+import pg from 'pg';
+
+export interface InstanceTarget {
+  url: string;
+  role: 'primary' | 'replica';
+}
+
+/** host:port/database of a connection URL, never its credentials. */
+export function instanceLabel(url: string): { label: string; host: string; port: number } {
+  const u = new URL(url);
+  const host = u.hostname || 'localhost';
+  const port = Number(u.port || 5432);
+  return { label: `${host}:${port}${u.pathname || '/'}`, host, port };
+}
+
+export interface InstanceReading {
+  systemIdentifier: string | null;
+  postmasterStartTime: Date;
+  statsReset: Date | null;
+  trackFunctions: string;
+  inRecovery: boolean;
+  readAt: Date;
+  /** counters of the managed versions that have a row in pg_stat_user_functions */
+  rows: { index: number; oid: number; calls: number; totalTime: number; selfTime: number }[];
+}
+
+export interface ManagedName {
+  schema: string;
+  physicalName: string;
+}
+
+/**
+ * Reads one instance's counters for the managed versions in a single query, together with what
+ * tells whether the counters can be compared with the previous reading (restart, stats reset).
+ */
+export async function readInstance(url: string, managed: ManagedName[], timeoutMs = 5000): Promise<InstanceReading> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs * 4,
+    application_name: 'procver collect',
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    // pg_control_system() needs superuser or an explicit grant; without it the instance is
+    // still told apart by address, just not a rebuilt server at the same address.
+    const sysid = await client
+      .query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')
+      .then((r) => r.rows[0]?.id ?? null)
+      .catch(() => null);
+    const r = await client.query<{
+      started: Date;
+      stats_reset: Date | null;
+      track_functions: string;
+      in_recovery: boolean;
+      read_at: Date;
+      idx: string | null;
+      oid: string | null;
+      calls: string | null;
+      total_time: number | null;
+      self_time: number | null;
+    }>(
+      `WITH m AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(schema, name, idx))
+       SELECT pg_postmaster_start_time() AS started,
+              (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
+              current_setting('track_functions') AS track_functions,
+              pg_is_in_recovery() AS in_recovery,
+              clock_timestamp() AS read_at,
+              x.idx, x.oid, x.calls, x.total_time, x.self_time
+       FROM (SELECT 1) AS one
+       LEFT JOIN (SELECT m.idx, s.funcid::bigint AS oid, s.calls, s.total_time, s.self_time
+                  FROM pg_stat_user_functions s JOIN m ON m.schema = s.schemaname AND m.name = s.funcname) AS x ON true`,
+      [managed.map((m) => m.schema), managed.map((m) => m.physicalName)],
+    );
+    const first = r.rows[0]!;
+    return {
+      systemIdentifier: sysid,
+      postmasterStartTime: first.started,
+      statsReset: first.stats_reset,
+      trackFunctions: first.track_functions,
+      inRecovery: first.in_recovery,
+      readAt: first.read_at,
+      rows: r.rows
+        .filter((x) => x.idx !== null)
+        .map((x) => ({
+          index: Number(x.idx) - 1,
+          oid: Number(x.oid),
+          calls: Number(x.calls),
+          totalTime: Number(x.total_time),
+          selfTime: Number(x.self_time),
+        })),
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

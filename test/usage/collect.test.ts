@@ -1,0 +1,217 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { qualifiedName } from '../../lib/compile/parser';
+import { createDb, createPool } from '../../lib/db/client';
+import { migrate } from '../../lib/db/migrate';
+import { usageEvents, usageSamples } from '../../lib/db/schema';
+import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../../lib/embedded';
+import { pushVersions } from '../../lib/push';
+import { collectUsage } from '../../lib/usage/collect';
+import { instanceStatus, usageForVersions } from '../../lib/usage';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { compileFiles } from '../helpers/sources';
+
+const sources = {
+  'a.sql': `CREATE FUNCTION app.counted(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x + 1; END $$;
+CREATE FUNCTION app.other() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 0; END $$;
+CREATE FUNCTION app.inline_me(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT x * 2 $$;`,
+};
+const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
+
+/** Calls a function n times in one session and makes its counters visible right away. */
+async function call(url: string, fn: string, n: number, args = '1'): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  for (let i = 0; i < n; i++) await c.query(`SELECT ${fn}(${args})`);
+  await c.query('SELECT pg_stat_force_next_flush()');
+  await c.query('SELECT 1');
+  await c.end();
+}
+
+async function setup(t: { db: TestDatabase['db'] }) {
+  const compiled = await compileFiles(sources);
+  await pushVersions(t.db, compiled, push);
+  const ids = new Map((await t.db.query.versions.findMany()).map((v) => [v.physicalName.split('__')[0]!, v]));
+  const fn = (name: string) => {
+    const v = ids.get(name)!;
+    return { id: v.id, sql: qualifiedName(v.schema, v.physicalName), oid: v.oid! };
+  };
+  return { counted: fn('counted'), other: fn('other'), inlineMe: fn('inline_me') };
+}
+
+describe('collect: deltas from the counters', () => {
+  let t: TestDatabase;
+  let f: Awaited<ReturnType<typeof setup>>;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    f = await setup(t);
+  });
+
+  it('counts calls between readings, per version, with a baseline first reading', async () => {
+    await call(t.url, f.counted.sql, 4); // before the first reading: happened at unknown times
+    const first = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(first[0]).toMatchObject({ ok: true, calls: 0 });
+    await call(t.url, f.counted.sql, 3);
+    const second = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(second[0]).toMatchObject({ ok: true, calls: 3 });
+
+    const usage = await usageForVersions(t.db, [f.counted.id, f.other.id, f.inlineMe.id]);
+    expect(usage.get(f.counted.id)).toMatchObject({ calls: 3, countedCalls: 3, unknownBecause: [] });
+    expect(usage.get(f.counted.id)!.lastCalledAt).toBeInstanceOf(Date);
+    expect(usage.get(f.counted.id)!.perInstance).toEqual([{ label: expect.stringMatching(/^127\.0\.0\.1:\d+\/procver_test_/), calls: 3 }]);
+    expect(usage.get(f.other.id)).toMatchObject({ calls: 0, lastCalledAt: null });
+  });
+
+  it('reports calls to an inlinable SQL function as unknown, not zero', async () => {
+    await call(t.url, f.inlineMe.sql, 5);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    const u = (await usageForVersions(t.db, [f.inlineMe.id])).get(f.inlineMe.id)!;
+    expect(u.calls).toBeNull();
+    expect(u.unknownBecause[0]).toMatch(/may inline/);
+  });
+
+  it('survives pg_stat_reset(): no negative delta, a recorded reset', async () => {
+    await call(t.url, f.counted.sql, 2);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await t.pool.query('SELECT pg_stat_reset()');
+    await call(t.url, f.counted.sql, 1);
+    const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(r[0]!.calls).toBe(1);
+    expect(r[0]!.events).toContain('stats_reset');
+    const deltas = await t.db.select().from(usageSamples).where(eq(usageSamples.versionId, f.counted.id));
+    expect(deltas.every((s) => (s.callsDelta ?? 0) >= 0)).toBe(true);
+    const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
+    expect(u.countedCalls).toBe(3 + 2 + 1);
+    expect(u.calls).toBeNull(); // a reset inside the window: the total is not certain
+    expect(u.unknownBecause.join()).toMatch(/stats reset/);
+  });
+
+  it('treats a counter that went down (single-function reset) as a reset, never negative', async () => {
+    await call(t.url, f.other.sql, 3, '');
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await t.pool.query('SELECT pg_stat_reset_single_function_counters($1)', [f.other.oid]);
+    await call(t.url, f.other.sql, 1, '');
+    const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(r[0]!.calls).toBe(1);
+    const samples = await t.db.select().from(usageSamples).where(eq(usageSamples.versionId, f.other.id));
+    expect(samples.every((s) => (s.callsDelta ?? 0) >= 0)).toBe(true);
+    // That reset also moves the database's stats_reset; the untouched function must not be recounted.
+    const counted = await t.db.select().from(usageSamples).where(eq(usageSamples.versionId, f.counted.id));
+    expect(counted.sort((a, b) => a.id - b.id).at(-1)!.callsDelta).toBe(0);
+    const events = await t.db.select().from(usageEvents).where(eq(usageEvents.versionId, f.other.id));
+    expect(events.map((e) => e.kind)).toContain('reset');
+  });
+});
+
+describe('collect: instances that cannot be read', () => {
+  it('records an unreachable replica as a gap, never as zero calls', async () => {
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    const closedPort = await freePort();
+    const replica = `postgres://postgres:x@127.0.0.1:${closedPort}/app`;
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    const r = await collectUsage(t.db, [
+      { url: t.url, role: 'primary' },
+      { url: replica, role: 'replica' },
+    ], { timeoutMs: 1000 });
+    expect(r[0]!.ok).toBe(true);
+    expect(r[1]).toMatchObject({ ok: false, label: `127.0.0.1:${closedPort}/app`, events: ['gap'] });
+    expect(r[1]!.error).toMatch(/cannot read 127\.0\.0\.1:\d+\/app: .*ECONNREFUSED/);
+    expect(r[1]!.error).not.toContain('postgres:x'); // no credentials in messages
+    const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
+    expect(u.calls).toBeNull();
+    expect(u.unknownBecause.join()).toContain(`127.0.0.1:${closedPort}/app`);
+    const status = await instanceStatus(t.db);
+    expect(status.find((s) => s.role === 'replica')).toMatchObject({ lastCollectedAt: null, lastError: r[1]!.error });
+    // A second failure extends the same gap instead of adding another.
+    await collectUsage(t.db, [{ url: replica, role: 'replica' }], { timeoutMs: 1000 });
+    const gaps = (await t.db.select().from(usageEvents)).filter((e) => e.kind === 'gap');
+    expect(gaps).toHaveLength(1);
+  });
+
+  it("refuses an instance with track_functions = 'none', naming it and the fix", async () => {
+    const t = await createTestDatabase();
+    await setup(t);
+    const dbName = new URL(t.url).pathname.slice(1);
+    await t.pool.query(`ALTER DATABASE ${dbName} SET track_functions = 'none'`);
+    const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(r[0]!.ok).toBe(false);
+    expect(r[0]!.error).toContain(`track_functions is 'none' on 127.0.0.1:`);
+    expect(r[0]!.error).toContain("ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf();");
+
+    await t.pool.query(`ALTER DATABASE ${dbName} SET track_functions = 'pl'`);
+    const pl = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(pl[0]!.ok).toBe(true);
+    expect(pl[0]!.warnings[0]).toMatch(/track_functions is 'pl' .*1 LANGUAGE sql version/);
+  });
+});
+
+describe('collect: server restarts', () => {
+  let server: EmbeddedServer;
+  let dataDir: string;
+  let port: number;
+  let url: string;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('gives no negative or doubled counts across a clean restart and a crash, and records both', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'procver-restart-pg-'));
+    port = await freePort();
+    server = await startEmbedded({ dataDir, port, ephemeral: false });
+    const admin = createPool(server.adminUrl, 1);
+    await admin.query('CREATE DATABASE app');
+    await admin.end();
+    url = databaseUrlFor(server.adminUrl, 'app');
+    let pool = createPool(url, 2);
+    let db = createDb(pool);
+    await migrate(pool);
+    const f = await setup({ db });
+
+    await collectUsage(db, [{ url, role: 'primary' }]);
+    await call(url, f.counted.sql, 3);
+    expect((await collectUsage(db, [{ url, role: 'primary' }]))[0]!.calls).toBe(3);
+
+    // Clean restart: PostgreSQL keeps the counters, so the next delta is only the new call.
+    await pool.end();
+    await server.stop();
+    server = await startEmbedded({ dataDir, port });
+    pool = createPool(url, 2);
+    db = createDb(pool);
+    await call(url, f.counted.sql, 1);
+    const afterRestart = (await collectUsage(db, [{ url, role: 'primary' }]))[0]!;
+    expect(afterRestart.events).toContain('restart');
+    expect(afterRestart.calls).toBe(1);
+
+    // Crash (immediate shutdown): the counters are lost and start again from zero.
+    await pool.end();
+    const pid = Number((await import('node:fs')).readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGQUIT');
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 50));
+      } catch {
+        break;
+      }
+    }
+    server = await startEmbedded({ dataDir, port });
+    pool = createPool(url, 2);
+    db = createDb(pool);
+    await call(url, f.counted.sql, 2);
+    const afterCrash = (await collectUsage(db, [{ url, role: 'primary' }]))[0]!;
+    expect(afterCrash.events).toContain('restart');
+    expect(afterCrash.calls).toBe(2);
+    const samples = await db.select().from(usageSamples).where(eq(usageSamples.versionId, f.counted.id));
+    expect(samples.every((s) => (s.callsDelta ?? 0) >= 0)).toBe(true);
+    const u = (await usageForVersions(db, [f.counted.id])).get(f.counted.id)!;
+    expect(u.countedCalls).toBe(3 + 1 + 2);
+    expect(u.calls).toBeNull();
+    expect(u.unknownBecause.join()).toMatch(/restart/);
+    await pool.end();
+  });
+});
