@@ -2,6 +2,7 @@ import { connection } from 'next/server';
 import { listDeployments } from '@/lib/deployments';
 import { db } from '@/lib/db/pool';
 import { listProcedures } from '@/lib/procedures';
+import { instanceStatus } from '@/lib/usage';
 
 const badge: Record<string, string> = {
   live: 'bg-emerald-100 text-emerald-800',
@@ -14,7 +15,7 @@ export default async function Home() {
   await connection();
   let data;
   try {
-    data = await Promise.all([listProcedures(db()), listDeployments(db())]);
+    data = await Promise.all([listProcedures(db()), listDeployments(db()), instanceStatus(db())]);
   } catch (e) {
     return (
       <div role="alert" className="rounded border border-red-200 bg-red-50 p-4 text-red-800">
@@ -23,9 +24,23 @@ export default async function Home() {
       </div>
     );
   }
-  const [procs, deps] = data;
+  const [procs, deps, instances] = data;
   return (
     <div className="space-y-10">
+      <section aria-label="Instances" className="flex flex-wrap gap-3 text-sm">
+        {instances.length === 0 ? (
+          <p className="text-slate-600">No usage collected yet: run <code>procver collect</code>.</p>
+        ) : (
+          instances.map((i) => (
+            <div key={i.label} className={`rounded border px-3 py-2 ${i.lastError ? 'border-red-300 bg-red-50' : 'border-slate-200 bg-white'}`}>
+              <span className="font-medium">{i.role}</span> <span className="font-mono text-xs">{i.label}</span>{' '}
+              <span className="ml-2 text-slate-600">
+                {i.lastError ? `not read: ${i.lastError}` : i.lagSeconds === null ? 'never read' : `read ${Math.round(i.lagSeconds)} s ago`}
+              </span>
+            </div>
+          ))
+        )}
+      </section>
       <section>
         <h1 className="text-xl font-semibold">Procedures</h1>
         {procs.length === 0 ? (
@@ -41,6 +56,7 @@ export default async function Home() {
                 <th className="px-3 py-2 text-right">Dropped</th>
                 <th className="px-3 py-2">Newest version</th>
                 <th className="px-3 py-2 text-right">Deployments</th>
+                <th className="px-3 py-2 text-right">Calls (24h)</th>
               </tr>
             </thead>
             <tbody>
@@ -53,6 +69,15 @@ export default async function Home() {
                   <td className="px-3 py-2 text-right">{p.dropped}</td>
                   <td className="px-3 py-2 font-mono text-xs">{p.latestPhysicalName}</td>
                   <td className="px-3 py-2 text-right">{p.deployments}</td>
+                  <td className="px-3 py-2 text-right tabular-nums">
+                    {p.uncounted ? (
+                      <span className="text-slate-500" title="PostgreSQL may inline this LANGUAGE sql function into its callers, so pg_stat_user_functions cannot count its calls">
+                        not counted{p.calls24h > 0 ? ` (≥ ${p.calls24h.toLocaleString('en')})` : ''}
+                      </span>
+                    ) : (
+                      p.calls24h.toLocaleString('en')
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

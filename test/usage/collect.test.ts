@@ -215,3 +215,23 @@ describe('collect: server restarts', () => {
     await pool.end();
   });
 });
+
+describe('metrics', () => {
+  it('exposes calls per version and instance, calls to retired versions, and collector health', async () => {
+    const { renderMetrics } = await import('../../lib/metrics');
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await call(t.url, f.counted.sql, 2);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await t.pool.query(`UPDATE procver.versions SET status = 'retired' WHERE id = $1`, [f.counted.id]);
+    const text = await renderMetrics(t.db);
+    const physical = f.counted.sql.split('.')[1];
+    expect(text).toMatch(
+      new RegExp(`procver_version_calls_total\\{schema="app",procedure="counted",args="integer",physical_name="${physical}",status="retired",instance="127\\.0\\.0\\.1:\\d+/procver_test_\\w+"\\} 2`),
+    );
+    expect(text).toContain(`procver_retired_version_calls_24h{schema="app",procedure="counted",args="integer",physical_name="${physical}"} 2`);
+    expect(text).toMatch(/procver_instance_up\{instance="127\.0\.0\.1:\d+\/procver_test_\w+",role="primary"\} 1/);
+    expect(text).toMatch(/procver_instance_collect_lag_seconds\{[^}]+\} \d+\.\d{3}/);
+  });
+});
