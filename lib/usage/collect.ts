@@ -22,9 +22,22 @@ export interface CollectOptions {
   timeoutMs?: number;
 }
 
-interface Managed extends ManagedName {
+export interface Managed extends ManagedName {
   id: number;
   language: string;
+}
+
+/** The versions whose counters are read: every version still in the database. */
+export async function managedVersions(db: Db): Promise<Managed[]> {
+  return db
+    .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, language: versions.language })
+    .from(versions)
+    .where(ne(versions.status, 'dropped'));
+}
+
+/** Applies one instance's reading to the registry (deltas, rollups, events) in one transaction. */
+export function applyInstanceReading(db: Db, target: InstanceTarget, reading: InstanceReading, managed: Managed[]): Promise<InstanceResult> {
+  return db.transaction((tx) => applyReading(tx, target, reading, managed));
 }
 
 /** The fix for track_functions, worded for where it can be applied. */
@@ -42,16 +55,13 @@ function trackFunctionsFix(label: string, role: string): string {
  * cannot be read is recorded as a gap, never as zero calls.
  */
 export async function collectUsage(db: Db, targets: InstanceTarget[], opts: CollectOptions = {}): Promise<InstanceResult[]> {
-  const managed: Managed[] = await db
-    .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, language: versions.language })
-    .from(versions)
-    .where(ne(versions.status, 'dropped'));
+  const managed = await managedVersions(db);
   const results = await Promise.all(
     targets.map(async (target) => {
       const { label } = instanceLabel(target.url);
       try {
         const reading = await readInstance(target.url, managed, opts.timeoutMs);
-        return await db.transaction((tx) => applyReading(tx, target, reading, managed));
+        return await applyInstanceReading(db, target, reading, managed);
       } catch (e) {
         const message = e instanceof ProcverError ? e.message : `cannot read ${label}: ${(e as Error).message}`;
         await db.transaction((tx) => recordGap(tx, target, message));
@@ -99,6 +109,11 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
   if (reading.trackFunctions === 'none') throw new ProcverError('config', trackFunctionsFix(label, target.role));
 
   const now = reading.readAt;
+  // Another collector applied a newer reading of this instance while this one was in flight:
+  // applying this older one would look like a counter reset and count calls twice.
+  if (inst.lastCollectedAt && now.getTime() <= inst.lastCollectedAt.getTime()) {
+    return { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'] };
+  }
   const since = inst.lastCollectedAt ?? now;
   const events: string[] = [];
   const event = async (kind: string, versionId: number | null, detail: Record<string, unknown>) => {

@@ -10,7 +10,8 @@ import { migrate } from '../../lib/db/migrate';
 import { usageEvents, usageSamples } from '../../lib/db/schema';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
-import { collectUsage } from '../../lib/usage/collect';
+import { applyInstanceReading, collectUsage, managedVersions } from '../../lib/usage/collect';
+import { readInstance } from '../../lib/usage/readInstance';
 import { instanceStatus, usageForVersions } from '../../lib/usage';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
@@ -104,6 +105,25 @@ describe('collect: deltas from the counters', () => {
     expect(counted.sort((a, b) => a.id - b.id).at(-1)!.callsDelta).toBe(0);
     const events = await t.db.select().from(usageEvents).where(eq(usageEvents.versionId, f.other.id));
     expect(events.map((e) => e.kind)).toContain('reset');
+  });
+});
+
+describe('collect: overlapping collectors', () => {
+  it('ignores a reading older than the one already applied, so no call is counted twice', async () => {
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    const target = { url: t.url, role: 'primary' as const };
+    await collectUsage(t.db, [target]);
+    const managed = await managedVersions(t.db);
+    const older = await readInstance(t.url, managed);
+    await call(t.url, f.counted.sql, 3);
+    const newer = await readInstance(t.url, managed);
+    expect((await applyInstanceReading(t.db, target, newer, managed)).calls).toBe(3);
+    // The slow collector's reading arrives last: it shows fewer calls than the counters had.
+    const late = await applyInstanceReading(t.db, target, older, managed);
+    expect(late.events).toEqual(['superseded']);
+    const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
+    expect(u).toMatchObject({ countedCalls: 3, calls: 3 });
   });
 });
 
