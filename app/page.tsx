@@ -71,7 +71,7 @@ export default async function Home() {
                   <td className="px-3 py-2 text-right">{p.deployments}</td>
                   <td className="px-3 py-2 text-right tabular-nums">
                     {p.uncounted ? (
-                      <span className="text-slate-500" title="PostgreSQL may inline this LANGUAGE sql function into its callers, so pg_stat_user_functions cannot count its calls">
+                      <span className="whitespace-nowrap text-slate-500" title="PostgreSQL may inline this LANGUAGE sql function into its callers, so pg_stat_user_functions cannot count its calls">
                         not counted{p.calls24h > 0 ? ` (≥ ${p.calls24h.toLocaleString('en')})` : ''}
                       </span>
                     ) : (
@@ -106,6 +106,14 @@ export default async function Home() {
                   <td className="px-3 py-2 font-mono">{d.deploymentId}</td>
                   <td className="px-3 py-2">
                     <span className={`rounded px-2 py-0.5 text-xs font-medium ${badge[d.status]}`}>{d.status}</span>
+                    {d.lastSeenAt && Date.now() - d.lastSeenAt.getTime() < 120_000 ? (
+                      <span
+                        className="ml-2 rounded border border-emerald-300 px-2 py-0.5 text-xs text-emerald-800"
+                        title="Sessions with application_name app@deployment were connected at the last collection"
+                      >
+                        seen live
+                      </span>
+                    ) : null}
                   </td>
                   <td className="px-3 py-2 text-right">{d.versions}</td>
                   <td className={`px-3 py-2 text-right ${d.retired + d.dropped > 0 ? 'font-semibold text-red-700' : ''}`}>

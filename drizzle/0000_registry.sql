@@ -55,6 +55,15 @@ CREATE TABLE "procver"."deployments" (
 	CONSTRAINT "deployments_app_id" UNIQUE("app","deployment_id")
 );
 --> statement-breakpoint
+CREATE TABLE "procver"."deployment_sightings" (
+	"instance_id" integer NOT NULL,
+	"app" text NOT NULL,
+	"deployment_id" text NOT NULL,
+	"connections" integer NOT NULL,
+	"last_seen_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "deployment_sightings_app_deployment_id_instance_id_pk" PRIMARY KEY("app","deployment_id","instance_id")
+);
+--> statement-breakpoint
 CREATE TABLE "procver"."instances" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"label" text NOT NULL,
@@ -132,6 +141,7 @@ CREATE TABLE "procver"."audit_log" (
 ALTER TABLE "procver"."versions" ADD CONSTRAINT "versions_procedure_id_procedures_id_fk" FOREIGN KEY ("procedure_id") REFERENCES "procver"."procedures"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."deployment_versions" ADD CONSTRAINT "deployment_versions_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "procver"."deployments"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."deployment_versions" ADD CONSTRAINT "deployment_versions_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."deployment_sightings" ADD CONSTRAINT "deployment_sightings_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_counters" ADD CONSTRAINT "usage_counters_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_counters" ADD CONSTRAINT "usage_counters_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_events" ADD CONSTRAINT "usage_events_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -111,6 +111,8 @@ export interface DeploymentSummary {
   versions: number;
   retired: number;
   dropped: number;
+  /** last time a session named `<app>@<deployment-id>` was seen on any instance */
+  lastSeenAt: Date | null;
 }
 
 export async function listDeployments(db: Db | Tx, app?: string): Promise<DeploymentSummary[]> {
@@ -124,6 +126,8 @@ export async function listDeployments(db: Db | Tx, app?: string): Promise<Deploy
       versions: sql<number>`count(${versions.id})::int`,
       retired: sql<number>`count(*) FILTER (WHERE ${versions.status} = 'retired')::int`,
       dropped: sql<number>`count(*) FILTER (WHERE ${versions.status} = 'dropped')::int`,
+      lastSeenAt: sql<Date | null>`(SELECT max(s.last_seen_at) FROM procver.deployment_sightings s
+        WHERE s.app = ${deployments.app} AND s.deployment_id = ${deployments.deploymentId})`.mapWith((v: string | null) => (v === null ? null : new Date(v))),
     })
     .from(deployments)
     .leftJoin(deploymentVersions, eq(deploymentVersions.deploymentId, deployments.id))

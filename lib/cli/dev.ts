@@ -70,7 +70,7 @@ export async function runDev(): Promise<number> {
     const applied = await migrate(pool);
     if (applied > 0) log(`applied ${applied} registry migration(s)`);
     await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
-    const stopSimulator = startTraffic(db, pool, log);
+    const stopSimulator = startTraffic(db, url, log);
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];
     await collectUsage(db, targets);

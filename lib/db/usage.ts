@@ -111,3 +111,21 @@ export const usageEvents = procver.table(
   },
   (t) => [index('usage_events_instance_time').on(t.instanceId, t.toAt), index('usage_events_version').on(t.versionId)],
 );
+
+/**
+ * Which deployments are actually connected, from pg_stat_activity sessions whose application_name
+ * is `<app>@<deployment-id>`: a hint shown next to the registered status, never a guarantee.
+ */
+export const deploymentSightings = procver.table(
+  'deployment_sightings',
+  {
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id),
+    app: text('app').notNull(),
+    deploymentId: text('deployment_id').notNull(),
+    connections: integer('connections').notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.app, t.deploymentId, t.instanceId] })],
+);

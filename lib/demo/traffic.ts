@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type pg from 'pg';
+import pg from 'pg';
 import { qualifiedName } from '../compile/parser';
 import type { Db } from '../db/client';
 
@@ -38,8 +38,20 @@ interface Target {
  * Simulates frontends: each deployment calls the exact versions its manifest pinned, at a rate
  * that depends on its status, so the usage numbers in the dashboard move.
  */
-export function startTraffic(db: Db, pool: pg.Pool, log: (line: string) => void): () => Promise<void> {
+export function startTraffic(db: Db, url: string, log: (line: string) => void): () => Promise<void> {
   let stopped = false;
+  // One small pool per frontend deployment, named the way procver attributes sessions.
+  const pools = new Map<string, pg.Pool>();
+  const poolFor = (deployment: string) => {
+    let p = pools.get(deployment);
+    if (!p) {
+      const [app, id] = deployment.split('/');
+      p = new pg.Pool({ connectionString: url, max: 1, application_name: `${app}@${id}`, idleTimeoutMillis: 30_000 });
+      p.on('error', () => undefined);
+      pools.set(deployment, p);
+    }
+    return p;
+  };
   let byDeployment = new Map<string, Target[]>();
   const refresh = async () => {
     const rows = await db.execute<{ deployment: string; status: string; name: string; schema: string; physical_name: string }>(sql`
@@ -73,7 +85,7 @@ export function startTraffic(db: Db, pool: pg.Pool, log: (line: string) => void)
           const template = callTemplates[t.name];
           if (!template) continue;
           const { text, values } = template(t.fn);
-          await pool.query(text, values).catch((e: Error) => {
+          await poolFor(t.deployment).query(text, values).catch((e: Error) => {
             if (++failures % 50 === 1) log(`traffic: ${t.deployment} call to ${t.fn} failed: ${e.message}`);
           });
         }
@@ -85,5 +97,6 @@ export function startTraffic(db: Db, pool: pg.Pool, log: (line: string) => void)
   return async () => {
     stopped = true;
     await running;
+    await Promise.all([...pools.values()].map((p) => p.end().catch(() => undefined)));
   };
 }

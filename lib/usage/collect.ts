@@ -1,6 +1,6 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
-import { instances, usageCounters, usageEvents, usageHourly, usageSamples, versions } from '../db/schema';
+import { deploymentSightings, instances, usageCounters, usageEvents, usageHourly, usageSamples, versions } from '../db/schema';
 import { ProcverError } from '../errors';
 import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
 
@@ -217,6 +217,16 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
           totalTime: sql`${usageHourly.totalTime} + excluded.total_time`,
           selfTime: sql`${usageHourly.selfTime} + excluded.self_time`,
         },
+      });
+  }
+
+  if (reading.sessions.length > 0) {
+    await tx
+      .insert(deploymentSightings)
+      .values(reading.sessions.map((x) => ({ instanceId: inst.id, ...x, lastSeenAt: now })))
+      .onConflictDoUpdate({
+        target: [deploymentSightings.app, deploymentSightings.deploymentId, deploymentSightings.instanceId],
+        set: { connections: sql`excluded.connections`, lastSeenAt: sql`excluded.last_seen_at` },
       });
   }
 

@@ -20,6 +20,8 @@ export interface InstanceReading {
   trackFunctions: string;
   inRecovery: boolean;
   readAt: Date;
+  /** sessions whose application_name is `<app>@<deployment-id>` */
+  sessions: { app: string; deploymentId: string; connections: number }[];
   /** counters of the managed versions that have a row in pg_stat_user_functions */
   rows: { index: number; oid: number; calls: number; totalTime: number; selfTime: number }[];
 }
@@ -55,6 +57,7 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       track_functions: string;
       in_recovery: boolean;
       read_at: Date;
+      sessions: { name: string; n: number }[];
       idx: string | null;
       oid: string | null;
       calls: string | null;
@@ -67,6 +70,10 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
               current_setting('track_functions') AS track_functions,
               pg_is_in_recovery() AS in_recovery,
               clock_timestamp() AS read_at,
+              (SELECT coalesce(json_agg(json_build_object('name', a.application_name, 'n', a.n)), '[]')
+               FROM (SELECT application_name, count(*)::int AS n FROM pg_stat_activity
+                     WHERE datname = current_database() AND position('@' IN application_name) > 1
+                     GROUP BY application_name) AS a) AS sessions,
               x.idx, x.oid, x.calls, x.total_time, x.self_time
        FROM (SELECT 1) AS one
        LEFT JOIN (SELECT m.idx, s.funcid::bigint AS oid, s.calls, s.total_time, s.self_time
@@ -81,6 +88,10 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       trackFunctions: first.track_functions,
       inRecovery: first.in_recovery,
       readAt: first.read_at,
+      sessions: first.sessions.map((x) => {
+        const at = x.name.indexOf('@');
+        return { app: x.name.slice(0, at), deploymentId: x.name.slice(at + 1), connections: x.n };
+      }),
       rows: r.rows
         .filter((x) => x.idx !== null)
         .map((x) => ({

@@ -104,6 +104,31 @@ describe('procver CLI', () => {
     ]);
   });
 
+  it('collect --once reports an unreachable replica as a gap and exits 1', async () => {
+    const env = { DATABASE_URL: t.url, PROCVER_REPLICA_URLS: 'postgres://u:secret@127.0.0.1:1/app' };
+    await procver(['migrate'], { DATABASE_URL: t.url });
+    const r = await procver(['collect', '--once'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^primary 127\.0\.0\.1:\d+\/procver_test_\w+: \d+ version\(s\) with counters/m);
+    expect(r.stderr).toContain('replica 127.0.0.1:1/app: GAP: cannot read 127.0.0.1:1/app');
+    expect(r.stderr).not.toContain('secret');
+  });
+
+  it('collect runs until SIGTERM and then stops cleanly', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('node', [bin, 'collect', '--interval', '1'], { env: { ...process.env, DATABASE_URL: t.url } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 200 && !/primary .* with counters[\s\S]*primary .* with counters/.test(out); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toMatch(/collecting from 1 instance\(s\) every 1 s/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('collector stopped');
+  });
+
   it('refuses a bad manifest file when registering a deployment', async () => {
     const dir = writeTree({ 'm.json': '{"version": 1, "procedures": "nope"}' });
     const r = await procver(['deployments', 'add', '--app', 'x', '--id', '1', '--manifest', join(dir, 'm.json')], { DATABASE_URL: t.url });

@@ -8,6 +8,12 @@ test('the home page lists the demo procedures and deployments', async ({ page },
   // The old back-office build is still live next to the newest storefront.
   await expect(deployments.getByRole('row', { name: /backoffice bo-7 live/ })).toBeVisible();
   await expect(deployments.getByRole('row', { name: /storefront sf-103 live/ })).toBeVisible();
+  // The simulated storefront connects as storefront@sf-103: attributed at the next collection.
+  await expect(async () => {
+    await page.reload();
+    await expect(deployments.getByRole('row', { name: /storefront sf-103 live/ })).toContainText('seen live', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(deployments.getByRole('row', { name: /backoffice bo-8 pending/ })).not.toContainText('seen live');
   await expect(deployments.getByRole('row', { name: /storefront sf-102 previous/ })).toBeVisible();
   // An inlinable SQL function's calls are invisible to the counters: unknown, never 0.
   await expect(page.getByRole('row', { name: /shop\.get_customer\(integer\)/ })).toContainText('not counted');

@@ -236,6 +236,42 @@ describe('collect: server restarts', () => {
   });
 });
 
+describe('retention', () => {
+  it('deletes raw samples past the retention period and keeps the hourly rollups', async () => {
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await call(t.url, f.counted.sql, 2);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await t.pool.query(`UPDATE procver.usage_samples SET sampled_at = sampled_at - interval '3 days'`);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }], { retentionDays: 2 });
+    const old = await t.pool.query(`SELECT count(*)::int AS n FROM procver.usage_samples WHERE sampled_at < now() - interval '2 days'`);
+    expect(old.rows[0].n).toBe(0);
+    const kept = await t.pool.query(`SELECT count(*)::int AS n FROM procver.usage_samples`);
+    expect(kept.rows[0].n).toBeGreaterThan(0); // the newest reading
+    expect((await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!.countedCalls).toBe(2);
+  });
+});
+
+describe('attribution', () => {
+  it('records which deployments are connected, from application_name <app>@<deployment-id>', async () => {
+    const { listDeployments } = await import('../../lib/deployments');
+    const { addDeployment } = await import('../../lib/deployments');
+    const t = await createTestDatabase();
+    await setup(t);
+    const manifest = { version: 1 as const, procedures: [] };
+    await addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest, live: true, actor: 'test' });
+    await addDeployment(t.db, { app: 'web', deploymentId: 'w2', manifest, live: false, actor: 'test' });
+    const client = new pg.Client({ connectionString: t.url, application_name: 'web@w1' });
+    await client.connect();
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await client.end();
+    const rows = await listDeployments(t.db, 'web');
+    expect(rows.find((d) => d.deploymentId === 'w1')!.lastSeenAt).toBeInstanceOf(Date);
+    expect(rows.find((d) => d.deploymentId === 'w2')!.lastSeenAt).toBeNull();
+  });
+});
+
 describe('metrics', () => {
   it('exposes calls per version and instance, calls to retired versions, and collector health', async () => {
     const { renderMetrics } = await import('../../lib/metrics');
