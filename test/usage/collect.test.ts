@@ -108,6 +108,26 @@ describe('collect: deltas from the counters', () => {
   });
 });
 
+describe('collect: a version re-created under a new OID', () => {
+  it('starts its counter afresh and records the event', async () => {
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await call(t.url, f.counted.sql, 5);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    const { rows } = await t.pool.query('SELECT source FROM procver.versions WHERE id = $1', [f.counted.id]);
+    await t.pool.query(`DROP FUNCTION ${f.counted.sql}(integer)`);
+    await t.pool.query(rows[0].source);
+    await call(t.url, f.counted.sql, 2);
+    const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(r[0]!.events).toContain('recreated');
+    expect(r[0]!.calls).toBe(2);
+    const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
+    expect(u.countedCalls).toBe(7);
+    expect(u.unknownBecause.join()).toMatch(/recreated/);
+  });
+});
+
 describe('collect: overlapping collectors', () => {
   it('ignores a reading older than the one already applied, so no call is counted twice', async () => {
     const t = await createTestDatabase();
