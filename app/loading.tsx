@@ -1,3 +1,3 @@
 export default function Loading() {
-  return <p className="text-slate-500" aria-busy="true">Loading the registry…</p>;
+  return <p aria-busy="true" className="text-slate-500">Loading the registry…</p>;
 }

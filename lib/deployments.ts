@@ -147,3 +147,38 @@ export async function deploymentsReferencing(db: Db | Tx, versionIds: number[]) 
     .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
     .where(inArray(deploymentVersions.versionId, versionIds));
 }
+
+export interface DeploymentVersionRef {
+  deploymentId: number;
+  schema: string;
+  procedure: string;
+  args: string;
+  physicalName: string;
+  status: string;
+}
+
+/** The versions each deployment references, for the deployments page (one query). */
+export async function deploymentVersionRefs(db: Db): Promise<Map<string, DeploymentVersionRef[]>> {
+  const rows = await db
+    .select({
+      app: deployments.app,
+      id: deployments.deploymentId,
+      deploymentId: deployments.id,
+      schema: versions.schema,
+      procedure: procedures.name,
+      args: procedures.args,
+      physicalName: versions.physicalName,
+      status: versions.status,
+    })
+    .from(deploymentVersions)
+    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
+    .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
+    .innerJoin(procedures, eq(procedures.id, versions.procedureId))
+    .orderBy(asc(procedures.schema), asc(procedures.name), asc(procedures.args));
+  const out = new Map<string, DeploymentVersionRef[]>();
+  for (const { app, id, ...r } of rows) {
+    const key = `${app}/${id}`;
+    out.set(key, [...(out.get(key) ?? []), r]);
+  }
+  return out;
+}

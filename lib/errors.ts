@@ -6,13 +6,16 @@ export type ErrorCode =
   | 'conflict'
   | 'not_found'
   | 'invalid_input'
-  | 'check_failed';
+  | 'check_failed'
+  | 'forbidden';
 
 export class ProcverError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details: string[] = [],
+    /** a machine-readable refinement, e.g. 'referenced' for a guard a person may override */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'ProcverError';
@@ -27,4 +30,16 @@ export const exitCodes: Record<ErrorCode, number> = {
   not_found: 6,
   invalid_input: 7,
   check_failed: 1,
+  forbidden: 8,
+};
+
+export const httpStatus: Record<ErrorCode, number> = {
+  compile_failed: 422,
+  config: 500,
+  not_migrated: 503,
+  conflict: 409,
+  not_found: 404,
+  invalid_input: 400,
+  check_failed: 422,
+  forbidden: 403,
 };

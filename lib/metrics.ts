@@ -27,7 +27,8 @@ export async function renderMetrics(db: Db): Promise<string> {
       SELECT p.schema, p.name, p.args, v.physical_name, coalesce(sum(h.calls), 0)::bigint AS calls
       FROM procver.versions v
       JOIN procver.procedures p ON p.id = v.procedure_id
-      LEFT JOIN procver.usage_hourly h ON h.version_id = v.id AND h.hour >= date_trunc('hour', now()) - interval '23 hours'
+      LEFT JOIN procver.usage_hourly h ON h.version_id = v.id
+        AND h.hour >= greatest(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', v.status_changed_at))
       WHERE v.status = 'retired'
       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`),
     instanceStatus(db),
@@ -39,7 +40,7 @@ export async function renderMetrics(db: Db): Promise<string> {
     const l = { schema: r.schema, procedure: r.name, args: r.args, physical_name: r.physical_name, status: r.status, instance: r.instance };
     out.push(`procver_version_calls_total${labels(l)} ${Number(r.calls)}`);
   }
-  out.push('# HELP procver_retired_version_calls_24h Calls in the last 24 hours to versions marked retired: anything above 0 means a caller still uses them.');
+  out.push('# HELP procver_retired_version_calls_24h Calls to retired versions in the last 24 hours since they were retired (hour buckets): above 0 means a caller still uses them.');
   out.push('# TYPE procver_retired_version_calls_24h gauge');
   for (const r of retired.rows) {
     out.push(`procver_retired_version_calls_24h${labels({ schema: r.schema, procedure: r.name, args: r.args, physical_name: r.physical_name })} ${Number(r.calls)}`);

@@ -131,3 +131,20 @@ export async function instanceStatus(db: Db): Promise<InstanceStatus[]> {
     trackFunctions: x.track_functions,
   }));
 }
+
+/** Hourly call series for many versions in one query (for the sparklines of a page). */
+export async function callSeriesFor(db: Db, versionIds: number[], hours = 24): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>(versionIds.map((id) => [id, new Array<number>(hours).fill(0)]));
+  if (versionIds.length === 0) return out;
+  const r = await db.execute<{ version_id: number; slot: number; calls: number }>(sql`
+    SELECT h.version_id, (extract(epoch FROM h.hour - (date_trunc('hour', now()) - make_interval(hours => ${hours - 1}))) / 3600)::int AS slot,
+           sum(h.calls)::float8 AS calls
+    FROM procver.usage_hourly h
+    WHERE h.version_id = ANY(${sql.param(versionIds)}::bigint[]) AND h.hour >= date_trunc('hour', now()) - make_interval(hours => ${hours - 1})
+    GROUP BY 1, 2`);
+  for (const row of r.rows) {
+    const series = out.get(Number(row.version_id));
+    if (series && row.slot >= 0 && row.slot < hours) series[row.slot] = Number(row.calls);
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
@@ -49,6 +49,8 @@ function checkRevision(v: Version, expected: number | undefined, name: string): 
     throw new ProcverError(
       'conflict',
       `${name} changed meanwhile (now ${v.status}, revision ${v.revision}; you saw revision ${expected}); reload and decide again`,
+      [],
+      'changed',
     );
   }
 }
@@ -79,6 +81,7 @@ export async function retireVersion(db: Db, change: StatusChange): Promise<Statu
         'conflict',
         `${change.name} is referenced by ${protecting.length} live or pending deployment(s); retiring it would break them`,
         protecting,
+        'referenced',
       );
     }
     const [updated] = await tx
@@ -127,12 +130,45 @@ export async function restoreVersion(db: Db, change: StatusChange): Promise<Stat
   });
 }
 
-/** A version with its procedure, for display. */
-export async function getVersion(db: Db, name: string) {
-  const rows = await db
+export interface VersionDetail {
+  version: Version;
+  procedure: typeof procedures.$inferSelect;
+  /** other versions of the same procedure, newest first: what it can be diffed against */
+  siblings: Pick<Version, 'id' | 'schema' | 'physicalName' | 'status' | 'createdAt'>[];
+  /** managed versions this one calls, and those that call it */
+  callees: Pick<Version, 'schema' | 'physicalName' | 'status'>[];
+  callers: Pick<Version, 'schema' | 'physicalName' | 'status'>[];
+  deployments: { app: string; deploymentId: string; status: string }[];
+}
+
+export async function getVersionDetail(db: Db, schema: string, physicalName: string): Promise<VersionDetail | null> {
+  const [row] = await db
     .select({ version: versions, procedure: procedures })
     .from(versions)
     .innerJoin(procedures, eq(procedures.id, versions.procedureId))
-    .where(eq(versions.physicalName, name));
-  return rows[0] ?? null;
+    .where(and(eq(versions.schema, schema), eq(versions.physicalName, physicalName)));
+  if (!row) return null;
+  const brief = { schema: versions.schema, physicalName: versions.physicalName, status: versions.status };
+  const [siblings, callees, callers, deps] = await Promise.all([
+    db
+      .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, status: versions.status, createdAt: versions.createdAt })
+      .from(versions)
+      .where(and(eq(versions.procedureId, row.procedure.id), sql`${versions.id} <> ${row.version.id}`))
+      .orderBy(sql`${versions.createdAt} DESC, ${versions.id} DESC`),
+    row.version.callees.length === 0
+      ? Promise.resolve([])
+      : db.select(brief).from(versions).where(inArray(versions.physicalName, row.version.callees)).orderBy(asc(versions.physicalName)),
+    db
+      .select(brief)
+      .from(versions)
+      .where(sql`${versions.callees} @> ARRAY[${physicalName}]::text[]`)
+      .orderBy(asc(versions.physicalName)),
+    db
+      .select({ app: deployments.app, deploymentId: deployments.deploymentId, status: deployments.status })
+      .from(deploymentVersions)
+      .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
+      .where(eq(deploymentVersions.versionId, row.version.id))
+      .orderBy(asc(deployments.app), asc(deployments.deploymentId)),
+  ]);
+  return { ...row, siblings, callees, callers, deployments: deps };
 }

@@ -1,25 +1,13 @@
 import { expect, test } from '@playwright/test';
 
-test('the home page lists the demo procedures and deployments', async ({ page }, info) => {
+test('the overview shows totals, collector state and recent changes', async ({ page }, info) => {
   await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Procedures' })).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'shop.place_order(integer, jsonb)' })).toBeVisible();
-  const deployments = page.locator('section', { has: page.getByRole('heading', { name: 'Frontend deployments' }) });
-  // The old back-office build is still live next to the newest storefront.
-  await expect(deployments.getByRole('row', { name: /backoffice bo-7 live/ })).toBeVisible();
-  await expect(deployments.getByRole('row', { name: /storefront sf-103 live/ })).toBeVisible();
-  // The simulated storefront connects as storefront@sf-103: attributed at the next collection.
-  await expect(async () => {
-    await page.reload();
-    await expect(deployments.getByRole('row', { name: /storefront sf-103 live/ })).toContainText('seen live', { timeout: 1000 });
-  }).toPass({ timeout: 30_000 });
-  await expect(deployments.getByRole('row', { name: /backoffice bo-8 pending/ })).not.toContainText('seen live');
-  await expect(deployments.getByRole('row', { name: /storefront sf-102 previous/ })).toBeVisible();
-  // An inlinable SQL function's calls are invisible to the counters: unknown, never 0.
-  await expect(page.getByRole('row', { name: /shop\.get_customer\(integer\)/ })).toContainText('not counted');
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Totals' })).toContainText('procedures');
   // The collector runs inside the demo: the primary has been read.
-  await expect(page.getByLabel('Instances')).toContainText(/primary 127\.0\.0\.1:\d+\/procver_demo read \d+ s ago/);
-  await page.screenshot({ path: info.outputPath('home.png'), fullPage: true });
+  await expect(page.getByRole('list', { name: 'Instances' })).toContainText(/primary 127\.0\.0\.1:\d+\/procver_demo read/);
+  await expect(page.getByRole('region', { name: 'Recent changes' })).toContainText('deployment.live');
+  await page.screenshot({ path: info.outputPath('overview.png'), fullPage: true });
 });
 
 test('the Prometheus endpoint exposes call counts and collector health', async ({ request }) => {
@@ -29,4 +17,29 @@ test('the Prometheus endpoint exposes call counts and collector health', async (
   const body = await res.text();
   expect(body).toContain('# TYPE procver_version_calls_total counter');
   expect(body).toMatch(/procver_instance_up\{instance="127\.0\.0\.1:\d+\/procver_demo",role="primary"\} 1/);
+});
+
+test('procedures: inlinable SQL is not counted, search and sort work', async ({ page }) => {
+  await page.goto('/procedures');
+  // An inlinable SQL function's calls are invisible to the counters: unknown, never 0.
+  await expect(page.getByRole('row', { name: /shop\.get_customer\(integer\)/ })).toContainText('not counted');
+  await page.getByLabel('Search').fill('order');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  const names = page.locator('tbody tr td:first-child');
+  await expect(names).toHaveText(['shop.cancel_order(integer)', 'shop.customer_orders(integer, integer)', 'shop.order_summary(integer)', 'shop.place_order(integer, jsonb)']);
+  await page.getByRole('columnheader', { name: /Procedure/ }).getByRole('link').click(); // by name, descending
+  await expect(names.first()).toHaveText('shop.place_order(integer, jsonb)');
+  await expect(names).toHaveCount(4);
+  await page.getByLabel('Search').fill('no such thing');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByText('No procedure matches “no such thing”')).toBeVisible();
+});
+
+test('deployments seen live are attributed from application_name', async ({ page }) => {
+  // The simulated storefront connects as storefront@sf-103: attributed at the next collection.
+  await expect(async () => {
+    await page.goto('/deployments');
+    await expect(page.getByTestId('deployment-storefront/sf-103')).toContainText('seen live', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId('deployment-backoffice/bo-8')).not.toContainText('seen live');
 });

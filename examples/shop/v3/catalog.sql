@@ -9,12 +9,13 @@ LANGUAGE sql STABLE
 AS $$ SELECT * FROM shop.products ORDER BY name, id LIMIT p_limit $$;
 
 -- Prices are stored without tax; 21% VAT since the rate change.
+-- v3: no price below one cent after tax.
 CREATE FUNCTION shop.price_with_tax(p_cents integer)
 RETURNS integer
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-  RETURN round(p_cents * 1.21);
+  RETURN greatest(round(p_cents * 1.21), 1);
 END
 $$;
 

@@ -1,0 +1,95 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { connection } from 'next/server';
+import { ErrorState } from '@/components/States';
+import { VersionTable, type UsageJson } from '@/components/VersionTable';
+import { db } from '@/lib/db/pool';
+import { getProcedureGroup } from '@/lib/procedures';
+import { callSeriesFor, usageForVersions } from '@/lib/usage';
+import { currentActor } from '@/lib/web/actor';
+import { load, windowParam } from '@/lib/web/load';
+
+type Props = { params: Promise<{ schema: string; name: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { schema, name } = await params;
+  return { title: `${decodeURIComponent(schema)}.${decodeURIComponent(name)}` };
+}
+
+export default async function ProcedurePage({ params, searchParams }: Props) {
+  await connection();
+  const p = await params;
+  const schema = decodeURIComponent(p.schema);
+  const name = decodeURIComponent(p.name);
+  const window = windowParam((await searchParams).window);
+  const r = await load(async () => {
+    const group = await getProcedureGroup(db(), schema, name);
+    if (!group) return null;
+    const ids = group.overloads.flatMap((o) => o.versions.map((v) => v.id));
+    const [usage, series, actor] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids), currentActor()]);
+    return { group, usage, series, actor };
+  });
+  if (!r.ok) return <ErrorState title={`Cannot read ${schema}.${name}`}>{r.message}</ErrorState>;
+  if (!r.data) notFound();
+  const { group, usage, series, actor } = r.data;
+
+  return (
+    <div className="space-y-8">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <Link href="/procedures" className="text-sm text-sky-800 underline">
+            Procedures
+          </Link>
+          <h1 className="mt-1 font-mono text-xl font-semibold">
+            {schema}.{name}
+          </h1>
+        </div>
+        <nav aria-label="Window" className="flex gap-1 text-sm">
+          {(['24h', '7d', '30d'] as const).map((w) => (
+            <Link
+              key={w}
+              href={`?window=${w}`}
+              aria-current={w === window ? 'true' : undefined}
+              className={`rounded px-3 py-1 ${w === window ? 'bg-slate-900 text-white' : 'border border-slate-300 hover:bg-slate-100'}`}
+            >
+              {w}
+            </Link>
+          ))}
+        </nav>
+      </div>
+      {group.overloads.map((o) => (
+        <section key={o.id} aria-label={`${o.schema}.${o.name}(${o.args})`} className="space-y-2">
+          <h2 className="font-mono text-base font-semibold">
+            {o.kind} {o.name}({o.args}) <span className="font-sans text-sm font-normal text-slate-500">{o.versions.length} version(s)</span>
+          </h2>
+          <VersionTable
+            window={window}
+            canAct={actor.role !== 'viewer'}
+            canOverride={actor.role === 'admin'}
+            rows={o.versions.map((v) => ({
+              id: v.id,
+              schema: v.schema,
+              physicalName: v.physicalName,
+              hash: v.hash,
+              status: v.status,
+              revision: v.revision,
+              statusChangedAt: v.statusChangedAt.toISOString(),
+              createdAt: v.createdAt.toISOString(),
+              pushedBy: v.pushedBy,
+              deployments: v.deployments,
+              series: series.get(v.id) ?? [],
+            }))}
+            initialUsage={Object.fromEntries(
+              o.versions.map((v) => {
+                const u = usage.get(v.id);
+                const json: UsageJson | null = u ? { ...u, lastCalledAt: u.lastCalledAt?.toISOString() ?? null } : null;
+                return [v.id, json];
+              }),
+            )}
+          />
+        </section>
+      ))}
+    </div>
+  );
+}

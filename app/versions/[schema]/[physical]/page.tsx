@@ -1,0 +1,152 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { connection } from 'next/server';
+import { DeploymentBadge, VersionStatus } from '@/components/badges';
+import { RelativeTime } from '@/components/RelativeTime';
+import { ErrorState } from '@/components/States';
+import { db } from '@/lib/db/pool';
+import { diffLines } from '@/lib/diff';
+import { getVersionDetail } from '@/lib/versions';
+import { load } from '@/lib/web/load';
+
+type Props = { params: Promise<{ schema: string; physical: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  return { title: decodeURIComponent((await params).physical) };
+}
+
+function VersionLink({ v }: { v: { schema: string; physicalName: string; status: string } }) {
+  return (
+    <li className="flex items-center gap-2">
+      <Link className="font-mono text-sky-800 underline" href={`/versions/${encodeURIComponent(v.schema)}/${encodeURIComponent(v.physicalName)}`}>
+        {v.schema}.{v.physicalName}
+      </Link>
+      <VersionStatus status={v.status} />
+    </li>
+  );
+}
+
+const rowStyle = { same: '', removed: 'bg-red-50', added: 'bg-emerald-50', changed: 'bg-amber-50' } as const;
+
+export default async function VersionPage({ params, searchParams }: Props) {
+  await connection();
+  const p = await params;
+  const schema = decodeURIComponent(p.schema);
+  const physical = decodeURIComponent(p.physical);
+  const againstRaw = (await searchParams).against;
+  const against = Array.isArray(againstRaw) ? againstRaw[0] : againstRaw;
+  const r = await load(async () => {
+    const detail = await getVersionDetail(db(), schema, physical);
+    if (!detail) return null;
+    const other = against ? await getVersionDetail(db(), schema, against) : null;
+    return { detail, other: other && other.procedure.id === detail.procedure.id ? other : null };
+  });
+  if (!r.ok) return <ErrorState title={`Cannot read ${physical}`}>{r.message}</ErrorState>;
+  if (!r.data) notFound();
+  const { detail, other } = r.data;
+  const { version: v, procedure: proc } = detail;
+
+  return (
+    <div className="space-y-8">
+      <div>
+        <Link href={`/procedures/${encodeURIComponent(proc.schema)}/${encodeURIComponent(proc.name)}`} className="text-sm text-sky-800 underline">
+          {proc.schema}.{proc.name}
+        </Link>
+        <h1 className="mt-1 flex flex-wrap items-center gap-3 font-mono text-xl font-semibold">
+          {v.physicalName} <VersionStatus status={v.status} />
+        </h1>
+        <dl className="mt-3 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+          <dt className="text-slate-500">Signature</dt>
+          <dd className="font-mono">
+            {proc.kind} {proc.schema}.{proc.name}({proc.args})
+          </dd>
+          <dt className="text-slate-500">Hash</dt>
+          <dd className="font-mono break-all">{v.hash}</dd>
+          <dt className="text-slate-500">Language</dt>
+          <dd>{v.language}{v.mayBeInlined ? ' (PostgreSQL may inline it: calls are not counted)' : ''}</dd>
+          <dt className="text-slate-500">Pushed</dt>
+          <dd>
+            <RelativeTime date={v.createdAt} /> by {v.pushedBy}
+          </dd>
+          <dt className="text-slate-500">Deployments</dt>
+          <dd className="flex flex-wrap gap-1">
+            {detail.deployments.length === 0 ? <span className="text-slate-400">none</span> : null}
+            {detail.deployments.map((d) => (
+              <DeploymentBadge key={`${d.app}/${d.deploymentId}`} app={d.app} id={d.deploymentId} status={d.status} />
+            ))}
+          </dd>
+        </dl>
+      </div>
+
+      <div className="grid gap-6 md:grid-cols-2">
+        <section aria-labelledby="calls">
+          <h2 id="calls" className="font-semibold">
+            Calls
+          </h2>
+          {detail.callees.length === 0 ? <p className="mt-1 text-sm text-slate-600">No other managed version.</p> : <ul className="mt-1 space-y-1 text-sm">{detail.callees.map((c) => <VersionLink key={`${c.schema}.${c.physicalName}`} v={c} />)}</ul>}
+        </section>
+        <section aria-labelledby="called-by">
+          <h2 id="called-by" className="font-semibold">
+            Called by
+          </h2>
+          {detail.callers.length === 0 ? <p className="mt-1 text-sm text-slate-600">No managed version calls it.</p> : <ul className="mt-1 space-y-1 text-sm">{detail.callers.map((c) => <VersionLink key={`${c.schema}.${c.physicalName}`} v={c} />)}</ul>}
+        </section>
+      </div>
+
+      <section aria-labelledby="compare" className="space-y-2">
+        <h2 id="compare" className="font-semibold">
+          Compare with another version
+        </h2>
+        {detail.siblings.length === 0 ? (
+          <p className="text-sm text-slate-600">This is the only version of {proc.name}({proc.args}).</p>
+        ) : (
+          <form className="flex items-end gap-2 text-sm">
+            <div>
+              <label htmlFor="against" className="block text-slate-600">
+                Other version
+              </label>
+              <select id="against" name="against" defaultValue={other?.version.physicalName ?? ''} className="rounded border border-slate-300 px-2 py-1 font-mono">
+                {detail.siblings.map((s) => (
+                  <option key={s.id} value={s.physicalName}>
+                    {s.physicalName} ({s.status})
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button className="rounded bg-slate-900 px-3 py-1.5 text-white">Show diff</button>
+          </form>
+        )}
+        {other ? (
+          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table className="w-full border-collapse font-mono text-xs" aria-label={`Differences between ${other.version.physicalName} and ${v.physicalName}`}>
+              <thead className="bg-slate-100 text-left">
+                <tr>
+                  <th colSpan={2} className="px-2 py-1">{other.version.physicalName}</th>
+                  <th colSpan={2} className="px-2 py-1">{v.physicalName}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {diffLines(other.version.source, v.source).map((d, i) => (
+                  <tr key={i} className={rowStyle[d.kind]} data-diff={d.kind}>
+                    <td className="w-10 select-none px-2 text-right text-slate-400">{d.left?.line ?? ''}</td>
+                    <td className={`whitespace-pre px-2 ${d.kind === 'removed' || d.kind === 'changed' ? 'text-red-800' : ''}`}>{d.left?.text ?? ''}</td>
+                    <td className="w-10 select-none border-l border-slate-200 px-2 text-right text-slate-400">{d.right?.line ?? ''}</td>
+                    <td className={`whitespace-pre px-2 ${d.kind === 'added' || d.kind === 'changed' ? 'text-emerald-800' : ''}`}>{d.right?.text ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+
+      <section aria-labelledby="source">
+        <h2 id="source" className="font-semibold">
+          Source, exactly as created
+        </h2>
+        <pre className="mt-2 overflow-x-auto rounded border border-slate-200 bg-white p-3 text-xs">{v.source}</pre>
+      </section>
+    </div>
+  );
+}

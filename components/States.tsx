@@ -1,0 +1,17 @@
+export function EmptyState({ title, children }: { title: string; children?: React.ReactNode }) {
+  return (
+    <div className="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">
+      <p className="font-medium text-slate-800">{title}</p>
+      {children ? <div className="mt-1 text-sm">{children}</div> : null}
+    </div>
+  );
+}
+
+export function ErrorState({ title, children }: { title: string; children?: React.ReactNode }) {
+  return (
+    <div role="alert" className="rounded border border-red-200 bg-red-50 p-4 text-red-800">
+      <p className="font-semibold">{title}</p>
+      {children ? <div className="mt-1 text-sm">{children}</div> : null}
+    </div>
+  );
+}

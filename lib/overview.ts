@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from './db/client';
+
+export interface Overview {
+  procedures: number;
+  live: number;
+  retired: number;
+  dropped: number;
+  /** retired versions called after they were retired: something still uses them */
+  retiredButCalled: { schema: string; physicalName: string; procedure: string; calls: number; lastCalledAt: Date }[];
+}
+
+export async function getOverview(db: Db): Promise<Overview> {
+  const [counts, called] = await Promise.all([
+    db.execute<{ procedures: number; live: number; retired: number; dropped: number }>(sql`
+      SELECT (SELECT count(*)::int FROM procver.procedures) AS procedures,
+             count(*) FILTER (WHERE status = 'live')::int AS live,
+             count(*) FILTER (WHERE status = 'retired')::int AS retired,
+             count(*) FILTER (WHERE status = 'dropped')::int AS dropped
+      FROM procver.versions`),
+    db.execute<{ schema: string; physical_name: string; procedure: string; calls: number; last_called_at: string }>(sql`
+      SELECT v.schema, v.physical_name, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure,
+        (SELECT coalesce(sum(h.calls), 0)::float8 FROM procver.usage_hourly h
+         WHERE h.version_id = v.id AND h.hour >= date_trunc('hour', v.status_changed_at)) AS calls,
+        c.last_called_at
+      FROM procver.versions v
+      JOIN procver.procedures p ON p.id = v.procedure_id
+      JOIN LATERAL (SELECT max(last_called_at) AS last_called_at FROM procver.usage_counters WHERE version_id = v.id) c ON true
+      WHERE v.status = 'retired' AND c.last_called_at > v.status_changed_at
+      ORDER BY c.last_called_at DESC`),
+  ]);
+  const c = counts.rows[0]!;
+  return {
+    ...c,
+    retiredButCalled: called.rows.map((r) => ({
+      schema: r.schema,
+      physicalName: r.physical_name,
+      procedure: r.procedure,
+      calls: Number(r.calls),
+      lastCalledAt: new Date(r.last_called_at),
+    })),
+  };
+}

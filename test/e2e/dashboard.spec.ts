@@ -1,0 +1,128 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** The version row of shop.price_with_tax used only by the previous storefront build sf-102. */
+function previousOnlyRow(page: Page) {
+  return page
+    .locator('[data-testid^="version-price_with_tax__"]')
+    .filter({ hasText: 'sf-102' })
+    .filter({ hasNotText: 'sf-103' })
+    .filter({ hasNotText: 'bo-7' });
+}
+
+async function openPriceWithTax(page: Page) {
+  await page.goto('/procedures');
+  await page.getByRole('link', { name: 'shop.price_with_tax(integer)' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'shop.price_with_tax' })).toBeVisible();
+}
+
+test('browse, retire with a reason, see it in the audit log, restore', async ({ page }, info) => {
+  await page.goto('/');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Procedures' }).click();
+  await expect(page.getByRole('heading', { name: 'Procedures' })).toBeVisible();
+  await page.screenshot({ path: info.outputPath('procedures.png'), fullPage: true });
+
+  await openPriceWithTax(page);
+  const row = previousOnlyRow(page);
+  await expect(row).toHaveCount(1);
+  await expect(row.locator('td').nth(1)).toHaveText('live');
+  await page.screenshot({ path: info.outputPath('procedure.png'), fullPage: true });
+
+  await row.getByRole('button', { name: /^Retire / }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Retire' })).toBeDisabled(); // a reason is required
+  await dialog.getByLabel(/Reason/).fill('superseded by v3 rounding; sf-102 is only a rollback target');
+  await dialog.getByRole('button', { name: 'Retire' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row.locator('td').nth(1)).toContainText('retired');
+
+  // The previous storefront still sends a trickle of calls: the row turns red without a reload.
+  await expect(row.getByText('still called!')).toBeVisible({ timeout: 30_000 });
+  await page.screenshot({ path: info.outputPath('procedure-retired-still-called.png'), fullPage: true });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+  const entry = page.getByRole('row').filter({ hasText: 'version.retire' }).first();
+  await expect(entry).toContainText('superseded by v3 rounding; sf-102 is only a rollback target');
+  await expect(entry).toContainText('dashboard');
+  await page.getByLabel('Action').selectOption('version.retire');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByRole('row').filter({ hasText: 'version.retire' })).toHaveCount(1);
+  await page.screenshot({ path: info.outputPath('audit.png'), fullPage: true });
+
+  const csv = await page.request.get('/api/audit/csv?action=version.retire');
+  expect(csv.headers()['content-type']).toContain('text/csv');
+  const text = await csv.text();
+  expect(text.split('\r\n')[0]).toBe('id,at,actor,action,target_type,target,reason,before,after');
+  expect(text).toContain('"superseded by v3 rounding; sf-102 is only a rollback target"');
+
+  await openPriceWithTax(page);
+  await previousOnlyRow(page).getByRole('button', { name: /^Restore / }).click();
+  await page.getByRole('dialog').getByLabel(/Reason/).fill('rollback drill');
+  await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
+  await expect(previousOnlyRow(page).locator('td').nth(1)).toHaveText('live');
+});
+
+test('retiring a version a live deployment uses is refused with the deployments listed', async ({ page }) => {
+  await openPriceWithTax(page);
+  const liveRow = page.locator('[data-testid^="version-price_with_tax__"]').filter({ hasText: 'sf-103' });
+  await liveRow.getByRole('button', { name: /^Retire / }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel(/Reason/).fill('trying');
+  await dialog.getByRole('button', { name: 'Retire' }).click();
+  const alert = dialog.getByRole('alert');
+  await expect(alert).toContainText('referenced by');
+  await expect(alert).toContainText('storefront/sf-103 (live)');
+  await expect(alert).toContainText('backoffice/bo-8 (pending)');
+  // An admin may override; the button stays disabled until that is ticked.
+  await expect(dialog.getByRole('button', { name: 'Retire' })).toBeDisabled();
+  await expect(dialog.getByLabel(/Retire anyway/)).toBeVisible();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(liveRow.locator('td').nth(1)).toHaveText('live');
+});
+
+test('a version page shows its source, callers and a side-by-side diff', async ({ page }, info) => {
+  await openPriceWithTax(page);
+  await page.locator('[data-testid^="version-price_with_tax__"]').filter({ hasText: 'sf-103' }).getByRole('link').first().click();
+  await expect(page.getByRole('heading', { name: 'Source, exactly as created' })).toBeVisible();
+  await expect(page.locator('pre')).toContainText('greatest(round(p_cents * 1.21), 1)');
+  await expect(page.getByRole('region', { name: 'Called by' })).toContainText('cart_total__');
+
+  const older = page.getByLabel('Other version', { exact: true });
+  const options = await older.locator('option').allTextContents();
+  const v2 = options.find((o) => !o.includes('95518fe2fb'))!; // not the 20% v1
+  await older.selectOption({ label: v2 });
+  await page.getByRole('button', { name: 'Show diff' }).click();
+  const diff = page.getByRole('table', { name: /Differences between/ });
+  // Two lines differ: the CREATE line (each version has its own physical name) and the body change.
+  const changed = diff.locator('[data-diff="changed"]');
+  await expect(changed).toHaveCount(2);
+  await expect(changed.nth(0)).toContainText(/CREATE FUNCTION shop\.price_with_tax__\w+\(p_cents integer\).*CREATE FUNCTION shop\.price_with_tax__\w+\(p_cents integer\)/);
+  await expect(changed.nth(1)).toContainText('RETURN round(p_cents * 1.21);');
+  await expect(changed.nth(1)).toContainText('RETURN greatest(round(p_cents * 1.21), 1);');
+  await expect(diff.locator('[data-diff="same"]').filter({ hasText: 'LANGUAGE plpgsql IMMUTABLE' })).toHaveCount(1);
+  await page.screenshot({ path: info.outputPath('version-diff.png'), fullPage: true });
+});
+
+test('the deployments page shows each deployment and the versions it references', async ({ page }, info) => {
+  await page.goto('/deployments');
+  const sf101 = page.getByTestId('deployment-storefront/sf-101');
+  await expect(sf101).toContainText('previous');
+  await sf101.locator('summary').click();
+  await expect(sf101.getByRole('link', { name: /^price_with_tax__/ })).toBeVisible();
+  await page.screenshot({ path: info.outputPath('deployments.png'), fullPage: true });
+});
+
+test('the API validates input and refuses cross-origin posts', async ({ request }) => {
+  const bad = await request.post('/api/versions/shop.nope__0000000000/retire', { data: { reason: '' } });
+  expect(bad.status()).toBe(400);
+  expect(await bad.json()).toMatchObject({ code: 'invalid_input', details: ['reason: a reason is required'] });
+  const missing = await request.post('/api/versions/shop.nope__0000000000/retire', { data: { reason: 'x' } });
+  expect(missing.status()).toBe(404);
+  const cross = await request.post('/api/versions/shop.nope__0000000000/retire', {
+    data: { reason: 'x' },
+    headers: { origin: 'https://evil.example' },
+  });
+  expect(cross.status()).toBe(403);
+  const notJson = await request.post('/api/versions/shop.nope__0000000000/retire', { data: 'nope{', headers: { 'content-type': 'application/json' } });
+  expect(notJson.status()).toBe(400);
+});
