@@ -26,8 +26,12 @@ class RequestError extends Error {
 }
 
 /** Retire or restore one version: a confirmation with a required reason, via the JSON API. */
-export function VersionActionDialog({ action, schema, physicalName, revision, canOverride }: Props) {
+export function VersionActionDialog({ action: currentAction, schema, physicalName, revision, canOverride }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // What the operator saw when opening the dialog: live data may move on while they type, and
+  // the server then answers "changed meanwhile" instead of acting on a state they did not see.
+  const [seen, setSeen] = useState({ action: currentAction, revision });
+  const action = seen.action;
   const [reason, setReason] = useState('');
   const [override, setOverride] = useState(false);
   const [refusal, setRefusal] = useState<ApiError | null>(null);
@@ -41,7 +45,7 @@ export function VersionActionDialog({ action, schema, physicalName, revision, ca
       const res = await fetch(`/api/versions/${encodeURIComponent(`${schema}.${physicalName}`)}/${action}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ reason, expectedRevision: revision, override: override || undefined }),
+        body: JSON.stringify({ reason, expectedRevision: seen.revision, override: override || undefined }),
       });
       const body = await res.json().catch(() => ({ error: `request failed (${res.status})`, code: 'internal' }));
       if (!res.ok) throw new RequestError(body as ApiError);
@@ -79,13 +83,16 @@ export function VersionActionDialog({ action, schema, physicalName, revision, ca
     <>
       <button
         type="button"
-        onClick={() => dialog.current?.showModal()}
+        onClick={() => {
+          setSeen({ action: currentAction, revision });
+          dialog.current?.showModal();
+        }}
         className={`rounded border px-2 py-1 text-xs font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 ${
-          action === 'retire' ? 'border-amber-300 text-amber-900 hover:bg-amber-50' : 'border-emerald-300 text-emerald-900 hover:bg-emerald-50'
+          currentAction === 'retire' ? 'border-amber-300 text-amber-900 hover:bg-amber-50' : 'border-emerald-300 text-emerald-900 hover:bg-emerald-50'
         }`}
-        aria-label={`${label} ${physicalName}`}
+        aria-label={`${currentAction === 'retire' ? 'Retire' : 'Restore'} ${physicalName}`}
       >
-        {label}…
+        {currentAction === 'retire' ? 'Retire' : 'Restore'}…
       </button>
       <dialog ref={dialog} aria-labelledby={`${id}-title`} className="m-auto w-full max-w-lg rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40">
         <form

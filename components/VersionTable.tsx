@@ -147,7 +147,6 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
                 <td className="px-3 py-2 text-right">
                   {canAct && (status === 'live' || status === 'retired') ? (
                     <VersionActionDialog
-                      key={`${status}-${revision}`}
                       action={status === 'live' ? 'retire' : 'restore'}
                       schema={r.schema}
                       physicalName={r.physicalName}

@@ -80,6 +80,30 @@ test('retiring a version a live deployment uses is refused with the deployments 
   await expect(liveRow.locator('td').nth(1)).toHaveText('live');
 });
 
+test('someone else acting meanwhile: the dialog stays, says so, and the page shows fresh data', async ({ page, request }) => {
+  await openPriceWithTax(page);
+  const row = previousOnlyRow(page);
+  const physical = (await row.getAttribute('data-testid'))!.replace('version-', '');
+  await row.getByRole('button', { name: /^Retire / }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel(/Reason/).fill('my reason');
+  // Another operator retires it through the API while this dialog is open…
+  const other = await request.post(`/api/versions/shop.${physical}/retire`, { data: { reason: 'other operator was faster' } });
+  expect(other.status()).toBe(200);
+  // …and the page's live data catches up underneath the open dialog.
+  await expect(row.locator('td').nth(1)).toContainText('retired', { timeout: 15_000 });
+  await expect(dialog.getByLabel(/Reason/)).toHaveValue('my reason');
+  await dialog.getByRole('button', { name: 'Retire' }).click();
+  await expect(dialog.getByRole('alert')).toContainText('changed meanwhile');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row.locator('td').nth(1)).toContainText('retired');
+  // One retire, one audit entry: the loser wrote nothing.
+  const csv = await (await request.get(`/api/audit/csv?target=${physical}&action=version.retire`)).text();
+  expect(csv.match(/other operator was faster/g)).toHaveLength(1);
+  expect(csv).not.toContain('my reason');
+  await request.post(`/api/versions/shop.${physical}/restore`, { data: { reason: 'test cleanup' } });
+});
+
 test('a version page shows its source, callers and a side-by-side diff', async ({ page }, info) => {
   await openPriceWithTax(page);
   await page.locator('[data-testid^="version-price_with_tax__"]').filter({ hasText: 'sf-103' }).getByRole('link').first().click();
