@@ -30,6 +30,10 @@ CREATE TABLE "procver"."versions" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"status_changed_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"revision" integer DEFAULT 1 NOT NULL,
+	"quarantine_name" text,
+	"quarantined_at" timestamp with time zone,
+	"drop_snapshot" jsonb,
+	"dropped_at" timestamp with time zone,
 	CONSTRAINT "versions_procedure_hash" UNIQUE("procedure_id","hash"),
 	CONSTRAINT "versions_physical_name" UNIQUE("schema","physical_name"),
 	CONSTRAINT "versions_hash_hex" CHECK ("procver"."versions"."hash" ~ '^[0-9a-f]{64}$')
@@ -73,6 +77,7 @@ CREATE TABLE "procver"."instances" (
 	"role" text NOT NULL,
 	"first_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"last_attempt_at" timestamp with time zone,
+	"first_collected_at" timestamp with time zone,
 	"last_collected_at" timestamp with time zone,
 	"last_error" text,
 	"postmaster_start_time" timestamp with time zone,

@@ -75,7 +75,8 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       const key = `${v.schema}.${v.physicalName}`;
       const reg = registeredByName.get(key);
       const present = existing.has(key);
-      if (reg && present) {
+      // A quarantined version exists under its quarantine name: cleanup owns it until restored.
+      if (reg && (present || reg.version.quarantineName)) {
         if (reg.version.status === 'retired') result.retired.push(key);
         result.unchanged++;
       } else {

@@ -2,7 +2,9 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
+import { recreateDropped, unquarantine } from './cleanup/restore';
 import { ProcverError } from './errors';
+import { lockRegistry } from './locks';
 
 export interface StatusChange {
   /** `physical_name`, or `schema.physical_name` where the bare name is in several schemas */
@@ -102,19 +104,22 @@ export async function retireVersion(db: Db, change: StatusChange): Promise<Statu
   });
 }
 
-/** Puts a retired version back to live. (Re-creating a dropped version comes with the cleanup job.) */
+/**
+ * Puts a version back to live: a retired one by flipping its status, a quarantined one by renaming
+ * it back (same OID), a dropped one by re-creating it exactly from what cleanup stored.
+ */
 export async function restoreVersion(db: Db, change: StatusChange): Promise<StatusChangeResult> {
   const reason = requireReason(change.reason);
   return db.transaction(async (tx) => {
+    await lockRegistry(tx);
     const v = await lockVersion(tx, change.name);
     checkRevision(v, change.expectedRevision, change.name);
     if (v.status === 'live') throw new ProcverError('conflict', `${change.name} is already live`);
-    if (v.status === 'dropped') {
-      throw new ProcverError('conflict', `${change.name} was dropped from the database; re-creating dropped versions is not available yet`);
-    }
+    const how = v.status === 'dropped' ? 'recreated' : v.quarantineName ? 'unquarantined' : 'status';
+    const oid = how === 'recreated' ? await recreateDropped(tx, v) : how === 'unquarantined' ? await unquarantine(tx, v) : v.oid;
     const [updated] = await tx
       .update(versions)
-      .set({ status: 'live', statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+      .set({ status: 'live', oid, quarantineName: null, quarantinedAt: null, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
       .where(eq(versions.id, v.id))
       .returning();
     await writeAudit(tx, {
@@ -123,8 +128,8 @@ export async function restoreVersion(db: Db, change: StatusChange): Promise<Stat
       targetType: 'version',
       target: `${v.schema}.${v.physicalName}`,
       reason,
-      before: { status: v.status, revision: v.revision },
-      after: { status: 'live', revision: updated!.revision },
+      before: { status: v.status, revision: v.revision, ...(v.quarantineName ? { name: v.quarantineName } : {}) },
+      after: { status: 'live', revision: updated!.revision, how },
     });
     return { physicalName: v.physicalName, schema: v.schema, status: 'live', revision: updated!.revision, overriddenDeployments: [] };
   });

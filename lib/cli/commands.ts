@@ -12,6 +12,9 @@ import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
 import { restoreVersion, retireVersion } from '../versions';
 import { collectUsage, type InstanceResult } from '../usage/collect';
+import { applyCleanup } from '../cleanup/apply';
+import { cleanupConfig, formatDuration } from '../cleanup/config';
+import { planCleanup, type CleanupPlan } from '../cleanup/plan';
 import { progressBar, table } from './print';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
@@ -37,6 +40,9 @@ Usage: procver <command> [options]
         --override, which the audit log records).
   restore <physical-name> --reason <text>
         Put a retired version back to live.
+  cleanup [--apply] [--json] [--quiet-window <7d>] [--quarantine <1d>]
+        Plan (default) or carry out the removal of retired versions: every check is printed;
+        a version is renamed into quarantine first and dropped only after it stayed silent.
   check --manifest <file> [--json]
         CI gate: exit 0 when every referenced version exists and is live.
   dev   Start the dashboard with demo data (embedded PostgreSQL unless DATABASE_URL is set).
@@ -126,6 +132,8 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
     }
     case 'collect':
       return collectCommand(argv);
+    case 'cleanup':
+      return cleanupCommand(argv);
     case 'retire':
     case 'restore': {
       const { values, positionals } = parseArgs({
@@ -242,6 +250,48 @@ async function collectCommand(argv: string[]): Promise<number> {
       });
     }
     console.log('collector stopped');
+    return 0;
+  });
+}
+
+const mark = { pass: '✓', fail: '✗', unknown: '?' } as const;
+
+function printPlan(plan: CleanupPlan, apply: boolean): void {
+  const c = plan.config;
+  console.log(
+    `cleanup ${apply ? '' : 'plan (dry run; --apply to act)'}: quiet window ${formatDuration(c.quietWindowMs)}, quarantine ${formatDuration(c.quarantineMs)}, ` +
+      `rollback window: newest ${c.rollbackKeep} previous per app or live within ${c.rollbackDays} days`,
+  );
+  for (const r of plan.rows) {
+    console.log(`\n${r.schema}.${r.physicalName}  ${r.procedure}  → ${r.action.toUpperCase()}${r.quarantinedAt ? ` (quarantined as ${r.currentName})` : ''}`);
+    for (const check of r.checks) {
+      check.detail.forEach((d, i) => console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`));
+    }
+  }
+  const count = (a: string) => plan.rows.filter((r) => r.action === a).length;
+  console.log(
+    `\n${plan.rows.length} retired version(s): ${count('drop')} to drop, ${count('quarantine')} to quarantine, ${count('keep')} kept; ${plan.live} live version(s) not considered`,
+  );
+}
+
+async function cleanupCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { apply: { type: 'boolean' }, json: { type: 'boolean' }, 'quiet-window': { type: 'string' }, quarantine: { type: 'string' } },
+  });
+  const config = cleanupConfig(process.env, { quietWindow: values['quiet-window'], quarantine: values.quarantine });
+  const targets = usageTargets();
+  return withDb(async (db) => {
+    const plan = await planCleanup(db, targets, config);
+    const bar = progressBar('cleanup', 1);
+    const results = values.apply ? await applyCleanup(db, plan, actor(), bar.update) : [];
+    bar.done();
+    if (values.json) {
+      console.log(JSON.stringify({ plan, results }, null, 2));
+      return 0;
+    }
+    printPlan(plan, values.apply === true);
+    for (const r of results) console.log(`${r.outcome.padEnd(11)} ${r.schema}.${r.physicalName}: ${r.detail}`);
     return 0;
   });
 }

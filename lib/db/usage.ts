@@ -18,6 +18,8 @@ export const instances = procver.table(
     role: text('role').notNull(),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
     lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    /** the first successful reading: usage history for this instance starts here */
+    firstCollectedAt: timestamp('first_collected_at', { withTimezone: true }),
     lastCollectedAt: timestamp('last_collected_at', { withTimezone: true }),
     lastError: text('last_error'),
     postmasterStartTime: timestamp('postmaster_start_time', { withTimezone: true }),

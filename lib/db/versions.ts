@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, index, integer, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { procver } from './procver';
 
 export const procedureKind = procver.enum('procedure_kind', ['function', 'procedure']);
@@ -49,6 +49,12 @@ export const versions = procver.table(
     statusChangedAt: timestamp('status_changed_at', { withTimezone: true }).notNull().defaultNow(),
     /** bumped on every status change: the optimistic-lock token for concurrent operators */
     revision: integer('revision').notNull().default(1),
+    /** cleanup renamed the function to this name (same OID) and waits before dropping it */
+    quarantineName: text('quarantine_name'),
+    quarantinedAt: timestamp('quarantined_at', { withTimezone: true }),
+    /** what re-creates a dropped version exactly: definition, owner, ACL, comment */
+    dropSnapshot: jsonb('drop_snapshot'),
+    droppedAt: timestamp('dropped_at', { withTimezone: true }),
   },
   (t) => [
     unique('versions_procedure_hash').on(t.procedureId, t.hash),

@@ -29,8 +29,9 @@ export interface Managed extends ManagedName {
 
 /** The versions whose counters are read: every version still in the database. */
 export async function managedVersions(db: Db): Promise<Managed[]> {
+  // A quarantined version keeps its OID and counters under its quarantine name.
   return db
-    .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, language: versions.language })
+    .select({ id: versions.id, schema: versions.schema, physicalName: sql<string>`coalesce(${versions.quarantineName}, ${versions.physicalName})`, language: versions.language })
     .from(versions)
     .where(ne(versions.status, 'dropped'));
 }
@@ -236,6 +237,7 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
       role: target.role,
       systemIdentifier: reading.systemIdentifier ?? inst.systemIdentifier,
       lastAttemptAt: now,
+      firstCollectedAt: inst.firstCollectedAt ?? now,
       lastCollectedAt: now,
       lastError: null,
       postmasterStartTime: reading.postmasterStartTime,

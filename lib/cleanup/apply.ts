@@ -1,0 +1,159 @@
+import { eq, sql } from 'drizzle-orm';
+import { writeAudit } from '../audit';
+import { quoteIdent } from '../compile/parser';
+import type { Db, Tx } from '../db/client';
+import { versions } from '../db/schema';
+import { lockRegistry } from '../locks';
+import type { InstanceTarget } from '../usage/readInstance';
+import type { CleanupConfig } from './config';
+import { dependentsCheck, planCleanup, type CleanupPlan, type PlanRow } from './plan';
+
+export interface DropSnapshot {
+  /** pg_get_functiondef() while quarantined (so under the quarantine name) */
+  definition: string;
+  owner: string;
+  /** proacl as text; null means PostgreSQL's default privileges */
+  acl: string | null;
+  grants: { grantor: string; grantee: string | null; privilege: string; grantable: boolean }[];
+  comment: string | null;
+}
+
+export interface ApplyResult {
+  physicalName: string;
+  schema: string;
+  outcome: 'quarantined' | 'dropped' | 'kept';
+  detail: string;
+}
+
+/** `<name>__<hash10>__quarantined`, within 63 bytes; the hash keeps it unique. */
+export function quarantineNameFor(physicalName: string): string {
+  const cut = physicalName.lastIndexOf('__');
+  const base = physicalName.slice(0, cut);
+  const hash = physicalName.slice(cut + 2);
+  const suffix = `__${hash}__quarantined`;
+  let out = '';
+  for (const ch of base) {
+    if (Buffer.byteLength(out + ch + suffix, 'utf8') > 63) break;
+    out += ch;
+  }
+  return out + suffix;
+}
+
+async function signature(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string } | null> {
+  const r = await tx.execute<{ oid: number; sig: string }>(sql`
+    SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ${schema} AND p.proname = ${name}`);
+  return r.rows.length === 1 ? { oid: Number(r.rows[0]!.oid), sig: r.rows[0]!.sig } : null;
+}
+
+/** Runs one step in its own short transaction: a lock it cannot get quickly keeps the version. */
+async function step<T>(db: Db, config: CleanupConfig, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${Math.max(1, Math.round(config.lockTimeoutMs))}ms'`));
+    await lockRegistry(tx);
+    return fn(tx);
+  });
+}
+
+/**
+ * Carries out a plan: quarantines what may be quarantined, drops what may be dropped, each in
+ * its own transaction that re-checks what can change meanwhile. A version whose step fails is kept.
+ */
+export async function applyCleanup(db: Db, plan: CleanupPlan, actor: string, onProgress?: (done: number, total: number) => void): Promise<ApplyResult[]> {
+  const todo = plan.rows.filter((r) => r.action !== 'keep');
+  const results: ApplyResult[] = [];
+  for (const row of todo) {
+    try {
+      results.push(row.action === 'quarantine' ? await quarantine(db, plan.config, row, actor) : await drop(db, plan.config, row, actor));
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      const why = err.code === '55P03' ? 'could not get a lock in time' : err.message;
+      results.push({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail: `kept: ${why}` });
+    }
+    onProgress?.(results.length, todo.length);
+  }
+  return results;
+}
+
+async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: string): Promise<ApplyResult> {
+  const keep = (detail: string): ApplyResult => ({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail });
+  const qname = quarantineNameFor(row.physicalName);
+  const done = await step(db, config, async (tx) => {
+    const [v] = await tx.select().from(versions).where(eq(versions.id, row.versionId)).for('update');
+    if (!v || v.status !== 'retired' || v.quarantineName || v.revision !== row.revision) return keep('kept: changed since the plan was made');
+    const deps = await dependentsCheck(tx, { id: v.id, schema: v.schema, physical_name: v.physicalName, quarantine_name: null });
+    if (deps.verdict !== 'pass') return keep(`kept: ${deps.detail.join('; ')}`);
+    const fn = await signature(tx, v.schema, v.physicalName);
+    if (!fn) return keep('kept: the function is not in the database');
+    await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(qname)}`));
+    await tx
+      .update(versions)
+      .set({ quarantineName: qname, quarantinedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+      .where(eq(versions.id, v.id));
+    await writeAudit(tx, {
+      actor,
+      action: 'version.quarantine',
+      targetType: 'version',
+      target: `${v.schema}.${v.physicalName}`,
+      reason: 'cleanup: every check passed; renamed so that any remaining caller fails loudly before the drop',
+      before: { name: v.physicalName },
+      after: { name: qname, checks: row.checks.map((c) => ({ check: c.name, verdict: c.verdict })) },
+    });
+    return null;
+  });
+  if (done) return done;
+  // The barrier is set after the rename committed: any transaction that started before this
+  // moment may still hold the old name's plan, so the drop waits for all of them to end.
+  await db.update(versions).set({ quarantinedAt: sql`now()` }).where(eq(versions.id, row.versionId));
+  return { physicalName: row.physicalName, schema: row.schema, outcome: 'quarantined', detail: `renamed to ${qname}` };
+}
+
+async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string): Promise<ApplyResult> {
+  return step(db, config, async (tx) => {
+    const keep = (detail: string): ApplyResult => ({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail });
+    const [v] = await tx.select().from(versions).where(eq(versions.id, row.versionId)).for('update');
+    if (!v || v.status !== 'retired' || !v.quarantineName || v.revision !== row.revision) return keep('kept: changed since the plan was made');
+    // Re-check what can change between the plan and now, inside this transaction.
+    const deps = await dependentsCheck(tx, { id: v.id, schema: v.schema, physical_name: v.physicalName, quarantine_name: v.quarantineName });
+    if (deps.verdict !== 'pass') return keep(`kept: ${deps.detail.join('; ')}`);
+    const older = await tx.execute<{ n: number }>(sql`
+      SELECT (SELECT count(*) FROM pg_stat_activity WHERE xact_start < ${v.quarantinedAt!.toISOString()}::timestamptz AND pid <> pg_backend_pid())
+           + (SELECT count(*) FROM pg_prepared_xacts WHERE prepared < ${v.quarantinedAt!.toISOString()}::timestamptz) AS n`);
+    if (Number(older.rows[0]!.n) > 0) return keep('kept: a transaction older than the quarantine is still open');
+    const fn = await signature(tx, v.schema, v.quarantineName);
+    if (!fn) return keep('kept: the quarantined function is not in the database');
+
+    const snap = await tx.execute<{ definition: string; owner: string; acl: string | null; comment: string | null; grants: DropSnapshot['grants'] | null }>(sql`
+      SELECT pg_get_functiondef(p.oid) AS definition, pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl,
+             obj_description(p.oid, 'pg_proc') AS comment,
+             (SELECT json_agg(json_build_object('grantor', pg_get_userbyid(a.grantor),
+                       'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                       'privilege', a.privilege_type, 'grantable', a.is_grantable))
+              FROM aclexplode(p.proacl) a) AS grants
+      FROM pg_proc p WHERE p.oid = ${fn.oid}::oid`);
+    const s = snap.rows[0]!;
+    const snapshot: DropSnapshot = { definition: s.definition, owner: s.owner, acl: s.acl, grants: s.grants ?? [], comment: s.comment };
+    await tx.execute(sql.raw(`DROP ROUTINE ${fn.sig} RESTRICT`));
+    await tx
+      .update(versions)
+      .set({ status: 'dropped', dropSnapshot: snapshot, droppedAt: sql`now()`, oid: null, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+      .where(eq(versions.id, v.id));
+    await writeAudit(tx, {
+      actor,
+      action: 'version.drop',
+      targetType: 'version',
+      target: `${v.schema}.${v.physicalName}`,
+      reason: 'cleanup: quarantine stayed silent and every check passed',
+      before: { name: v.quarantineName, ...snapshot },
+      after: { status: 'dropped', checks: row.checks.map((c) => ({ check: c.name, verdict: c.verdict })) },
+    });
+    return { physicalName: v.physicalName, schema: v.schema, outcome: 'dropped' as const, detail: `dropped ${fn.sig}; restore with procver restore ${v.schema}.${v.physicalName}` };
+  });
+}
+
+/** Plan and (optionally) apply in one call: what the CLI and the dashboard run. */
+export async function runCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig, opts: { apply: boolean; actor: string }) {
+  const plan = await planCleanup(db, targets, config);
+  const results = opts.apply ? await applyCleanup(db, plan, opts.actor) : [];
+  return { plan, results };
+}
