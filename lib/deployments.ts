@@ -75,7 +75,7 @@ async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string
   if (dropped.length > 0) {
     throw new ProcverError(
       'conflict',
-      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped; restore these ${dropped.length} version(s) first`,
+      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped; restore these ${dropped.length} version(s) first: procver restore --deployment ${app}/${deploymentId} --reason <why>`,
       dropped.map((d) => `${d.schema}.${d.name}(${d.args}) -> ${d.physicalName}`),
     );
   }
@@ -181,4 +181,24 @@ export async function deploymentVersionRefs(db: Db): Promise<Map<string, Deploym
     out.set(key, [...(out.get(key) ?? []), r]);
   }
   return out;
+}
+
+/**
+ * Rolling back to a deployment whose versions cleanup dropped: re-creates each of them (exactly,
+ * from what cleanup stored), so that the deployment can go live again.
+ */
+export async function restoreDeploymentVersions(db: Db, app: string, deploymentId: string, reason: string, actor: string): Promise<string[]> {
+  const rows = await db
+    .select({ schema: versions.schema, physicalName: versions.physicalName })
+    .from(deploymentVersions)
+    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
+    .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
+    .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId), inArray(versions.status, ['dropped', 'retired'])));
+  const { restoreVersion } = await import('./versions');
+  const restored: string[] = [];
+  for (const r of rows) {
+    await restoreVersion(db, { name: `${r.schema}.${r.physicalName}`, reason: `${reason} (rollback to ${app}/${deploymentId})`, actor });
+    restored.push(`${r.schema}.${r.physicalName}`);
+  }
+  return restored;
 }

@@ -31,7 +31,7 @@ export interface CleanupConfig {
   lockTimeoutMs: number;
 }
 
-export function cleanupConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<'quietWindow' | 'quarantine', string>> = {}): CleanupConfig {
+export function cleanupConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<'quietWindow' | 'quarantine', string>> = {}): CleanupConfig {
   const int = (name: string, fallback: number) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;

@@ -5,7 +5,7 @@ import { writeOutputs } from '../compile/outputs';
 import { actor, databaseUrl, grantPolicy, readEnv, usageTargets } from '../config';
 import { createDb, createPool, type Db } from '../db/client';
 import { migrate, requireMigrated } from '../db/migrate';
-import { addDeployment, listDeployments, markLive } from '../deployments';
+import { addDeployment, listDeployments, markLive, restoreDeploymentVersions } from '../deployments';
 import { ProcverError } from '../errors';
 import { checkManifest } from '../manifests';
 import { readManifestFile } from './manifestFile';
@@ -39,7 +39,10 @@ Usage: procver <command> [options]
         Mark a version retired (refused while a live or pending deployment uses it, unless
         --override, which the audit log records).
   restore <physical-name> --reason <text>
-        Put a retired version back to live.
+  restore --deployment <app>/<id> --reason <text>
+        Put a version back to live: a retired one at once, a quarantined one renamed back, a
+        dropped one re-created exactly. With --deployment: every retired or dropped version that
+        deployment references (before rolling back to it).
   cleanup [--apply] [--json] [--quiet-window <7d>] [--quarantine <1d>]
         Plan (default) or carry out the removal of retired versions: every check is printed;
         a version is renamed into quarantine first and dropped only after it stayed silent.
@@ -139,8 +142,17 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       const { values, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { reason: { type: 'string' }, override: { type: 'boolean' } },
+        options: { reason: { type: 'string' }, override: { type: 'boolean' }, deployment: { type: 'string' } },
       });
+      if (command === 'restore' && values.deployment) {
+        const [app, id] = [values.deployment.slice(0, values.deployment.indexOf('/')), values.deployment.slice(values.deployment.indexOf('/') + 1)];
+        if (!app || !id) throw new ProcverError('invalid_input', '--deployment takes <app>/<deployment-id>');
+        const reason = required(values, 'reason');
+        const restored = await withDb((db) => restoreDeploymentVersions(db, app, id, reason, actor()));
+        console.log(restored.length === 0 ? `${app}/${id} references no retired or dropped version` : `restored ${restored.length} version(s) for ${app}/${id}:`);
+        for (const r of restored) console.log(`  ${r}`);
+        return 0;
+      }
       const name = positional(positionals, `version: procver ${command} <physical-name> --reason <text>`);
       const reason = required(values, 'reason');
       const change = { name, reason, actor: actor(), override: values.override === true };

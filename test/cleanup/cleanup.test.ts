@@ -10,6 +10,7 @@ import { addDeployment, markLive } from '../../lib/deployments';
 import { freePort } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
+import type { InstanceTarget } from '../../lib/usage/readInstance';
 import { restoreVersion, retireVersion } from '../../lib/versions';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
@@ -19,7 +20,7 @@ const config = { ...cleanupConfig({}, { quietWindow: '2s', quarantine: '2s' }), 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let t: TestDatabase;
-const primary = () => [{ url: t.url, role: 'primary' as const }];
+const primary = (): InstanceTarget[] => [{ url: t.url, role: 'primary' }];
 
 beforeAll(async () => {
   t = await createTestDatabase();

@@ -154,6 +154,53 @@ describe('procver CLI', () => {
     expect((await procver(['check', '--manifest', manifest], env)).code).toBe(0);
   });
 
+  it('cleanup plans, quarantines and drops; a rollback to the old build names the fix; restore --deployment re-creates', async () => {
+    const env = {
+      DATABASE_URL: t.url,
+      PROCVER_QUIET_WINDOW: '1s',
+      PROCVER_QUARANTINE: '1s',
+      PROCVER_ROLLBACK_KEEP: '0',
+      PROCVER_ROLLBACK_DAYS: '0',
+    };
+    await procver(['migrate'], env);
+    const v1 = writeTree({ 'a.sql': "CREATE FUNCTION cl.greet() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'v1'; END $$;" });
+    const v2 = writeTree({ 'a.sql': "CREATE FUNCTION cl.greet() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'v2'; END $$;" });
+    for (const [dir, id] of [[v1, 'c1'], [v2, 'c2']] as const) {
+      await procver(['compile', dir, '--out', join(dir, 'build')]);
+      await procver(['push', dir], env);
+      await procver(['deployments', 'add', '--app', 'cl', '--id', id, '--manifest', join(dir, 'build/procver.manifest.json'), '--live'], env);
+    }
+    const old = JSON.parse(readFileSync(join(v1, 'build/procver.manifest.json'), 'utf8')).procedures[0].physicalName;
+    await procver(['collect', '--once'], env);
+    await procver(['retire', old, '--reason', 'c2 replaced it'], env);
+    await new Promise((r) => setTimeout(r, 1100));
+    await procver(['collect', '--once'], env);
+
+    const dry = await procver(['cleanup'], env);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('cleanup plan (dry run; --apply to act): quiet window 1s, quarantine 1s');
+    expect(dry.stdout).toContain(`cl.${old}  cl.greet()  → QUARANTINE`);
+    expect(dry.stdout).toMatch(/✓ retired +retired \d+s ago; the quiet window is 1s/);
+    expect(dry.stdout).toMatch(/✓ deployments +only archived or old deployments reference it \(1\)/);
+    expect(dry.stdout).toMatch(/\? in flight +not quarantined yet/);
+    expect(dry.stdout).toMatch(/1 retired version\(s\): 0 to drop, 1 to quarantine, 0 kept/);
+    const json = JSON.parse((await procver(['cleanup', '--json'], env)).stdout);
+    expect(json.plan.rows[0].checks.map((c: { name: string }) => c.name)).toEqual(['retired', 'deployments', 'usage', 'dependents', 'in_flight']);
+
+    expect((await procver(['cleanup', '--apply'], env)).stdout).toMatch(new RegExp(`quarantined +cl\\.${old}: renamed to greet__\\w+__quarantined`));
+    await new Promise((r) => setTimeout(r, 1100));
+    await procver(['collect', '--once'], env);
+    expect((await procver(['cleanup', '--apply'], env)).stdout).toMatch(new RegExp(`dropped +cl\\.${old}: dropped`));
+
+    const rollback = await procver(['deployments', 'live', '--app', 'cl', '--id', 'c1'], env);
+    expect(rollback.code).toBe(5);
+    expect(rollback.stderr).toContain('restore these 1 version(s) first: procver restore --deployment cl/c1');
+    const restored = await procver(['restore', '--deployment', 'cl/c1', '--reason', 'rolling back'], env);
+    expect(restored.stdout).toContain('restored 1 version(s) for cl/c1:');
+    expect((await procver(['deployments', 'live', '--app', 'cl', '--id', 'c1'], env)).code).toBe(0);
+    expect((await t.pool.query(`SELECT cl.${old}() AS v`)).rows[0].v).toBe('v1');
+  });
+
   it('refuses a bad manifest file when registering a deployment', async () => {
     const dir = writeTree({ 'm.json': '{"version": 1, "procedures": "nope"}' });
     const r = await procver(['deployments', 'add', '--app', 'x', '--id', '1', '--manifest', join(dir, 'm.json')], { DATABASE_URL: t.url });
