@@ -7,6 +7,7 @@ const links = [
   { href: '/', label: 'Overview' },
   { href: '/procedures', label: 'Procedures' },
   { href: '/deployments', label: 'Deployments' },
+  { href: '/cleanup', label: 'Cleanup' },
   { href: '/audit', label: 'Audit log' },
 ];
 

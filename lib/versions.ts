@@ -177,3 +177,20 @@ export async function getVersionDetail(db: Db, schema: string, physicalName: str
   ]);
   return { ...row, siblings, callees, callers, deployments: deps };
 }
+
+/** Versions cleanup dropped, newest first: each can be restored exactly. */
+export async function listDropped(db: Db, limit = 100) {
+  return db
+    .select({
+      schema: versions.schema,
+      physicalName: versions.physicalName,
+      revision: versions.revision,
+      droppedAt: versions.droppedAt,
+      procedure: sql<string>`${procedures.schema} || '.' || ${procedures.name} || '(' || ${procedures.args} || ')'`,
+    })
+    .from(versions)
+    .innerJoin(procedures, eq(procedures.id, versions.procedureId))
+    .where(eq(versions.status, 'dropped'))
+    .orderBy(sql`${versions.droppedAt} DESC NULLS LAST`)
+    .limit(limit);
+}

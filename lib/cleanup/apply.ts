@@ -151,9 +151,20 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string):
   });
 }
 
-/** Plan and (optionally) apply in one call: what the CLI and the dashboard run. */
+/** Plan and (optionally) apply in one call: what the CLI and the dashboard run. An applied run is audited. */
 export async function runCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig, opts: { apply: boolean; actor: string }) {
   const plan = await planCleanup(db, targets, config);
-  const results = opts.apply ? await applyCleanup(db, plan, opts.actor) : [];
+  if (!opts.apply) return { plan, results: [] as ApplyResult[] };
+  const results = await applyCleanup(db, plan, opts.actor);
+  const count = (o: ApplyResult['outcome']) => results.filter((r) => r.outcome === o).length;
+  await db.transaction((tx) =>
+    writeAudit(tx, {
+      actor: opts.actor,
+      action: 'cleanup.run',
+      targetType: 'registry',
+      target: 'cleanup',
+      after: { retired: plan.rows.length, quarantined: count('quarantined'), dropped: count('dropped'), kept: plan.rows.length - count('quarantined') - count('dropped') },
+    }),
+  );
   return { plan, results };
 }

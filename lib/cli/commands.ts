@@ -12,9 +12,9 @@ import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
 import { restoreVersion, retireVersion } from '../versions';
 import { collectUsage, type InstanceResult } from '../usage/collect';
-import { applyCleanup } from '../cleanup/apply';
+import { runCleanup } from '../cleanup/apply';
 import { cleanupConfig, formatDuration } from '../cleanup/config';
-import { planCleanup, type CleanupPlan } from '../cleanup/plan';
+import type { CleanupPlan } from '../cleanup/plan';
 import { progressBar, table } from './print';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
@@ -294,10 +294,7 @@ async function cleanupCommand(argv: string[]): Promise<number> {
   const config = cleanupConfig(process.env, { quietWindow: values['quiet-window'], quarantine: values.quarantine });
   const targets = usageTargets();
   return withDb(async (db) => {
-    const plan = await planCleanup(db, targets, config);
-    const bar = progressBar('cleanup', 1);
-    const results = values.apply ? await applyCleanup(db, plan, actor(), bar.update) : [];
-    bar.done();
+    const { plan, results } = await runCleanup(db, targets, config, { apply: values.apply === true, actor: actor() });
     if (values.json) {
       console.log(JSON.stringify({ plan, results }, null, 2));
       return 0;

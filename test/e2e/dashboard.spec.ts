@@ -150,3 +150,25 @@ test('the API validates input and refuses cross-origin posts', async ({ request 
   const notJson = await request.post('/api/versions/shop.nope__0000000000/retire', { data: 'nope{', headers: { 'content-type': 'application/json' } });
   expect(notJson.status()).toBe(400);
 });
+
+test('the cleanup page explains every check and keeps what is not proven unused', async ({ page, request }, info) => {
+  await openPriceWithTax(page);
+  const physical = (await previousOnlyRow(page).getAttribute('data-testid'))!.replace('version-', '');
+  expect((await request.post(`/api/versions/shop.${physical}/retire`, { data: { reason: 'cleanup page test' } })).status()).toBe(200);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cleanup' }).click();
+  const row = page.getByTestId(`plan-${physical}`);
+  await expect(row).toContainText('keep');
+  await expect(row).toContainText(/retired .* ago; the quiet window is 7d/);
+  await expect(row).toContainText('storefront/sf-102 is a rollback target');
+  await expect(row).toContainText('not quarantined yet');
+  await expect(row.locator('dt')).toHaveText([/retired fail/, /deployments fail/, /usage (fail|unknown)/, /dependents fail/, /in flight unknown/]);
+  // cart_total's v2 (also still live) calls it, so it has a dependent managed caller.
+  await expect(row).toContainText(/managed version shop\.cart_total__\w+ calls it/);
+  await expect(page.getByRole('button', { name: /Apply plan \(0\)/ })).toBeDisabled();
+  await page.getByRole('button', { name: 'Re-check (dry run)' }).click();
+  await expect(row).toContainText('keep');
+  await page.screenshot({ path: info.outputPath('cleanup.png'), fullPage: true });
+
+  expect((await request.post(`/api/versions/shop.${physical}/restore`, { data: { reason: 'test cleanup' } })).status()).toBe(200);
+});

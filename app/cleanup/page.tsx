@@ -1,0 +1,155 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { connection } from 'next/server';
+import { CleanupRunner } from '@/components/CleanupRunner';
+import { RelativeTime } from '@/components/RelativeTime';
+import { EmptyState, ErrorState } from '@/components/States';
+import { VersionActionDialog } from '@/components/VersionActionDialog';
+import { searchAudit } from '@/lib/audit';
+import { formatDuration, parseDuration, cleanupConfig } from '@/lib/cleanup/config';
+import { planCleanup } from '@/lib/cleanup/plan';
+import { usageTargets } from '@/lib/config';
+import { db } from '@/lib/db/pool';
+import { listDropped } from '@/lib/versions';
+import { currentActor } from '@/lib/web/actor';
+import { load } from '@/lib/web/load';
+
+export const metadata: Metadata = { title: 'Cleanup' };
+
+const verdictStyle = {
+  pass: { icon: '✓', cls: 'text-emerald-700', label: 'pass' },
+  fail: { icon: '✗', cls: 'text-red-700', label: 'fail' },
+  unknown: { icon: '?', cls: 'text-amber-700', label: 'unknown' },
+} as const;
+
+const actionStyle: Record<string, string> = {
+  drop: 'bg-red-100 text-red-800',
+  quarantine: 'bg-amber-100 text-amber-900',
+  keep: 'bg-slate-100 text-slate-700',
+};
+
+export default async function CleanupPage() {
+  await connection();
+  const r = await load(async () => {
+    const config = cleanupConfig();
+    const [plan, dropped, lastRun, actor] = await Promise.all([
+      planCleanup(db(), usageTargets(), config),
+      listDropped(db()),
+      searchAudit(db(), { action: 'cleanup.run', limit: 1 }),
+      currentActor(),
+    ]);
+    return { plan, dropped, lastRun: lastRun.entries[0] ?? null, actor };
+  });
+  if (!r.ok) return <ErrorState title="Cannot compute the cleanup plan">{r.message}</ErrorState>;
+  const { plan, dropped, lastRun, actor } = r.data;
+  const c = plan.config;
+  const interval = process.env.PROCVER_CLEANUP_INTERVAL ? parseDuration(process.env.PROCVER_CLEANUP_INTERVAL, 'PROCVER_CLEANUP_INTERVAL') : null;
+  const pending = plan.rows.filter((x) => x.action !== 'keep').length;
+
+  return (
+    <div className="space-y-8">
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <h1 className="text-xl font-semibold">Cleanup</h1>
+          <p className="mt-1 max-w-3xl text-sm text-slate-600">
+            A retired version is dropped only when every check passes; anything unknown keeps it. It is first renamed into quarantine (same
+            function, any remaining caller fails loudly and a restore renames it back), and dropped after {formatDuration(c.quarantineMs)} of silence
+            with no older transaction open. Quiet window {formatDuration(c.quietWindowMs)}; rollback window: the newest {c.rollbackKeep} previous
+            deployment(s) per app and those live within {c.rollbackDays} days.
+          </p>
+          <p className="mt-2 text-sm">
+            Last applied run: {lastRun ? <RelativeTime date={lastRun.at} /> : 'never'}
+            {interval ? (
+              <>
+                {' '}· next due {lastRun ? <RelativeTime date={new Date(lastRun.at.getTime() + interval)} /> : 'now'} (every {formatDuration(interval)})
+              </>
+            ) : (
+              <> · runs when your scheduler calls <code>procver cleanup --apply</code></>
+            )}
+          </p>
+        </div>
+        <CleanupRunner canApply={actor.role === 'admin'} pending={pending} />
+      </div>
+
+      <section aria-labelledby="plan" className="space-y-3">
+        <h2 id="plan" className="font-semibold">
+          Plan: {plan.rows.length} retired version(s), {plan.rows.filter((x) => x.action === 'drop').length} to drop,{' '}
+          {plan.rows.filter((x) => x.action === 'quarantine').length} to quarantine
+        </h2>
+        {plan.rows.length === 0 ? (
+          <EmptyState title="No retired versions">Retire versions from a procedure's page; the plan shows here.</EmptyState>
+        ) : (
+          <ul className="space-y-3">
+            {plan.rows.map((row) => (
+              <li key={row.versionId} data-testid={`plan-${row.physicalName}`} className="rounded border border-slate-200 bg-white p-4">
+                <div className="flex flex-wrap items-center gap-3">
+                  <span className={`rounded px-2 py-0.5 text-xs font-semibold uppercase ${actionStyle[row.action]}`}>{row.action}</span>
+                  <Link className="font-mono text-sky-800 underline" href={`/versions/${encodeURIComponent(row.schema)}/${encodeURIComponent(row.physicalName)}`}>
+                    {row.schema}.{row.physicalName}
+                  </Link>
+                  <span className="font-mono text-sm text-slate-600">{row.procedure}</span>
+                  {row.quarantinedAt ? <span className="text-sm text-amber-800">quarantined as {row.currentName}</span> : null}
+                </div>
+                <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1 text-sm">
+                  {row.checks.map((check) => {
+                    const v = verdictStyle[check.verdict];
+                    return (
+                      <div key={check.name} className="contents">
+                        <dt className={`font-medium ${v.cls}`}>
+                          <span aria-hidden="true">{v.icon}</span> {check.name.replace('_', ' ')} <span className="sr-only">{v.label}</span>
+                        </dt>
+                        <dd className="text-slate-700">
+                          {check.detail.length === 1 ? (
+                            check.detail[0]
+                          ) : (
+                            <ul className="list-inside list-disc">
+                              {check.detail.map((d) => (
+                                <li key={d}>{d}</li>
+                              ))}
+                            </ul>
+                          )}
+                        </dd>
+                      </div>
+                    );
+                  })}
+                </dl>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <section aria-labelledby="dropped" className="space-y-3">
+        <h2 id="dropped" className="font-semibold">
+          Dropped versions
+        </h2>
+        <p className="text-sm text-slate-600">
+          Cleanup kept everything needed to re-create each one exactly (definition, owner, grants, comment). Restore here or with{' '}
+          <code>procver restore &lt;schema.physical_name&gt; --reason …</code>.
+        </p>
+        {dropped.length === 0 ? (
+          <EmptyState title="Nothing has been dropped" />
+        ) : (
+          <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white text-sm">
+            {dropped.map((d) => (
+              <li key={`${d.schema}.${d.physicalName}`} className="flex flex-wrap items-center gap-3 px-3 py-2">
+                <span className="font-mono">
+                  {d.schema}.{d.physicalName}
+                </span>
+                <span className="font-mono text-slate-600">{d.procedure}</span>
+                <span className="text-slate-500">
+                  dropped <RelativeTime date={d.droppedAt} />
+                </span>
+                {actor.role !== 'viewer' ? (
+                  <span className="ml-auto">
+                    <VersionActionDialog action="restore" schema={d.schema} physicalName={d.physicalName} revision={d.revision} canOverride={false} />
+                  </span>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

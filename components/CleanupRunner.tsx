@@ -1,0 +1,54 @@
+'use client';
+
+import { useMutation } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+
+interface RunResult {
+  results: { schema: string; physicalName: string; outcome: string; detail: string }[];
+}
+
+/** Re-plan (dry run) or apply the cleanup plan shown on the page. */
+export function CleanupRunner({ canApply, pending }: { canApply: boolean; pending: number }) {
+  const router = useRouter();
+  const run = useMutation({
+    mutationFn: async (apply: boolean): Promise<RunResult> => {
+      const res = await fetch('/api/cleanup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apply }) });
+      const body = await res.json().catch(() => ({ error: `request failed (${res.status})` }));
+      if (!res.ok) throw new Error(body.error ?? 'request failed');
+      return body;
+    },
+    onSuccess: () => router.refresh(),
+  });
+  return (
+    <div className="space-y-2">
+      <div className="flex flex-wrap gap-2">
+        <button type="button" onClick={() => run.mutate(false)} disabled={run.isPending} className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
+          Re-check (dry run)
+        </button>
+        {canApply ? (
+          <button
+            type="button"
+            disabled={run.isPending || pending === 0}
+            onClick={() => {
+              if (window.confirm(`Apply the plan: quarantine or drop ${pending} version(s)? Each is re-checked first.`)) run.mutate(true);
+            }}
+            className="rounded bg-red-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
+          >
+            Apply plan ({pending})
+          </button>
+        ) : null}
+      </div>
+      {run.isPending ? <p role="status" className="text-sm text-slate-600">Running…</p> : null}
+      {run.isError ? <p role="alert" className="text-sm text-red-700">{run.error.message}</p> : null}
+      {run.data && run.data.results.length > 0 ? (
+        <ul role="status" className="text-sm">
+          {run.data.results.map((r) => (
+            <li key={r.physicalName}>
+              <span className="font-medium">{r.outcome}</span> <span className="font-mono">{r.schema}.{r.physicalName}</span>: {r.detail}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
