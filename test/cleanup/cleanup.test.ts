@@ -300,3 +300,59 @@ describe('cleanup: concurrency', () => {
     expect(audit.rows[0].n).toBe(1);
   });
 });
+
+describe('cleanup: a crash inside the quiet window', () => {
+  it('keeps the version: the crash lost the counters, so the window restarts', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startEmbedded, databaseUrlFor } = await import('../../lib/embedded');
+    const { createDb, createPool } = await import('../../lib/db/client');
+    const { migrate } = await import('../../lib/db/migrate');
+    const dataDir = mkdtempSync(join(tmpdir(), 'procver-crash-pg-'));
+    const port = await freePort();
+    let server = await startEmbedded({ dataDir, port });
+    try {
+      const admin = createPool(server.adminUrl, 1);
+      await admin.query('CREATE DATABASE app');
+      await admin.end();
+      const url = databaseUrlFor(server.adminUrl, 'app');
+      let pool = createPool(url, 2);
+      let db = createDb(pool);
+      await migrate(pool);
+      const c = await compileFiles({ 'a.sql': 'CREATE FUNCTION app.crashy(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$;' });
+      await pushVersions(db, c, push);
+      const physical = c.versions[0]!.physicalName;
+      const targets = [{ url, role: 'primary' as const }];
+      await collectUsage(db, targets);
+      await retireVersion(db, { name: physical, reason: 'test', actor: 'test' });
+      await sleep(2200);
+      await collectUsage(db, targets);
+      expect((await planCleanup(db, targets, config)).rows[0]!.action).toBe('quarantine');
+
+      await pool.end();
+      const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGQUIT'); // immediate shutdown: a crash, statistics are lost
+      for (let i = 0; i < 100; i++) {
+        try {
+          process.kill(pid, 0);
+          await sleep(50);
+        } catch {
+          break;
+        }
+      }
+      server = await startEmbedded({ dataDir, port });
+      pool = createPool(url, 2);
+      db = createDb(pool);
+      await collectUsage(db, targets);
+      const row = (await planCleanup(db, targets, config)).rows[0]!;
+      const usage = row.checks.find((x) => x.name === 'usage')!;
+      expect(usage.verdict).toBe('unknown');
+      expect(usage.detail.join()).toMatch(/restart on .*: the quiet window restarts after it/);
+      expect(row.action).toBe('keep');
+      await pool.end();
+    } finally {
+      await server.stop();
+    }
+  });
+});
