@@ -6,7 +6,7 @@ import { versions } from '../db/schema';
 import { lockRegistry } from '../locks';
 import type { InstanceTarget } from '../usage/readInstance';
 import type { CleanupConfig } from './config';
-import { dependentsCheck, planCleanup, type CleanupPlan, type PlanRow } from './plan';
+import { dependentsCheck, planCleanup, usageCheck, type CleanupPlan, type PlanRow } from './plan';
 
 export interface DropSnapshot {
   /** pg_get_functiondef() while quarantined (so under the quarantine name) */
@@ -46,6 +46,30 @@ async function signature(tx: Tx, schema: string, name: string): Promise<{ oid: n
   return r.rows.length === 1 ? { oid: Number(r.rows[0]!.oid), sig: r.rows[0]!.sig } : null;
 }
 
+/** Re-reads the usage evidence inside the step's transaction: a call may have been collected since the plan. */
+async function usageStillSilent(tx: Tx, v: typeof versions.$inferSelect, targets: InstanceTarget[], config: CleanupConfig): Promise<string | null> {
+  const now = new Date((await tx.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
+  const check = await usageCheck(
+    tx,
+    {
+      id: v.id,
+      schema: v.schema,
+      physical_name: v.physicalName,
+      quarantine_name: v.quarantineName,
+      quarantined_at: v.quarantinedAt?.toISOString() ?? null,
+      status_changed_at: v.statusChangedAt.toISOString(),
+      language: v.language,
+      may_be_inlined: v.mayBeInlined,
+      revision: v.revision,
+      procedure: '',
+    },
+    targets,
+    now,
+    config,
+  );
+  return check.verdict === 'pass' ? null : check.detail.join('; ');
+}
+
 /** Runs one step in its own short transaction: a lock it cannot get quickly keeps the version. */
 async function step<T>(db: Db, config: CleanupConfig, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
@@ -59,12 +83,18 @@ async function step<T>(db: Db, config: CleanupConfig, fn: (tx: Tx) => Promise<T>
  * Carries out a plan: quarantines what may be quarantined, drops what may be dropped, each in
  * its own transaction that re-checks what can change meanwhile. A version whose step fails is kept.
  */
-export async function applyCleanup(db: Db, plan: CleanupPlan, actor: string, onProgress?: (done: number, total: number) => void): Promise<ApplyResult[]> {
+export async function applyCleanup(
+  db: Db,
+  plan: CleanupPlan,
+  actor: string,
+  targets: InstanceTarget[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<ApplyResult[]> {
   const todo = plan.rows.filter((r) => r.action !== 'keep');
   const results: ApplyResult[] = [];
   for (const row of todo) {
     try {
-      results.push(row.action === 'quarantine' ? await quarantine(db, plan.config, row, actor) : await drop(db, plan.config, row, actor));
+      results.push(row.action === 'quarantine' ? await quarantine(db, plan.config, row, actor, targets) : await drop(db, plan.config, row, actor, targets));
     } catch (e) {
       const err = e as Error & { code?: string };
       const why = err.code === '55P03' ? 'could not get a lock in time' : err.message;
@@ -75,7 +105,7 @@ export async function applyCleanup(db: Db, plan: CleanupPlan, actor: string, onP
   return results;
 }
 
-async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: string): Promise<ApplyResult> {
+async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: string, targets: InstanceTarget[]): Promise<ApplyResult> {
   const keep = (detail: string): ApplyResult => ({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail });
   const qname = quarantineNameFor(row.physicalName);
   const done = await step(db, config, async (tx) => {
@@ -83,6 +113,8 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
     if (!v || v.status !== 'retired' || v.quarantineName || v.revision !== row.revision) return keep('kept: changed since the plan was made');
     const deps = await dependentsCheck(tx, { id: v.id, schema: v.schema, physical_name: v.physicalName, quarantine_name: null });
     if (deps.verdict !== 'pass') return keep(`kept: ${deps.detail.join('; ')}`);
+    const usage = await usageStillSilent(tx, v, targets, config);
+    if (usage) return keep(`kept: ${usage}`);
     const fn = await signature(tx, v.schema, v.physicalName);
     if (!fn) return keep('kept: the function is not in the database');
     await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(qname)}`));
@@ -108,7 +140,7 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
   return { physicalName: row.physicalName, schema: row.schema, outcome: 'quarantined', detail: `renamed to ${qname}` };
 }
 
-async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string): Promise<ApplyResult> {
+async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, targets: InstanceTarget[]): Promise<ApplyResult> {
   return step(db, config, async (tx) => {
     const keep = (detail: string): ApplyResult => ({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail });
     const [v] = await tx.select().from(versions).where(eq(versions.id, row.versionId)).for('update');
@@ -116,6 +148,8 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string):
     // Re-check what can change between the plan and now, inside this transaction.
     const deps = await dependentsCheck(tx, { id: v.id, schema: v.schema, physical_name: v.physicalName, quarantine_name: v.quarantineName });
     if (deps.verdict !== 'pass') return keep(`kept: ${deps.detail.join('; ')}`);
+    const usage = await usageStillSilent(tx, v, targets, config);
+    if (usage) return keep(`kept: ${usage}`);
     const older = await tx.execute<{ n: number }>(sql`
       SELECT (SELECT count(*) FROM pg_stat_activity WHERE xact_start < ${v.quarantinedAt!.toISOString()}::timestamptz AND pid <> pg_backend_pid())
            + (SELECT count(*) FROM pg_prepared_xacts WHERE prepared < ${v.quarantinedAt!.toISOString()}::timestamptz) AS n`);
@@ -155,7 +189,7 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string):
 export async function runCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig, opts: { apply: boolean; actor: string }) {
   const plan = await planCleanup(db, targets, config);
   if (!opts.apply) return { plan, results: [] as ApplyResult[] };
-  const results = await applyCleanup(db, plan, opts.actor);
+  const results = await applyCleanup(db, plan, opts.actor, targets);
   const count = (o: ApplyResult['outcome']) => results.filter((r) => r.outcome === o).length;
   await db.transaction((tx) =>
     writeAudit(tx, {

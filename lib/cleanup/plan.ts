@@ -35,7 +35,7 @@ export interface CleanupPlan {
   live: number;
 }
 
-type Candidate = {
+export type Candidate = {
   id: number;
   schema: string;
   physical_name: string;
@@ -142,7 +142,7 @@ async function deploymentsCheck(db: Db | Tx, versionId: number, now: Date, confi
   };
 }
 
-async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Check> {
+export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Check> {
   const windowStart = new Date(now.getTime() - config.quietWindowMs);
   const fails: string[] = [];
   const unknowns: string[] = [];

@@ -98,7 +98,7 @@ CREATE FUNCTION app.on_replica(x integer) RETURNS integer LANGUAGE plpgsql STABL
       )).rows;
     const cleanupRound = async () => {
       await collectUsage(db, targets);
-      await applyCleanup(db, await planCleanup(db, targets, config), 'cron');
+      await applyCleanup(db, await planCleanup(db, targets, config), 'cron', targets);
     };
 
     // Callers keep going for several quiet windows while cleanup runs again and again.

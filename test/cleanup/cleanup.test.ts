@@ -104,7 +104,7 @@ describe('cleanup: quarantine, drop, restore', () => {
     ]);
     expect(row.action).toBe('quarantine');
 
-    const [q] = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test');
+    const [q] = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     expect(q).toMatchObject({ physicalName: v.physical, outcome: 'quarantined' });
     // Any remaining caller now fails loudly, superusers included.
     await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
@@ -116,7 +116,7 @@ describe('cleanup: quarantine, drop, restore', () => {
     row = await rowOf(v.physical);
     expect(check(row, 'in_flight').verdict).toBe('pass');
     expect(row.action).toBe('drop');
-    const results = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test');
+    const results = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     expect(results.find((r) => r.physicalName === v.physical)).toMatchObject({ outcome: 'dropped' });
     expect((await t.pool.query('SELECT 1 FROM pg_proc WHERE proname IN ($1, $2)', [v.physical, quarantineNameFor(v.physical)])).rowCount).toBe(0);
     const audit = await t.pool.query(`SELECT action FROM procver.audit_log WHERE target = $1 ORDER BY id`, [`app.${v.physical}`]);
@@ -140,7 +140,7 @@ describe('cleanup: quarantine, drop, restore', () => {
     const v = await version('BEGIN RETURN x + 1; END');
     await retire(v.physical);
     await quietly();
-    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test');
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
     const oid = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [quarantineNameFor(v.physical)])).rows[0].oid;
     await restoreVersion(t.db, { name: v.physical, reason: 'a caller broke', actor: 'ops' });
@@ -157,7 +157,7 @@ describe('cleanup: quarantine, drop, restore', () => {
     await old.connect();
     await old.query('BEGIN');
     await old.query('SELECT 1');
-    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test');
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     await quietly();
     const row = await rowOf(v.physical);
     expect(row.action).toBe('keep');
@@ -288,13 +288,29 @@ describe('cleanup: every check keeps a version when it fails', () => {
   });
 });
 
+describe('cleanup: re-checks inside the transaction', () => {
+  it('keeps a version called after the plan was made', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await retire(v.physical);
+    await quietly();
+    const stale = await planCleanup(t.db, primary(), config);
+    expect(stale.rows.find((r) => r.physicalName === v.physical)!.action).toBe('quarantine');
+    await callsOk(v.sql);
+    await collectUsage(t.db, primary());
+    const [r] = (await applyCleanup(t.db, stale, 'cron', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toMatchObject({ outcome: 'kept' });
+    expect(r!.detail).toMatch(/^kept: called on /);
+    expect((await t.pool.query('SELECT quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0].quarantine_name).toBeNull();
+  });
+});
+
 describe('cleanup: concurrency', () => {
   it('two cleanup runs at once quarantine a version once', async () => {
     const v = await version('BEGIN RETURN x; END');
     await retire(v.physical);
     await quietly();
     const plans = await Promise.all([planCleanup(t.db, primary(), config), planCleanup(t.db, primary(), config)]);
-    const results = (await Promise.all(plans.map((p) => applyCleanup(t.db, p, 'cron')))).flat().filter((r) => r.physicalName === v.physical);
+    const results = (await Promise.all(plans.map((p) => applyCleanup(t.db, p, 'cron', primary())))).flat().filter((r) => r.physicalName === v.physical);
     expect(results.map((r) => r.outcome).sort()).toEqual(['kept', 'quarantined']);
     const audit = await t.pool.query(`SELECT count(*)::int AS n FROM procver.audit_log WHERE target = $1 AND action = 'version.quarantine'`, [`app.${v.physical}`]);
     expect(audit.rows[0].n).toBe(1);
