@@ -3,6 +3,7 @@ CREATE SCHEMA "procver";
 CREATE TYPE "procver"."procedure_kind" AS ENUM('function', 'procedure');--> statement-breakpoint
 CREATE TYPE "procver"."version_status" AS ENUM('live', 'retired', 'dropped');--> statement-breakpoint
 CREATE TYPE "procver"."deployment_status" AS ENUM('pending', 'live', 'previous', 'archived');--> statement-breakpoint
+CREATE TYPE "procver"."user_role" AS ENUM('viewer', 'operator', 'admin');--> statement-breakpoint
 CREATE TABLE "procver"."procedures" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"schema" text NOT NULL,
@@ -140,7 +141,36 @@ CREATE TABLE "procver"."audit_log" (
 	"target" text NOT NULL,
 	"reason" text,
 	"before" jsonb,
-	"after" jsonb
+	"after" jsonb,
+	"seq" bigint,
+	"prev_hash" text,
+	"hash" text
+);
+--> statement-breakpoint
+CREATE TABLE "procver"."sessions" (
+	"token_hash" text PRIMARY KEY NOT NULL,
+	"user_id" integer NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"last_seen_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "procver"."sign_in_failures" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"email" text NOT NULL,
+	"client" text NOT NULL,
+	"at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "procver"."users" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"email" text NOT NULL,
+	"name" text NOT NULL,
+	"role" "procver"."user_role" NOT NULL,
+	"password_hash" text,
+	"disabled_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "users_email_unique" UNIQUE("email")
 );
 --> statement-breakpoint
 ALTER TABLE "procver"."versions" ADD CONSTRAINT "versions_procedure_id_procedures_id_fk" FOREIGN KEY ("procedure_id") REFERENCES "procver"."procedures"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -155,6 +185,7 @@ ALTER TABLE "procver"."usage_hourly" ADD CONSTRAINT "usage_hourly_instance_id_in
 ALTER TABLE "procver"."usage_hourly" ADD CONSTRAINT "usage_hourly_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_samples" ADD CONSTRAINT "usage_samples_instance_id_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "procver"."instances"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "procver"."usage_samples" ADD CONSTRAINT "usage_samples_version_id_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "procver"."versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "procver"."sessions" ADD CONSTRAINT "sessions_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "procver"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "versions_status" ON "procver"."versions" USING btree ("status");--> statement-breakpoint
 CREATE INDEX "deployment_versions_version" ON "procver"."deployment_versions" USING btree ("version_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "deployments_one_live_per_app" ON "procver"."deployments" USING btree ("app") WHERE "procver"."deployments"."status" = 'live';--> statement-breakpoint
@@ -164,4 +195,8 @@ CREATE INDEX "usage_hourly_hour" ON "procver"."usage_hourly" USING btree ("hour"
 CREATE INDEX "usage_samples_version_time" ON "procver"."usage_samples" USING btree ("version_id","sampled_at");--> statement-breakpoint
 CREATE INDEX "usage_samples_time" ON "procver"."usage_samples" USING btree ("sampled_at");--> statement-breakpoint
 CREATE INDEX "audit_log_at" ON "procver"."audit_log" USING btree ("at");--> statement-breakpoint
-CREATE INDEX "audit_log_target" ON "procver"."audit_log" USING btree ("target_type","target");
+CREATE INDEX "audit_log_target" ON "procver"."audit_log" USING btree ("target_type","target");--> statement-breakpoint
+CREATE INDEX "audit_log_seq" ON "procver"."audit_log" USING btree ("seq");--> statement-breakpoint
+CREATE INDEX "sessions_user" ON "procver"."sessions" USING btree ("user_id");--> statement-breakpoint
+CREATE INDEX "sign_in_failures_email" ON "procver"."sign_in_failures" USING btree ("email","at");--> statement-breakpoint
+CREATE INDEX "sign_in_failures_client" ON "procver"."sign_in_failures" USING btree ("client","at");

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, ilike, lt, lte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, ilike, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './db/client';
 import { auditLog, type AuditEntry } from './db/schema';
 
@@ -94,4 +94,39 @@ export async function auditCsv(db: Db, f: AuditFilter): Promise<string> {
     before = page.next;
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+export interface ChainVerdict {
+  ok: boolean;
+  entries: number;
+  /** the first entry whose link does not hold, and why */
+  brokenAt: { seq: number; id: number; problem: string } | null;
+}
+
+/**
+ * Walks the hash chain in order and reports the first broken link: an entry whose content no
+ * longer matches its hash, whose predecessor's hash differs from the one it recorded, or a
+ * missing position (a deleted entry).
+ */
+export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
+  const r = await db.execute<{ seq: number | null; id: number; problem: string | null; n: number }>(sql`
+    WITH chain AS (
+      SELECT a.seq, a.id, a.hash, a.prev_hash, procver.audit_entry_hash(a.prev_hash, a) AS recomputed,
+             lag(a.hash) OVER (ORDER BY a.seq) AS previous_hash, row_number() OVER (ORDER BY a.seq) AS position
+      FROM procver.audit_log a)
+    SELECT seq, id, n, CASE
+        WHEN seq IS NULL THEN 'entry has no place in the chain'
+        WHEN seq <> position THEN 'entries before it are missing (seq ' || position || ' expected)'
+        WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'it does not link to the entry before it'
+        WHEN hash IS DISTINCT FROM recomputed THEN 'its content does not match its hash (changed after it was written)'
+      END AS problem
+    FROM chain, (SELECT count(*)::int AS n FROM procver.audit_log) total
+    ORDER BY (CASE
+        WHEN seq IS NULL OR seq <> position OR prev_hash IS DISTINCT FROM previous_hash OR hash IS DISTINCT FROM recomputed THEN 0 ELSE 1 END),
+      seq NULLS FIRST
+    LIMIT 1`);
+  const first = r.rows[0];
+  if (!first) return { ok: true, entries: 0, brokenAt: null };
+  if (!first.problem) return { ok: true, entries: Number(first.n), brokenAt: null };
+  return { ok: false, entries: Number(first.n), brokenAt: { seq: Number(first.seq), id: Number(first.id), problem: first.problem } };
 }

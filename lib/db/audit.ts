@@ -1,7 +1,11 @@
-import { bigserial, index, jsonb, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, jsonb, text, timestamp } from 'drizzle-orm/pg-core';
 import { procver } from './procver';
 
-/** Append-only: every state change writes one row in the same transaction. */
+/**
+ * Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE): every state change writes one row in
+ * the same transaction. A trigger also chains each row to the previous one: `hash` is the sha256
+ * of the previous hash and this row's content, in `seq` order (see drizzle/*_audit_integrity.sql).
+ */
 export const auditLog = procver.table(
   'audit_log',
   {
@@ -14,8 +18,12 @@ export const auditLog = procver.table(
     reason: text('reason'),
     before: jsonb('before'),
     after: jsonb('after'),
+    /** position in the hash chain, assigned by the trigger under a lock */
+    seq: bigint('seq', { mode: 'number' }),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
-  (t) => [index('audit_log_at').on(t.at), index('audit_log_target').on(t.targetType, t.target)],
+  (t) => [index('audit_log_at').on(t.at), index('audit_log_target').on(t.targetType, t.target), index('audit_log_seq').on(t.seq)],
 );
 
 export type AuditEntry = typeof auditLog.$inferSelect;

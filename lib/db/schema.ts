@@ -3,3 +3,4 @@ export * from './versions';
 export * from './deployments';
 export * from './usage';
 export * from './audit';
+export * from './users';
