@@ -45,6 +45,8 @@ export default defineConfig({
       PROCVER_STATE_DIR: stateDir,
       PROCVER_PG_PORT: '0',
       DATABASE_URL: '',
+      PROCVER_DEMO_PASSWORD: 'e2e-demo-password',
+      PROCVER_METRICS_TOKEN: 'e2e-metrics-token',
       NEXT_TELEMETRY_DISABLED: '1',
     },
   },

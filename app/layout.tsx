@@ -1,12 +1,15 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { NavLinks } from '@/components/NavLinks';
+import { SignOutButton } from '@/components/SignOutButton';
+import { currentActor } from '@/lib/web/actor';
 import { Providers } from './providers';
 import './globals.css';
 
 export const metadata: Metadata = { title: { default: 'procver', template: '%s · procver' }, description: 'Versioned PostgreSQL procedures' };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  const actor = await currentActor().catch(() => null);
   return (
     <html lang="en">
       <body className="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -18,7 +21,15 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
             <Link href="/" className="font-semibold tracking-tight">
               procver
             </Link>
-            <NavLinks />
+            {actor ? <NavLinks /> : null}
+            {actor ? (
+              <div className="ml-auto flex items-center gap-2 text-sm">
+                <span className="text-slate-600" data-testid="signed-in-as">
+                  {actor.name} <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs">{actor.role}</span>
+                </span>
+                <SignOutButton />
+              </div>
+            ) : null}
           </div>
         </header>
         <Providers>

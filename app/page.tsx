@@ -7,6 +7,7 @@ import { recentAudit } from '@/lib/audit';
 import { db } from '@/lib/db/pool';
 import { getOverview } from '@/lib/overview';
 import { instanceStatus } from '@/lib/usage';
+import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 
 export const metadata: Metadata = { title: 'Overview' };
@@ -23,6 +24,7 @@ function Stat({ label, value, href }: { label: string; value: number; href?: str
 
 export default async function OverviewPage() {
   await connection();
+  await requirePageActor('viewer');
   const r = await load(() => Promise.all([getOverview(db()), recentAudit(db(), 10), instanceStatus(db())]));
   if (!r.ok) return <ErrorState title="Cannot read the procver registry">{r.message}</ErrorState>;
   const [o, audit, instances] = r.data;

@@ -7,7 +7,9 @@ export type ErrorCode =
   | 'not_found'
   | 'invalid_input'
   | 'check_failed'
-  | 'forbidden';
+  | 'forbidden'
+  | 'unauthorized'
+  | 'rate_limited';
 
 export class ProcverError extends Error {
   constructor(
@@ -31,6 +33,8 @@ export const exitCodes: Record<ErrorCode, number> = {
   invalid_input: 7,
   check_failed: 1,
   forbidden: 8,
+  unauthorized: 9,
+  rate_limited: 10,
 };
 
 export const httpStatus: Record<ErrorCode, number> = {
@@ -42,4 +46,6 @@ export const httpStatus: Record<ErrorCode, number> = {
   invalid_input: 400,
   check_failed: 422,
   forbidden: 403,
+  unauthorized: 401,
+  rate_limited: 429,
 };

@@ -2,9 +2,10 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { connection } from 'next/server';
 import { EmptyState, ErrorState } from '@/components/States';
-import { auditActions, searchAudit } from '@/lib/audit';
+import { auditActions, searchAudit, verifyAuditChain } from '@/lib/audit';
 import { db } from '@/lib/db/pool';
 import { auditFilterFromParams } from '@/lib/web/auditFilter';
+import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 
 export const metadata: Metadata = { title: 'Audit log' };
@@ -17,12 +18,13 @@ function short(v: unknown): string {
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await connection();
+  await requirePageActor('viewer');
   const raw = await searchParams;
   const filter = auditFilterFromParams(raw);
   if (!filter.ok) return <ErrorState title="Invalid filter">{filter.error}</ErrorState>;
-  const r = await load(() => Promise.all([searchAudit(db(), { ...filter.value, limit: 50 }), auditActions(db())]));
+  const r = await load(() => Promise.all([searchAudit(db(), { ...filter.value, limit: 50 }), auditActions(db()), verifyAuditChain(db())]));
   if (!r.ok) return <ErrorState title="Cannot read the audit log">{r.message}</ErrorState>;
-  const [{ entries, next }, actions] = r.data;
+  const [{ entries, next }, actions, chain] = r.data;
   const f = filter.value;
   const qs = (extra: Record<string, string | undefined>) => {
     const p = new URLSearchParams();
@@ -46,6 +48,15 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           Export CSV
         </a>
       </div>
+      {chain.ok ? (
+        <p role="status" className="rounded border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+          ✓ Hash chain verified: all {chain.entries} entries are intact and in order.
+        </p>
+      ) : (
+        <p role="alert" className="rounded border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800">
+          ✗ The audit log was tampered with: entry #{chain.brokenAt!.seq} (id {chain.brokenAt!.id}) — {chain.brokenAt!.problem}.
+        </p>
+      )}
       <form className="flex flex-wrap items-end gap-2 text-sm" action="/audit">
         <div>
           <label htmlFor="actor" className="block text-slate-600">

@@ -11,7 +11,7 @@ import { planCleanup } from '@/lib/cleanup/plan';
 import { usageTargets } from '@/lib/config';
 import { db } from '@/lib/db/pool';
 import { listDropped } from '@/lib/versions';
-import { currentActor } from '@/lib/web/actor';
+import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 
 export const metadata: Metadata = { title: 'Cleanup' };
@@ -30,18 +30,18 @@ const actionStyle: Record<string, string> = {
 
 export default async function CleanupPage() {
   await connection();
+  const actor = await requirePageActor('viewer');
   const r = await load(async () => {
     const config = cleanupConfig();
-    const [plan, dropped, lastRun, actor] = await Promise.all([
+    const [plan, dropped, lastRun] = await Promise.all([
       planCleanup(db(), usageTargets(), config),
       listDropped(db()),
       searchAudit(db(), { action: 'cleanup.run', limit: 1 }),
-      currentActor(),
     ]);
-    return { plan, dropped, lastRun: lastRun.entries[0] ?? null, actor };
+    return { plan, dropped, lastRun: lastRun.entries[0] ?? null };
   });
   if (!r.ok) return <ErrorState title="Cannot compute the cleanup plan">{r.message}</ErrorState>;
-  const { plan, dropped, lastRun, actor } = r.data;
+  const { plan, dropped, lastRun } = r.data;
   const c = plan.config;
   const interval = process.env.PROCVER_CLEANUP_INTERVAL ? parseDuration(process.env.PROCVER_CLEANUP_INTERVAL, 'PROCVER_CLEANUP_INTERVAL') : null;
   const pending = plan.rows.filter((x) => x.action !== 'keep').length;

@@ -6,12 +6,14 @@ import { RelativeTime } from '@/components/RelativeTime';
 import { EmptyState, ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { deploymentVersionRefs, listDeployments } from '@/lib/deployments';
+import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 
 export const metadata: Metadata = { title: 'Deployments' };
 
 export default async function DeploymentsPage() {
   await connection();
+  await requirePageActor('viewer');
   const r = await load(() => Promise.all([listDeployments(db()), deploymentVersionRefs(db())]));
   if (!r.ok) return <ErrorState title="Cannot list deployments">{r.message}</ErrorState>;
   const [rows, refs] = r.data;

@@ -5,6 +5,7 @@ import { RelativeTime } from '@/components/RelativeTime';
 import { EmptyState, ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { listProcedures, procedureSorts, type ProcedureSort } from '@/lib/procedures';
+import { requirePageActor } from '@/lib/web/actor';
 import { load, windowParam } from '@/lib/web/load';
 
 export const metadata: Metadata = { title: 'Procedures' };
@@ -27,6 +28,7 @@ function href(params: Params, change: Record<string, string | undefined>): strin
 
 export default async function ProceduresPage({ searchParams }: { searchParams: Promise<Params> }) {
   await connection();
+  await requirePageActor('viewer');
   const params = await searchParams;
   const q = one(params.q)?.slice(0, 200) ?? '';
   const sortRaw = one(params.sort);

@@ -10,6 +10,8 @@ import { ProcverError } from '../errors';
 import { checkManifest } from '../manifests';
 import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
+import { verifyAuditChain } from '../audit';
+import { addUser, disableUser, listUsers, setPassword, setRole } from '../users';
 import { restoreVersion, retireVersion } from '../versions';
 import { collectUsage, type InstanceResult } from '../usage/collect';
 import { runCleanup } from '../cleanup/apply';
@@ -48,6 +50,13 @@ Usage: procver <command> [options]
         a version is renamed into quarantine first and dropped only after it stayed silent.
   check --manifest <file> [--json]
         CI gate: exit 0 when every referenced version exists and is live.
+  users add --email <e> --name <n> --role viewer|operator|admin [--password-stdin]
+  users list | users set-role --email <e> --role <r> | users disable --email <e>
+  users set-password --email <e> --password-stdin
+        Dashboard users. The password comes from stdin (--password-stdin) or PROCVER_NEW_PASSWORD;
+        a user without one can only come in through a trusted proxy (PROCVER_TRUST_PROXY_HEADER).
+  audit verify
+        Walk the audit log's hash chain; exit 1 naming the first broken link.
   dev   Start the dashboard with demo data (embedded PostgreSQL unless DATABASE_URL is set).
 
 Environment: DATABASE_URL (required except for compile and dev), PROCVER_ACTOR (audit name),
@@ -135,6 +144,15 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
     }
     case 'collect':
       return collectCommand(argv);
+    case 'users':
+      return usersCommand(argv);
+    case 'audit': {
+      if (argv[0] !== 'verify') throw new ProcverError('invalid_input', 'usage: procver audit verify');
+      const v = await withDb((db) => verifyAuditChain(db));
+      if (v.ok) console.log(`audit log intact: ${v.entries} entr${v.entries === 1 ? 'y' : 'ies'}, every link verified`);
+      else console.error(`audit log BROKEN at entry #${v.brokenAt!.seq} (id ${v.brokenAt!.id}): ${v.brokenAt!.problem}`);
+      return v.ok ? 0 : 1;
+    }
     case 'cleanup':
       return cleanupCommand(argv);
     case 'retire':
@@ -303,4 +321,67 @@ async function cleanupCommand(argv: string[]): Promise<number> {
     for (const r of results) console.log(`${r.outcome.padEnd(11)} ${r.schema}.${r.physicalName}: ${r.detail}`);
     return 0;
   });
+}
+
+async function readPassword(fromStdin: boolean): Promise<string | null> {
+  if (fromStdin) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+    if (!line) throw new ProcverError('invalid_input', 'no password on standard input');
+    return line;
+  }
+  return process.env.PROCVER_NEW_PASSWORD || null;
+}
+
+const roles = ['viewer', 'operator', 'admin'] as const;
+function role(value: string | undefined): (typeof roles)[number] {
+  if (!roles.includes(value as (typeof roles)[number])) throw new ProcverError('invalid_input', `--role must be one of ${roles.join(', ')}`);
+  return value as (typeof roles)[number];
+}
+
+async function usersCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  switch (sub) {
+    case 'add': {
+      const password = await readPassword(values['password-stdin'] === true);
+      const email = required(values, 'email');
+      const u = await withDb((db) => addUser(db, { email, name: values.name ?? email, role: role(values.role), password, actor: actor() }));
+      console.log(`added ${u.email} (${u.role})${password === null ? '; no password: only a trusted proxy can sign this user in' : ''}`);
+      return 0;
+    }
+    case 'list': {
+      const rows = await withDb((db) => listUsers(db));
+      if (values.json) console.log(JSON.stringify(rows, null, 2));
+      else if (rows.length === 0) console.log('no users');
+      else console.log(table(['email', 'name', 'role', 'disabled'], rows.map((u) => [u.email, u.name, u.role, u.disabledAt ? u.disabledAt.toISOString() : ''])));
+      return 0;
+    }
+    case 'set-role': {
+      const email = required(values, 'email');
+      await withDb((db) => setRole(db, email, role(values.role), actor()));
+      console.log(`${email} is now ${values.role}; their sessions were ended`);
+      return 0;
+    }
+    case 'set-password': {
+      const email = required(values, 'email');
+      const password = await readPassword(values['password-stdin'] === true);
+      if (!password) throw new ProcverError('invalid_input', 'give the new password on stdin (--password-stdin) or in PROCVER_NEW_PASSWORD');
+      await withDb((db) => setPassword(db, email, password, actor()));
+      console.log(`password of ${email} changed; their sessions were ended`);
+      return 0;
+    }
+    case 'disable': {
+      const email = required(values, 'email');
+      await withDb((db) => disableUser(db, email, actor()));
+      console.log(`${email} is disabled; their sessions were ended`);
+      return 0;
+    }
+    default:
+      throw new ProcverError('invalid_input', 'usage: procver users add|list|set-role|set-password|disable …');
+  }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readEnv } from '../config';
 import { createDb, createPool } from '../db/client';
 import { migrate } from '../db/migrate';
-import { seedDemo } from '../demo/seed';
+import { seedDemo, seedDemoUsers } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
 import { collectUsage } from '../usage/collect';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
@@ -70,6 +70,7 @@ export async function runDev(): Promise<number> {
     const applied = await migrate(pool);
     if (applied > 0) log(`applied ${applied} registry migration(s)`);
     await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
+    await seedDemoUsers(db, log);
     const stopSimulator = startTraffic(db, url, log);
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];

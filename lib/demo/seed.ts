@@ -5,11 +5,17 @@ import type pg from 'pg';
 import { compileDirectory } from '../compile/compile';
 import { buildManifest, writeOutputs } from '../compile/outputs';
 import type { Db } from '../db/client';
-import { deployments } from '../db/schema';
+import { deployments, users } from '../db/schema';
+import { addUser, setPassword } from '../users';
+import { randomBytes } from 'node:crypto';
 import { addDeployment, markLive } from '../deployments';
 import { pushVersions } from '../push';
 
 export const DEMO_DIR = join(process.cwd(), 'examples/shop');
+export const DEMO_USERS = [
+  { email: 'admin@procver.demo', name: 'Demo admin', role: 'admin' as const },
+  { email: 'viewer@procver.demo', name: 'Demo viewer', role: 'viewer' as const },
+];
 const ACTOR = 'demo:seed';
 
 /** Which revision each demo deployment was built from, in the order they went out. */
@@ -40,6 +46,7 @@ export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line
     manifests.set(revision, buildManifest(compiled));
   }
   for (const d of demoDeployments) {
+
     const exists = await db
       .select({ id: deployments.id })
       .from(deployments)
@@ -49,4 +56,15 @@ export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line
     if (d.live) await markLive(db, d.app, d.id, ACTOR);
     log(`demo deployment ${d.app}/${d.id} (${d.revision})${d.live ? ' live' : ' pending'}`);
   }
+}
+
+/** Demo users (admin and viewer) with one password: PROCVER_DEMO_PASSWORD, else a new random one. */
+export async function seedDemoUsers(db: Db, log: (line: string) => void): Promise<void> {
+  const password = process.env.PROCVER_DEMO_PASSWORD || randomBytes(9).toString('base64url');
+  for (const u of DEMO_USERS) {
+    const [existing] = await db.select().from(users).where(eq(users.email, u.email));
+    if (existing) await setPassword(db, u.email, password, ACTOR);
+    else await addUser(db, { ...u, password, actor: ACTOR });
+  }
+  log(`sign in as ${DEMO_USERS.map((u) => `${u.email} (${u.role})`).join(' or ')} with password: ${password}`);
 }

@@ -1,26 +1,48 @@
 import 'server-only';
-import { z } from 'zod';
+import { cookies, headers } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { db } from '../db/pool';
+import type { UserRole } from '../db/schema';
+import { userByEmail, userForSession } from '../users';
 
-export type Role = 'viewer' | 'operator' | 'admin';
+export type Role = UserRole;
 
 export interface Actor {
   name: string;
   role: Role;
 }
 
-const env = z.object({
-  PROCVER_DASHBOARD_ACTOR: z.string().min(1).default('dashboard'),
-  PROCVER_DASHBOARD_ROLE: z.enum(['viewer', 'operator', 'admin']).default('admin'),
-});
+export const SESSION_COOKIE = 'procver_session';
+const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export function hasRole(actor: Actor, min: Role): boolean {
+  return rank[actor.role] >= rank[min];
+}
 
 /**
- * Who is acting in the dashboard. Until sign-in exists (issue 6) the dashboard acts as one
- * configured identity; every mutation already goes through here, so sessions replace only this.
+ * Who is making this request: the user of a valid session cookie, or (only when
+ * PROCVER_TRUST_PROXY_HEADER names a header set by an authenticating proxy) the user with that
+ * email. Null when nobody is signed in.
  */
-export async function currentActor(): Promise<Actor> {
-  const e = env.parse({
-    PROCVER_DASHBOARD_ACTOR: process.env.PROCVER_DASHBOARD_ACTOR || undefined,
-    PROCVER_DASHBOARD_ROLE: process.env.PROCVER_DASHBOARD_ROLE || undefined,
-  });
-  return { name: e.PROCVER_DASHBOARD_ACTOR, role: e.PROCVER_DASHBOARD_ROLE };
+export async function currentActor(): Promise<Actor | null> {
+  const proxyHeader = process.env.PROCVER_TRUST_PROXY_HEADER;
+  if (proxyHeader) {
+    const email = (await headers()).get(proxyHeader);
+    if (email) {
+      const u = await userByEmail(db(), email);
+      return u ? { name: u.email, role: u.role } : null;
+    }
+  }
+  const token = (await cookies()).get(SESSION_COOKIE)?.value;
+  if (!token || token.length > 200) return null;
+  const u = await userForSession(db(), token);
+  return u ? { name: u.email, role: u.role } : null;
+}
+
+/** For pages: sends anonymous visitors to sign in and refuses roles below `min`. */
+export async function requirePageActor(min: Role = 'viewer'): Promise<Actor> {
+  const actor = await currentActor();
+  if (!actor) redirect('/sign-in');
+  if (!hasRole(actor, min)) redirect('/forbidden');
+  return actor;
 }

@@ -1,9 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { ProcverError, httpStatus } from '../errors';
-import { currentActor, type Actor, type Role } from './actor';
-
-const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+import { currentActor, hasRole, type Actor, type Role } from './actor';
 
 export function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
@@ -35,6 +33,8 @@ function sameOrigin(req: Request): boolean {
  * validation, role check, then the lib call (which writes the change and its audit entry in one
  * transaction), with errors mapped to a status and a safe message.
  */
+export { sameOrigin };
+
 export async function mutation<S extends z.ZodType, T>(
   req: Request,
   schema: S,
@@ -63,15 +63,26 @@ export async function mutation<S extends z.ZodType, T>(
       );
     }
     const actor = await currentActor();
-    if (rank[actor.role] < rank[minRole]) return json({ error: `this needs the ${minRole} role`, code: 'forbidden' }, 403);
+    if (!actor) return json({ error: 'sign in first', code: 'unauthorized' }, 401);
+    if (!hasRole(actor, minRole)) return json({ error: `this needs the ${minRole} role`, code: 'forbidden' }, 403);
     return json(await run(parsed.data, actor));
   } catch (e) {
     return errorResponse(e);
   }
 }
 
+/** For GET route handlers: a signed-in user with at least `minRole`. */
+export async function authorize(minRole: Role = 'viewer'): Promise<Response | null> {
+  const actor = await currentActor();
+  if (!actor) return json({ error: 'sign in first', code: 'unauthorized' }, 401);
+  if (!hasRole(actor, minRole)) return json({ error: `this needs the ${minRole} role`, code: 'forbidden' }, 403);
+  return null;
+}
+
 export async function read<T>(run: () => Promise<T>): Promise<Response> {
   try {
+    const denied = await authorize('viewer');
+    if (denied) return denied;
     return json(await run());
   } catch (e) {
     return errorResponse(e);

@@ -1,3 +1,4 @@
+import { signIn } from './auth';
 import { expect, test, type Page } from '@playwright/test';
 
 /** The version row of shop.price_with_tax used only by the previous storefront build sf-102. */
@@ -14,6 +15,12 @@ async function openPriceWithTax(page: Page) {
   await page.getByRole('link', { name: 'shop.price_with_tax(integer)' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'shop.price_with_tax' })).toBeVisible();
 }
+
+
+test.beforeEach(async ({ page, request }) => {
+  await signIn(page);
+  await signIn(request);
+});
 
 test('browse, retire with a reason, see it in the audit log, restore', async ({ page }, info) => {
   await page.goto('/');
@@ -43,7 +50,7 @@ test('browse, retire with a reason, see it in the audit log, restore', async ({ 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
   const entry = page.getByRole('row').filter({ hasText: 'version.retire' }).first();
   await expect(entry).toContainText('superseded by v3 rounding; sf-102 is only a rollback target');
-  await expect(entry).toContainText('dashboard');
+  await expect(entry).toContainText('admin@procver.demo'); // the signed-in person, not a generic actor
   await page.getByLabel('Action').selectOption('version.retire');
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByRole('row').filter({ hasText: 'version.retire' })).toHaveCount(1);

@@ -1,4 +1,11 @@
+import { signIn } from './auth';
 import { expect, test } from '@playwright/test';
+
+
+test.beforeEach(async ({ page, request }) => {
+  await signIn(page);
+  await signIn(request);
+});
 
 test('the overview shows totals, collector state and recent changes', async ({ page }, info) => {
   await page.goto('/');

@@ -1,9 +1,25 @@
+import { timingSafeEqual } from 'node:crypto';
 import { connection } from 'next/server';
+import { authorize } from '@/lib/web/http';
 import { db } from '@/lib/db/pool';
 import { renderMetrics } from '@/lib/metrics';
 
-export async function GET() {
+/** Prometheus cannot sign in: it may send `Authorization: Bearer $PROCVER_METRICS_TOKEN` instead. */
+async function allowed(req: Request): Promise<Response | null> {
+  const token = process.env.PROCVER_METRICS_TOKEN;
+  const given = req.headers.get('authorization');
+  if (token && given) {
+    const a = Buffer.from(given);
+    const b = Buffer.from(`Bearer ${token}`);
+    return a.length === b.length && timingSafeEqual(a, b) ? null : new Response('forbidden\n', { status: 403 });
+  }
+  return authorize('viewer');
+}
+
+export async function GET(req: Request) {
   await connection();
+  const denied = await allowed(req);
+  if (denied) return denied;
   try {
     return new Response(await renderMetrics(db()), {
       headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },

@@ -7,7 +7,7 @@ import { VersionTable, type UsageJson } from '@/components/VersionTable';
 import { db } from '@/lib/db/pool';
 import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
-import { currentActor } from '@/lib/web/actor';
+import { requirePageActor } from '@/lib/web/actor';
 import { load, windowParam } from '@/lib/web/load';
 
 type Props = { params: Promise<{ schema: string; name: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
@@ -19,6 +19,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function ProcedurePage({ params, searchParams }: Props) {
   await connection();
+  const actor = await requirePageActor('viewer');
   const p = await params;
   const schema = decodeURIComponent(p.schema);
   const name = decodeURIComponent(p.name);
@@ -27,12 +28,12 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
     const group = await getProcedureGroup(db(), schema, name);
     if (!group) return null;
     const ids = group.overloads.flatMap((o) => o.versions.map((v) => v.id));
-    const [usage, series, actor] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids), currentActor()]);
-    return { group, usage, series, actor };
+    const [usage, series] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids)]);
+    return { group, usage, series };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${schema}.${name}`}>{r.message}</ErrorState>;
   if (!r.data) notFound();
-  const { group, usage, series, actor } = r.data;
+  const { group, usage, series } = r.data;
 
   return (
     <div className="space-y-8">

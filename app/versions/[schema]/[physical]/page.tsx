@@ -8,6 +8,7 @@ import { ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { diffLines } from '@/lib/diff';
 import { getVersionDetail } from '@/lib/versions';
+import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 
 type Props = { params: Promise<{ schema: string; physical: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
@@ -31,6 +32,7 @@ const rowStyle = { same: '', removed: 'bg-red-50', added: 'bg-emerald-50', chang
 
 export default async function VersionPage({ params, searchParams }: Props) {
   await connection();
+  await requirePageActor('viewer');
   const p = await params;
   const schema = decodeURIComponent(p.schema);
   const physical = decodeURIComponent(p.physical);

@@ -1,0 +1,84 @@
+import { expect, test } from '@playwright/test';
+import { DEMO_PASSWORD, signIn, users } from './auth';
+
+test('anonymous visitors are sent to sign in; signing in and out works', async ({ page }, info) => {
+  await page.goto('/procedures');
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await page.screenshot({ path: info.outputPath('sign-in.png') });
+  await page.getByLabel('Email').fill(users.admin);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('form').getByRole('alert')).toHaveText('wrong email or password');
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByTestId('signed-in-as')).toContainText('admin@procver.demo admin');
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'procver_session')!;
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await page.goto('/audit');
+  await expect(page).toHaveURL(/\/sign-in$/);
+});
+
+test('mutations: 401 without a session, 403 for a viewer, refused cross-origin', async ({ request, playwright, baseURL }) => {
+  const anon = await request.post('/api/versions/shop.x__0000000000/retire', { data: { reason: 'x' } });
+  expect(anon.status()).toBe(401);
+  expect((await request.get('/api/usage?ids=1')).status()).toBe(401);
+  expect((await request.get('/api/audit/csv')).status()).toBe(401);
+  expect((await request.get('/api/metrics')).status()).toBe(401);
+  expect((await request.get('/api/metrics', { headers: { authorization: 'Bearer e2e-metrics-token' } })).status()).toBe(200);
+  expect((await request.get('/api/metrics', { headers: { authorization: 'Bearer wrong' } })).status()).toBe(403);
+
+  const viewer = await playwright.request.newContext({ baseURL });
+  await signIn(viewer, 'viewer');
+  const denied = await viewer.post('/api/versions/shop.x__0000000000/retire', { data: { reason: 'x' } });
+  expect(denied.status()).toBe(403);
+  expect(await denied.json()).toMatchObject({ code: 'forbidden', error: 'this needs the operator role' });
+  expect((await viewer.post('/api/cleanup', { data: { apply: true } })).status()).toBe(403);
+  expect((await viewer.get('/api/usage?ids=1')).status()).toBe(200);
+  await viewer.dispose();
+
+  const admin = await playwright.request.newContext({ baseURL });
+  await signIn(admin);
+  const cross = await admin.post('/api/versions/shop.x__0000000000/retire', { data: { reason: 'x' }, headers: { origin: 'https://evil.example' } });
+  expect(cross.status()).toBe(403);
+  const huge = await admin.post('/api/versions/shop.x__0000000000/retire', { data: { reason: 'x'.repeat(70_000) } });
+  expect(huge.status()).toBe(413);
+  const crossSignIn = await request.post('/api/session', { data: { email: users.admin, password: DEMO_PASSWORD }, headers: { origin: 'https://evil.example' } });
+  expect(crossSignIn.status()).toBe(403);
+  await admin.dispose();
+});
+
+test('a viewer can read every page but gets no actions', async ({ page }) => {
+  await signIn(page, 'viewer');
+  await page.goto('/procedures/shop/price_with_tax');
+  await expect(page.getByRole('heading', { name: 'shop.price_with_tax' })).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Retire / })).toHaveCount(0);
+  await page.goto('/cleanup');
+  await expect(page.getByRole('button', { name: /Apply plan/ })).toHaveCount(0);
+});
+
+test('brute-force sign-in is throttled', async ({ request }) => {
+  const email = `nobody-${Date.now()}@example.com`;
+  for (let i = 0; i < 5; i++) {
+    expect((await request.post('/api/session', { data: { email, password: `guess-${i}` } })).status()).toBe(401);
+  }
+  const sixth = await request.post('/api/session', { data: { email, password: 'guess-6' } });
+  expect(sixth.status()).toBe(429);
+  expect((await sixth.json()).error).toMatch(/too many failed sign-ins/);
+});
+
+test('injection-shaped reasons are stored verbatim and the audit chain stays intact', async ({ page, request }) => {
+  await signIn(page);
+  await signIn(request);
+  await page.goto('/procedures/shop/price_with_tax');
+  const row = page.locator('[data-testid^="version-price_with_tax__"]').filter({ hasText: 'sf-102' }).filter({ hasNotText: 'sf-103' });
+  const physical = (await row.getAttribute('data-testid'))!.replace('version-', '');
+  const evil = `'); DROP TABLE procver.audit_log; -- <script>alert(1)</script>`;
+  expect((await request.post(`/api/versions/shop.${physical}/retire`, { data: { reason: evil } })).status()).toBe(200);
+  expect((await request.post(`/api/versions/shop.${physical}/restore`, { data: { reason: 'undo' } })).status()).toBe(200);
+  await page.goto('/audit');
+  await expect(page.getByRole('cell', { name: evil })).toBeVisible(); // shown as text, not run
+  await expect(page.getByRole('status').filter({ hasText: 'Hash chain verified' })).toBeVisible();
+});
