@@ -201,6 +201,31 @@ describe('procver CLI', () => {
     expect((await t.pool.query(`SELECT cl.${old}() AS v`)).rows[0].v).toBe('v1');
   });
 
+  it('manages users (password from stdin) and verifies the audit chain', async () => {
+    const env = { DATABASE_URL: t.url };
+    await procver(['migrate'], env);
+    const { spawnSync } = await import('node:child_process');
+    const add = spawnSync('node', [bin, 'users', 'add', '--email', 'Ana@Example.com', '--name', 'Ana', '--role', 'operator', '--password-stdin'], {
+      input: 'a long password here\n',
+      env: { ...process.env, ...env, PROCVER_ACTOR: 'cli-test' },
+      encoding: 'utf8',
+    });
+    expect(add.status).toBe(0);
+    expect(add.stdout).toContain('added ana@example.com (operator)');
+    expect((await procver(['users', 'set-role', '--email', 'ana@example.com', '--role', 'admin'], env)).stdout).toContain('is now admin');
+    expect((await procver(['users', 'list'], env)).stdout).toMatch(/ana@example\.com +Ana +admin/);
+    expect((await procver(['users', 'add', '--email', 'x@y.z', '--role', 'root'], env)).stderr).toContain('--role must be one of viewer, operator, admin');
+    const ok = await procver(['audit', 'verify'], env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/audit log intact: \d+ entries, every link verified/);
+    await t.pool.query('ALTER TABLE procver.audit_log DISABLE TRIGGER audit_no_update_delete');
+    await t.pool.query(`UPDATE procver.audit_log SET actor = 'someone else' WHERE action = 'user.add'`);
+    await t.pool.query('ALTER TABLE procver.audit_log ENABLE TRIGGER audit_no_update_delete');
+    const broken = await procver(['audit', 'verify'], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/audit log BROKEN at entry #\d+ \(id \d+\): its content does not match its hash/);
+  });
+
   it('refuses a bad manifest file when registering a deployment', async () => {
     const dir = writeTree({ 'm.json': '{"version": 1, "procedures": "nope"}' });
     const r = await procver(['deployments', 'add', '--app', 'x', '--id', '1', '--manifest', join(dir, 'm.json')], { DATABASE_URL: t.url });

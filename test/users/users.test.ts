@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { addUser, disableUser, hashPassword, setRole, signIn, userForSession, verifyPassword } from '../../lib/users';
+import { createTestDatabase } from '../helpers/db';
+
+describe('users and sessions', () => {
+  it('hashes passwords with scrypt and a salt, and verifies them', async () => {
+    const a = await hashPassword('correct horse battery');
+    const b = await hashPassword('correct horse battery');
+    expect(a).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('correct horse battery', a)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', a)).toBe(false);
+  });
+
+  it('signs in case-insensitively, keeps no token in the database, ends sessions on disable and role change', async () => {
+    const t = await createTestDatabase();
+    await addUser(t.db, { email: 'Ops@Example.com', name: 'Ops', role: 'operator', password: 'long enough password', actor: 'test' });
+    const s = await signIn(t.db, 'OPS@example.com', 'long enough password', 'c1');
+    expect((await userForSession(t.db, s.token))?.email).toBe('ops@example.com');
+    const stored = await t.pool.query('SELECT token_hash FROM procver.sessions');
+    expect(stored.rows[0].token_hash).not.toContain(s.token);
+    await setRole(t.db, 'ops@example.com', 'viewer', 'admin');
+    expect(await userForSession(t.db, s.token)).toBeNull();
+    const again = await signIn(t.db, 'ops@example.com', 'long enough password', 'c1');
+    expect((await userForSession(t.db, again.token))?.role).toBe('viewer');
+    await disableUser(t.db, 'ops@example.com', 'admin');
+    expect(await userForSession(t.db, again.token)).toBeNull();
+    await expect(signIn(t.db, 'ops@example.com', 'long enough password', 'c1')).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('expires sessions', async () => {
+    const t = await createTestDatabase();
+    await addUser(t.db, { email: 'a@b.c', name: 'A', role: 'admin', password: 'long enough password', actor: 'test' });
+    const s = await signIn(t.db, 'a@b.c', 'long enough password', 'c');
+    await t.pool.query(`UPDATE procver.sessions SET expires_at = now() - interval '1 second'`);
+    expect(await userForSession(t.db, s.token)).toBeNull();
+  });
+
+  it('throttles by email and by client, and refuses short passwords and duplicates', async () => {
+    const t = await createTestDatabase();
+    await addUser(t.db, { email: 'x@y.z', name: 'X', role: 'viewer', password: 'long enough password', actor: 'test' });
+    for (let i = 0; i < 5; i++) await expect(signIn(t.db, 'x@y.z', 'wrong', `c${i}`)).rejects.toMatchObject({ code: 'unauthorized' });
+    // Locked even with the right password now.
+    await expect(signIn(t.db, 'x@y.z', 'long enough password', 'c9')).rejects.toMatchObject({ code: 'rate_limited' });
+    for (let i = 0; i < 30; i++) await expect(signIn(t.db, `u${i}@y.z`, 'wrong', 'one-client')).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(signIn(t.db, 'other@y.z', 'wrong', 'one-client')).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(addUser(t.db, { email: 'short@y.z', name: 'S', role: 'viewer', password: 'short', actor: 't' })).rejects.toThrow(/at least 12/);
+    await expect(addUser(t.db, { email: 'X@Y.Z', name: 'X', role: 'viewer', password: null, actor: 't' })).rejects.toThrow(/already exists/);
+  });
+});
