@@ -12,17 +12,24 @@ export interface CallSite {
 /** Keywords after which `name(` declares or names a table, not a call. */
 const notACallAfter = new Set(['TABLE', 'INTO', 'FUNCTION', 'PROCEDURE', 'TYPE', 'INDEX', 'VIEW', 'ON', 'REFERENCES', 'UPDATE', 'ONLY']);
 
+const scanned = new WeakMap<Definition, { tokens: ScanToken[]; error?: string }>();
+
+/** The body's tokens, scanned once per definition (the scanner is the compiler's main cost). */
 export function bodyTokens(def: Definition): { tokens: ScanToken[]; error?: string } {
+  const cached = scanned.get(def);
+  if (cached) return cached;
   const body = def.body;
-  if (body.kind === 'atomic') return { tokens: body.tokens };
-  if (body.kind === 'string') {
+  let result: { tokens: ScanToken[]; error?: string } = { tokens: [] };
+  if (body.kind === 'atomic') result = { tokens: body.tokens };
+  else if (body.kind === 'string') {
     try {
-      return { tokens: scanSync(body.text).tokens };
+      result = { tokens: scanSync(body.text).tokens };
     } catch (e) {
-      return { tokens: [], error: (e as Error).message };
+      result = { tokens: [], error: (e as Error).message };
     }
   }
-  return { tokens: [] };
+  scanned.set(def, result);
+  return result;
 }
 
 /** Number of top-level arguments between the parenthesis at `open` and its match. */

@@ -183,7 +183,7 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     hash,
     physicalName,
     securityDefiner: def.securityDefiner,
-    mayBeInlined: mayBeInlined(def.ast, def.language, def.body.kind === 'string' ? def.body.text : null),
+    mayBeInlined: mayBeInlined(def.ast, def.language, def.body.kind === 'string' ? def.body.text : null, def.body.kind === 'string' ? def.body.parsed : undefined),
     source: rewriteStatement(def, calls, finalSql, self),
     normalized,
     callees: [...new Set(calls.filter((c) => c.callee !== def).map((c) => compiled.get(c.callee)!.physicalName))].sort(),

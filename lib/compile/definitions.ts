@@ -31,7 +31,7 @@ export interface CreateFunctionStmt {
 
 /** Where a definition's body is, so calls in it can be found and rewritten. */
 export type Body =
-  | { kind: 'string'; language: string; text: string; token: ScanToken; contentOffset: number | null }
+  | { kind: 'string'; language: string; text: string; token: ScanToken; contentOffset: number | null; parsed?: unknown[] }
   | { kind: 'atomic'; tokens: ScanToken[] }
   | { kind: 'opaque' };
 
@@ -86,11 +86,16 @@ export function parseDefinitions(source: SourceText, defaultSchema: string): { d
     return { definitions, diagnostics };
   }
   const allTokens = scanSync(source.text).tokens;
+  let next = 0; // statements and tokens are both in file order: walk them together
 
   for (const raw of parsed.stmts ?? []) {
     const start = raw.stmt_location ?? 0;
     const end = raw.stmt_len ? start + raw.stmt_len : source.bytes.length;
-    const tokens = allTokens.filter((t) => t.start >= start && t.end <= end);
+    while (next < allTokens.length && allTokens[next]!.start < start) next++;
+    let last = next;
+    while (last < allTokens.length && allTokens[last]!.end <= end) last++;
+    const tokens = allTokens.slice(next, last);
+    next = last;
     const firstCode = tokens.find((t) => !isComment(t));
     const at = source.where(firstCode?.start ?? start);
     const stmt = raw.stmt as unknown as Record<string, unknown>;
@@ -212,9 +217,10 @@ function findBody(
   const bodyAt = (offsetInBody: number) =>
     contentOffset === null ? source.where(token.start) : source.where(contentOffset + offsetInBody);
 
+  let parsed: unknown[] | undefined;
   if (language === 'sql') {
     try {
-      parseSync(text);
+      parsed = (parseSync(text).stmts ?? []).map((st) => st.stmt);
     } catch (e) {
       const err = e as Error & { sqlDetails?: { cursorPosition?: number } };
       diagnostics.push({
@@ -229,5 +235,5 @@ function findBody(
       diagnostics.push({ where: bodyAt(0), message: `in the PL/pgSQL body: ${(e as Error).message}` });
     }
   }
-  return { kind: 'string', language, text, token, contentOffset };
+  return { kind: 'string', language, text, token, contentOffset, parsed };
 }

@@ -18,7 +18,7 @@ function singleSelectWithoutFrom(stmts: Node[]): boolean {
  * pg_stat_user_functions never counts them. A superset of PostgreSQL's rules (inline_function and
  * inline_set_returning_function): when in doubt it says yes, so its counts are treated as unknown.
  */
-export function mayBeInlined(ast: CreateFunctionStmt, language: string, bodyText: string | null): boolean {
+export function mayBeInlined(ast: CreateFunctionStmt, language: string, bodyText: string | null, parsedBody?: unknown[]): boolean {
   if (ast.is_procedure || language !== 'sql') return false;
   const options = (ast.options ?? []).map((o) => o.DefElem);
   const securityDefiner = options.some((o) => o.defname === 'security' && (o.arg as { Boolean?: { boolval?: boolean } })?.Boolean?.boolval);
@@ -34,6 +34,8 @@ export function mayBeInlined(ast: CreateFunctionStmt, language: string, bodyText
     const outer = ((body['List'] as Node | undefined)?.['items'] as Node[] | undefined) ?? [];
     const inner = ((outer[0]?.['List'] as Node | undefined)?.['items'] as Node[] | undefined) ?? [];
     stmts = inner;
+  } else if (parsedBody !== undefined) {
+    stmts = parsedBody as Node[];
   } else if (bodyText !== null) {
     try {
       stmts = (parseSync(bodyText).stmts ?? []).map((s) => s.stmt as unknown as Node);

@@ -31,8 +31,19 @@ export function identValue(t: ScanToken): string {
   return t.text.toLowerCase();
 }
 
+const quoted = new Map<string, string>();
+
 /** quote_ident: bare only for lower-case names that are not keywords (as PostgreSQL prints them). */
 export function quoteIdent(name: string): string {
+  let q = quoted.get(name);
+  if (q === undefined) {
+    q = computeQuoteIdent(name);
+    if (quoted.size < 100_000) quoted.set(name, q);
+  }
+  return q;
+}
+
+function computeQuoteIdent(name: string): string {
   const plain = /^[a-z_][a-z0-9_$]*$/.test(name);
   if (plain) {
     const tokens = scanSync(name).tokens;

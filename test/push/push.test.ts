@@ -183,3 +183,20 @@ CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SE
 });
 
 export { pg };
+
+describe('push: hostile names', () => {
+  it('creates injection-shaped schema and function names verbatim and harmlessly', async () => {
+    const t = await createTestDatabase();
+    const c = await compileFiles({
+      'a.sql': `CREATE FUNCTION "x""); DROP TABLE procver.versions; --"."f'; DELETE FROM procver.audit_log; --"() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;`,
+    });
+    await pushVersions(t.db, c, opts);
+    const v = c.versions[0]!;
+    expect(v.schema).toBe('x"); DROP TABLE procver.versions; --');
+    expect(v.name).toBe("f'; DELETE FROM procver.audit_log; --");
+    const r = await t.pool.query(`SELECT ${qualifiedName(v.schema, v.physicalName)}() AS one`);
+    expect(r.rows[0].one).toBe(1);
+    expect((await t.db.select().from(versions)).map((x) => x.schema)).toEqual([v.schema]);
+    expect((await t.db.select().from(auditLog)).length).toBe(1);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Compile: N definitions from files → manifest. Floor: parsing the same files with libpg-query
+ * (what any compiler must do at least). Run: npx tsx bench/compile.ts [N]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileDirectory } from '../lib/compile/compile';
+import { buildManifest } from '../lib/compile/outputs';
+import { loadParser, parseSync } from '../lib/compile/parser';
+import { machine, median, percentile, report, time } from './lib';
+
+const N = Number(process.argv[2] ?? 10_000);
+
+/** A realistic mix: SQL and PL/pgSQL bodies, comments, and calls to earlier definitions. */
+function definition(i: number): string {
+  if (i % 3 === 0) {
+    return `-- lookup ${i}
+CREATE FUNCTION bench.get_${i}(p_id integer, p_limit integer DEFAULT 10)
+RETURNS TABLE (id integer, name text)
+LANGUAGE sql STABLE
+AS $$ SELECT id, name FROM bench.items WHERE id = p_id AND category = ${i % 97} LIMIT p_limit $$;\n`;
+  }
+  const callee = i > 3 ? `bench.calc_${i - 1 - ((i - 1) % 3 === 0 ? 1 : 0)}(x)` : 'x';
+  return `/* calculation ${i} */
+CREATE FUNCTION bench.calc_${i}(x integer)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+AS $body$
+DECLARE
+  r integer := 0;
+BEGIN
+  -- step ${i}
+  IF x > ${i} THEN
+    r := ${callee} + ${i};
+  ELSE
+    r := x * ${(i % 7) + 1};
+  END IF;
+  RETURN r;
+END
+$body$;\n`;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'procver-bench-compile-'));
+  const perFile = 100;
+  for (let f = 0; f < N / perFile; f++) {
+    mkdirSync(join(dir, `m${f % 10}`), { recursive: true });
+    let text = '';
+    for (let i = f * perFile; i < (f + 1) * perFile; i++) text += definition(i);
+    writeFileSync(join(dir, `m${f % 10}`, `file_${f}.sql`), text);
+  }
+  await loadParser();
+  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.sql'));
+  const floor = await time(() => {
+    for (const f of files) parseSync(readFileSync(join(dir, f), 'utf8'));
+  }, 5);
+  let count = 0;
+  const runs = await time(async () => {
+    const r = await compileDirectory(dir);
+    count = buildManifest(r).procedures.length;
+  }, 5);
+  rmSync(dir, { recursive: true, force: true });
+  const m = median(runs);
+  console.log(`machine: ${machine()}\n`);
+  console.log(
+    report(`compile ${N.toLocaleString('en')} definitions (${files.length} files)`, [
+      {
+        name: 'procver compile → manifest',
+        median: m,
+        p95: percentile(runs, 95),
+        floorMedian: median(floor),
+        note: `${((m / count) * 1000).toFixed(0)} µs per definition; target < 3 s`,
+      },
+    ]),
+  );
+  if (count !== N) throw new Error(`compiled ${count}, expected ${N}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
