@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { CompiledVersion, CompileResult } from './compile/compile';
 import { qualifiedName, quoteIdent } from './compile/parser';
@@ -70,44 +70,49 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
     const schemas = [...new Set(all.filter((v) => !registeredByName.has(`${v.schema}.${v.physicalName}`)).map((v) => v.schema))];
     for (const s of schemas) await tx.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`));
 
-    let done = 0;
+    // Versions to create: new ones, and registered ones missing from the database (re-created).
+    const toCreate: CompiledVersion[] = [];
     for (const v of all) {
       const key = `${v.schema}.${v.physicalName}`;
       const reg = registeredByName.get(key);
-      const present = existing.has(key);
       // A quarantined version exists under its quarantine name: cleanup owns it until restored.
-      if (reg && (present || reg.version.quarantineName)) {
+      if (reg && (existing.has(key) || reg.version.quarantineName)) {
         if (reg.version.status === 'retired') result.retired.push(key);
         result.unchanged++;
-      } else {
-        const oid = await createVersion(tx, v, opts.grants);
-        if (reg) {
-          await tx
-            .update(versions)
-            .set({ status: 'live', oid, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
-            .where(eq(versions.id, reg.version.id));
-          result.recreated.push(key);
-        } else {
-          const procedureId = await ensureProcedure(tx, v);
-          await tx.insert(versions).values({
-            procedureId,
-            hash: v.hash,
-            schema: v.schema,
-            physicalName: v.physicalName,
-            language: v.language,
-            mayBeInlined: v.mayBeInlined,
-            source: v.source,
-            normalized: v.normalized,
-            callees: v.callees,
-            oid,
-            pushedBy: opts.actor,
-          });
-          result.created.push(key);
-        }
-      }
-      done++;
-      opts.onProgress?.(done, all.length);
+      } else toCreate.push(v);
     }
+    opts.onProgress?.(result.unchanged, all.length);
+
+    const oids = await createVersions(tx, toCreate, opts.grants, (n) => opts.onProgress?.(result.unchanged + n, all.length));
+    const fresh = toCreate.filter((v) => !registeredByName.has(`${v.schema}.${v.physicalName}`));
+    for (const v of toCreate) {
+      const reg = registeredByName.get(`${v.schema}.${v.physicalName}`);
+      if (!reg) continue;
+      await tx
+        .update(versions)
+        .set({ status: 'live', oid: oids.get(`${v.schema}.${v.physicalName}`)!, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+        .where(eq(versions.id, reg.version.id));
+      result.recreated.push(`${v.schema}.${v.physicalName}`);
+    }
+    const procedureIds = await ensureProcedures(tx, fresh);
+    for (let i = 0; i < fresh.length; i += 500) {
+      await tx.insert(versions).values(
+        fresh.slice(i, i + 500).map((v) => ({
+          procedureId: procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!,
+          hash: v.hash,
+          schema: v.schema,
+          physicalName: v.physicalName,
+          language: v.language,
+          mayBeInlined: v.mayBeInlined,
+          source: v.source,
+          normalized: v.normalized,
+          callees: v.callees,
+          oid: oids.get(`${v.schema}.${v.physicalName}`)!,
+          pushedBy: opts.actor,
+        })),
+      );
+    }
+    result.created.push(...fresh.map((v) => `${v.schema}.${v.physicalName}`));
 
     // A push that changed nothing is not a state change: no audit entry.
     if (result.created.length + result.recreated.length === 0) return result;
@@ -132,33 +137,70 @@ async function existingFunctions(tx: Tx, all: CompiledVersion[]): Promise<Map<st
   return new Map(rows.rows.map((r) => [`${r.schema}.${r.name}`, { ...r, oid: Number(r.oid) }]));
 }
 
-async function createVersion(tx: Tx, v: CompiledVersion, grants: GrantPolicy): Promise<number> {
-  await tx.execute(sql.raw(v.source));
-  // PostgreSQL truncates over-long identifiers with only a NOTICE: make sure the name is exact.
-  const found = await tx.execute<{ oid: number; signature: string }>(sql`
-    SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS signature
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ${v.schema} AND p.proname = ${v.physicalName}`);
-  const row = found.rows[0];
-  if (!row || found.rows.length !== 1) {
-    throw new ProcverError('conflict', `after creating ${qualifiedName(v.schema, v.physicalName)} it is not in pg_proc under exactly that name`);
+const CHUNK = 100;
+
+/**
+ * Creates versions in chunks of statements per round trip, callees first (compile order). If a
+ * chunk fails, it is rolled back to its savepoint and run one statement at a time, so the error
+ * names the definition and its file position.
+ */
+async function createVersions(tx: Tx, list: CompiledVersion[], grants: GrantPolicy, progress: (n: number) => void): Promise<Map<string, number>> {
+  for (let i = 0; i < list.length; i += CHUNK) {
+    const chunk = list.slice(i, i + CHUNK);
+    await tx.execute(sql`SAVEPOINT procver_chunk`);
+    try {
+      await tx.execute(sql.raw(chunk.map((v) => `${v.source};`).join('\n')));
+    } catch {
+      await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_chunk`);
+      for (const v of chunk) {
+        try {
+          await tx.execute(sql.raw(v.source));
+        } catch (e) {
+          throw new ProcverError('conflict', `PostgreSQL refused ${v.schema}.${v.name}(${v.args}) from ${v.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+        }
+      }
+    }
+    await tx.execute(sql`RELEASE SAVEPOINT procver_chunk`);
+    progress(Math.min(i + CHUNK, list.length));
   }
-  const target = `ROUTINE ${row.signature}`;
-  if (!grants.publicExecute || v.securityDefiner) await tx.execute(sql.raw(`REVOKE EXECUTE ON ${target} FROM PUBLIC`));
-  for (const role of grants.roles) await tx.execute(sql.raw(`GRANT EXECUTE ON ${target} TO ${quoteIdent(role)}`));
-  return Number(row.oid);
+  if (list.length === 0) return new Map();
+  // PostgreSQL truncates over-long identifiers with only a NOTICE: make sure every name is exact.
+  const found = await tx.execute<{ schema: string; name: string; oid: number; signature: string; n: number }>(sql`
+    SELECT w.schema, w.name, p.oid::bigint AS oid, p.oid::regprocedure::text AS signature, count(*) OVER (PARTITION BY w.schema, w.name)::int AS n
+    FROM unnest(${sql.param(list.map((v) => v.schema))}::text[], ${sql.param(list.map((v) => v.physicalName))}::text[]) AS w(schema, name)
+    LEFT JOIN pg_namespace ns ON ns.nspname = w.schema
+    LEFT JOIN pg_proc p ON p.pronamespace = ns.oid AND p.proname = w.name`);
+  const oids = new Map<string, number>();
+  for (const r of found.rows) {
+    if (r.oid === null || Number(r.n) !== 1) {
+      throw new ProcverError('conflict', `after creating ${qualifiedName(r.schema, r.name)} it is not in pg_proc under exactly that name`);
+    }
+    oids.set(`${r.schema}.${r.name}`, Number(r.oid));
+  }
+  const bySignature = new Map(found.rows.map((r) => [`${r.schema}.${r.name}`, r.signature]));
+  for (const v of list) {
+    const target = `ROUTINE ${bySignature.get(`${v.schema}.${v.physicalName}`)}`;
+    if (!grants.publicExecute || v.securityDefiner) await tx.execute(sql.raw(`REVOKE EXECUTE ON ${target} FROM PUBLIC`));
+    for (const role of grants.roles) await tx.execute(sql.raw(`GRANT EXECUTE ON ${target} TO ${quoteIdent(role)}`));
+  }
+  return oids;
 }
 
-async function ensureProcedure(tx: Tx, v: CompiledVersion): Promise<number> {
-  const inserted = await tx
-    .insert(procedures)
-    .values({ schema: v.schema, name: v.name, args: v.args, kind: v.kind })
-    .onConflictDoNothing()
-    .returning({ id: procedures.id });
-  if (inserted[0]) return inserted[0].id;
-  const found = await tx
-    .select({ id: procedures.id })
-    .from(procedures)
-    .where(and(eq(procedures.schema, v.schema), eq(procedures.name, v.name), eq(procedures.args, v.args)));
-  return found[0]!.id;
+/** The registry ids of these versions' procedures, inserting the missing ones. */
+async function ensureProcedures(tx: Tx, list: CompiledVersion[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  if (list.length === 0) return ids;
+  const unique = [...new Map(list.map((v) => [`${v.schema}.${v.name}(${v.args})`, v])).values()];
+  for (let i = 0; i < unique.length; i += 500) {
+    await tx
+      .insert(procedures)
+      .values(unique.slice(i, i + 500).map((v) => ({ schema: v.schema, name: v.name, args: v.args, kind: v.kind })))
+      .onConflictDoNothing();
+  }
+  const rows = await tx.execute<{ id: number; key: string }>(sql`
+    SELECT p.id, p.schema || '.' || p.name || '(' || p.args || ')' AS key FROM procver.procedures p
+    JOIN unnest(${sql.param(unique.map((v) => v.schema))}::text[], ${sql.param(unique.map((v) => v.name))}::text[], ${sql.param(unique.map((v) => v.args))}::text[]) AS w(schema, name, args)
+      ON w.schema = p.schema AND w.name = p.name AND w.args = p.args`);
+  for (const r of rows.rows) ids.set(r.key, Number(r.id));
+  return ids;
 }
