@@ -161,6 +161,9 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
       fresh = true;
     } else fresh = false;
 
+    // Unchanged counters are not written again: the instance's last_collected_at says they were
+    // read, and writing only what moved keeps a pass over 100,000 functions cheap.
+    if (prev && prev.oid === row.oid && prev.calls === row.calls && prev.totalTime === row.totalTime && !replaced) continue;
     // The very first reading of an instance is a baseline: its calls happened at unknown times.
     const baseline = !prev && first;
     const calls = baseline ? 0 : fresh ? row.calls : row.calls - prev!.calls;
