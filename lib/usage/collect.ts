@@ -30,10 +30,9 @@ export interface Managed extends ManagedName {
 /** The versions whose counters are read: every version still in the database. */
 export async function managedVersions(db: Db): Promise<Managed[]> {
   // A quarantined version keeps its OID and counters under its quarantine name.
-  return db
-    .select({ id: versions.id, schema: versions.schema, physicalName: sql<string>`coalesce(${versions.quarantineName}, ${versions.physicalName})`, language: versions.language })
-    .from(versions)
-    .where(ne(versions.status, 'dropped'));
+  const r = await db.execute<{ id: string; schema: string; name: string; language: string }>(sql`
+    SELECT id, schema, coalesce(quarantine_name, physical_name) AS name, language FROM procver.versions WHERE status <> 'dropped'`);
+  return r.rows.map((x) => ({ id: Number(x.id), schema: x.schema, physicalName: x.name, language: x.language }));
 }
 
 /** Applies one instance's reading to the registry (deltas, rollups, events) in one transaction. */
@@ -137,7 +136,21 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
     .where(and(eq(usageEvents.instanceId, inst.id), eq(usageEvents.kind, 'gap'), eq(usageEvents.resolved, false)));
 
   const previous = new Map(
-    (await tx.select().from(usageCounters).where(eq(usageCounters.instanceId, inst.id))).map((c) => [c.versionId, c]),
+    (
+      await tx.execute<{ version_id: string; oid: string; calls: string; total_time: number; self_time: number; first_seen_at: string; last_called_at: string | null }>(sql`
+        SELECT version_id, oid, calls, total_time, self_time, first_seen_at::text, last_called_at::text FROM procver.usage_counters WHERE instance_id = ${inst.id}`)
+    ).rows.map((c) => [
+      Number(c.version_id),
+      {
+        versionId: Number(c.version_id),
+        oid: Number(c.oid),
+        calls: Number(c.calls),
+        totalTime: Number(c.total_time),
+        selfTime: Number(c.self_time),
+        firstSeenAt: new Date(c.first_seen_at),
+        lastCalledAt: c.last_called_at === null ? null : new Date(c.last_called_at),
+      },
+    ]),
   );
   const counterRows: (typeof usageCounters.$inferInsert)[] = [];
   const sampleRows: (typeof usageSamples.$inferInsert)[] = [];

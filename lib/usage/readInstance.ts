@@ -51,6 +51,8 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       .query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')
       .then((r) => r.rows[0]?.id ?? null)
       .catch(() => null);
+    // One query: the instance facts and every counter row, matched to managed versions here
+    // (sending 100,000 names to join on the server costs more than reading the rows).
     const r = await client.query<{
       started: Date;
       stats_reset: Date | null;
@@ -58,14 +60,14 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       in_recovery: boolean;
       read_at: Date;
       sessions: { name: string; n: number }[];
-      idx: string | null;
+      schemaname: string | null;
+      funcname: string | null;
       oid: string | null;
       calls: string | null;
       total_time: number | null;
       self_time: number | null;
     }>(
-      `WITH m AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(schema, name, idx))
-       SELECT pg_postmaster_start_time() AS started,
+      `SELECT pg_postmaster_start_time() AS started,
               (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
               current_setting('track_functions') AS track_functions,
               pg_is_in_recovery() AS in_recovery,
@@ -74,13 +76,18 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
                FROM (SELECT application_name, count(*)::int AS n FROM pg_stat_activity
                      WHERE datname = current_database() AND position('@' IN application_name) > 1
                      GROUP BY application_name) AS a) AS sessions,
-              x.idx, x.oid, x.calls, x.total_time, x.self_time
-       FROM (SELECT 1) AS one
-       LEFT JOIN (SELECT m.idx, s.funcid::bigint AS oid, s.calls, s.total_time, s.self_time
-                  FROM pg_stat_user_functions s JOIN m ON m.schema = s.schemaname AND m.name = s.funcname) AS x ON true`,
-      [managed.map((m) => m.schema), managed.map((m) => m.physicalName)],
+              s.schemaname, s.funcname, s.funcid::bigint AS oid, s.calls, s.total_time, s.self_time
+       FROM (SELECT 1) AS one LEFT JOIN pg_stat_user_functions s ON true`,
     );
     const first = r.rows[0]!;
+    const index = new Map(managed.map((m, i) => [`${m.schema}\u0000${m.physicalName}`, i]));
+    const rows: InstanceReading['rows'] = [];
+    for (const x of r.rows) {
+      if (x.funcname === null) continue;
+      const i = index.get(`${x.schemaname}\u0000${x.funcname}`);
+      if (i === undefined) continue;
+      rows.push({ index: i, oid: Number(x.oid), calls: Number(x.calls), totalTime: Number(x.total_time), selfTime: Number(x.self_time) });
+    }
     return {
       systemIdentifier: sysid,
       postmasterStartTime: first.started,
@@ -92,15 +99,7 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
         const at = x.name.indexOf('@');
         return { app: x.name.slice(0, at), deploymentId: x.name.slice(at + 1), connections: x.n };
       }),
-      rows: r.rows
-        .filter((x) => x.idx !== null)
-        .map((x) => ({
-          index: Number(x.idx) - 1,
-          oid: Number(x.oid),
-          calls: Number(x.calls),
-          totalTime: Number(x.total_time),
-          selfTime: Number(x.self_time),
-        })),
+      rows,
     };
   } finally {
     await client.end().catch(() => undefined);
