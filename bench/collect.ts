@@ -13,7 +13,7 @@ import { collectUsage } from '../lib/usage/collect';
 import { machine, median, percentile, report } from './lib';
 
 const N = Number(process.argv[2] ?? 100_000);
-const RUNS = 5;
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 async function main() {
   const server = await startEmbedded({ dataDir: mkdtempSync(join(tmpdir(), 'procver-bench-pg-')), ephemeral: true });

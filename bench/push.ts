@@ -15,7 +15,7 @@ import { pushVersions } from '../lib/push';
 import { machine, median, percentile, report } from './lib';
 
 const N = Number(process.argv[2] ?? 1000);
-const RUNS = 5;
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 async function main() {
   const server = await startEmbedded({ dataDir: mkdtempSync(join(tmpdir(), 'procver-bench-pg-')), ephemeral: true });

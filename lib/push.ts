@@ -95,22 +95,20 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       result.recreated.push(`${v.schema}.${v.physicalName}`);
     }
     const procedureIds = await ensureProcedures(tx, fresh);
-    for (let i = 0; i < fresh.length; i += 500) {
-      await tx.insert(versions).values(
-        fresh.slice(i, i + 500).map((v) => ({
-          procedureId: procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!,
-          hash: v.hash,
-          schema: v.schema,
-          physicalName: v.physicalName,
-          language: v.language,
-          mayBeInlined: v.mayBeInlined,
-          source: v.source,
-          normalized: v.normalized,
-          callees: v.callees,
-          oid: oids.get(`${v.schema}.${v.physicalName}`)!,
-          pushedBy: opts.actor,
-        })),
-      );
+    // One INSERT … SELECT FROM unnest per 1,000 versions: the registry rows carry the full
+    // source, and row-by-row parameter lists were most of push's cost.
+    for (let i = 0; i < fresh.length; i += 1000) {
+      const chunk = fresh.slice(i, i + 1000);
+      const col = <T>(f: (v: CompiledVersion) => T) => sql.param(chunk.map(f));
+      await tx.execute(sql`
+        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by)
+        SELECT u.procedure_id, u.hash, u.schema, u.physical_name, u.language, u.may_be_inlined, u.source, u.normalized,
+               coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor}
+        FROM unnest(${col((v) => procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!)}::int[], ${col((v) => v.hash)}::text[],
+                    ${col((v) => v.schema)}::text[], ${col((v) => v.physicalName)}::text[], ${col((v) => v.language)}::text[],
+                    ${col((v) => v.mayBeInlined)}::boolean[], ${col((v) => v.source)}::text[], ${col((v) => v.normalized)}::text[],
+                    ${col((v) => JSON.stringify(v.callees))}::jsonb[], ${col((v) => oids.get(`${v.schema}.${v.physicalName}`)!)}::bigint[])
+          AS u(procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid)`);
     }
     result.created.push(...fresh.map((v) => `${v.schema}.${v.physicalName}`));
 
@@ -191,12 +189,11 @@ async function ensureProcedures(tx: Tx, list: CompiledVersion[]): Promise<Map<st
   const ids = new Map<string, number>();
   if (list.length === 0) return ids;
   const unique = [...new Map(list.map((v) => [`${v.schema}.${v.name}(${v.args})`, v])).values()];
-  for (let i = 0; i < unique.length; i += 500) {
-    await tx
-      .insert(procedures)
-      .values(unique.slice(i, i + 500).map((v) => ({ schema: v.schema, name: v.name, args: v.args, kind: v.kind })))
-      .onConflictDoNothing();
-  }
+  await tx.execute(sql`
+    INSERT INTO procver.procedures (schema, name, args, kind)
+    SELECT * FROM unnest(${sql.param(unique.map((v) => v.schema))}::text[], ${sql.param(unique.map((v) => v.name))}::text[],
+                         ${sql.param(unique.map((v) => v.args))}::text[], ${sql.param(unique.map((v) => v.kind))}::procver.procedure_kind[])
+    ON CONFLICT DO NOTHING`);
   const rows = await tx.execute<{ id: number; key: string }>(sql`
     SELECT p.id, p.schema || '.' || p.name || '(' || p.args || ')' AS key FROM procver.procedures p
     JOIN unnest(${sql.param(unique.map((v) => v.schema))}::text[], ${sql.param(unique.map((v) => v.name))}::text[], ${sql.param(unique.map((v) => v.args))}::text[]) AS w(schema, name, args)
