@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { writeAudit } from '../audit';
+import { fitIdentifier } from '../identifiers';
 import { quoteIdent } from '../compile/parser';
 import type { Db, Tx } from '../db/client';
 import { versions } from '../db/schema';
@@ -28,18 +29,11 @@ export interface ApplyResult {
 /** `<name>__<hash10>__quarantined`, within 63 bytes; the hash keeps it unique. */
 export function quarantineNameFor(physicalName: string): string {
   const cut = physicalName.lastIndexOf('__');
-  const base = physicalName.slice(0, cut);
-  const hash = physicalName.slice(cut + 2);
-  const suffix = `__${hash}__quarantined`;
-  let out = '';
-  for (const ch of base) {
-    if (Buffer.byteLength(out + ch + suffix, 'utf8') > 63) break;
-    out += ch;
-  }
-  return out + suffix;
+  return fitIdentifier(physicalName.slice(0, cut), `__${physicalName.slice(cut + 2)}__quarantined`);
 }
 
-async function signature(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string } | null> {
+/** The function named exactly `schema.name`: its OID and regprocedure text for ALTER/DROP. */
+export async function signature(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string } | null> {
   const r = await tx.execute<{ oid: number; sig: string }>(sql`
     SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = ${schema} AND p.proname = ${name}`);

@@ -3,14 +3,12 @@ import { quoteIdent } from '../compile/parser';
 import type { Tx } from '../db/client';
 import type { Version } from '../db/schema';
 import { ProcverError } from '../errors';
-import type { DropSnapshot } from './apply';
+import { signature, type DropSnapshot } from './apply';
 
 async function signatureOf(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string }> {
-  const r = await tx.execute<{ oid: number; sig: string }>(sql`
-    SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ${schema} AND p.proname = ${name}`);
-  if (r.rows.length !== 1) throw new ProcverError('conflict', `expected exactly one function ${schema}.${name}, found ${r.rows.length}`);
-  return { oid: Number(r.rows[0]!.oid), sig: r.rows[0]!.sig };
+  const fn = await signature(tx, schema, name);
+  if (!fn) throw new ProcverError('conflict', `expected exactly one function ${schema}.${name} in the database`);
+  return fn;
 }
 
 /** Renames a quarantined version back: same OID, grants and dependencies, instantly. */

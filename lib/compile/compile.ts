@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ProcverError } from '../errors';
+import { fitIdentifier } from '../identifiers';
 import { bodyTokens, findCalls, type CallSite } from './calls';
 import { parseDefinitions, type Definition, type Diagnostic } from './definitions';
 import { mayBeInlined } from './inlining';
@@ -10,7 +11,6 @@ import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
 
 export const HASH_PREFIX_LENGTH = 10;
-const MAX_IDENTIFIER_BYTES = 63;
 
 export interface CompiledVersion {
   schema: string;
@@ -61,16 +61,9 @@ function displayPath(p: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(p);
 }
 
-/** `<name>__<hash prefix>`, the name shortened on a character boundary so the whole fits 63 bytes. */
+/** `<name>__<hash prefix>`, the name shortened (never the hash) so the whole fits 63 bytes. */
 export function physicalNameFor(name: string, hash: string): string {
-  const suffix = `__${hash.slice(0, HASH_PREFIX_LENGTH)}`;
-  const budget = MAX_IDENTIFIER_BYTES - suffix.length;
-  let base = '';
-  for (const ch of name) {
-    if (Buffer.byteLength(base + ch, 'utf8') > budget) break;
-    base += ch;
-  }
-  return base + suffix;
+  return fitIdentifier(name, `__${hash.slice(0, HASH_PREFIX_LENGTH)}`);
 }
 
 export async function compileDirectory(dir: string, options: CompileOptions = {}): Promise<CompileResult> {

@@ -71,6 +71,16 @@ async function callsOk(sql: string) {
   }
 }
 
+describe('cleanup: quarantine names', () => {
+  it('keep the hash and fit 63 bytes, cutting the name on a character boundary', () => {
+    expect(quarantineNameFor('a_really_long_function_name_that_is_close_to_the_li__32b4a0558d')).toBe(
+      'a_really_long_function_name_that_is_cl__32b4a0558d__quarantined',
+    );
+    expect(quarantineNameFor('résumé_größe_überprüfung_straße_ñandú_çé__caad3567e5')).toBe('résumé_größe_überprüfung_straße__caad3567e5__quarantined');
+    expect(quarantineNameFor('f__0123456789')).toBe('f__0123456789__quarantined');
+  });
+});
+
 describe('cleanup: quarantine, drop, restore', () => {
   it('drops only after quarantine, and restores the exact function: definition, owner, grants by grantor, comment', async () => {
     const suffix = randomBytes(3).toString('hex');
