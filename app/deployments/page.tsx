@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { connection } from 'next/server';
 import { DeploymentStatus, VersionStatus } from '@/components/badges';
+import { RestoreDeploymentVersions } from '@/components/RestoreDeploymentVersions';
 import { RelativeTime } from '@/components/RelativeTime';
 import { EmptyState, ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
@@ -13,7 +14,7 @@ export const metadata: Metadata = { title: 'Deployments' };
 
 export default async function DeploymentsPage() {
   await connection();
-  await requirePageActor('viewer');
+  const actor = await requirePageActor('viewer');
   const r = await load(() => Promise.all([listDeployments(db()), deploymentVersionRefs(db())]));
   if (!r.ok) return <ErrorState title="Cannot list deployments">{r.message}</ErrorState>;
   const [rows, refs] = r.data;
@@ -48,6 +49,7 @@ export default async function DeploymentsPage() {
                         {d.status === 'live' || d.status === 'pending' ? 'calls' : 'rollback target has'} {d.retired} retired, {d.dropped} dropped version(s)
                       </span>
                     ) : null}
+                    {broken && actor.role !== 'viewer' ? <RestoreDeploymentVersions app={d.app} id={d.deploymentId} count={d.retired + d.dropped} /> : null}
                     <span className="ml-auto text-sm text-slate-500">
                       {d.liveAt ? <>live since <RelativeTime date={d.liveAt} /></> : <>registered <RelativeTime date={d.createdAt} /></>}
                     </span>

@@ -179,3 +179,17 @@ test('the cleanup page explains every check and keeps what is not proven unused'
 
   expect((await request.post(`/api/versions/shop.${physical}/restore`, { data: { reason: 'test cleanup' } })).status()).toBe(200);
 });
+
+test('a rollback target with a retired version offers to restore it', async ({ page, request }) => {
+  await openPriceWithTax(page);
+  const physical = (await previousOnlyRow(page).getAttribute('data-testid'))!.replace('version-', '');
+  expect((await request.post(`/api/versions/shop.${physical}/retire`, { data: { reason: 'rollback target test' } })).status()).toBe(200);
+  await page.goto('/deployments');
+  const sf102 = page.getByTestId('deployment-storefront/sf-102');
+  await expect(sf102).toContainText('rollback target has 1 retired, 0 dropped version(s)');
+  page.once('dialog', (d) => d.accept('rolling back to sf-102'));
+  await sf102.getByRole('button', { name: 'Restore these 1 version(s)' }).click();
+  await expect(sf102).not.toContainText('retired, 0 dropped');
+  const csv = await (await request.get(`/api/audit/csv?target=${physical}&action=version.restore`)).text();
+  expect(csv).toContain('rolling back to sf-102 (rollback to storefront/sf-102)');
+});
