@@ -60,6 +60,7 @@ describe.skipIf(unavailable !== null)('cleanup under load: old frontends still c
     await admin.connect();
     await admin.query('CREATE DATABASE app');
     await admin.end();
+    await pair.waitForReplay();
     primaryUrl = databaseUrlFor(pair.primaryAdminUrl, 'app');
     standbyUrl = databaseUrlFor(pair.standbyAdminUrl, 'app');
     pool = createPool(primaryUrl, 6);
@@ -78,10 +79,7 @@ CREATE FUNCTION app.on_replica(x integer) RETURNS integer LANGUAGE plpgsql STABL
     });
     await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
     const [onPrimary, onReplica] = ['on_primary', 'on_replica'].map((n) => compiled.versions.find((v) => v.name === n)!);
-    const standby = new pg.Client({ connectionString: standbyUrl });
-    await standby.connect();
-    for (let i = 0; i < 100 && !(await standby.query('SELECT 1 FROM pg_proc WHERE proname = $1', [onReplica!.physicalName])).rowCount; i++) await sleep(100);
-    await standby.end();
+    await pair.waitForReplay();
 
     const targets = [
       { url: primaryUrl, role: 'primary' as const },

@@ -52,7 +52,31 @@ async function waitReady(url: string, standby: boolean): Promise<void> {
 export interface ReplicatedPair {
   primaryAdminUrl: string;
   standbyAdminUrl: string;
+  /** Resolves once the standby has replayed everything the primary has written so far. */
+  waitForReplay(): Promise<void>;
   stop(): Promise<void>;
+}
+
+async function waitForReplay(primaryAdminUrl: string, standbyAdminUrl: string): Promise<void> {
+  const primary = new pg.Client({ connectionString: primaryAdminUrl });
+  const standby = new pg.Client({ connectionString: standbyAdminUrl });
+  await primary.connect();
+  await standby.connect();
+  try {
+    const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+    for (let i = 0; i < 300; i++) {
+      const r = await standby.query<{ caught_up: boolean }>(
+        'SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up',
+        [lsn],
+      );
+      if (r.rows[0]!.caught_up) return;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`the standby did not replay up to ${lsn} within 30 s`);
+  } finally {
+    await primary.end();
+    await standby.end();
+  }
 }
 
 /** A real primary and a hot standby streaming from it, in a temporary directory. */
@@ -88,6 +112,7 @@ export async function startPrimaryAndStandby(): Promise<ReplicatedPair> {
   return {
     primaryAdminUrl,
     standbyAdminUrl,
+    waitForReplay: () => waitForReplay(primaryAdminUrl, standbyAdminUrl),
     async stop() {
       process.off('exit', killAll);
       await Promise.all(

@@ -26,6 +26,7 @@ describe.skipIf(unavailable !== null)('collect: a real streaming replica', () =>
     await admin.connect();
     await admin.query('CREATE DATABASE app');
     await admin.end();
+    await pair.waitForReplay();
     primaryUrl = databaseUrlFor(pair.primaryAdminUrl, 'app');
     standbyUrl = databaseUrlFor(pair.standbyAdminUrl, 'app');
     pool = createPool(primaryUrl, 4);
@@ -46,14 +47,9 @@ CREATE FUNCTION app.unused() RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN
     const report = compiled.versions.find((v) => v.name === 'report')!;
     const unused = compiled.versions.find((v) => v.name === 'unused')!;
 
-    // Wait until the standby has replayed the push.
+    await pair.waitForReplay();
     const standby = new pg.Client({ connectionString: standbyUrl });
     await standby.connect();
-    for (let i = 0; i < 100; i++) {
-      const r = await standby.query('SELECT 1 FROM pg_proc WHERE proname = $1', [report.physicalName]);
-      if (r.rowCount) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
     const targets = [
       { url: primaryUrl, role: 'primary' as const },
       { url: standbyUrl, role: 'replica' as const },
