@@ -108,6 +108,8 @@ export interface DeploymentSummary {
   status: Deployment['status'];
   createdAt: Date;
   liveAt: Date | null;
+  /** when it last stopped being live (replaced by another deployment of the app) */
+  supersededAt: Date | null;
   versions: number;
   retired: number;
   dropped: number;
@@ -123,6 +125,7 @@ export async function listDeployments(db: Db | Tx, app?: string): Promise<Deploy
       status: deployments.status,
       createdAt: deployments.createdAt,
       liveAt: deployments.liveAt,
+      supersededAt: deployments.supersededAt,
       versions: sql<number>`count(${versions.id})::int`,
       retired: sql<number>`count(*) FILTER (WHERE ${versions.status} = 'retired')::int`,
       dropped: sql<number>`count(*) FILTER (WHERE ${versions.status} = 'dropped')::int`,

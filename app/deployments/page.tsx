@@ -51,7 +51,13 @@ export default async function DeploymentsPage() {
                     ) : null}
                     {broken && actor.role !== 'viewer' ? <RestoreDeploymentVersions app={d.app} id={d.deploymentId} count={d.retired + d.dropped} /> : null}
                     <span className="ml-auto text-sm text-slate-500">
-                      {d.liveAt ? <>live since <RelativeTime date={d.liveAt} /></> : <>registered <RelativeTime date={d.createdAt} /></>}
+                      {d.status === 'live' && d.liveAt ? (
+                        <>live since <RelativeTime date={d.liveAt} /></>
+                      ) : d.supersededAt ? (
+                        <>replaced <RelativeTime date={d.supersededAt} /></>
+                      ) : (
+                        <>registered <RelativeTime date={d.createdAt} /></>
+                      )}
                     </span>
                   </summary>
                   <table className="w-full border-t border-slate-100 text-sm">

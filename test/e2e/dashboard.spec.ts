@@ -138,6 +138,8 @@ test('the deployments page shows each deployment and the versions it references'
   await page.goto('/deployments');
   const sf101 = page.getByTestId('deployment-storefront/sf-101');
   await expect(sf101).toContainText('previous');
+  await expect(sf101).toContainText(/replaced .* ago/);
+  await expect(page.getByTestId('deployment-storefront/sf-103')).toContainText(/live since .* ago/);
   await sf101.locator('summary').click();
   await expect(sf101.getByRole('link', { name: /^price_with_tax__/ })).toBeVisible();
   await page.screenshot({ path: info.outputPath('deployments.png'), fullPage: true });
