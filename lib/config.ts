@@ -15,6 +15,8 @@ const envSchema = z.object({
   PROCVER_REPLICA_URLS: optional(z.string()),
   /** days raw usage samples are kept (hourly rollups are kept) */
   PROCVER_SAMPLE_RETENTION_DAYS: optional(z.coerce.number().int().positive()),
+  /** days hourly rollups are kept (daily rollups are kept); at least 2 */
+  PROCVER_HOURLY_RETENTION_DAYS: optional(z.coerce.number().int().min(2)),
   /** "false" revokes PostgreSQL's default EXECUTE for PUBLIC on new versions */
   PROCVER_PUBLIC_EXECUTE: optional(z.enum(['true', 'false'])),
 });

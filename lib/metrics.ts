@@ -18,7 +18,7 @@ export async function renderMetrics(db: Db): Promise<string> {
   const [calls, retired, inst] = await Promise.all([
     db.execute<{ schema: string; name: string; args: string; physical_name: string; status: string; instance: string; calls: number }>(sql`
       SELECT p.schema, p.name, p.args, v.physical_name, v.status::text AS status, i.label AS instance, sum(h.calls)::bigint AS calls
-      FROM procver.usage_hourly h
+      FROM procver.usage_daily h
       JOIN procver.versions v ON v.id = h.version_id
       JOIN procver.procedures p ON p.id = v.procedure_id
       JOIN procver.instances i ON i.id = h.instance_id

@@ -20,8 +20,12 @@ export async function getOverview(db: Db): Promise<Overview> {
       FROM procver.versions`),
     db.execute<{ schema: string; physical_name: string; procedure: string; calls: number; last_called_at: string }>(sql`
       SELECT v.schema, v.physical_name, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure,
-        (SELECT coalesce(sum(h.calls), 0)::float8 FROM procver.usage_hourly h
-         WHERE h.version_id = v.id AND h.hour >= date_trunc('hour', v.status_changed_at)) AS calls,
+        -- Whole days after the retirement from daily rollups, the day of it from hourly ones.
+        ((SELECT coalesce(sum(d.calls), 0) FROM procver.usage_daily d
+          WHERE d.version_id = v.id AND d.day > (v.status_changed_at AT TIME ZONE 'UTC')::date)
+         + (SELECT coalesce(sum(h.calls), 0) FROM procver.usage_hourly h
+          WHERE h.version_id = v.id AND h.hour >= date_trunc('hour', v.status_changed_at)
+            AND h.hour < ((v.status_changed_at AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'))::float8 AS calls,
         c.last_called_at
       FROM procver.versions v
       JOIN procver.procedures p ON p.id = v.procedure_id

@@ -1,7 +1,9 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Db } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type DeploymentStatus, type Procedure, type Version } from './db/schema';
-import { usageWindows, type UsageWindow } from './usage';
+import { ProcverError } from './errors';
+import { procedureCallsInWindow, type UsageWindow } from './usage';
 
 export const procedureSorts = ['name', 'live', 'calls', 'latest', 'deployments'] as const;
 export type ProcedureSort = (typeof procedureSorts)[number];
@@ -28,74 +30,138 @@ export interface ListProceduresOptions {
   q?: string;
   sort?: ProcedureSort;
   dir?: 'asc' | 'desc';
-  page?: number;
+  /** a cursor from a previous page's `next` (rows after it) or `previous` (rows before it) */
+  after?: string;
+  before?: string;
   pageSize?: number;
   window?: UsageWindow;
+}
+
+export interface ProcedurePage {
+  rows: ProcedureRow[];
+  /** procedures matching the search */
+  total: number;
+  /** cursors for the neighbouring pages, null at either end */
+  next: string | null;
+  previous: string | null;
 }
 
 function likePattern(q: string): string {
   return `%${q.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`;
 }
 
-/** Procedures with version counts, calls in the window and deployments, searchable and sorted. */
-export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): Promise<{ rows: ProcedureRow[]; total: number }> {
-  const hours = usageWindows[opts.window ?? '24h'];
+/** A page boundary: the sort key and identity of the row at the edge. */
+const cursorSchema = z.object({ k: z.union([z.number(), z.string()]).nullable(), s: z.string(), n: z.string(), a: z.string() });
+type Cursor = z.infer<typeof cursorSchema>;
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+  } catch {
+    throw new ProcverError('invalid_input', 'the page cursor is not valid; start again from the first page');
+  }
+}
+
+/**
+ * The sort key per procedure, as a subquery of (procedure_id, k). Name needs none (the identity is
+ * the key, served by the procedures_identity index); the others aggregate over every procedure,
+ * from the narrowest source there is: per-procedure call rollups, not per-version rows.
+ */
+function sortKey(sort: ProcedureSort, window: UsageWindow): SQL | null {
+  switch (sort) {
+    case 'name':
+      return null;
+    case 'calls':
+      return sql`(SELECT procedure_id, sum(calls)::float8 AS k FROM ${procedureCallsInWindow(window)} c GROUP BY procedure_id)`;
+    case 'live':
+      return sql`(SELECT procedure_id, count(*)::float8 AS k FROM procver.versions WHERE status = 'live' GROUP BY procedure_id)`;
+    case 'latest':
+      return sql`(SELECT procedure_id, extract(epoch FROM max(created_at))::float8 AS k FROM procver.versions GROUP BY procedure_id)`;
+    case 'deployments':
+      return sql`(SELECT v.procedure_id, count(DISTINCT dv.deployment_id)::float8 AS k
+                  FROM procver.deployment_versions dv JOIN procver.versions v ON v.id = dv.version_id GROUP BY v.procedure_id)`;
+  }
+}
+
+/**
+ * One page of procedures with version counts, calls in the window and deployments, searchable and
+ * sorted. Keyset pagination: a page never reads the rows before it, and the per-page figures are
+ * computed for the page's rows only.
+ */
+export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): Promise<ProcedurePage> {
+  const window = opts.window ?? '24h';
+  const sort = opts.sort ?? 'name';
   const pageSize = Math.min(Math.max(opts.pageSize ?? 50, 1), 200);
-  const page = Math.max(opts.page ?? 1, 1);
-  const where = opts.q ? sql`(${procedures.name} ILIKE ${likePattern(opts.q)} OR ${procedures.schema} ILIKE ${likePattern(opts.q)})` : sql`true`;
-  const dir = opts.dir === 'desc' ? sql`DESC` : sql`ASC`;
-  const order = {
-    name: sql`p.schema ${dir}, p.name ${dir}, p.args ${dir}`,
-    live: sql`live ${dir}, p.schema, p.name, p.args`,
-    calls: sql`calls ${dir}, p.schema, p.name, p.args`,
-    latest: sql`latest_created_at ${dir} NULLS LAST, p.schema, p.name, p.args`,
-    deployments: sql`deployments ${dir}, p.schema, p.name, p.args`,
-  }[opts.sort ?? 'name'];
-  const r = await db.execute<{
-    id: number;
-    schema: string;
-    name: string;
-    args: string;
-    kind: string;
-    live: number;
-    retired: number;
-    dropped: number;
-    latest_physical_name: string | null;
-    latest_created_at: string | null;
-    deployments: number;
-    calls: number;
-    uncounted: boolean;
-    total: number;
-  }>(sql`
-    WITH p AS (SELECT * FROM procver.procedures WHERE ${where}),
-    stats AS (
-      SELECT p.id,
-        count(*) FILTER (WHERE v.status = 'live')::int AS live,
-        count(*) FILTER (WHERE v.status = 'retired')::int AS retired,
-        count(*) FILTER (WHERE v.status = 'dropped')::int AS dropped,
-        (array_agg(v.physical_name ORDER BY v.created_at DESC, v.id DESC))[1] AS latest_physical_name,
-        max(v.created_at) AS latest_created_at,
-        coalesce(bool_or(v.may_be_inlined), false) AS uncounted
-      FROM p LEFT JOIN procver.versions v ON v.procedure_id = p.id GROUP BY p.id),
-    calls AS (
-      SELECT v.procedure_id AS id, sum(h.calls)::float8 AS calls
-      FROM procver.usage_hourly h JOIN procver.versions v ON v.id = h.version_id
-      WHERE v.procedure_id IN (SELECT id FROM p) AND h.hour >= date_trunc('hour', now()) - make_interval(hours => ${hours - 1})
-      GROUP BY v.procedure_id),
-    deps AS (
-      SELECT v.procedure_id AS id, count(DISTINCT dv.deployment_id)::int AS deployments
-      FROM procver.deployment_versions dv JOIN procver.versions v ON v.id = dv.version_id
-      WHERE v.procedure_id IN (SELECT id FROM p) GROUP BY v.procedure_id)
-    SELECT p.id, p.schema, p.name, p.args, p.kind::text AS kind, s.live, s.retired, s.dropped, s.latest_physical_name,
-      s.latest_created_at, coalesce(d.deployments, 0) AS deployments, coalesce(c.calls, 0) AS calls, s.uncounted,
-      count(*) OVER ()::int AS total
-    FROM p JOIN stats s ON s.id = p.id LEFT JOIN calls c ON c.id = p.id LEFT JOIN deps d ON d.id = p.id
-    ORDER BY ${order}
-    LIMIT ${pageSize} OFFSET ${(page - 1) * pageSize}`);
-  const total = r.rows[0]?.total ?? (page > 1 ? (await listProcedures(db, { ...opts, page: 1 })).total : 0);
+  const where = opts.q ? sql`(p.name ILIKE ${likePattern(opts.q)} OR p.schema ILIKE ${likePattern(opts.q)})` : sql`true`;
+  const backwards = opts.before !== undefined;
+  const cursor = opts.before !== undefined ? decodeCursor(opts.before) : opts.after !== undefined ? decodeCursor(opts.after) : null;
+  // Reading backwards flips the order; the rows are flipped back below.
+  const descending = (opts.dir === 'desc') !== backwards;
+  const dir = descending ? sql`DESC` : sql`ASC`;
+  const key = sortKey(sort, window);
+  const keyExpr = key ? sql`coalesce(k.k, 0)` : null;
+  const tuple = keyExpr ? sql`(${keyExpr}, p.schema, p.name, p.args)` : sql`(p.schema, p.name, p.args)`;
+  const after = cursor
+    ? sql`AND ${tuple} ${descending ? sql`<` : sql`>`} (${keyExpr ? sql`${Number(cursor.k ?? 0)}::float8, ` : sql``}${cursor.s}::text, ${cursor.n}::text, ${cursor.a}::text)`
+    : sql``;
+  const order = keyExpr ? sql`${keyExpr} ${dir}, p.schema ${dir}, p.name ${dir}, p.args ${dir}` : sql`p.schema ${dir}, p.name ${dir}, p.args ${dir}`;
+
+  const [pageRows, total] = await Promise.all([
+    db.execute<{
+      id: number;
+      schema: string;
+      name: string;
+      args: string;
+      kind: string;
+      k: number | null;
+      live: number;
+      retired: number;
+      dropped: number;
+      latest_physical_name: string | null;
+      latest_created_at: string | null;
+      deployments: number;
+      calls: number;
+      uncounted: boolean;
+    }>(sql`
+      WITH page AS (
+        SELECT p.id, p.schema, p.name, p.args, p.kind, ${keyExpr ?? sql`NULL::float8`} AS k
+        FROM procver.procedures p ${key ? sql`LEFT JOIN ${key} k ON k.procedure_id = p.id` : sql``}
+        WHERE ${where} ${after}
+        ORDER BY ${order}
+        LIMIT ${pageSize + 1})
+      SELECT page.id, page.schema, page.name, page.args, page.kind::text AS kind, page.k, s.live, s.retired, s.dropped,
+        s.latest_physical_name, s.latest_created_at, s.uncounted,
+        coalesce((SELECT sum(c.calls) FROM ${procedureCallsInWindow(window)} c WHERE c.procedure_id = page.id), 0)::float8 AS calls,
+        (SELECT count(DISTINCT dv.deployment_id) FROM procver.deployment_versions dv JOIN procver.versions v ON v.id = dv.version_id
+         WHERE v.procedure_id = page.id)::int AS deployments
+      FROM page
+      CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE v.status = 'live')::int AS live,
+          count(*) FILTER (WHERE v.status = 'retired')::int AS retired,
+          count(*) FILTER (WHERE v.status = 'dropped')::int AS dropped,
+          (array_agg(v.physical_name ORDER BY v.created_at DESC, v.id DESC))[1] AS latest_physical_name,
+          max(v.created_at) AS latest_created_at,
+          coalesce(bool_or(v.may_be_inlined), false) AS uncounted
+        FROM procver.versions v WHERE v.procedure_id = page.id) s
+      ORDER BY page.k ${dir}, page.schema ${dir}, page.name ${dir}, page.args ${dir}`),
+    db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.procedures p WHERE ${where}`),
+  ]);
+  const ordered = pageRows.rows;
+  const more = ordered.length > pageSize;
+  const rows = ordered.slice(0, pageSize);
+  if (backwards) rows.reverse();
+  const edge = (r: (typeof rows)[number] | undefined) => (r ? encodeCursor({ k: r.k === null ? null : Number(r.k), s: r.schema, n: r.name, a: r.args }) : null);
+  const hasAfter = backwards ? true : more;
+  const hasBefore = backwards ? more : cursor !== null;
   return {
-    total: Number(total),
-    rows: r.rows.map((x) => ({
+    total: Number(total.rows[0]?.n ?? 0),
+    next: hasAfter && rows.length > 0 ? edge(rows.at(-1)) : null,
+    previous: hasBefore && rows.length > 0 ? edge(rows[0]) : null,
+    rows: rows.map((x) => ({
       id: Number(x.id),
       schema: x.schema,
       name: x.name,

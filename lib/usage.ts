@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db/client';
 
 /** Raw `execute` results carry timestamps as text (drizzle leaves them unparsed there). */
@@ -6,8 +6,40 @@ function toDate(v: Date | string | null): Date | null {
   return v === null ? null : new Date(v);
 }
 
-export const usageWindows = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30 } as const;
+/**
+ * The windows the dashboard offers. 24h is the last 24 hourly buckets (this one included), read from
+ * hourly rollups; 7d and 30d are whole UTC days (today included), read from daily rollups, which
+ * outlive the hourly ones (PROCVER_HOURLY_RETENTION_DAYS).
+ */
+export const usageWindows = { '24h': { hours: 24 }, '7d': { days: 7 }, '30d': { days: 30 } } as const;
 export type UsageWindow = keyof typeof usageWindows;
+
+/** When a window starts, as a timestamptz expression. */
+export function windowStart(window: UsageWindow): SQL {
+  const w: { hours?: number; days?: number } = usageWindows[window];
+  return w.hours !== undefined
+    ? sql`(date_trunc('hour', now()) - make_interval(hours => ${w.hours - 1}))`
+    : sql`((date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => ${w.days! - 1})) AT TIME ZONE 'UTC')`;
+}
+
+/**
+ * Rows of (instance_id, version_id, calls, total_time) inside a window, from the rollup that covers
+ * it: a subquery that PostgreSQL flattens, so filters on version_id reach the index.
+ */
+export function versionCallsInWindow(window: UsageWindow): SQL {
+  return 'hours' in usageWindows[window]
+    ? sql`(SELECT instance_id, version_id, calls, total_time FROM procver.usage_hourly WHERE hour >= ${windowStart(window)})`
+    : sql`(SELECT instance_id, version_id, calls, total_time FROM procver.usage_daily
+           WHERE day >= (${windowStart(window)} AT TIME ZONE 'UTC')::date)`;
+}
+
+/** Rows of (procedure_id, calls) inside a window, from the per-procedure rollups. */
+export function procedureCallsInWindow(window: UsageWindow): SQL {
+  return 'hours' in usageWindows[window]
+    ? sql`(SELECT procedure_id, calls FROM procver.procedure_calls_hourly WHERE hour >= ${windowStart(window)})`
+    : sql`(SELECT procedure_id, calls FROM procver.procedure_calls_daily
+           WHERE day >= (${windowStart(window)} AT TIME ZONE 'UTC')::date)`;
+}
 
 export interface VersionUsage {
   versionId: number;
@@ -28,15 +60,14 @@ export interface VersionUsage {
  * when PostgreSQL may not count the version or when an instance's data has holes in the window.
  */
 export async function usageForVersions(db: Db, versionIds: number[], window: UsageWindow = '24h'): Promise<Map<number, VersionUsage>> {
-  const hours = usageWindows[window];
   const out = new Map<number, VersionUsage>();
   if (versionIds.length === 0) return out;
   const ids = sql.param(versionIds);
   const [counts, flags, holes] = await Promise.all([
     db.execute<{ version_id: number; label: string; calls: number; total_time: number }>(sql`
       SELECT h.version_id, i.label, sum(h.calls)::bigint AS calls, sum(h.total_time) AS total_time
-      FROM procver.usage_hourly h JOIN procver.instances i ON i.id = h.instance_id
-      WHERE h.version_id = ANY(${ids}::bigint[]) AND h.hour >= date_trunc('hour', now()) - make_interval(hours => ${hours - 1})
+      FROM ${versionCallsInWindow(window)} h JOIN procver.instances i ON i.id = h.instance_id
+      WHERE h.version_id = ANY(${ids}::bigint[])
       GROUP BY h.version_id, i.label`),
     db.execute<{ id: number; may_be_inlined: boolean; language: string; last_called_at: Date | string | null }>(sql`
       SELECT v.id, v.may_be_inlined, v.language,
@@ -45,7 +76,7 @@ export async function usageForVersions(db: Db, versionIds: number[], window: Usa
     db.execute<{ version_id: number | null; kind: string; label: string }>(sql`
       SELECT DISTINCT e.version_id, e.kind, i.label
       FROM procver.usage_events e JOIN procver.instances i ON i.id = e.instance_id
-      WHERE e.to_at >= now() - make_interval(hours => ${hours})
+      WHERE e.to_at >= ${windowStart(window)}
         AND e.kind IN ('gap', 'restart', 'stats_reset', 'replaced', 'reset', 'recreated', 'missing')
         AND (e.version_id IS NULL OR e.version_id = ANY(${ids}::bigint[]))`),
   ]);

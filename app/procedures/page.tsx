@@ -34,16 +34,18 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
   const sortRaw = one(params.sort);
   const sort: ProcedureSort = procedureSorts.includes(sortRaw as ProcedureSort) ? (sortRaw as ProcedureSort) : 'name';
   const dir = one(params.dir) === 'desc' ? 'desc' : 'asc';
-  const page = Math.max(1, Number.parseInt(one(params.page) ?? '1', 10) || 1);
+  const after = one(params.after)?.slice(0, 2000);
+  const before = after === undefined ? one(params.before)?.slice(0, 2000) : undefined;
   const window = windowParam(params.window);
-  const r = await load(() => listProcedures(db(), { q, sort, dir, page, pageSize: PAGE_SIZE, window }));
+  const r = await load(() => listProcedures(db(), { q, sort, dir, after, before, pageSize: PAGE_SIZE, window }));
+  const firstPage = after === undefined && before === undefined;
 
   const sortHeader = (key: ProcedureSort, label: string, right = false) => {
     const active = sort === key;
     const next = active && dir === 'asc' ? 'desc' : 'asc';
     return (
       <th className={`px-3 py-2 ${right ? 'text-right' : ''}`} aria-sort={active ? (dir === 'asc' ? 'ascending' : 'descending') : undefined}>
-        <Link href={href(params, { sort: key, dir: next, page: undefined })} className="hover:underline">
+        <Link href={href(params, { sort: key, dir: next, after: undefined, before: undefined })} className="hover:underline">
           {label}
           {active ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}
         </Link>
@@ -135,11 +137,12 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
           </table>
           <nav aria-label="Pages" className="flex items-center justify-between text-sm">
             <span className="text-slate-600">
-              {(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + r.data.rows.length} of {r.data.total}
+              {r.data.rows.length} shown of {r.data.total.toLocaleString('en')} {r.data.total === 1 ? 'procedure' : 'procedures'}
             </span>
             <span className="flex gap-2">
-              {page > 1 ? <Link href={href(params, { page: String(page - 1) })} className="rounded border px-3 py-1">Previous</Link> : null}
-              {page * PAGE_SIZE < r.data.total ? <Link href={href(params, { page: String(page + 1) })} className="rounded border px-3 py-1">Next</Link> : null}
+              {!firstPage ? <Link href={href(params, { after: undefined, before: undefined })} className="rounded border px-3 py-1">First</Link> : null}
+              {r.data.previous ? <Link href={href(params, { after: undefined, before: r.data.previous })} className="rounded border px-3 py-1">Previous</Link> : null}
+              {r.data.next ? <Link href={href(params, { before: undefined, after: r.data.next })} className="rounded border px-3 py-1">Next</Link> : null}
             </span>
           </nav>
         </>

@@ -61,7 +61,8 @@ Usage: procver <command> [options]
 
 Environment: DATABASE_URL (required except for compile and dev), PROCVER_ACTOR (audit name),
 PROCVER_GRANT_EXECUTE (roles granted EXECUTE on new versions), PROCVER_PUBLIC_EXECUTE=false,
-PROCVER_REPLICA_URLS (replicas to collect from), PROCVER_SAMPLE_RETENTION_DAYS (default 14).
+PROCVER_REPLICA_URLS (replicas to collect from), PROCVER_SAMPLE_RETENTION_DAYS (default 14),
+PROCVER_HOURLY_RETENTION_DAYS (default 8; daily rollups are kept).
 `;
 
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -256,10 +257,11 @@ async function collectCommand(argv: string[]): Promise<number> {
   const interval = Number(values.interval ?? 30);
   if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
   const targets = usageTargets();
-  const retentionDays = readEnv().PROCVER_SAMPLE_RETENTION_DAYS ?? 14;
+  const env = readEnv();
+  const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
   return withDb(async (db) => {
     if (values.once) {
-      const results = await collectUsage(db, targets, { retentionDays });
+      const results = await collectUsage(db, targets, retention);
       printCollect(results);
       return results.every((r) => r.ok) ? 0 : 1;
     }
@@ -273,7 +275,7 @@ async function collectCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     console.log(`collecting from ${targets.length} instance(s) every ${interval} s; stop with SIGTERM or Ctrl-C`);
     while (!stop) {
-      printCollect(await collectUsage(db, targets, { retentionDays }));
+      printCollect(await collectUsage(db, targets, retention));
       await new Promise<void>((r) => {
         wake = r;
         setTimeout(r, interval * 1000).unref();

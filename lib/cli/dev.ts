@@ -76,7 +76,7 @@ export async function runDev(): Promise<number> {
     const targets = [{ url, role: 'primary' as const }];
     await collectUsage(db, targets);
     const collector = setInterval(() => {
-      collectUsage(db, targets, { retentionDays: 14 }).catch((e: Error) => log(`collect failed: ${e.message}`));
+      collectUsage(db, targets, { retentionDays: 14, hourlyRetentionDays: 8 }).catch((e: Error) => log(`collect failed: ${e.message}`));
     }, 5000);
     stopTraffic = async () => {
       clearInterval(collector);

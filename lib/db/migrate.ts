@@ -32,14 +32,19 @@ export async function pendingMigrations(pool: pg.Pool): Promise<MigrationMeta[]>
   return registryMigrations().filter((m) => !applied.has(m.hash));
 }
 
-/** Applies pending registry migrations in one transaction; returns how many were applied. */
-export async function migrate(pool: pg.Pool): Promise<number> {
+/**
+ * Applies pending registry migrations in one transaction; returns how many were applied.
+ * `upTo` stops after that many migrations in all (tests of a migration over older data).
+ */
+export async function migrate(pool: pg.Pool, opts: { upTo?: number } = {}): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
     const applied = await appliedMigrations(client);
-    const pending = registryMigrations().filter((m) => !applied.has(m.hash));
+    const pending = registryMigrations()
+      .slice(0, opts.upTo)
+      .filter((m) => !applied.has(m.hash));
     for (const m of pending) {
       for (const statement of m.sql) if (statement.trim()) await client.query(statement);
     }

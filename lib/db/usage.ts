@@ -1,6 +1,6 @@
-import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { procver } from './procver';
-import { versions } from './versions';
+import { procedures, versions } from './versions';
 
 /**
  * A server whose function counters are read: the primary or a replica. Named by the address
@@ -70,7 +70,8 @@ export const usageCounters = procver.table(
     /** end of the last sampling interval in which its calls grew */
     lastCalledAt: timestamp('last_called_at', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.instanceId, t.versionId] })],
+  // by version: "last called" over every instance, for a page of versions
+  (t) => [primaryKey({ columns: [t.instanceId, t.versionId] }), index('usage_counters_version').on(t.versionId)],
 );
 
 /** Calls per hour per instance and version: what windows and sparklines read. */
@@ -89,6 +90,56 @@ export const usageHourly = procver.table(
     selfTime: doublePrecision('self_time').notNull(),
   },
   (t) => [primaryKey({ columns: [t.versionId, t.hour, t.instanceId] }), index('usage_hourly_hour').on(t.hour)],
+);
+
+/**
+ * Calls per UTC day per instance and version: what the 7d and 30d windows and the Prometheus totals
+ * read. Kept when the hourly rows age out (PROCVER_HOURLY_RETENTION_DAYS).
+ */
+export const usageDaily = procver.table(
+  'usage_daily',
+  {
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => versions.id),
+    day: date('day', { mode: 'string' }).notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+    totalTime: doublePrecision('total_time').notNull(),
+    selfTime: doublePrecision('self_time').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.day, t.instanceId] }), index('usage_daily_day').on(t.day)],
+);
+
+/**
+ * Calls per hour per procedure over all its versions and instances: lets the procedures list sort
+ * 10,000 procedures by calls without reading per-version rows.
+ */
+export const procedureCallsHourly = procver.table(
+  'procedure_calls_hourly',
+  {
+    procedureId: integer('procedure_id')
+      .notNull()
+      .references(() => procedures.id),
+    hour: timestamp('hour', { withTimezone: true }).notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.procedureId, t.hour] }), index('procedure_calls_hourly_hour').on(t.hour, t.procedureId, t.calls)],
+);
+
+/** Calls per UTC day per procedure over all its versions and instances. */
+export const procedureCallsDaily = procver.table(
+  'procedure_calls_daily',
+  {
+    procedureId: integer('procedure_id')
+      .notNull()
+      .references(() => procedures.id),
+    day: date('day', { mode: 'string' }).notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.procedureId, t.day] }), index('procedure_calls_daily_day').on(t.day, t.procedureId, t.calls)],
 );
 
 /**

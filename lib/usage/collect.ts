@@ -1,6 +1,6 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
-import { deploymentSightings, instances, usageCounters, usageEvents, usageHourly, usageSamples, versions } from '../db/schema';
+import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples, versions } from '../db/schema';
 import { ProcverError } from '../errors';
 import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
 
@@ -19,6 +19,8 @@ export interface InstanceResult {
 export interface CollectOptions {
   /** raw samples older than this are deleted (rollups stay) */
   retentionDays?: number;
+  /** hourly rollups older than this are deleted (daily rollups stay); at least 2 */
+  hourlyRetentionDays?: number;
   timeoutMs?: number;
 }
 
@@ -72,7 +74,51 @@ export async function collectUsage(db: Db, targets: InstanceTarget[], opts: Coll
   if (opts.retentionDays !== undefined) {
     await db.delete(usageSamples).where(sql`${usageSamples.sampledAt} < now() - make_interval(days => ${opts.retentionDays})`);
   }
+  if (opts.hourlyRetentionDays !== undefined) {
+    // The 24h window and sparklines read hourly rows; everything longer reads the daily ones.
+    const days = Math.max(opts.hourlyRetentionDays, 2);
+    await db.execute(sql`DELETE FROM procver.usage_hourly WHERE hour < now() - make_interval(days => ${days})`);
+    await db.execute(sql`DELETE FROM procver.procedure_calls_hourly WHERE hour < now() - make_interval(days => ${days})`);
+  }
   return results;
+}
+
+/**
+ * Adds one pass's deltas to every rollup in one statement: hourly and daily per version and
+ * instance, and hourly and daily per procedure (what the procedures list sorts by). Buckets are UTC,
+ * so every time zone, half-hour offsets included, reads the same buckets.
+ */
+async function addToRollups(tx: Tx, instanceId: number, now: Date, deltas: Map<number, { calls: number; totalTime: number; selfTime: number }>) {
+  if (deltas.size === 0) return;
+  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  const day = hour.toISOString().slice(0, 10);
+  const ids = [...deltas.keys()];
+  const d = [...deltas.values()];
+  await tx.execute(sql`
+    WITH d AS (
+      SELECT * FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(d.map((x) => x.calls))}::bigint[],
+                           ${sql.param(d.map((x) => x.totalTime))}::float8[], ${sql.param(d.map((x) => x.selfTime))}::float8[])
+        AS d(version_id, calls, total_time, self_time)),
+    vh AS (
+      INSERT INTO procver.usage_hourly AS t (instance_id, version_id, hour, calls, total_time, self_time)
+      SELECT ${instanceId}, version_id, ${hour}, calls, total_time, self_time FROM d
+      ON CONFLICT (version_id, hour, instance_id) DO UPDATE
+        SET calls = t.calls + excluded.calls, total_time = t.total_time + excluded.total_time, self_time = t.self_time + excluded.self_time),
+    vd AS (
+      INSERT INTO procver.usage_daily AS t (instance_id, version_id, day, calls, total_time, self_time)
+      SELECT ${instanceId}, version_id, ${day}::date, calls, total_time, self_time FROM d
+      ON CONFLICT (version_id, day, instance_id) DO UPDATE
+        SET calls = t.calls + excluded.calls, total_time = t.total_time + excluded.total_time, self_time = t.self_time + excluded.self_time),
+    p AS (
+      SELECT v.procedure_id, sum(d.calls)::bigint AS calls FROM d JOIN procver.versions v ON v.id = d.version_id
+      GROUP BY v.procedure_id HAVING sum(d.calls) > 0),
+    ph AS (
+      INSERT INTO procver.procedure_calls_hourly AS t (procedure_id, hour, calls)
+      SELECT procedure_id, ${hour}, calls FROM p
+      ON CONFLICT (procedure_id, hour) DO UPDATE SET calls = t.calls + excluded.calls)
+    INSERT INTO procver.procedure_calls_daily AS t (procedure_id, day, calls)
+    SELECT procedure_id, ${day}::date, calls FROM p
+    ON CONFLICT (procedure_id, day) DO UPDATE SET calls = t.calls + excluded.calls`);
 }
 
 async function lockInstance(tx: Tx, target: InstanceTarget) {
@@ -220,23 +266,7 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
       });
   }
   for (let i = 0; i < sampleRows.length; i += 1000) await tx.insert(usageSamples).values(sampleRows.slice(i, i + 1000));
-  // Hour buckets in UTC, so every time zone (half-hour offsets included) reads the same buckets.
-  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
-  const hourRows = [...hourly].map(([versionId, d]) => ({ instanceId: inst.id, versionId, hour, ...d }));
-  for (let i = 0; i < hourRows.length; i += 1000) {
-    await tx
-      .insert(usageHourly)
-      .values(hourRows.slice(i, i + 1000))
-      .onConflictDoUpdate({
-        target: [usageHourly.versionId, usageHourly.hour, usageHourly.instanceId],
-        set: {
-          calls: sql`${usageHourly.calls} + excluded.calls`,
-          totalTime: sql`${usageHourly.totalTime} + excluded.total_time`,
-          selfTime: sql`${usageHourly.selfTime} + excluded.self_time`,
-        },
-      });
-  }
-
+  await addToRollups(tx, inst.id, now, hourly);
   if (reading.sessions.length > 0) {
     await tx
       .insert(deploymentSightings)

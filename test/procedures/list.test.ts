@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listProcedures, procedureSorts, type ProcedureRow } from '../../lib/procedures';
+import { pushVersions } from '../../lib/push';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { compileFiles } from '../helpers/sources';
+
+const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
+const N = 23;
+
+describe('listProcedures: keyset pages', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < N; i++) {
+      // Names with digits, an underscore and mixed schemas, so ties and collation order matter.
+      const schema = i % 3 === 0 ? 'billing' : 'app';
+      files[`f${i}.sql`] = `CREATE FUNCTION ${schema}.proc_${String(i % 7)}_${i}(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x + ${i}; END $$;`;
+    }
+    await pushVersions(t.db, await compileFiles(files), push);
+    const procs = await t.pool.query<{ id: number }>('SELECT id FROM procver.procedures ORDER BY id');
+    // Calls: several procedures share a count (ties), some have none.
+    for (const [n, p] of procs.rows.entries()) {
+      if (n % 4 === 3) continue;
+      await t.pool.query(`INSERT INTO procver.procedure_calls_hourly (procedure_id, hour, calls) VALUES ($1, date_trunc('hour', now()), $2)`, [p.id, n % 5]);
+    }
+  });
+
+  async function walk(sort: (typeof procedureSorts)[number], dir: 'asc' | 'desc', pageSize: number) {
+    const pages: ProcedureRow[][] = [];
+    let after: string | undefined;
+    for (let i = 0; i < 50; i++) {
+      const page = await listProcedures(t.db, { sort, dir, pageSize, after });
+      expect(page.total).toBe(N);
+      pages.push(page.rows);
+      if (!page.next) break;
+      after = page.next;
+    }
+    return pages;
+  }
+
+  for (const sort of procedureSorts) {
+    for (const dir of ['asc', 'desc'] as const) {
+      it(`pages through every procedure exactly once by ${sort} ${dir}, forwards and back`, async () => {
+        const all = await listProcedures(t.db, { sort, dir, pageSize: 200 });
+        expect(all.rows).toHaveLength(N);
+        expect(all.next).toBeNull();
+        const pages = await walk(sort, dir, 5);
+        expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
+        expect(pages.flat().map((r) => r.id)).toEqual(all.rows.map((r) => r.id));
+
+        // Back from the last page, by `previous` cursors, gives the same pages.
+        let page = await listProcedures(t.db, { sort, dir, pageSize: 5, after: (await listProcedures(t.db, { sort, dir, pageSize: 20 })).next! });
+        expect(page.rows.map((r) => r.id)).toEqual(pages[4]!.map((r) => r.id));
+        for (let i = 3; i >= 0; i--) {
+          page = await listProcedures(t.db, { sort, dir, pageSize: 5, before: page.previous! });
+          expect(page.rows.map((r) => r.id)).toEqual(pages[i]!.map((r) => r.id));
+        }
+        expect(page.previous).toBeNull();
+      });
+    }
+  }
+
+  it('orders by calls, and shows each page the calls of its own rows', async () => {
+    const rows = (await listProcedures(t.db, { sort: 'calls', dir: 'desc', pageSize: 200 })).rows;
+    const calls = rows.map((r) => r.calls);
+    expect(calls).toEqual([...calls].sort((a, b) => b - a));
+    expect(calls[0]).toBe(4);
+    expect(rows.filter((r) => r.calls === 0).length).toBeGreaterThan(N / 4);
+  });
+
+  it('searches literally (LIKE wildcards in the query are plain characters) and counts the matches', async () => {
+    const billing = await listProcedures(t.db, { q: 'billing', pageSize: 3 });
+    expect(billing.total).toBe(8);
+    expect(billing.rows.every((r) => r.schema === 'billing')).toBe(true);
+    const ones = (await listProcedures(t.db, { q: 'proc_1_' })).rows.map((r) => `${r.schema}.${r.name}`);
+    expect(ones).toEqual(['app.proc_1_1', 'app.proc_1_22', 'app.proc_1_8', 'billing.proc_1_15']);
+    expect((await listProcedures(t.db, { q: '%' })).total).toBe(0);
+  });
+
+  it('refuses a cursor it did not make', async () => {
+    await expect(listProcedures(t.db, { after: 'not-a-cursor' })).rejects.toThrow(/page cursor is not valid/);
+    await expect(listProcedures(t.db, { after: Buffer.from('{"k":"x"}').toString('base64url') })).rejects.toThrow(/page cursor is not valid/);
+  });
+});
