@@ -29,4 +29,5 @@ ALTER TABLE "procver"."usage_daily" ADD CONSTRAINT "usage_daily_version_id_versi
 CREATE INDEX "procedure_calls_daily_day" ON "procver"."procedure_calls_daily" USING btree ("day","procedure_id","calls");--> statement-breakpoint
 CREATE INDEX "procedure_calls_hourly_hour" ON "procver"."procedure_calls_hourly" USING btree ("hour","procedure_id","calls");--> statement-breakpoint
 CREATE INDEX "usage_daily_day" ON "procver"."usage_daily" USING btree ("day");--> statement-breakpoint
-CREATE INDEX "usage_counters_version" ON "procver"."usage_counters" USING btree ("version_id");
+CREATE INDEX "usage_counters_version" ON "procver"."usage_counters" USING btree ("version_id");--> statement-breakpoint
+CREATE INDEX "audit_log_action" ON "procver"."audit_log" USING btree ("action");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verifyAuditChain, writeAudit } from '../../lib/audit';
+import { auditActions, verifyAuditChain, writeAudit } from '../../lib/audit';
 import { createTestDatabase } from '../helpers/db';
 
 async function entries(t: Awaited<ReturnType<typeof createTestDatabase>>, n: number) {
@@ -25,6 +25,15 @@ describe('audit log integrity', () => {
     expect(v).toEqual({ ok: true, entries: 20, brokenAt: null });
     const seqs = (await t.pool.query('SELECT seq FROM procver.audit_log ORDER BY seq')).rows.map((r) => Number(r.seq));
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('lists each action once, in order, for the filter', async () => {
+    const t = await createTestDatabase();
+    expect(await auditActions(t.db)).toEqual([]);
+    for (const action of ['version.retire', 'push', 'version.retire', 'cleanup.drop', 'push']) {
+      await t.db.transaction((tx) => writeAudit(tx, { actor: 'x', action, targetType: 'registry', target: 't' }));
+    }
+    expect(await auditActions(t.db)).toEqual(['cleanup.drop', 'push', 'version.retire']);
   });
 
   it('reports the first broken link when someone with superuser rights edits or deletes a row', async () => {
