@@ -74,24 +74,26 @@ export async function planCleanup(db: Db, targets: InstanceTarget[], config: Cle
   const live = Number((await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.versions WHERE status = 'live'`)).rows[0]!.n);
   const oldest = await oldestTransactions(targets);
 
+  // Evidence for every candidate in a few set-based queries, not a handful per version.
+  const [deployments, usage, dependents] = await Promise.all([
+    deploymentsChecks(db, candidates, now, config),
+    usageChecks(db, candidates, targets, now, config),
+    dependentsChecks(db, candidates),
+  ]);
+
   const rows: PlanRow[] = [];
   for (const c of candidates) {
     const quarantinedAt = c.quarantined_at ? new Date(c.quarantined_at) : null;
+    const id = Number(c.id);
     const row: PlanRow = {
-      versionId: Number(c.id),
+      versionId: id,
       schema: c.schema,
       physicalName: c.physical_name,
       procedure: c.procedure,
       currentName: c.quarantine_name ?? c.physical_name,
       quarantinedAt,
       revision: c.revision,
-      checks: [
-        retiredCheck(c, now, config),
-        await deploymentsCheck(db, Number(c.id), now, config),
-        await usageCheck(db, c, targets, now, config),
-        await dependentsCheck(db, c),
-        inFlightCheck(c, quarantinedAt, oldest, now, config),
-      ],
+      checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config)],
       action: 'keep',
     };
     const others = worst(row.checks.filter((x) => x.name !== 'in_flight'));
@@ -111,129 +113,240 @@ function retiredCheck(c: Candidate, now: Date, config: CleanupConfig): Check {
   };
 }
 
-async function deploymentsCheck(db: Db | Tx, versionId: number, now: Date, config: CleanupConfig): Promise<Check> {
-  const r = await db.execute<{ app: string; deployment_id: string; status: string; rank: number; superseded_at: string | null }>(sql`
+/** Which live, pending or rollback-window deployments reference each candidate. */
+async function deploymentsChecks(db: Db | Tx, candidates: Pick<Candidate, 'id'>[], now: Date, config: CleanupConfig): Promise<Map<number, Check>> {
+  const ids = candidates.map((c) => Number(c.id));
+  const r = await db.execute<{ version_id: number; app: string; deployment_id: string; status: string; rank: number; superseded_at: string | null }>(sql`
     WITH ranked AS (
       SELECT d.*, row_number() OVER (PARTITION BY d.app ORDER BY d.superseded_at DESC NULLS LAST, d.id DESC)::int AS rank
       FROM procver.deployments d WHERE d.status = 'previous')
-    SELECT d.app, d.deployment_id, d.status::text AS status, coalesce(r.rank, 0) AS rank, d.superseded_at::text AS superseded_at
+    SELECT dv.version_id, d.app, d.deployment_id, d.status::text AS status, coalesce(r.rank, 0) AS rank, d.superseded_at::text AS superseded_at
     FROM procver.deployment_versions dv
     JOIN procver.deployments d ON d.id = dv.deployment_id
     LEFT JOIN ranked r ON r.id = d.id
-    WHERE dv.version_id = ${versionId}
+    WHERE dv.version_id = ANY(${sql.param(ids)}::bigint[])
     ORDER BY d.app, d.deployment_id`);
-  const blocking: string[] = [];
-  for (const d of r.rows) {
-    const label = `${d.app}/${d.deployment_id}`;
-    if (d.status === 'live' || d.status === 'pending') blocking.push(`${label} is ${d.status} and references it`);
-    else if (d.status === 'previous') {
-      const recent = d.superseded_at !== null && now.getTime() - new Date(d.superseded_at).getTime() < config.rollbackDays * 86_400_000;
-      if (d.rank <= config.rollbackKeep || recent) {
-        blocking.push(
-          `${label} is a rollback target (previous #${d.rank} of ${d.app}; the newest ${config.rollbackKeep} and those live within ${config.rollbackDays} days are kept)`,
-        );
+  const byVersion = groupBy(r.rows, (x) => Number(x.version_id));
+  const out = new Map<number, Check>();
+  for (const id of ids) {
+    const refs = byVersion.get(id) ?? [];
+    const blocking: string[] = [];
+    for (const d of refs) {
+      const label = `${d.app}/${d.deployment_id}`;
+      if (d.status === 'live' || d.status === 'pending') blocking.push(`${label} is ${d.status} and references it`);
+      else if (d.status === 'previous') {
+        const recent = d.superseded_at !== null && now.getTime() - new Date(d.superseded_at).getTime() < config.rollbackDays * 86_400_000;
+        if (d.rank <= config.rollbackKeep || recent) {
+          blocking.push(
+            `${label} is a rollback target (previous #${d.rank} of ${d.app}; the newest ${config.rollbackKeep} and those live within ${config.rollbackDays} days are kept)`,
+          );
+        }
       }
     }
+    out.set(id, {
+      name: 'deployments',
+      verdict: blocking.length > 0 ? 'fail' : 'pass',
+      detail: blocking.length > 0 ? blocking : [refs.length > 0 ? `only archived or old deployments reference it (${refs.length})` : 'no deployment references it'],
+    });
   }
-  return {
-    name: 'deployments',
-    verdict: blocking.length > 0 ? 'fail' : 'pass',
-    detail: blocking.length > 0 ? blocking : [r.rows.length > 0 ? `only archived or old deployments reference it (${r.rows.length})` : 'no deployment references it'],
-  };
+  return out;
 }
 
-export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Check> {
-  const windowStart = new Date(now.getTime() - config.quietWindowMs);
-  const fails: string[] = [];
-  const unknowns: string[] = [];
-  if (c.may_be_inlined) unknowns.push('PostgreSQL may inline this LANGUAGE sql function into its callers, so its calls cannot be counted');
+function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(row);
+    else out.set(k, [row]);
+  }
+  return out;
+}
 
-  const instances = (
-    await db.execute<{
+/** The usage check for one version (apply re-checks it inside each step's transaction). */
+export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Check> {
+  return (await usageChecks(db, [c], targets, now, config)).get(Number(c.id))!;
+}
+
+/**
+ * Zero calls on every configured instance over the whole quiet window, with continuous data: a
+ * gap, reset, restart, missing or stale instance, or an uncountable version makes it unknown.
+ */
+async function usageChecks(db: Db | Tx, candidates: Candidate[], targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Map<number, Check>> {
+  const windowStart = new Date(now.getTime() - config.quietWindowMs);
+  const ids = candidates.map((c) => Number(c.id));
+  const [instanceRows, eventRows, counterRows] = await Promise.all([
+    db.execute<{
       id: number;
       label: string;
       first_collected_at: string | null;
       last_collected_at: string | null;
       track_functions: string | null;
-    }>(sql`SELECT id, label, first_collected_at::text, last_collected_at::text, track_functions FROM procver.instances`)
-  ).rows;
+    }>(sql`SELECT id, label, first_collected_at::text, last_collected_at::text, track_functions FROM procver.instances`),
+    db.execute<{ instance_id: number; version_id: number | null; kind: string; to_at: string }>(sql`
+      SELECT instance_id, version_id, kind, to_at::text FROM procver.usage_events
+      WHERE (version_id IS NULL OR version_id = ANY(${sql.param(ids)}::bigint[])) AND to_at >= ${windowStart.toISOString()}::timestamptz
+        AND kind IN ('gap', 'restart', 'stats_reset', 'replaced', 'reset', 'recreated', 'missing')
+      ORDER BY to_at DESC`),
+    db.execute<{ instance_id: number; version_id: number; calls: number; last_called_at: string | null }>(sql`
+      SELECT instance_id, version_id, calls, last_called_at::text FROM procver.usage_counters WHERE version_id = ANY(${sql.param(ids)}::bigint[])`),
+  ]);
+  const instances = instanceRows.rows;
+  const counters = new Map(counterRows.rows.map((k) => [`${k.instance_id}/${k.version_id}`, k]));
+  const instanceEvents = eventRows.rows.filter((e) => e.version_id === null);
+  const versionEvents = groupBy(
+    eventRows.rows.filter((e) => e.version_id !== null),
+    (e) => Number(e.version_id),
+  );
+
+  // What holds for every version alike: instances gone, never read, stale, or starting too late.
   const configured = new Set(targets.map((t) => instanceLabel(t.url).label));
+  const shared: string[] = [];
   for (const i of instances) {
     // An instance that was read during the window but is no longer configured could still serve calls.
     if (!configured.has(i.label) && i.last_collected_at && new Date(i.last_collected_at) >= windowStart) {
-      unknowns.push(`${i.label} was read ${ago(new Date(i.last_collected_at), now)} but is no longer configured; is that replica gone?`);
+      shared.push(`${i.label} was read ${ago(new Date(i.last_collected_at), now)} but is no longer configured; is that replica gone?`);
     }
   }
+  const readable: { label: string; inst: (typeof instances)[number] }[] = [];
   for (const t of targets) {
     const { label } = instanceLabel(t.url);
     const inst = instances.find((i) => i.label === label);
     if (!inst?.first_collected_at || !inst.last_collected_at) {
-      unknowns.push(`${label} (${t.role}) has never been read`);
+      shared.push(`${label} (${t.role}) has never been read`);
       continue;
     }
     const first = new Date(inst.first_collected_at);
     const last = new Date(inst.last_collected_at);
-    if (first > windowStart) unknowns.push(`usage history on ${label} starts ${iso(first)}, inside the quiet window`);
-    if (now.getTime() - last.getTime() > config.staleAfterMs) unknowns.push(`${label} was last read ${ago(last, now)}`);
-    if (inst.track_functions === 'none' || (inst.track_functions === 'pl' && c.language === 'sql')) {
-      unknowns.push(`track_functions = '${inst.track_functions}' on ${label}: calls are not counted there`);
-    }
-    const events = await db.execute<{ kind: string; to_at: string }>(sql`
-      SELECT kind, to_at::text FROM procver.usage_events
-      WHERE instance_id = ${inst.id} AND (version_id IS NULL OR version_id = ${c.id}) AND to_at >= ${windowStart.toISOString()}::timestamptz
-        AND kind IN ('gap', 'restart', 'stats_reset', 'replaced', 'reset', 'recreated', 'missing')
-      ORDER BY to_at DESC`);
-    for (const e of events.rows) {
-      unknowns.push(`${e.kind.replace('_', ' ')} on ${label} ${ago(new Date(e.to_at), now)}: the quiet window restarts after it`);
-    }
-    const counter = await db.execute<{ calls: number; last_called_at: string | null; first_seen_at: string }>(sql`
-      SELECT calls, last_called_at::text, first_seen_at::text FROM procver.usage_counters WHERE instance_id = ${inst.id} AND version_id = ${c.id}`);
-    const k = counter.rows[0];
-    if (k?.last_called_at && new Date(k.last_called_at) >= windowStart) fails.push(`called on ${label} ${ago(new Date(k.last_called_at), now)}`);
-    if (k && Number(k.calls) === 0) {
-      fails.push(`callers tried it on ${label} but no call completed (PostgreSQL counts no failing calls): something still calls it and fails`);
-    }
+    if (first > windowStart) shared.push(`usage history on ${label} starts ${iso(first)}, inside the quiet window`);
+    if (now.getTime() - last.getTime() > config.staleAfterMs) shared.push(`${label} was last read ${ago(last, now)}`);
+    readable.push({ label, inst });
   }
-  const verdict: Verdict = fails.length > 0 ? 'fail' : unknowns.length > 0 ? 'unknown' : 'pass';
-  return {
-    name: 'usage',
-    verdict,
-    detail: verdict === 'pass' ? [`no calls on any of ${targets.length} instance(s) for ${formatDuration(config.quietWindowMs)}`] : [...fails, ...unknowns],
-  };
+
+  const out = new Map<number, Check>();
+  for (const c of candidates) {
+    const id = Number(c.id);
+    const fails: string[] = [];
+    const unknowns: string[] = [];
+    if (c.may_be_inlined) unknowns.push('PostgreSQL may inline this LANGUAGE sql function into its callers, so its calls cannot be counted');
+    unknowns.push(...shared);
+    for (const { label, inst } of readable) {
+      if (inst.track_functions === 'none' || (inst.track_functions === 'pl' && c.language === 'sql')) {
+        unknowns.push(`track_functions = '${inst.track_functions}' on ${label}: calls are not counted there`);
+      }
+      const events = [...instanceEvents, ...(versionEvents.get(id) ?? [])]
+        .filter((e) => Number(e.instance_id) === Number(inst.id))
+        .sort((a, b) => new Date(b.to_at).getTime() - new Date(a.to_at).getTime());
+      for (const e of events) {
+        unknowns.push(`${e.kind.replace('_', ' ')} on ${label} ${ago(new Date(e.to_at), now)}: the quiet window restarts after it`);
+      }
+      const k = counters.get(`${inst.id}/${id}`);
+      if (k?.last_called_at && new Date(k.last_called_at) >= windowStart) fails.push(`called on ${label} ${ago(new Date(k.last_called_at), now)}`);
+      if (k && Number(k.calls) === 0) {
+        fails.push(`callers tried it on ${label} but no call completed (PostgreSQL counts no failing calls): something still calls it and fails`);
+      }
+    }
+    const verdict: Verdict = fails.length > 0 ? 'fail' : unknowns.length > 0 ? 'unknown' : 'pass';
+    out.set(id, {
+      name: 'usage',
+      verdict,
+      detail: verdict === 'pass' ? [`no calls on any of ${targets.length} instance(s) for ${formatDuration(config.quietWindowMs)}`] : [...fails, ...unknowns],
+    });
+  }
+  return out;
 }
 
+type DependentsCandidate = Pick<Candidate, 'id' | 'schema' | 'physical_name' | 'quarantine_name'>;
+
 /** Objects that would break (or block DROP … RESTRICT) if the function went away. */
-export async function dependentsCheck(db: Db | Tx, c: Pick<Candidate, 'id' | 'schema' | 'physical_name' | 'quarantine_name'>): Promise<Check> {
-  const name = c.quarantine_name ?? c.physical_name;
-  const fn = await db.execute<{ oid: number }>(sql`
-    SELECT p.oid::bigint AS oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ${c.schema} AND p.proname = ${name}`);
-  if (fn.rows.length !== 1) {
-    return { name: 'dependents', verdict: 'unknown', detail: [`${c.schema}.${name} is not in the database (${fn.rows.length} found); nothing to drop safely`] };
-  }
-  const oid = Number(fn.rows[0]!.oid);
-  const [deps, bodies, managed] = await Promise.all([
-    db.execute<{ what: string }>(sql`
-      SELECT pg_describe_object(classid, objid, objsubid) AS what FROM pg_depend
-      WHERE refclassid = 'pg_proc'::regclass AND refobjid = ${oid}::oid AND deptype IN ('n', 'a', 'i')
-      ORDER BY 1`),
-    db.execute<{ what: string }>(sql`
-      SELECT p.oid::regprocedure::text AS what FROM pg_proc p
-      WHERE p.oid <> ${oid}::oid AND (position(${c.physical_name} IN p.prosrc) > 0 OR position(${name} IN p.prosrc) > 0)
-      ORDER BY 1`),
-    db.execute<{ what: string }>(sql`
-      SELECT schema || '.' || physical_name AS what FROM procver.versions
-      WHERE status <> 'dropped' AND id <> ${c.id} AND callees @> ARRAY[${c.physical_name}]::text[] ORDER BY 1`),
+export async function dependentsCheck(db: Db | Tx, c: DependentsCandidate): Promise<Check> {
+  return (await dependentsChecks(db, [c])).get(Number(c.id))!;
+}
+
+/** Every physical name ends in `__` and the first 10 hex digits of the hash (quarantine names keep them). */
+const HASH_SUFFIX = /__([0-9a-f]{10})$/;
+
+/**
+ * Dependents of every candidate, set-based: pg_depend by OID, managed callers by their recorded
+ * callees, and function bodies that name a candidate. Bodies are searched once for every
+ * `__<10 hex>` (any case: unquoted identifiers fold to lower case), and a candidate whose hash
+ * appears in any other function's body is kept, even if the match is a different name with the
+ * same 10 digits: a false "depends" keeps a version, a missed one would drop it.
+ */
+async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]): Promise<Map<number, Check>> {
+  const out = new Map<number, Check>();
+  if (candidates.length === 0) return out;
+  const current = (c: DependentsCandidate) => c.quarantine_name ?? c.physical_name;
+  const functions = await db.execute<{ schema: string; name: string; oid: number }>(sql`
+    SELECT n.nspname AS schema, p.proname AS name, p.oid::bigint AS oid
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    JOIN unnest(${sql.param(candidates.map((c) => c.schema))}::text[], ${sql.param(candidates.map(current))}::text[]) AS c(schema, name)
+      ON c.schema = n.nspname AND c.name = p.proname`);
+  const oidsOf = new Map<string, number[]>();
+  for (const f of functions.rows) oidsOf.set(`${f.schema}.${f.name}`, [...(oidsOf.get(`${f.schema}.${f.name}`) ?? []), Number(f.oid)]);
+
+  const present = candidates.filter((c) => oidsOf.get(`${c.schema}.${current(c)}`)?.length === 1);
+  const oidOf = (c: DependentsCandidate) => oidsOf.get(`${c.schema}.${current(c)}`)![0]!;
+  const suffixOf = (c: DependentsCandidate) => HASH_SUFFIX.exec(c.physical_name)?.[1];
+  const bySuffix = present.filter((c) => suffixOf(c) !== undefined);
+  const odd = present.filter((c) => suffixOf(c) === undefined);
+
+  const [deps, bodies, oddBodies, managed] = await Promise.all([
+    db.execute<{ ref: number; what: string }>(sql`
+      SELECT refobjid::bigint AS ref, pg_describe_object(classid, objid, objsubid) AS what FROM pg_depend
+      WHERE refclassid = 'pg_proc'::regclass AND refobjid = ANY(${sql.param(present.map(oidOf))}::oid[]) AND deptype IN ('n', 'a', 'i')
+      ORDER BY 2`),
+    bySuffix.length === 0
+      ? { rows: [] }
+      : db.execute<{ oid: number; what: string; suffix: string }>(sql`
+      SELECT DISTINCT p.oid::bigint AS oid, p.oid::regprocedure::text AS what, lower(m[1]) AS suffix
+      FROM pg_proc p, regexp_matches(p.prosrc, '__([0-9a-fA-F]{10})', 'g') AS m
+      WHERE lower(m[1]) = ANY(${sql.param(bySuffix.map((c) => suffixOf(c)!))}::text[])
+      ORDER BY 2`),
+    // Names without the usual suffix (none are made so; kept for safety): searched one by one.
+    Promise.all(
+      odd.map((c) =>
+        db.execute<{ oid: number; what: string }>(sql`
+          SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS what FROM pg_proc p
+          WHERE p.oid <> ${oidOf(c)}::oid AND (position(${c.physical_name} IN p.prosrc) > 0 OR position(${current(c)} IN p.prosrc) > 0)
+          ORDER BY 2`),
+      ),
+    ),
+    db.execute<{ what: string; callee: string; id: number }>(sql`
+      SELECT v.schema || '.' || v.physical_name AS what, v.id, c AS callee
+      FROM procver.versions v, unnest(v.callees) AS c
+      WHERE v.status <> 'dropped' AND c = ANY(${sql.param(candidates.map((x) => x.physical_name))}::text[]) ORDER BY 1`),
   ]);
-  const found = [
-    ...deps.rows.map((d) => `${d.what} depends on it`),
-    ...bodies.rows.map((b) => `the body of ${b.what} names it`),
-    ...managed.rows.map((m) => `managed version ${m.what} calls it`),
-  ];
-  return {
-    name: 'dependents',
-    verdict: found.length > 0 ? 'fail' : 'pass',
-    detail: found.length > 0 ? found : ['no view, trigger, default, constraint, aggregate or function depends on it or names it'],
-  };
+  const depsOf = groupBy(deps.rows, (d) => Number(d.ref));
+  const bodiesOf = new Map<string, { oid: number; what: string }[]>();
+  for (const b of bodies.rows) bodiesOf.set(b.suffix, [...(bodiesOf.get(b.suffix) ?? []), b]);
+  const oddBodiesOf = new Map(odd.map((c, i) => [Number(c.id), oddBodies[i]!.rows]));
+  const callersOf = new Map<string, { what: string; id: number }[]>();
+  for (const m of managed.rows) callersOf.set(m.callee, [...(callersOf.get(m.callee) ?? []), m]);
+
+  for (const c of candidates) {
+    const id = Number(c.id);
+    const found = oidsOf.get(`${c.schema}.${current(c)}`) ?? [];
+    if (found.length !== 1) {
+      out.set(id, { name: 'dependents', verdict: 'unknown', detail: [`${c.schema}.${current(c)} is not in the database (${found.length} found); nothing to drop safely`] });
+      continue;
+    }
+    const oid = found[0]!;
+    const suffix = suffixOf(c);
+    const naming = (suffix !== undefined ? (bodiesOf.get(suffix) ?? []) : (oddBodiesOf.get(id) ?? [])).filter((b) => Number(b.oid) !== oid);
+    const callers = (callersOf.get(c.physical_name) ?? []).filter((m) => Number(m.id) !== id);
+    const list = [
+      ...(depsOf.get(oid) ?? []).map((d) => `${d.what} depends on it`),
+      ...naming.map((b) => `the body of ${b.what} names it`),
+      ...callers.map((m) => `managed version ${m.what} calls it`),
+    ];
+    out.set(id, {
+      name: 'dependents',
+      verdict: list.length > 0 ? 'fail' : 'pass',
+      detail: list.length > 0 ? list : ['no view, trigger, default, constraint, aggregate or function depends on it or names it'],
+    });
+  }
+  return out;
 }
 
 interface Oldest {

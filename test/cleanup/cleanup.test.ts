@@ -259,6 +259,8 @@ describe('cleanup: every check keeps a version when it fails', () => {
     ['a check constraint', (f: string) => `CREATE TABLE app.c_${f.slice(0, 8)} (x integer CHECK (app.${f}(x) > 0))`, /constraint .* depends on it/],
     ['a BEGIN ATOMIC function', (f: string) => `CREATE FUNCTION app.atomic_${f.slice(0, 8)}() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT app.${f}(1); END`, /function app\.atomic_\w+\(\) depends on it/],
     ['a PL/pgSQL body naming it', (f: string) => `CREATE FUNCTION app.plain_${f.slice(0, 8)}() RETURNS integer LANGUAGE plpgsql AS $b$ BEGIN RETURN app.${f}(1); END $b$`, /the body of app\.plain_\w+\(\) names it/],
+    // Unquoted identifiers fold to lower case: this body calls the version too.
+    ['an upper-case PL/pgSQL body naming it', (f: string) => `CREATE FUNCTION app.shout_${f.slice(0, 8)}() RETURNS integer LANGUAGE plpgsql AS $b$ BEGIN RETURN APP.${f.toUpperCase()}(1); END $b$`, /the body of app\.shout_\w+\(\) names it/],
     ['an aggregate', (f: string) => `CREATE AGGREGATE app.agg_${f.slice(0, 8)}(integer) (SFUNC = app.${f}, STYPE = integer)`, /function app\.agg_\w+\(integer\) depends on it/],
   ])('keeps a version that %s depends on', async (_what, ddl, expected) => {
     const v = await version('BEGIN RETURN coalesce(x, 0); END', { args: 'x integer' });
