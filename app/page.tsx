@@ -55,6 +55,9 @@ export default async function OverviewPage() {
                 <RelativeTime date={v.lastCalledAt} />
               </li>
             ))}
+            {o.moreRetiredButCalled ? (
+              <li className="text-sm text-red-800">…and more: these are the {o.retiredButCalled.length} called most recently.</li>
+            ) : null}
           </ul>
         )}
       </section>

@@ -16,7 +16,7 @@ import { planCleanup } from '../lib/cleanup/plan';
 import { cleanupConfig } from '../lib/cleanup/config';
 import { createDb, createPool } from '../lib/db/client';
 import { migrate } from '../lib/db/migrate';
-import { deploymentVersionRefs, listDeployments } from '../lib/deployments';
+import { deploymentVersionsPage, pageDeployments } from '../lib/deployments';
 import { databaseUrlFor, startEmbedded, type EmbeddedServer } from '../lib/embedded';
 import { getOverview } from '../lib/overview';
 import { getProcedureGroup, listProcedures } from '../lib/procedures';
@@ -94,6 +94,7 @@ async function main() {
       page = await listProcedures(db, { pageSize: 200, after: cursor });
     }
     const group = await getProcedureGroup(db, mid.schema, mid.name);
+    const olderCursor = (await pageDeployments(db, { limit: 20 })).older ?? undefined;
     const ids = group!.overloads.flatMap((o) => o.versions.map((x) => x.id));
 
     const pages: [string, () => Promise<unknown>][] = [
@@ -115,8 +116,11 @@ async function main() {
         },
       ],
       ['live usage poll (/api/usage, 7d)', () => usageForVersions(db, ids, '7d')],
-      ['deployments', () => Promise.all([listDeployments(db), deploymentVersionRefs(db)])],
-      ['audit: first page', () => Promise.all([searchAudit(db, { limit: 50 }), auditActions(db), verifyAuditChain(db)])],
+      ['deployments: newest page', () => pageDeployments(db, { limit: 20 })],
+      ['deployments: older page (keyset)', () => pageDeployments(db, { limit: 20, older: olderCursor })],
+      ['deployment opened: first 100 versions', () => deploymentVersionsPage(db, 'app1', `build-${seed.deploysPerApp}`)],
+      ['audit: first page', () => Promise.all([searchAudit(db, { limit: 50 }), auditActions(db)])],
+      ['audit: chain verification (streamed; shared 30 s)', () => verifyAuditChain(db)],
       ['audit: filtered by actor and action', () => searchAudit(db, { limit: 50, actor: 'ana@example.com', action: 'version.retire' })],
     ];
 

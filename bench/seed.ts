@@ -4,8 +4,8 @@
  * database (the cleanup plan reads the catalog). Everything is generated inside PostgreSQL.
  *
  * The world it builds, so the figures mean something:
- * - version k of a procedure was pushed at (k / V) × D days ago; the newest 3 are live, the 5 before
- *   them retired (cleanup candidates), the rest dropped (with the definition kept);
+ * - version k of a procedure was pushed (V - k) / V × D days ago; the newest 3 are live, the 5 before
+ *   them retired a day after their calls stopped (cleanup candidates), the rest dropped;
  * - each version is called every hour while it is the newest or the one before it, on every
  *   instance; hourly rows are kept for `hourlyDays`, daily rows for all D days (as the collector's
  *   retention does);
@@ -82,7 +82,10 @@ export async function seedRegistry(pool: pg.Pool, opts: SeedOptions, progress: P
                    p.schema, p.name || '__' || left(h.hash, 10), p.args, repeat('PERFORM 1 FROM pg_class WHERE relname = ''x''; ', 12), k),
             repeat('perform 1 from pg_class where relname = $1; ', 12) || k,
             (CASE WHEN k >= $2 - 3 THEN 'live' WHEN k >= $2 - 8 THEN 'retired' ELSE 'dropped' END)::procver.version_status,
-            'seed', t.at, t.at + make_interval(secs => $3::float8 * 86400),
+            'seed', t.at,
+            -- retired a day after its calls stopped (two periods after its push); dropped a period later
+            CASE WHEN k >= $2 - 3 THEN t.at WHEN k >= $2 - 8 THEN t.at + make_interval(secs => $3::float8 * 86400 * 2 + 86400)
+                 ELSE t.at + make_interval(secs => $3::float8 * 86400 * 3) END,
             CASE WHEN k < $2 - 8 THEN t.at + make_interval(secs => $3::float8 * 86400 * 3) END
      FROM procver.procedures p, generate_series(0, $2 - 1) k,
           LATERAL (SELECT encode(sha256((p.id || '/' || k)::bytea), 'hex') AS hash) h,
@@ -188,7 +191,8 @@ export async function seedRegistry(pool: pg.Pool, opts: SeedOptions, progress: P
      FROM generate_series(1, $1) g`,
     [opts.auditEntries, N],
   );
-  await pool.query('ANALYZE');
+  // As autovacuum would have by now: statistics, and the visibility map index-only scans need.
+  await pool.query('VACUUM ANALYZE');
   const counts = await pool.query<{ t: string; n: string }>(`
     SELECT 'versions' AS t, count(*) AS n FROM procver.versions UNION ALL
     SELECT 'usage_hourly', count(*) FROM procver.usage_hourly UNION ALL

@@ -5,6 +5,7 @@ import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Deployment } from './db/schema';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
+import { z } from 'zod';
 import { resolveManifest } from './manifests';
 
 export interface AddDeploymentInput {
@@ -151,8 +152,81 @@ export async function deploymentsReferencing(db: Db | Tx, versionIds: number[]) 
     .where(inArray(deploymentVersions.versionId, versionIds));
 }
 
+export interface DeploymentPage {
+  rows: DeploymentSummary[];
+  /** cursor for older deployments, null when these are the oldest */
+  older: string | null;
+}
+
+const deploymentCursor = z.object({ at: z.string().datetime({ offset: true }), id: z.number().int() });
+
+function decode<T>(schema: z.ZodType<T>, raw: string): T {
+  try {
+    return schema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+  } catch {
+    throw new ProcverError('invalid_input', 'the page cursor is not valid; start again from the first page');
+  }
+}
+
+const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/**
+ * Deployments newest first, a page at a time (keyset), with the counts that show a broken rollback
+ * target, computed for the page's deployments only.
+ */
+export async function pageDeployments(db: Db, opts: { older?: string; limit?: number } = {}): Promise<DeploymentPage> {
+  const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
+  const c = opts.older ? decode(deploymentCursor, opts.older) : null;
+  const r = await db.execute<{
+    id: number;
+    app: string;
+    deployment_id: string;
+    status: Deployment['status'];
+    created_at: string;
+    created_at_text: string;
+    live_at: string | null;
+    superseded_at: string | null;
+    versions: number;
+    retired: number;
+    dropped: number;
+    last_seen_at: string | null;
+  }>(sql`
+    WITH page AS (
+      SELECT * FROM procver.deployments d
+      ${c ? sql`WHERE (d.created_at, d.id) < (${c.at}::timestamptz, ${c.id}::int)` : sql``}
+      ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1})
+    SELECT page.id, page.app, page.deployment_id, page.status, page.created_at, to_json(page.created_at) #>> '{}' AS created_at_text,
+      page.live_at, page.superseded_at, n.versions, n.retired, n.dropped,
+      (SELECT max(s.last_seen_at) FROM procver.deployment_sightings s WHERE s.app = page.app AND s.deployment_id = page.deployment_id) AS last_seen_at
+    FROM page CROSS JOIN LATERAL (
+      SELECT count(*)::int AS versions,
+        count(*) FILTER (WHERE v.status = 'retired')::int AS retired,
+        count(*) FILTER (WHERE v.status = 'dropped')::int AS dropped
+      FROM procver.deployment_versions dv JOIN procver.versions v ON v.id = dv.version_id
+      WHERE dv.deployment_id = page.id) n
+    ORDER BY page.created_at DESC, page.id DESC`);
+  const rows = r.rows.slice(0, limit);
+  const last = rows.at(-1);
+  const date = (v: string | null) => (v === null ? null : new Date(v));
+  return {
+    // The cursor keeps PostgreSQL's microseconds: a JavaScript Date would cut them to milliseconds.
+    older: r.rows.length > limit && last ? encode({ at: last.created_at_text, id: Number(last.id) }) : null,
+    rows: rows.map((x) => ({
+      app: x.app,
+      deploymentId: x.deployment_id,
+      status: x.status,
+      createdAt: new Date(x.created_at),
+      liveAt: date(x.live_at),
+      supersededAt: date(x.superseded_at),
+      versions: x.versions,
+      retired: x.retired,
+      dropped: x.dropped,
+      lastSeenAt: date(x.last_seen_at),
+    })),
+  };
+}
+
 export interface DeploymentVersionRef {
-  deploymentId: number;
   schema: string;
   procedure: string;
   args: string;
@@ -160,30 +234,40 @@ export interface DeploymentVersionRef {
   status: string;
 }
 
-/** The versions each deployment references, for the deployments page (one query). */
-export async function deploymentVersionRefs(db: Db): Promise<Map<string, DeploymentVersionRef[]>> {
-  const rows = await db
-    .select({
-      app: deployments.app,
-      id: deployments.deploymentId,
-      deploymentId: deployments.id,
-      schema: versions.schema,
-      procedure: procedures.name,
-      args: procedures.args,
-      physicalName: versions.physicalName,
-      status: versions.status,
-    })
-    .from(deploymentVersions)
-    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
-    .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
-    .innerJoin(procedures, eq(procedures.id, versions.procedureId))
-    .orderBy(asc(procedures.schema), asc(procedures.name), asc(procedures.args));
-  const out = new Map<string, DeploymentVersionRef[]>();
-  for (const { app, id, ...r } of rows) {
-    const key = `${app}/${id}`;
-    out.set(key, [...(out.get(key) ?? []), r]);
-  }
-  return out;
+const refCursor = z.object({ p: z.number().int(), s: z.string(), n: z.string(), a: z.string(), v: z.string() });
+
+/**
+ * The versions one deployment references, retired and dropped ones first (what breaks a rollback),
+ * then by procedure; a page at a time, loaded when someone opens the deployment.
+ */
+export async function deploymentVersionsPage(
+  db: Db,
+  app: string,
+  deploymentId: string,
+  opts: { after?: string; limit?: number } = {},
+): Promise<{ rows: DeploymentVersionRef[]; next: string | null } | null> {
+  const limit = Math.min(Math.max(opts.limit ?? 100, 1), 500);
+  const [d] = await db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId)));
+  if (!d) return null;
+  const c = opts.after ? decode(refCursor, opts.after) : null;
+  const r = await db.execute<{ problem: number; schema: string; procedure: string; args: string; physical_name: string; status: string }>(sql`
+    SELECT CASE WHEN v.status = 'live' THEN 1 ELSE 0 END AS problem, p.schema, p.name AS procedure, p.args, v.physical_name, v.status::text AS status
+    FROM procver.deployment_versions dv
+    JOIN procver.versions v ON v.id = dv.version_id
+    JOIN procver.procedures p ON p.id = v.procedure_id
+    WHERE dv.deployment_id = ${d.id}
+      ${c ? sql`AND (CASE WHEN v.status = 'live' THEN 1 ELSE 0 END, p.schema, p.name, p.args, v.physical_name) > (${c.p}::int, ${c.s}::text, ${c.n}::text, ${c.a}::text, ${c.v}::text)` : sql``}
+    ORDER BY 1, p.schema, p.name, p.args, v.physical_name
+    LIMIT ${limit + 1}`);
+  const rows = r.rows.slice(0, limit);
+  const last = rows.at(-1);
+  return {
+    next: r.rows.length > limit && last ? encode({ p: Number(last.problem), s: last.schema, n: last.procedure, a: last.args, v: last.physical_name }) : null,
+    rows: rows.map((x) => ({ schema: x.schema, procedure: x.procedure, args: x.args, physicalName: x.physical_name, status: x.status })),
+  };
 }
 
 /**

@@ -8,16 +8,19 @@ export interface Overview {
   dropped: number;
   /** retired versions called after they were retired: something still uses them */
   retiredButCalled: { schema: string; physicalName: string; procedure: string; calls: number; lastCalledAt: Date }[];
+  /** more retired versions are called than the overview lists */
+  moreRetiredButCalled: boolean;
 }
+
+/** The overview lists the most recently called ones; the procedures pages have the rest. */
+export const RETIRED_CALLED_SHOWN = 25;
 
 export async function getOverview(db: Db): Promise<Overview> {
   const [counts, called] = await Promise.all([
-    db.execute<{ procedures: number; live: number; retired: number; dropped: number }>(sql`
-      SELECT (SELECT count(*)::int FROM procver.procedures) AS procedures,
-             count(*) FILTER (WHERE status = 'live')::int AS live,
-             count(*) FILTER (WHERE status = 'retired')::int AS retired,
-             count(*) FILTER (WHERE status = 'dropped')::int AS dropped
-      FROM procver.versions`),
+    // GROUP BY status reads the narrow status index (index-only), not the wide versions rows.
+    db.execute<{ status: string; n: number }>(sql`
+      SELECT status::text AS status, count(*)::int AS n FROM procver.versions GROUP BY status
+      UNION ALL SELECT 'procedures', count(*)::int FROM procver.procedures`),
     db.execute<{ schema: string; physical_name: string; procedure: string; calls: number; last_called_at: string }>(sql`
       SELECT v.schema, v.physical_name, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure,
         -- Whole days after the retirement from daily rollups, the day of it from hourly ones.
@@ -31,12 +34,17 @@ export async function getOverview(db: Db): Promise<Overview> {
       JOIN procver.procedures p ON p.id = v.procedure_id
       JOIN LATERAL (SELECT max(last_called_at) AS last_called_at FROM procver.usage_counters WHERE version_id = v.id) c ON true
       WHERE v.status = 'retired' AND c.last_called_at > v.status_changed_at
-      ORDER BY c.last_called_at DESC`),
+      ORDER BY c.last_called_at DESC
+      LIMIT ${RETIRED_CALLED_SHOWN + 1}`),
   ]);
-  const c = counts.rows[0]!;
+  const n = (status: string) => Number(counts.rows.find((r) => r.status === status)?.n ?? 0);
   return {
-    ...c,
-    retiredButCalled: called.rows.map((r) => ({
+    procedures: n('procedures'),
+    live: n('live'),
+    retired: n('retired'),
+    dropped: n('dropped'),
+    moreRetiredButCalled: called.rows.length > RETIRED_CALLED_SHOWN,
+    retiredButCalled: called.rows.slice(0, RETIRED_CALLED_SHOWN).map((r) => ({
       schema: r.schema,
       physicalName: r.physical_name,
       procedure: r.procedure,
