@@ -19,6 +19,7 @@ export interface ProcedureRow {
   dropped: number;
   latestPhysicalName: string | null;
   latestCreatedAt: Date | null;
+  /** live, pending and previous (rollback) deployments referencing any of its versions; archived ones are history */
   deployments: number;
   /** calls counted in the window over every instance */
   calls: number;
@@ -83,7 +84,10 @@ function sortKey(sort: ProcedureSort, window: UsageWindow): SQL | null {
       return sql`(SELECT procedure_id, extract(epoch FROM max(created_at))::float8 AS k FROM procver.versions GROUP BY procedure_id)`;
     case 'deployments':
       return sql`(SELECT v.procedure_id, count(DISTINCT dv.deployment_id)::float8 AS k
-                  FROM procver.deployment_versions dv JOIN procver.versions v ON v.id = dv.version_id GROUP BY v.procedure_id)`;
+                  FROM procver.deployments d
+                  JOIN procver.deployment_versions dv ON dv.deployment_id = d.id
+                  JOIN procver.versions v ON v.id = dv.version_id
+                  WHERE d.status <> 'archived' GROUP BY v.procedure_id)`;
   }
 }
 
@@ -136,8 +140,9 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
       SELECT page.id, page.schema, page.name, page.args, page.kind::text AS kind, page.k, s.live, s.retired, s.dropped,
         s.latest_physical_name, s.latest_created_at, s.uncounted,
         coalesce((SELECT sum(c.calls) FROM ${procedureCallsInWindow(window)} c WHERE c.procedure_id = page.id), 0)::float8 AS calls,
-        (SELECT count(DISTINCT dv.deployment_id) FROM procver.deployment_versions dv JOIN procver.versions v ON v.id = dv.version_id
-         WHERE v.procedure_id = page.id)::int AS deployments
+        (SELECT count(DISTINCT dv.deployment_id) FROM procver.deployment_versions dv
+         JOIN procver.versions v ON v.id = dv.version_id JOIN procver.deployments d ON d.id = dv.deployment_id
+         WHERE v.procedure_id = page.id AND d.status <> 'archived')::int AS deployments
       FROM page
       CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE v.status = 'live')::int AS live,

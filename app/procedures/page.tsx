@@ -96,7 +96,7 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
                 <th className="px-3 py-2 text-right">Retired / dropped</th>
                 {sortHeader('calls', `Calls (${window})`, true)}
                 {sortHeader('latest', 'Latest version')}
-                {sortHeader('deployments', 'Deployments', true)}
+                {sortHeader('deployments', 'Active deployments', true)}
               </tr>
             </thead>
             <tbody>

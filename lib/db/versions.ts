@@ -60,6 +60,11 @@ export const versions = procver.table(
     unique('versions_procedure_hash').on(t.procedureId, t.hash),
     unique('versions_physical_name').on(t.schema, t.physicalName),
     index('versions_status').on(t.status),
+    // Narrow indexes the dashboard reads instead of the wide rows (source, definition): index-only
+    // scans for "retired since", "latest version" and a deployment's statuses and procedures.
+    index('versions_status_changed').on(t.status, t.statusChangedAt),
+    index('versions_procedure_created').on(t.procedureId, t.createdAt),
+    index('versions_id_procedure_status').on(t.id, t.procedureId, t.status),
     check('versions_hash_hex', sql`${t.hash} ~ '^[0-9a-f]{64}$'`),
   ],
 );
