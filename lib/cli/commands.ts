@@ -13,7 +13,7 @@ import { pushVersions } from '../push';
 import { verifyAuditChain } from '../audit';
 import { addUser, disableUser, listUsers, setPassword, setRole } from '../users';
 import { restoreVersion, retireVersion } from '../versions';
-import { collectUsage, type InstanceResult } from '../usage/collect';
+import { CounterCache, collectUsage, type InstanceResult } from '../usage/collect';
 import { runCleanup } from '../cleanup/apply';
 import { cleanupConfig, formatDuration } from '../cleanup/config';
 import type { CleanupPlan } from '../cleanup/plan';
@@ -274,8 +274,10 @@ async function collectCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     console.log(`collecting from ${targets.length} instance(s) every ${interval} s; stop with SIGTERM or Ctrl-C`);
+    // A long-running collector keeps the counters it wrote instead of reading them back each pass.
+    const cache = new CounterCache();
     while (!stop) {
-      printCollect(await collectUsage(db, targets, retention));
+      printCollect(await collectUsage(db, targets, retention, cache));
       await new Promise<void>((r) => {
         wake = r;
         setTimeout(r, interval * 1000).unref();

@@ -5,7 +5,7 @@ import { createDb, createPool } from '../db/client';
 import { migrate } from '../db/migrate';
 import { seedDemo, seedDemoUsers } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
-import { collectUsage } from '../usage/collect';
+import { CounterCache, collectUsage } from '../usage/collect';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
 
 // Where the embedded cluster and the demo build outputs live (git-ignored).
@@ -74,9 +74,10 @@ export async function runDev(): Promise<number> {
     const stopSimulator = startTraffic(db, url, log);
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];
-    await collectUsage(db, targets);
+    const counters = new CounterCache();
+    await collectUsage(db, targets, {}, counters);
     const collector = setInterval(() => {
-      collectUsage(db, targets, { retentionDays: 14, hourlyRetentionDays: 8 }).catch((e: Error) => log(`collect failed: ${e.message}`));
+      collectUsage(db, targets, { retentionDays: 14, hourlyRetentionDays: 8 }, counters).catch((e: Error) => log(`collect failed: ${e.message}`));
     }, 5000);
     stopTraffic = async () => {
       clearInterval(collector);

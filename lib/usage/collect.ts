@@ -37,9 +37,63 @@ export async function managedVersions(db: Db): Promise<Managed[]> {
   return r.rows.map((x) => ({ id: Number(x.id), schema: x.schema, physicalName: x.name, language: x.language }));
 }
 
+interface Counter {
+  versionId: number;
+  oid: number;
+  calls: number;
+  totalTime: number;
+  selfTime: number;
+  firstSeenAt: Date;
+  lastCalledAt: Date | null;
+}
+
+/**
+ * The counters a long-running collector wrote last, per instance, so that the next pass need not
+ * read 100,000 rows back. Valid only while the instance's last_collected_at (read under its row
+ * lock) is still the reading this process applied: any other collector applying a reading moves it,
+ * and then the counters are read from the registry again.
+ */
+export class CounterCache {
+  private readonly entries = new Map<number, { appliedAt: number; counters: Map<number, Counter> }>();
+
+  /** A copy the pass may change, or null when the registry must be read. */
+  take(instanceId: number, lastCollectedAt: Date | null): Map<number, Counter> | null {
+    const e = this.entries.get(instanceId);
+    if (!e || lastCollectedAt === null || e.appliedAt !== lastCollectedAt.getTime()) return null;
+    return new Map(e.counters);
+  }
+
+  /** Called only after the pass's transaction committed. */
+  remember(instanceId: number, appliedAt: Date, counters: Map<number, Counter>): void {
+    this.entries.set(instanceId, { appliedAt: appliedAt.getTime(), counters });
+  }
+
+  forget(instanceId: number): void {
+    this.entries.delete(instanceId);
+  }
+}
+
 /** Applies one instance's reading to the registry (deltas, rollups, events) in one transaction. */
-export function applyInstanceReading(db: Db, target: InstanceTarget, reading: InstanceReading, managed: Managed[]): Promise<InstanceResult> {
-  return db.transaction((tx) => applyReading(tx, target, reading, managed));
+export async function applyInstanceReading(
+  db: Db,
+  target: InstanceTarget,
+  reading: InstanceReading,
+  managed: Managed[],
+  cache?: CounterCache,
+): Promise<InstanceResult> {
+  let applied: { instanceId: number; at: Date; counters: Map<number, Counter> } | undefined;
+  try {
+    const result = await db.transaction(async (tx) => {
+      const r = await applyReading(tx, target, reading, managed, cache);
+      applied = r.applied;
+      return r.result;
+    });
+    if (cache && applied) cache.remember(applied.instanceId, applied.at, applied.counters);
+    return result;
+  } catch (e) {
+    if (cache && applied) cache.forget(applied.instanceId);
+    throw e;
+  }
 }
 
 /** The fix for track_functions, worded for where it can be applied. */
@@ -56,14 +110,14 @@ function trackFunctionsFix(label: string, role: string): string {
  * resettable per-instance counters into deltas, hourly rollups and events. An instance that
  * cannot be read is recorded as a gap, never as zero calls.
  */
-export async function collectUsage(db: Db, targets: InstanceTarget[], opts: CollectOptions = {}): Promise<InstanceResult[]> {
+export async function collectUsage(db: Db, targets: InstanceTarget[], opts: CollectOptions = {}, cache?: CounterCache): Promise<InstanceResult[]> {
   const managed = await managedVersions(db);
   const results = await Promise.all(
     targets.map(async (target) => {
       const { label } = instanceLabel(target.url);
       try {
         const reading = await readInstance(target.url, managed, opts.timeoutMs);
-        return await applyInstanceReading(db, target, reading, managed);
+        return await applyInstanceReading(db, target, reading, managed, cache);
       } catch (e) {
         const message = e instanceof ProcverError ? e.message : `cannot read ${label}: ${(e as Error).message}`;
         await db.transaction((tx) => recordGap(tx, target, message));
@@ -81,6 +135,40 @@ export async function collectUsage(db: Db, targets: InstanceTarget[], opts: Coll
     await db.execute(sql`DELETE FROM procver.procedure_calls_hourly WHERE hour < now() - make_interval(days => ${days})`);
   }
   return results;
+}
+
+/**
+ * The counters that moved and their raw samples, in one statement of arrays (unnest): a pass in
+ * which 10,000 counters moved costs one round trip, not twenty multi-row INSERTs of 9,000 parameters.
+ */
+async function writeCounters(
+  tx: Tx,
+  instanceId: number,
+  now: Date,
+  counters: (typeof usageCounters.$inferInsert)[],
+  samples: (typeof usageSamples.$inferInsert)[],
+) {
+  if (counters.length === 0) return;
+  // One sample per moved counter, pushed in the same order.
+  if (samples.length !== counters.length) throw new Error('collect: counters and samples out of step');
+  const col = <K extends keyof (typeof usageCounters.$inferInsert)>(k: K) => sql.param(counters.map((c) => c[k] ?? null));
+  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
+  await tx.execute(sql`
+    WITH c AS (
+      SELECT * FROM unnest(${col('versionId')}::bigint[], ${col('oid')}::bigint[], ${col('calls')}::bigint[],
+                           ${col('totalTime')}::float8[], ${col('selfTime')}::float8[],
+                           ${sql.param(counters.map((c) => iso(c.firstSeenAt)))}::timestamptz[],
+                           ${sql.param(counters.map((c) => iso(c.lastCalledAt)))}::timestamptz[],
+                           ${sql.param(samples.map((x) => x.callsDelta ?? null))}::bigint[])
+        AS c(version_id, oid, calls, total_time, self_time, first_seen_at, last_called_at, calls_delta)),
+    s AS (
+      INSERT INTO procver.usage_samples (instance_id, version_id, sampled_at, calls, total_time, self_time, calls_delta)
+      SELECT ${instanceId}, version_id, ${now.toISOString()}::timestamptz, calls, total_time, self_time, calls_delta FROM c)
+    INSERT INTO procver.usage_counters AS t (instance_id, version_id, oid, calls, total_time, self_time, sampled_at, first_seen_at, last_called_at)
+    SELECT ${instanceId}, version_id, oid, calls, total_time, self_time, ${now.toISOString()}::timestamptz, first_seen_at, last_called_at FROM c
+    ON CONFLICT (instance_id, version_id) DO UPDATE SET
+      oid = excluded.oid, calls = excluded.calls, total_time = excluded.total_time, self_time = excluded.self_time,
+      sampled_at = excluded.sampled_at, last_called_at = excluded.last_called_at`);
 }
 
 /**
@@ -149,7 +237,13 @@ async function recordGap(tx: Tx, target: InstanceTarget, message: string): Promi
   await tx.update(instances).set({ lastAttemptAt: sql`now()`, lastError: message, role: target.role }).where(eq(instances.id, inst.id));
 }
 
-async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceReading, managed: Managed[]): Promise<InstanceResult> {
+async function applyReading(
+  tx: Tx,
+  target: InstanceTarget,
+  reading: InstanceReading,
+  managed: Managed[],
+  cache?: CounterCache,
+): Promise<{ result: InstanceResult; applied?: { instanceId: number; at: Date; counters: Map<number, Counter> } }> {
   const inst = await lockInstance(tx, target);
   const { label } = instanceLabel(target.url);
   if (reading.trackFunctions === 'none') throw new ProcverError('config', trackFunctionsFix(label, target.role));
@@ -158,7 +252,7 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
   // Another collector applied a newer reading of this instance while this one was in flight:
   // applying this older one would look like a counter reset and count calls twice.
   if (inst.lastCollectedAt && now.getTime() <= inst.lastCollectedAt.getTime()) {
-    return { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'] };
+    return { result: { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'] } };
   }
   const since = inst.lastCollectedAt ?? now;
   const events: string[] = [];
@@ -181,23 +275,9 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
     .set({ toAt: now, resolved: true })
     .where(and(eq(usageEvents.instanceId, inst.id), eq(usageEvents.kind, 'gap'), eq(usageEvents.resolved, false)));
 
-  const previous = new Map(
-    (
-      await tx.execute<{ version_id: string; oid: string; calls: string; total_time: number; self_time: number; first_seen_at: string; last_called_at: string | null }>(sql`
-        SELECT version_id, oid, calls, total_time, self_time, first_seen_at::text, last_called_at::text FROM procver.usage_counters WHERE instance_id = ${inst.id}`)
-    ).rows.map((c) => [
-      Number(c.version_id),
-      {
-        versionId: Number(c.version_id),
-        oid: Number(c.oid),
-        calls: Number(c.calls),
-        totalTime: Number(c.total_time),
-        selfTime: Number(c.self_time),
-        firstSeenAt: new Date(c.first_seen_at),
-        lastCalledAt: c.last_called_at === null ? null : new Date(c.last_called_at),
-      },
-    ]),
-  );
+  const previous = cache?.take(inst.id, inst.lastCollectedAt) ?? (await readCounters(tx, inst.id));
+  // What the counters table holds once this pass commits, for the next pass of this process.
+  const next = new Map(previous);
   const counterRows: (typeof usageCounters.$inferInsert)[] = [];
   const sampleRows: (typeof usageSamples.$inferInsert)[] = [];
   const hourly = new Map<number, { calls: number; totalTime: number; selfTime: number }>();
@@ -240,6 +320,15 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
       firstSeenAt: prev?.firstSeenAt ?? now,
       lastCalledAt: calls > 0 ? now : (prev?.lastCalledAt ?? null),
     });
+    next.set(version.id, {
+      versionId: version.id,
+      oid: row.oid,
+      calls: row.calls,
+      totalTime: row.totalTime,
+      selfTime: row.selfTime,
+      firstSeenAt: prev?.firstSeenAt ?? now,
+      lastCalledAt: calls > 0 ? now : (prev?.lastCalledAt ?? null),
+    });
     sampleRows.push({ instanceId: inst.id, versionId: version.id, sampledAt: now, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime, callsDelta: calls });
     if (calls > 0 || totalTime > 0) hourly.set(version.id, { calls, totalTime, selfTime });
   }
@@ -247,25 +336,10 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
   for (const gone of previous.values()) {
     if (!restarted && !statsReset) await event('missing', gone.versionId, { previousCalls: gone.calls });
     await tx.delete(usageCounters).where(and(eq(usageCounters.instanceId, inst.id), eq(usageCounters.versionId, gone.versionId)));
+    next.delete(gone.versionId);
   }
 
-  for (let i = 0; i < counterRows.length; i += 1000) {
-    await tx
-      .insert(usageCounters)
-      .values(counterRows.slice(i, i + 1000))
-      .onConflictDoUpdate({
-        target: [usageCounters.instanceId, usageCounters.versionId],
-        set: {
-          oid: sql`excluded.oid`,
-          calls: sql`excluded.calls`,
-          totalTime: sql`excluded.total_time`,
-          selfTime: sql`excluded.self_time`,
-          sampledAt: sql`excluded.sampled_at`,
-          lastCalledAt: sql`excluded.last_called_at`,
-        },
-      });
-  }
-  for (let i = 0; i < sampleRows.length; i += 1000) await tx.insert(usageSamples).values(sampleRows.slice(i, i + 1000));
+  await writeCounters(tx, inst.id, now, counterRows, sampleRows);
   await addToRollups(tx, inst.id, now, hourly);
   if (reading.sessions.length > 0) {
     await tx
@@ -302,5 +376,27 @@ async function applyReading(tx: Tx, target: InstanceTarget, reading: InstanceRea
     }
   }
   if (target.role === 'replica' && !reading.inRecovery) warnings.push(`${label} is configured as a replica but is not in recovery (promoted?)`);
-  return { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events };
+  return {
+    result: { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events },
+    applied: { instanceId: inst.id, at: now, counters: next },
+  };
+}
+
+async function readCounters(tx: Tx, instanceId: number): Promise<Map<number, Counter>> {
+  const r = await tx.execute<{ version_id: string; oid: string; calls: string; total_time: number; self_time: number; first_seen_at: string; last_called_at: string | null }>(sql`
+    SELECT version_id, oid, calls, total_time, self_time, first_seen_at::text, last_called_at::text FROM procver.usage_counters WHERE instance_id = ${instanceId}`);
+  return new Map(
+    r.rows.map((c) => [
+      Number(c.version_id),
+      {
+        versionId: Number(c.version_id),
+        oid: Number(c.oid),
+        calls: Number(c.calls),
+        totalTime: Number(c.total_time),
+        selfTime: Number(c.self_time),
+        firstSeenAt: new Date(c.first_seen_at),
+        lastCalledAt: c.last_called_at === null ? null : new Date(c.last_called_at),
+      },
+    ]),
+  );
 }

@@ -51,22 +51,10 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       .query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')
       .then((r) => r.rows[0]?.id ?? null)
       .catch(() => null);
-    // One query: the instance facts and every counter row, matched to managed versions here
-    // (sending 100,000 names to join on the server costs more than reading the rows).
-    const r = await client.query<{
-      started: Date;
-      stats_reset: Date | null;
-      track_functions: string;
-      in_recovery: boolean;
-      read_at: Date;
-      sessions: { name: string; n: number }[];
-      schemaname: string | null;
-      funcname: string | null;
-      oid: string | null;
-      calls: string | null;
-      total_time: number | null;
-      self_time: number | null;
-    }>(
+    // One round trip, two statements: the instance facts, then every counter row with only the
+    // columns the floor reads; rows are matched to managed versions here (sending 100,000 names to
+    // join on the server costs more than reading the rows). Simple protocol: no parameters.
+    const results = (await client.query(
       `SELECT pg_postmaster_start_time() AS started,
               (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
               current_setting('track_functions') AS track_functions,
@@ -75,15 +63,17 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
               (SELECT coalesce(json_agg(json_build_object('name', a.application_name, 'n', a.n)), '[]')
                FROM (SELECT application_name, count(*)::int AS n FROM pg_stat_activity
                      WHERE datname = current_database() AND position('@' IN application_name) > 1
-                     GROUP BY application_name) AS a) AS sessions,
-              s.schemaname, s.funcname, s.funcid::bigint AS oid, s.calls, s.total_time, s.self_time
-       FROM (SELECT 1) AS one LEFT JOIN pg_stat_user_functions s ON true`,
-    );
-    const first = r.rows[0]!;
+                     GROUP BY application_name) AS a) AS sessions;
+       SELECT schemaname, funcname, funcid::bigint::text AS oid, calls::text AS calls, total_time, self_time FROM pg_stat_user_functions`,
+    )) as unknown as [
+      pg.QueryResult<{ started: Date; stats_reset: Date | null; track_functions: string; in_recovery: boolean; read_at: Date; sessions: { name: string; n: number }[] }>,
+      pg.QueryResult<{ schemaname: string; funcname: string; oid: string; calls: string; total_time: number; self_time: number }>,
+    ];
+    const r = { rows: results[1].rows };
+    const first = results[0].rows[0]!;
     const index = new Map(managed.map((m, i) => [`${m.schema}\u0000${m.physicalName}`, i]));
     const rows: InstanceReading['rows'] = [];
     for (const x of r.rows) {
-      if (x.funcname === null) continue;
       const i = index.get(`${x.schemaname}\u0000${x.funcname}`);
       if (i === undefined) continue;
       rows.push({ index: i, oid: Number(x.oid), calls: Number(x.calls), totalTime: Number(x.total_time), selfTime: Number(x.self_time) });

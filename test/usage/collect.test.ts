@@ -10,7 +10,7 @@ import { migrate } from '../../lib/db/migrate';
 import { usageEvents, usageSamples } from '../../lib/db/schema';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
-import { applyInstanceReading, collectUsage, managedVersions } from '../../lib/usage/collect';
+import { applyInstanceReading, collectUsage, CounterCache, managedVersions } from '../../lib/usage/collect';
 import { readInstance } from '../../lib/usage/readInstance';
 import { instanceStatus, usageForVersions } from '../../lib/usage';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -144,6 +144,48 @@ describe('collect: overlapping collectors', () => {
     expect(late.events).toEqual(['superseded']);
     const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
     expect(u).toMatchObject({ countedCalls: 3, calls: 3 });
+  });
+
+  it('a long-running collector keeps its counters between passes, and reads them again after another collector wrote', async () => {
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    const target = { url: t.url, role: 'primary' as const };
+    const cache = new CounterCache();
+    const counters = async () =>
+      (await t.pool.query(`SELECT version_id::int AS v, calls::int AS calls FROM procver.usage_counters ORDER BY 1`)).rows;
+    await call(t.url, f.counted.sql, 1);
+    await collectUsage(t.db, [target], {}, cache); // baseline
+    // Proof that the pass uses what it remembered: a change behind its back (which no procver code
+    // makes) is not read. From the table, the delta would be 3; from memory it is 2.
+    await t.pool.query(`UPDATE procver.usage_counters SET calls = 0`);
+    await call(t.url, f.counted.sql, 2);
+    expect((await collectUsage(t.db, [target], {}, cache))[0]!.calls).toBe(2);
+
+    // Another collector (cron, say) applies a reading in between: the cache is stale now.
+    await call(t.url, f.counted.sql, 4);
+    expect((await collectUsage(t.db, [target]))[0]!.calls).toBe(4);
+    await call(t.url, f.counted.sql, 1);
+    expect((await collectUsage(t.db, [target], {}, cache))[0]!.calls).toBe(1);
+    expect(await counters()).toEqual([{ v: f.counted.id, calls: 8 }]);
+    const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
+    expect(u.countedCalls).toBe(7);
+  });
+
+  it('forgets the counters of a pass whose transaction failed', async () => {
+    const t = await createTestDatabase();
+    const f = await setup(t);
+    const target = { url: t.url, role: 'primary' as const };
+    const cache = new CounterCache();
+    await collectUsage(t.db, [target], {}, cache);
+    await call(t.url, f.counted.sql, 3);
+    // The pass fails after its writes (the transaction rolls back): nothing of it may be remembered.
+    await t.pool.query(`CREATE FUNCTION procver.fail_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`);
+    await t.pool.query(`CREATE TRIGGER fail_once BEFORE UPDATE ON procver.instances FOR EACH ROW WHEN (NEW.last_error IS NULL AND OLD.last_collected_at IS NOT NULL) EXECUTE FUNCTION procver.fail_once()`);
+    const failed = await collectUsage(t.db, [target], {}, cache);
+    expect(failed[0]).toMatchObject({ ok: false });
+    await t.pool.query(`DROP TRIGGER fail_once ON procver.instances`);
+    expect((await collectUsage(t.db, [target], {}, cache))[0]!.calls).toBe(3);
+    expect((await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!.countedCalls).toBe(3);
   });
 });
 
