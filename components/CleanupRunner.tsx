@@ -30,7 +30,7 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
             type="button"
             disabled={run.isPending || pending === 0}
             onClick={() => {
-              if (window.confirm(`Apply the plan: quarantine or drop ${pending} version(s)? Each is re-checked first.`)) run.mutate(true);
+              if (window.confirm(`Apply the plan: quarantine, drop or retire ${pending} version(s)? Each is re-checked first.`)) run.mutate(true);
             }}
             className="rounded bg-red-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
           >

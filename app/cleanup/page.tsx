@@ -7,6 +7,7 @@ import { EmptyState, ErrorState } from '@/components/States';
 import { VersionActionDialog } from '@/components/VersionActionDialog';
 import { searchAudit } from '@/lib/audit';
 import { formatDuration, parseDuration, cleanupConfig } from '@/lib/cleanup/config';
+import { describePolicy } from '@/lib/cleanup/retention';
 import { planCleanup } from '@/lib/cleanup/plan';
 import { usageTargets } from '@/lib/config';
 import { db } from '@/lib/db/pool';
@@ -44,7 +45,7 @@ export default async function CleanupPage() {
   const { plan, dropped, lastRun } = r.data;
   const c = plan.config;
   const interval = process.env.PROCVER_CLEANUP_INTERVAL ? parseDuration(process.env.PROCVER_CLEANUP_INTERVAL, 'PROCVER_CLEANUP_INTERVAL') : null;
-  const pending = plan.rows.filter((x) => x.action !== 'keep').length;
+  const pending = plan.rows.filter((x) => x.action !== 'keep').length + plan.retire.length;
 
   return (
     <div className="space-y-8">
@@ -116,6 +117,44 @@ export default async function CleanupPage() {
               </li>
             ))}
           </ul>
+        )}
+      </section>
+
+      <section aria-labelledby="retention" className="space-y-3">
+        <h2 id="retention" className="font-semibold">
+          Retention policy{c.retention ? `: ${plan.retire.length} live version(s) to retire` : ': off'}
+        </h2>
+        {!c.retention ? (
+          <p className="text-sm text-slate-600">
+            Versions are retired only by people. Set <code>PROCVER_RETENTION_AFTER</code> (e.g. <code>30d</code>) and{' '}
+            <code>PROCVER_RETENTION_KEEP</code> (default 3) to have each applied run retire old versions nobody uses; they are dropped only
+            by a later run, after the quiet window and every check above.
+          </p>
+        ) : (
+          <>
+            <p className="text-sm text-slate-600">
+              {describePolicy(c.retention)}. Applying the plan retires these (each with an audit entry); the quiet window starts then.
+            </p>
+            {plan.retire.length === 0 ? (
+              <EmptyState title="Nothing to retire by the policy" />
+            ) : (
+              <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white text-sm">
+                {plan.retire.map((v) => (
+                  <li key={v.versionId} data-testid={`retire-${v.physicalName}`} className="px-3 py-2">
+                    <Link className="font-mono text-sky-800 underline" href={`/versions/${encodeURIComponent(v.schema)}/${encodeURIComponent(v.physicalName)}`}>
+                      {v.schema}.{v.physicalName}
+                    </Link>{' '}
+                    <span className="font-mono text-slate-600">{v.procedure}</span>
+                    <ul className="mt-1 list-inside list-disc text-slate-700">
+                      {v.reasons.map((reason) => (
+                        <li key={reason}>{reason}</li>
+                      ))}
+                    </ul>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
         )}
       </section>
 

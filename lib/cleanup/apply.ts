@@ -7,6 +7,7 @@ import { versions } from '../db/schema';
 import { lockRegistry } from '../locks';
 import type { InstanceTarget } from '../usage/readInstance';
 import type { CleanupConfig } from './config';
+import { applyRetention } from './retention';
 import { dependentsCheck, planCleanup, usageCheck, type CleanupPlan, type PlanRow } from './plan';
 
 export interface DropSnapshot {
@@ -182,8 +183,10 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
 /** Plan and (optionally) apply in one call: what the CLI and the dashboard run. An applied run is audited. */
 export async function runCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig, opts: { apply: boolean; actor: string }) {
   const plan = await planCleanup(db, targets, config);
-  if (!opts.apply) return { plan, results: [] as ApplyResult[] };
+  if (!opts.apply) return { plan, results: [] as ApplyResult[], retired: [] as Awaited<ReturnType<typeof applyRetention>> };
   const results = await applyCleanup(db, plan, opts.actor, targets);
+  // Retired now, so their quiet window starts now: a later run drops them once every check holds.
+  const retired = config.retention ? await applyRetention(db, plan.retire, config.retention, opts.actor) : [];
   const count = (o: ApplyResult['outcome']) => results.filter((r) => r.outcome === o).length;
   await db.transaction((tx) =>
     writeAudit(tx, {
@@ -191,8 +194,14 @@ export async function runCleanup(db: Db, targets: InstanceTarget[], config: Clea
       action: 'cleanup.run',
       targetType: 'registry',
       target: 'cleanup',
-      after: { retired: plan.rows.length, quarantined: count('quarantined'), dropped: count('dropped'), kept: plan.rows.length - count('quarantined') - count('dropped') },
+      after: {
+        retired: plan.rows.length,
+        quarantined: count('quarantined'),
+        dropped: count('dropped'),
+        kept: plan.rows.length - count('quarantined') - count('dropped'),
+        retiredByPolicy: retired.filter((r) => r.outcome === 'retired').length,
+      },
     }),
   );
-  return { plan, results };
+  return { plan, results, retired };
 }

@@ -1,4 +1,5 @@
 import { ProcverError } from '../errors';
+import { retentionPolicy, type RetentionPolicy } from './retention';
 
 const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -29,6 +30,8 @@ export interface CleanupConfig {
   staleAfterMs: number;
   /** how long a drop or rename may wait for a lock before it gives up (and keeps the version) */
   lockTimeoutMs: number;
+  /** retires live versions nobody uses (PROCVER_RETENTION_AFTER, PROCVER_RETENTION_KEEP); null: off */
+  retention: RetentionPolicy | null;
 }
 
 export function cleanupConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<'quietWindow' | 'quarantine', string>> = {}): CleanupConfig {
@@ -46,5 +49,6 @@ export function cleanupConfig(env: Record<string, string | undefined> = process.
     rollbackDays: int('PROCVER_ROLLBACK_DAYS', 14),
     staleAfterMs: parseDuration(env.PROCVER_USAGE_STALE_AFTER ?? '15m', 'PROCVER_USAGE_STALE_AFTER'),
     lockTimeoutMs: parseDuration(env.PROCVER_CLEANUP_LOCK_TIMEOUT ?? '2s', 'PROCVER_CLEANUP_LOCK_TIMEOUT'),
+    retention: retentionPolicy(env),
   };
 }

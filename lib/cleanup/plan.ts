@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Db, Tx } from '../db/client';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { formatDuration, type CleanupConfig } from './config';
+import { retentionCandidates, type RetentionCandidate } from './retention';
 
 export type Verdict = 'pass' | 'fail' | 'unknown';
 export type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
@@ -33,6 +34,8 @@ export interface CleanupPlan {
   rows: PlanRow[];
   /** versions still live: not considered */
   live: number;
+  /** live versions the retention policy would retire (empty when the policy is off) */
+  retire: RetentionCandidate[];
 }
 
 export type Candidate = {
@@ -75,10 +78,11 @@ export async function planCleanup(db: Db, targets: InstanceTarget[], config: Cle
   const oldest = await oldestTransactions(targets);
 
   // Evidence for every candidate in a few set-based queries, not a handful per version.
-  const [deployments, usage, dependents] = await Promise.all([
+  const [deployments, usage, dependents, retire] = await Promise.all([
     deploymentsChecks(db, candidates, now, config),
     usageChecks(db, candidates, targets, now, config),
     dependentsChecks(db, candidates),
+    config.retention ? retentionCandidates(db as Db, config.retention, targets, config.staleAfterMs) : Promise.resolve([]),
   ]);
 
   const rows: PlanRow[] = [];
@@ -100,7 +104,7 @@ export async function planCleanup(db: Db, targets: InstanceTarget[], config: Cle
     if (others === 'pass') row.action = quarantinedAt ? (worst(row.checks) === 'pass' ? 'drop' : 'keep') : 'quarantine';
     rows.push(row);
   }
-  return { at: now, config, rows, live };
+  return { at: now, config, rows, live, retire };
 }
 
 function retiredCheck(c: Candidate, now: Date, config: CleanupConfig): Check {

@@ -16,6 +16,7 @@ import { restoreVersion, retireVersion } from '../versions';
 import { CounterCache, collectUsage, type InstanceResult } from '../usage/collect';
 import { runCleanup } from '../cleanup/apply';
 import { cleanupConfig, formatDuration } from '../cleanup/config';
+import { describePolicy } from '../cleanup/retention';
 import type { CleanupPlan } from '../cleanup/plan';
 import { progressBar, table } from './print';
 
@@ -306,6 +307,16 @@ function printPlan(plan: CleanupPlan, apply: boolean): void {
   console.log(
     `\n${plan.rows.length} retired version(s): ${count('drop')} to drop, ${count('quarantine')} to quarantine, ${count('keep')} kept; ${plan.live} live version(s) not considered`,
   );
+  if (!c.retention) {
+    console.log('retention policy: off (set PROCVER_RETENTION_AFTER, e.g. 30d, to retire unused old versions automatically)');
+    return;
+  }
+  console.log(`\nretention policy: ${describePolicy(c.retention)}`);
+  for (const v of plan.retire) {
+    console.log(`\n${v.schema}.${v.physicalName}  ${v.procedure}  → RETIRE`);
+    for (const reason of v.reasons) console.log(`  ✓ ${reason}`);
+  }
+  console.log(`${plan.retire.length} live version(s) to retire by the policy${apply ? '' : ' (they start their quiet window then; nothing is dropped before it ends)'}`);
 }
 
 async function cleanupCommand(argv: string[]): Promise<number> {
@@ -316,13 +327,13 @@ async function cleanupCommand(argv: string[]): Promise<number> {
   const config = cleanupConfig(process.env, { quietWindow: values['quiet-window'], quarantine: values.quarantine });
   const targets = usageTargets();
   return withDb(async (db) => {
-    const { plan, results } = await runCleanup(db, targets, config, { apply: values.apply === true, actor: actor() });
+    const { plan, results, retired } = await runCleanup(db, targets, config, { apply: values.apply === true, actor: actor() });
     if (values.json) {
-      console.log(JSON.stringify({ plan, results }, null, 2));
+      console.log(JSON.stringify({ plan, results, retired }, null, 2));
       return 0;
     }
     printPlan(plan, values.apply === true);
-    for (const r of results) console.log(`${r.outcome.padEnd(11)} ${r.schema}.${r.physicalName}: ${r.detail}`);
+    for (const r of [...results, ...retired]) console.log(`${r.outcome.padEnd(11)} ${r.schema}.${r.physicalName}: ${r.detail}`);
     return 0;
   });
 }

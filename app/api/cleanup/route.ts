@@ -12,7 +12,12 @@ const body = z.object({ apply: z.boolean().default(false) });
 export async function POST(req: Request) {
   return mutation(req, body, 'operator', async (input, actor) => {
     if (input.apply && actor.role !== 'admin') throw new ProcverError('forbidden', 'only an admin can apply cleanup');
-    const { plan, results } = await runCleanup(db(), usageTargets(), cleanupConfig(), { apply: input.apply, actor: actor.name });
-    return { at: plan.at, rows: plan.rows.map((r) => ({ version: `${r.schema}.${r.physicalName}`, action: r.action })), results };
+    const { plan, results, retired } = await runCleanup(db(), usageTargets(), cleanupConfig(), { apply: input.apply, actor: actor.name });
+    return {
+      at: plan.at,
+      rows: plan.rows.map((r) => ({ version: `${r.schema}.${r.physicalName}`, action: r.action })),
+      retire: plan.retire.map((r) => `${r.schema}.${r.physicalName}`),
+      results: [...results, ...retired],
+    };
   });
 }

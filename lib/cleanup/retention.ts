@@ -1,0 +1,117 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { ProcverError } from '../errors';
+import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
+import { retireVersion } from '../versions';
+import { formatDuration, parseDuration } from './config';
+
+/**
+ * The retention policy retires what nobody would miss, so that cleanup can later drop it after the
+ * quiet window and every check. It never drops anything itself, and retiring is reversible.
+ * Off unless PROCVER_RETENTION_AFTER is set.
+ */
+export interface RetentionPolicy {
+  /** the newest N versions of every procedure are always kept live */
+  keepNewest: number;
+  /** pushed longer ago than this, and not called on any instance for this long */
+  unusedForMs: number;
+}
+
+export function retentionPolicy(env: Record<string, string | undefined> = process.env): RetentionPolicy | null {
+  const after = env.PROCVER_RETENTION_AFTER;
+  if (after === undefined || after === '') return null;
+  const keepRaw = env.PROCVER_RETENTION_KEEP ?? '3';
+  const keepNewest = Number(keepRaw);
+  if (!Number.isInteger(keepNewest) || keepNewest < 1) {
+    throw new ProcverError('config', `PROCVER_RETENTION_KEEP: "${keepRaw}" must be a whole number of at least 1 (the newest versions kept live)`);
+  }
+  return { keepNewest, unusedForMs: parseDuration(after, 'PROCVER_RETENTION_AFTER') };
+}
+
+export function describePolicy(p: RetentionPolicy): string {
+  const d = formatDuration(p.unusedForMs);
+  return `keep the newest ${p.keepNewest} version(s) of each procedure; retire older ones pushed over ${d} ago, not called on any instance for ${d}, and not referenced by a live, pending or previous deployment`;
+}
+
+export interface RetentionCandidate {
+  versionId: number;
+  schema: string;
+  physicalName: string;
+  procedure: string;
+  revision: number;
+  reasons: string[];
+}
+
+/**
+ * Live versions the policy would retire. Anything that cannot be shown unused keeps it live: a
+ * version PostgreSQL may inline (its calls are not counted), one whose callers fail (a counter row
+ * with no completed call), and every version while a configured instance is unread, stale, or read
+ * for less than the whole period.
+ */
+export async function retentionCandidates(db: Db, policy: RetentionPolicy, targets: InstanceTarget[], staleAfterMs: number): Promise<RetentionCandidate[]> {
+  const seconds = policy.unusedForMs / 1000;
+  // Every configured instance must have been read lately, with history covering the whole period.
+  const labels = targets.map((t) => instanceLabel(t.url).label);
+  if (labels.length === 0) return [];
+  const r = await db.execute<{ id: number; schema: string; physical_name: string; procedure: string; revision: number; rank: number; created_at: string }>(sql`
+    WITH ranked AS (
+      SELECT v.id, row_number() OVER (PARTITION BY v.procedure_id ORDER BY v.created_at DESC, v.id DESC)::int AS rank
+      FROM procver.versions v WHERE v.status <> 'dropped')
+    SELECT v.id, v.schema, v.physical_name, v.revision, ranked.rank, v.created_at::text,
+           p.schema || '.' || p.name || '(' || p.args || ')' AS procedure
+    FROM procver.versions v
+    JOIN ranked ON ranked.id = v.id
+    JOIN procver.procedures p ON p.id = v.procedure_id
+    WHERE v.status = 'live'
+      AND ranked.rank > ${policy.keepNewest}
+      AND v.created_at < now() - make_interval(secs => ${seconds})
+      AND NOT v.may_be_inlined
+      AND NOT EXISTS (
+        SELECT 1 FROM unnest(${sql.param(labels)}::text[]) AS l(label) LEFT JOIN procver.instances i ON i.label = l.label
+        WHERE i.id IS NULL OR i.first_collected_at IS NULL OR i.first_collected_at > now() - make_interval(secs => ${seconds})
+           OR i.last_collected_at < now() - make_interval(secs => ${staleAfterMs / 1000}))
+      AND NOT EXISTS (
+        SELECT 1 FROM procver.usage_counters c
+        WHERE c.version_id = v.id AND (c.last_called_at > now() - make_interval(secs => ${seconds}) OR c.calls = 0))
+      AND NOT EXISTS (
+        SELECT 1 FROM procver.deployment_versions dv JOIN procver.deployments d ON d.id = dv.deployment_id
+        WHERE dv.version_id = v.id AND d.status <> 'archived')
+    ORDER BY p.schema, p.name, p.args, v.created_at`);
+  const d = formatDuration(policy.unusedForMs);
+  return r.rows.map((x) => ({
+    versionId: Number(x.id),
+    schema: x.schema,
+    physicalName: x.physical_name,
+    procedure: x.procedure,
+    revision: x.revision,
+    reasons: [
+      `version ${x.rank} by age of ${x.procedure} (the newest ${policy.keepNewest} are kept)`,
+      `pushed ${x.created_at.slice(0, 16)} UTC, over ${d} ago`,
+      `no call on any instance for ${d}`,
+      'no live, pending or previous deployment references it',
+    ],
+  }));
+}
+
+/**
+ * Retires the candidates, each in its own transaction with its audit entry (the usual retire path:
+ * it re-checks the version and refuses one a live or pending deployment references). A version that
+ * changed since the list was made is skipped.
+ */
+export async function applyRetention(db: Db, candidates: RetentionCandidate[], policy: RetentionPolicy, actor: string) {
+  const results: { schema: string; physicalName: string; outcome: 'retired' | 'kept'; detail: string }[] = [];
+  for (const c of candidates) {
+    try {
+      await retireVersion(db, {
+        name: `${c.schema}.${c.physicalName}`,
+        reason: `retention policy: ${describePolicy(policy)}`,
+        actor,
+        expectedRevision: c.revision,
+      });
+      results.push({ schema: c.schema, physicalName: c.physicalName, outcome: 'retired', detail: 'retired by the retention policy' });
+    } catch (e) {
+      results.push({ schema: c.schema, physicalName: c.physicalName, outcome: 'kept', detail: `kept: ${(e as Error).message}` });
+    }
+  }
+  return results;
+}
