@@ -1,10 +1,8 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 
 export function SignInForm() {
-  const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   return (
@@ -22,8 +20,8 @@ export function SignInForm() {
         }).catch(() => null);
         setPending(false);
         if (res?.ok) {
-          router.push('/');
-          router.refresh();
+          // A full load: what the client router prefetched while signed out was a redirect here.
+          window.location.assign('/');
           return;
         }
         const body = res ? await res.json().catch(() => null) : null;

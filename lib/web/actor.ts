@@ -12,7 +12,8 @@ export interface Actor {
   role: Role;
 }
 
-export const SESSION_COOKIE = 'procver_session';
+export { SESSION_COOKIE } from './sessionCookie';
+import { SESSION_COOKIE } from './sessionCookie';
 const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function hasRole(actor: Actor, min: Role): boolean {

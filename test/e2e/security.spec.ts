@@ -2,6 +2,11 @@ import { expect, test } from '@playwright/test';
 import { DEMO_PASSWORD, signIn, users } from './auth';
 
 test('anonymous visitors are sent to sign in; signing in and out works', async ({ page }, info) => {
+  // A real redirect, before any page work: no page content in the response.
+  const anon = await page.request.get('/procedures?q=x', { maxRedirects: 0 });
+  expect(anon.status()).toBe(307);
+  expect(new URL(anon.headers().location!, 'http://x').pathname).toBe('/sign-in');
+  expect(await anon.text()).not.toContain('shop.');
   await page.goto('/procedures');
   await expect(page).toHaveURL(/\/sign-in$/);
   await page.screenshot({ path: info.outputPath('sign-in.png') });
