@@ -47,6 +47,8 @@ export default defineConfig({
       DATABASE_URL: '',
       PROCVER_DEMO_PASSWORD: 'e2e-demo-password',
       PROCVER_METRICS_TOKEN: 'e2e-metrics-token',
+      // As behind an authenticating proxy; requests without the header sign in as usual.
+      PROCVER_TRUST_PROXY_HEADER: 'x-e2e-proxy-user',
       NEXT_TELEMETRY_DISABLED: '1',
     },
   },

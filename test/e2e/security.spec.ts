@@ -87,3 +87,19 @@ test('injection-shaped reasons are stored verbatim and the audit chain stays int
   await expect(page.getByRole('cell', { name: evil })).toBeVisible(); // shown as text, not run
   await expect(page.getByRole('status').filter({ hasText: 'Hash chain verified' })).toBeVisible();
 });
+
+test('behind a trusted authenticating proxy, its header names the user and the role still applies', async ({ browser, request }) => {
+  const asViewer = { 'x-e2e-proxy-user': users.viewer };
+  expect((await request.get('/api/usage?ids=1', { headers: asViewer })).status()).toBe(200);
+  const denied = await request.post('/api/versions/shop.x__0000000000/retire', { data: { reason: 'x' }, headers: asViewer });
+  expect(denied.status()).toBe(403);
+  // Someone the registry does not know is nobody, whatever the header says.
+  expect((await request.get('/api/usage?ids=1', { headers: { 'x-e2e-proxy-user': 'stranger@example.com' } })).status()).toBe(401);
+
+  const context = await browser.newContext({ extraHTTPHeaders: { 'x-e2e-proxy-user': users.admin } });
+  const page = await context.newPage();
+  await page.goto('/procedures');
+  await expect(page.getByRole('heading', { name: 'Procedures' })).toBeVisible();
+  await expect(page.getByTestId('signed-in-as')).toContainText('admin@procver.demo admin');
+  await context.close();
+});
