@@ -20,6 +20,7 @@ import { deploymentVersionsPage, pageDeployments } from '../lib/deployments';
 import { databaseUrlFor, startEmbedded, type EmbeddedServer } from '../lib/embedded';
 import { getOverview } from '../lib/overview';
 import { getProcedureGroup, listProcedures } from '../lib/procedures';
+import { listDropped } from '../lib/versions';
 import { callSeriesFor, instanceStatus, usageForVersions } from '../lib/usage';
 import { machine, median, percentile, report, type Figure } from './lib';
 import { defaultSeed, seedRegistry } from './seed';
@@ -119,6 +120,7 @@ async function main() {
       ['deployments: newest page', () => pageDeployments(db, { limit: 20 })],
       ['deployments: older page (keyset)', () => pageDeployments(db, { limit: 20, older: olderCursor })],
       ['deployment opened: first 100 versions', () => deploymentVersionsPage(db, 'app1', `build-${seed.deploysPerApp}`)],
+      ['cleanup page: the 100 versions dropped most recently', () => listDropped(db, 100)],
       ['audit: first page', () => Promise.all([searchAudit(db, { limit: 50 }), auditActions(db)])],
       ['audit: chain verification (streamed; shared 30 s)', () => verifyAuditChain(db)],
       ['audit: filtered by actor and action', () => searchAudit(db, { limit: 50, actor: 'ana@example.com', action: 'version.retire' })],

@@ -4,6 +4,8 @@ import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 
 interface RunResult {
+  at: string;
+  rows: { version: string; action: string }[];
   results: { schema: string; physicalName: string; outcome: string; detail: string }[];
 }
 
@@ -40,6 +42,11 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
       </div>
       {run.isPending ? <p role="status" className="text-sm text-slate-600">Running…</p> : null}
       {run.isError ? <p role="alert" className="text-sm text-red-700">{run.error.message}</p> : null}
+      {run.data && run.data.results.length === 0 ? (
+        <p role="status" className="text-sm text-slate-600">
+          Checked at {new Date(run.data.at).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC: {summarize(run.data.rows)}. Nothing was changed.
+        </p>
+      ) : null}
       {run.data && run.data.results.length > 0 ? (
         <ul role="status" className="text-sm">
           {run.data.results.map((r) => (
@@ -51,4 +58,9 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
       ) : null}
     </div>
   );
+}
+
+function summarize(rows: RunResult['rows']) {
+  const n = (a: string) => rows.filter((r) => r.action === a).length;
+  return `${n('drop')} to drop, ${n('quarantine')} to quarantine, ${n('keep')} kept`;
 }

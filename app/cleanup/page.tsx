@@ -29,14 +29,29 @@ const actionStyle: Record<string, string> = {
   keep: 'bg-slate-100 text-slate-700',
 };
 
-export default async function CleanupPage() {
+const PAGE_SIZE = 100;
+const DROPPED_SHOWN = 100;
+const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+const shows = ['all', 'drop', 'quarantine', 'keep'] as const;
+type Show = (typeof shows)[number];
+/** Actionable rows first: what the next applied run will do is what an operator checks. */
+const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', keep: 'kept' };
+const actionOrder: Record<string, number> = { drop: 0, quarantine: 1, keep: 2 };
+
+type Params = Record<string, string | string[] | undefined>;
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+export default async function CleanupPage({ searchParams }: { searchParams: Promise<Params> }) {
   await connection();
   const actor = await requirePageActor('viewer');
+  const params = await searchParams;
+  const show: Show = shows.includes(one(params.show) as Show) ? (one(params.show) as Show) : 'all';
+  const page = Math.max(1, Number.parseInt(one(params.page) ?? '1', 10) || 1);
   const r = await load(async () => {
     const config = cleanupConfig();
     const [plan, dropped, lastRun] = await Promise.all([
       planCleanup(db(), usageTargets(), config),
-      listDropped(db()),
+      listDropped(db(), DROPPED_SHOWN),
       searchAudit(db(), { action: 'cleanup.run', limit: 1 }),
     ]);
     return { plan, dropped, lastRun: lastRun.entries[0] ?? null };
@@ -46,6 +61,20 @@ export default async function CleanupPage() {
   const c = plan.config;
   const interval = process.env.PROCVER_CLEANUP_INTERVAL ? parseDuration(process.env.PROCVER_CLEANUP_INTERVAL, 'PROCVER_CLEANUP_INTERVAL') : null;
   const pending = plan.rows.filter((x) => x.action !== 'keep').length + plan.retire.length;
+  // The plan is computed whole (every candidate is checked); the page shows a hundred rows of it.
+  const count = (a: Show) => (a === 'all' ? plan.rows.length : plan.rows.filter((x) => x.action === a).length);
+  const shown = plan.rows
+    .filter((x) => show === 'all' || x.action === show)
+    .sort((a, b) => actionOrder[a.action]! - actionOrder[b.action]!);
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+  const visible = shown.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const href = (change: { show?: Show; page?: number }) => {
+    const q = new URLSearchParams();
+    const s = change.show ?? show;
+    if (s !== 'all') q.set('show', s);
+    if ((change.page ?? 1) > 1) q.set('page', String(change.page));
+    return q.size > 0 ? `/cleanup?${q}` : '/cleanup';
+  };
 
   return (
     <div className="space-y-8">
@@ -77,11 +106,54 @@ export default async function CleanupPage() {
           Plan: {plan.rows.length} retired version(s), {plan.rows.filter((x) => x.action === 'drop').length} to drop,{' '}
           {plan.rows.filter((x) => x.action === 'quarantine').length} to quarantine
         </h2>
+        {plan.rows.length > 0 ? (
+          <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">
+            {shows.map((a) => (
+              <Link
+                key={a}
+                href={href({ show: a, page: 1 })}
+                aria-current={show === a ? 'page' : undefined}
+                className={`rounded border px-2 py-1 ${show === a ? 'border-slate-900 bg-slate-900 text-white' : 'border-slate-300 hover:bg-slate-100'}`}
+              >
+                {capitalized(a)} ({count(a).toLocaleString('en')})
+              </Link>
+            ))}
+            {pages > 1 ? (
+              <span className="ml-auto flex items-center gap-2">
+                <span className="text-slate-600">
+                  page {page} of {pages}
+                </span>
+                {page > 1 ? (
+                  <Link href={href({ page: page - 1 })} className="rounded border px-2 py-1">
+                    Previous
+                  </Link>
+                ) : null}
+                {page < pages ? (
+                  <Link href={href({ page: page + 1 })} className="rounded border px-2 py-1">
+                    Next
+                  </Link>
+                ) : null}
+              </span>
+            ) : null}
+          </nav>
+        ) : null}
         {plan.rows.length === 0 ? (
           <EmptyState title="No retired versions">Retire versions from a procedure's page; the plan shows here.</EmptyState>
+        ) : shown.length === 0 ? (
+          <EmptyState title={`No version in the plan would be ${verb[show]}`}>
+            <Link className="text-sky-800 underline" href={href({ show: 'all', page: 1 })}>
+              Show all {plan.rows.length.toLocaleString('en')}
+            </Link>
+          </EmptyState>
+        ) : visible.length === 0 ? (
+          <EmptyState title={`There is no page ${page}`}>
+            <Link className="text-sky-800 underline" href={href({ page: pages })}>
+              Go to page {pages}
+            </Link>
+          </EmptyState>
         ) : (
           <ul className="space-y-3">
-            {plan.rows.map((row) => (
+            {visible.map((row) => (
               <li key={row.versionId} data-testid={`plan-${row.physicalName}`} className="rounded border border-slate-200 bg-white p-4">
                 <div className="flex flex-wrap items-center gap-3">
                   <span className={`rounded px-2 py-0.5 text-xs font-semibold uppercase ${actionStyle[row.action]}`}>{row.action}</span>
@@ -133,13 +205,13 @@ export default async function CleanupPage() {
         ) : (
           <>
             <p className="text-sm text-slate-600">
-              {describePolicy(c.retention)}. Applying the plan retires these (each with an audit entry); the quiet window starts then.
+              {capitalized(describePolicy(c.retention))}. Applying the plan retires these (each with an audit entry); the quiet window starts then.
             </p>
             {plan.retire.length === 0 ? (
               <EmptyState title="Nothing to retire by the policy" />
             ) : (
               <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white text-sm">
-                {plan.retire.map((v) => (
+                {plan.retire.slice(0, PAGE_SIZE).map((v) => (
                   <li key={v.versionId} data-testid={`retire-${v.physicalName}`} className="px-3 py-2">
                     <Link className="font-mono text-sky-800 underline" href={`/versions/${encodeURIComponent(v.schema)}/${encodeURIComponent(v.physicalName)}`}>
                       {v.schema}.{v.physicalName}
@@ -154,13 +226,18 @@ export default async function CleanupPage() {
                 ))}
               </ul>
             )}
+            {plan.retire.length > PAGE_SIZE ? (
+              <p className="text-sm text-slate-600">
+                …and {(plan.retire.length - PAGE_SIZE).toLocaleString('en')} more; <code>procver cleanup --json</code> lists them all.
+              </p>
+            ) : null}
           </>
         )}
       </section>
 
       <section aria-labelledby="dropped" className="space-y-3">
         <h2 id="dropped" className="font-semibold">
-          Dropped versions
+          Dropped versions{dropped.length >= DROPPED_SHOWN ? ` (the ${DROPPED_SHOWN} dropped most recently)` : ''}
         </h2>
         <p className="text-sm text-slate-600">
           Cleanup kept everything needed to re-create each one exactly (definition, owner, grants, comment). Restore here or with{' '}

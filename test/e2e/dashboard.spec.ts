@@ -178,8 +178,19 @@ test('the cleanup page explains every check and keeps what is not proven unused'
   await expect(row).toContainText(/managed version shop\.cart_total__\w+ calls it/);
   await expect(page.getByRole('button', { name: /Apply plan \(0\)/ })).toBeDisabled();
   await page.getByRole('button', { name: 'Re-check (dry run)' }).click();
+  await expect(page.getByText(/Checked at \d\d:\d\d:\d\d UTC: 0 to drop, 0 to quarantine, 1 kept\. Nothing was changed\./)).toBeVisible();
   await expect(row).toContainText('keep');
   await page.screenshot({ path: info.outputPath('cleanup.png'), fullPage: true });
+
+  // The plan filters by what it would do; nothing here would be dropped.
+  const filters = page.getByRole('navigation', { name: 'Plan rows' });
+  await filters.getByRole('link', { name: /^Drop \(0\)$/ }).click();
+  await expect(page).toHaveURL(/\/cleanup\?show=drop$/);
+  await expect(page.getByText('No version in the plan would be dropped')).toBeVisible();
+  await expect(page.getByTestId(`plan-${physical}`)).toHaveCount(0);
+  await filters.getByRole('link', { name: /^Keep \(\d+\)$/ }).click();
+  await expect(page.getByTestId(`plan-${physical}`)).toContainText('keep');
+  await expect(filters.getByRole('link', { name: /^Keep/ })).toHaveAttribute('aria-current', 'page');
 
   expect((await request.post(`/api/versions/shop.${physical}/restore`, { data: { reason: 'test cleanup' } })).status()).toBe(200);
 });
