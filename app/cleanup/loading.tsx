@@ -1,3 +1,3 @@
 export default function Loading() {
-  return <p aria-busy="true" className="text-slate-500">Checking every retired version…</p>;
+  return <p aria-busy="true" className="text-slate-500">Loading the cleanup page…</p>;
 }

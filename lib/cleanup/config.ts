@@ -17,6 +17,23 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
+/** An elapsed time as a person reads it: its two largest units ("8d 1h", "1h 10m", "42s"). */
+export function formatAge(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000));
+  const parts = (['d', 'h', 'm', 's'] as const).map((u) => {
+    const n = Math.floor(rest / (units[u]! / 1000));
+    rest -= n * (units[u]! / 1000);
+    return { n, u };
+  });
+  const first = parts.findIndex((p) => p.n > 0);
+  if (first < 0) return '0s';
+  return parts
+    .slice(first, first + 2)
+    .filter((p, i) => i === 0 || p.n > 0)
+    .map((p) => `${p.n}${p.u}`)
+    .join(' ');
+}
+
 export interface CleanupConfig {
   /** a retired version must have shown zero calls everywhere for this long */
   quietWindowMs: number;

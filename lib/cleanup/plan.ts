@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db, Tx } from '../db/client';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
-import { formatDuration, type CleanupConfig } from './config';
+import { formatAge, formatDuration, type CleanupConfig } from './config';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
 export type Verdict = 'pass' | 'fail' | 'unknown';
@@ -51,7 +51,7 @@ export type Candidate = {
   procedure: string;
 };
 
-const ago = (d: Date, now: Date) => `${formatDuration(Math.max(0, Math.round((now.getTime() - d.getTime()) / 1000) * 1000))} ago`;
+const ago = (d: Date, now: Date) => `${formatAge(now.getTime() - d.getTime())} ago`;
 const iso = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
 function worst(checks: Check[]): Verdict {
@@ -395,7 +395,7 @@ function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[
   const problems: string[] = [];
   const unknowns: string[] = [];
   const elapsed = now.getTime() - quarantinedAt.getTime();
-  if (elapsed < config.quarantineMs) problems.push(`in quarantine for ${formatDuration(Math.floor(elapsed / 1000) * 1000)} of ${formatDuration(config.quarantineMs)}`);
+  if (elapsed < config.quarantineMs) problems.push(`in quarantine for ${formatAge(elapsed)} of ${formatDuration(config.quarantineMs)}`);
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
     else if (o.oldest && o.oldest < quarantinedAt) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge, formatDuration, parseDuration } from '../../lib/cleanup/config';
+
+describe('durations in the cleanup settings and plan', () => {
+  it('parses settings and names the setting when a value is not a duration', () => {
+    expect(parseDuration('7d', 'PROCVER_QUIET_WINDOW')).toBe(7 * 86_400_000);
+    expect(parseDuration(' 30m ', 'PROCVER_QUIET_WINDOW')).toBe(30 * 60_000);
+    expect(parseDuration('1.5h', 'PROCVER_QUIET_WINDOW')).toBe(5_400_000);
+    expect(() => parseDuration('7 days', 'PROCVER_QUIET_WINDOW')).toThrow(/PROCVER_QUIET_WINDOW: "7 days" is not a duration/);
+  });
+
+  it('prints a setting back in the unit it was given in', () => {
+    expect(formatDuration(7 * 86_400_000)).toBe('7d');
+    expect(formatDuration(90 * 60_000)).toBe('90m');
+  });
+
+  it('prints an elapsed time in its two largest units, never as a pile of seconds', () => {
+    expect(formatAge(0)).toBe('0s');
+    expect(formatAge(-5000)).toBe('0s');
+    expect(formatAge(42_400)).toBe('42s');
+    expect(formatAge(4236_000)).toBe('1h 10m');
+    expect(formatAge(695_436_000)).toBe('8d 1h');
+    expect(formatAge(86_400_000 + 59_000)).toBe('1d');
+  });
+});
