@@ -43,8 +43,6 @@ interface Counter {
   calls: number;
   totalTime: number;
   selfTime: number;
-  firstSeenAt: Date;
-  lastCalledAt: Date | null;
 }
 
 /**
@@ -137,6 +135,9 @@ export async function collectUsage(db: Db, targets: InstanceTarget[], opts: Coll
   return results;
 }
 
+/** A counter as a pass writes it: first_seen_at is set when the row is inserted and never after. */
+type CounterWrite = Omit<typeof usageCounters.$inferInsert, 'firstSeenAt'>;
+
 /**
  * The counters that moved and their raw samples, in one statement of arrays (unnest): a pass in
  * which 10,000 counters moved costs one round trip, not twenty multi-row INSERTs of 9,000 parameters.
@@ -145,30 +146,29 @@ async function writeCounters(
   tx: Tx,
   instanceId: number,
   now: Date,
-  counters: (typeof usageCounters.$inferInsert)[],
+  counters: CounterWrite[],
   samples: (typeof usageSamples.$inferInsert)[],
 ) {
   if (counters.length === 0) return;
   // One sample per moved counter, pushed in the same order.
   if (samples.length !== counters.length) throw new Error('collect: counters and samples out of step');
-  const col = <K extends keyof (typeof usageCounters.$inferInsert)>(k: K) => sql.param(counters.map((c) => c[k] ?? null));
+  const col = <K extends keyof CounterWrite>(k: K) => sql.param(counters.map((c) => c[k] ?? null));
   const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   await tx.execute(sql`
     WITH c AS (
       SELECT * FROM unnest(${col('versionId')}::bigint[], ${col('oid')}::bigint[], ${col('calls')}::bigint[],
                            ${col('totalTime')}::float8[], ${col('selfTime')}::float8[],
-                           ${sql.param(counters.map((c) => iso(c.firstSeenAt)))}::timestamptz[],
                            ${sql.param(counters.map((c) => iso(c.lastCalledAt)))}::timestamptz[],
                            ${sql.param(samples.map((x) => x.callsDelta ?? null))}::bigint[])
-        AS c(version_id, oid, calls, total_time, self_time, first_seen_at, last_called_at, calls_delta)),
+        AS c(version_id, oid, calls, total_time, self_time, last_called_at, calls_delta)),
     s AS (
       INSERT INTO procver.usage_samples (instance_id, version_id, sampled_at, calls, total_time, self_time, calls_delta)
       SELECT ${instanceId}, version_id, ${now.toISOString()}::timestamptz, calls, total_time, self_time, calls_delta FROM c)
     INSERT INTO procver.usage_counters AS t (instance_id, version_id, oid, calls, total_time, self_time, sampled_at, first_seen_at, last_called_at)
-    SELECT ${instanceId}, version_id, oid, calls, total_time, self_time, ${now.toISOString()}::timestamptz, first_seen_at, last_called_at FROM c
+    SELECT ${instanceId}, version_id, oid, calls, total_time, self_time, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, last_called_at FROM c
     ON CONFLICT (instance_id, version_id) DO UPDATE SET
       oid = excluded.oid, calls = excluded.calls, total_time = excluded.total_time, self_time = excluded.self_time,
-      sampled_at = excluded.sampled_at, last_called_at = excluded.last_called_at`);
+      sampled_at = excluded.sampled_at, last_called_at = coalesce(excluded.last_called_at, t.last_called_at)`);
 }
 
 /**
@@ -277,8 +277,8 @@ async function applyReading(
 
   const previous = cache?.take(inst.id, inst.lastCollectedAt) ?? (await readCounters(tx, inst.id));
   // What the counters table holds once this pass commits, for the next pass of this process.
-  const next = new Map(previous);
-  const counterRows: (typeof usageCounters.$inferInsert)[] = [];
+  const next = cache ? new Map(previous) : null;
+  const counterRows: CounterWrite[] = [];
   const sampleRows: (typeof usageSamples.$inferInsert)[] = [];
   const hourly = new Map<number, { calls: number; totalTime: number; selfTime: number }>();
   let totalCalls = 0;
@@ -317,18 +317,10 @@ async function applyReading(
       totalTime: row.totalTime,
       selfTime: row.selfTime,
       sampledAt: now,
-      firstSeenAt: prev?.firstSeenAt ?? now,
-      lastCalledAt: calls > 0 ? now : (prev?.lastCalledAt ?? null),
+      // null keeps the last time it was called (the upsert coalesces)
+      lastCalledAt: calls > 0 ? now : null,
     });
-    next.set(version.id, {
-      versionId: version.id,
-      oid: row.oid,
-      calls: row.calls,
-      totalTime: row.totalTime,
-      selfTime: row.selfTime,
-      firstSeenAt: prev?.firstSeenAt ?? now,
-      lastCalledAt: calls > 0 ? now : (prev?.lastCalledAt ?? null),
-    });
+    next?.set(version.id, { versionId: version.id, oid: row.oid, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime });
     sampleRows.push({ instanceId: inst.id, versionId: version.id, sampledAt: now, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime, callsDelta: calls });
     if (calls > 0 || totalTime > 0) hourly.set(version.id, { calls, totalTime, selfTime });
   }
@@ -336,7 +328,7 @@ async function applyReading(
   for (const gone of previous.values()) {
     if (!restarted && !statsReset) await event('missing', gone.versionId, { previousCalls: gone.calls });
     await tx.delete(usageCounters).where(and(eq(usageCounters.instanceId, inst.id), eq(usageCounters.versionId, gone.versionId)));
-    next.delete(gone.versionId);
+    next?.delete(gone.versionId);
   }
 
   await writeCounters(tx, inst.id, now, counterRows, sampleRows);
@@ -378,25 +370,17 @@ async function applyReading(
   if (target.role === 'replica' && !reading.inRecovery) warnings.push(`${label} is configured as a replica but is not in recovery (promoted?)`);
   return {
     result: { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events },
-    applied: { instanceId: inst.id, at: now, counters: next },
+    applied: next ? { instanceId: inst.id, at: now, counters: next } : undefined,
   };
 }
 
 async function readCounters(tx: Tx, instanceId: number): Promise<Map<number, Counter>> {
-  const r = await tx.execute<{ version_id: string; oid: string; calls: string; total_time: number; self_time: number; first_seen_at: string; last_called_at: string | null }>(sql`
-    SELECT version_id, oid, calls, total_time, self_time, first_seen_at::text, last_called_at::text FROM procver.usage_counters WHERE instance_id = ${instanceId}`);
-  return new Map(
-    r.rows.map((c) => [
-      Number(c.version_id),
-      {
-        versionId: Number(c.version_id),
-        oid: Number(c.oid),
-        calls: Number(c.calls),
-        totalTime: Number(c.total_time),
-        selfTime: Number(c.self_time),
-        firstSeenAt: new Date(c.first_seen_at),
-        lastCalledAt: c.last_called_at === null ? null : new Date(c.last_called_at),
-      },
-    ]),
-  );
+  const r = await tx.execute<{ version_id: string; oid: string; calls: string; total_time: number; self_time: number }>(sql`
+    SELECT version_id, oid, calls, total_time, self_time FROM procver.usage_counters WHERE instance_id = ${instanceId}`);
+  const counters = new Map<number, Counter>();
+  for (const c of r.rows) {
+    const versionId = Number(c.version_id);
+    counters.set(versionId, { versionId, oid: Number(c.oid), calls: Number(c.calls), totalTime: Number(c.total_time), selfTime: Number(c.self_time) });
+  }
+  return counters;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
 import { createDb, createPool } from '../../lib/db/client';
 import { migrate } from '../../lib/db/migrate';
-import { usageEvents, usageSamples } from '../../lib/db/schema';
+import { usageCounters, usageEvents, usageSamples } from '../../lib/db/schema';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { applyInstanceReading, collectUsage, CounterCache, managedVersions } from '../../lib/usage/collect';
@@ -105,6 +105,26 @@ describe('collect: deltas from the counters', () => {
     expect((await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!.countedCalls).toBe(countedBefore);
     const events = await t.db.select().from(usageEvents).where(eq(usageEvents.versionId, f.other.id));
     expect(events.map((e) => e.kind)).toContain('reset');
+  });
+
+  it('keeps when a counter was first seen and last called when a pass rewrites it without calls', async () => {
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]); // not the baseline reading
+    await call(t.url, f.counted.sql, 2);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    const counter = async () =>
+      (await t.db.select().from(usageCounters).where(eq(usageCounters.versionId, f.counted.id)))[0]!;
+    const before = await counter();
+    expect(before.lastCalledAt).toBeInstanceOf(Date);
+    // Reset to zero: the pass writes the counter again, with no call since the last reading.
+    await t.pool.query('SELECT pg_stat_reset_single_function_counters($1)', [f.counted.oid]);
+    await t.pool.query('SELECT pg_stat_force_next_flush()');
+    const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(r[0]!.calls).toBe(0);
+    const after = await counter();
+    expect(after.sampledAt.getTime()).toBeGreaterThan(before.sampledAt.getTime());
+    expect(after.calls).toBe(0);
+    expect(after.firstSeenAt).toEqual(before.firstSeenAt);
+    expect(after.lastCalledAt).toEqual(before.lastCalledAt);
   });
 });
 
