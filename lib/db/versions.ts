@@ -61,8 +61,9 @@ export const versions = procver.table(
     unique('versions_physical_name').on(t.schema, t.physicalName),
     index('versions_status').on(t.status),
     // Narrow indexes the dashboard reads instead of the wide rows (source, definition): index-only
-    // scans for "retired since", "latest version" and a deployment's statuses and procedures.
-    index('versions_status_changed').on(t.status, t.statusChangedAt),
+    // scans for "retired since" (id included: the overview joins retired ids to their counters),
+    // "latest version" and a deployment's statuses and procedures.
+    index('versions_status_changed').on(t.status, t.statusChangedAt, t.id),
     index('versions_procedure_created').on(t.procedureId, t.createdAt),
     index('versions_id_procedure_status').on(t.id, t.procedureId, t.status),
     // the Cleanup page's "dropped most recently" without sorting every dropped version
