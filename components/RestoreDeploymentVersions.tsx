@@ -31,7 +31,7 @@ export function RestoreDeploymentVersions({ app, id, count }: { app: string; id:
         disabled={run.isPending}
         className="rounded border border-emerald-300 px-2 py-0.5 text-xs font-medium text-emerald-900 hover:bg-emerald-50"
       >
-        Restore these {count} version(s)
+        Restore these {count.toLocaleString('en')} version(s)
       </button>
       {run.isError ? (
         <span role="alert" className="text-xs text-red-700">

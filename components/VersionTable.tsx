@@ -124,8 +124,11 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
                   {usage && usage.perInstance.length > 1 ? (
                     <ul className="mt-1 text-xs font-normal text-slate-500">
                       {usage.perInstance.map((p) => (
-                        <li key={p.label}>
-                          {p.label}: {p.calls.toLocaleString('en')}
+                        <li key={p.label} className="flex justify-end gap-2 whitespace-nowrap">
+                          <span className="max-w-[10rem] truncate" title={p.label}>
+                            {p.label}
+                          </span>
+                          <span className="tabular-nums">{p.calls.toLocaleString('en')}</span>
                         </li>
                       ))}
                     </ul>

@@ -34,8 +34,11 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
           {rows.map((d) => {
             const key = `${d.app}/${d.deploymentId}`;
             const broken = d.retired + d.dropped > 0;
+            // Archived builds are history: still restorable, but not an alarm on every old build.
+            const alarm = broken && d.status !== 'archived';
+            const counts = `${d.retired.toLocaleString('en')} retired, ${d.dropped.toLocaleString('en')} dropped version(s)`;
             return (
-              <li key={key} data-testid={`deployment-${key}`} className={`rounded border bg-white ${broken ? 'border-red-300' : 'border-slate-200'}`}>
+              <li key={key} data-testid={`deployment-${key}`} className={`rounded border bg-white ${alarm ? 'border-red-300' : 'border-slate-200'}`}>
                 <DeploymentDetails
                   app={d.app}
                   id={d.deploymentId}
@@ -49,11 +52,13 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
                           seen live
                         </span>
                       ) : null}
-                      <span className="text-sm text-slate-600">{d.versions} version(s)</span>
-                      {broken ? (
+                      <span className="text-sm text-slate-600">{d.versions.toLocaleString('en')} version(s)</span>
+                      {alarm ? (
                         <span className="text-sm font-semibold text-red-700">
-                          {d.status === 'live' || d.status === 'pending' ? 'calls' : 'rollback target has'} {d.retired} retired, {d.dropped} dropped version(s)
+                          {d.status === 'live' || d.status === 'pending' ? 'calls' : 'rollback target has'} {counts}
                         </span>
+                      ) : broken ? (
+                        <span className="text-sm text-slate-600">references {counts}</span>
                       ) : null}
                       {broken && actor.role !== 'viewer' ? <RestoreDeploymentVersions app={d.app} id={d.deploymentId} count={d.retired + d.dropped} /> : null}
                       <span className="ml-auto text-sm text-slate-500">
