@@ -181,12 +181,21 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
 }
 
 /** Plan and (optionally) apply in one call: what the CLI and the dashboard run. An applied run is audited. */
-export async function runCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig, opts: { apply: boolean; actor: string }) {
+export type CleanupProgress = (step: 'apply' | 'retire', done: number, total: number) => void;
+
+export async function runCleanup(
+  db: Db,
+  targets: InstanceTarget[],
+  config: CleanupConfig,
+  opts: { apply: boolean; actor: string; onProgress?: CleanupProgress },
+) {
   const plan = await planCleanup(db, targets, config);
   if (!opts.apply) return { plan, results: [] as ApplyResult[], retired: [] as Awaited<ReturnType<typeof applyRetention>> };
-  const results = await applyCleanup(db, plan, opts.actor, targets);
+  const results = await applyCleanup(db, plan, opts.actor, targets, (done, total) => opts.onProgress?.('apply', done, total));
   // Retired now, so their quiet window starts now: a later run drops them once every check holds.
-  const retired = config.retention ? await applyRetention(db, plan.retire, config.retention, opts.actor) : [];
+  const retired = config.retention
+    ? await applyRetention(db, plan.retire, config.retention, opts.actor, (done, total) => opts.onProgress?.('retire', done, total))
+    : [];
   const count = (o: ApplyResult['outcome']) => results.filter((r) => r.outcome === o).length;
   await db.transaction((tx) =>
     writeAudit(tx, {

@@ -98,7 +98,13 @@ export async function retentionCandidates(db: Db, policy: RetentionPolicy, targe
  * it re-checks the version and refuses one a live or pending deployment references). A version that
  * changed since the list was made is skipped.
  */
-export async function applyRetention(db: Db, candidates: RetentionCandidate[], policy: RetentionPolicy, actor: string) {
+export async function applyRetention(
+  db: Db,
+  candidates: RetentionCandidate[],
+  policy: RetentionPolicy,
+  actor: string,
+  onProgress?: (done: number, total: number) => void,
+) {
   const results: { schema: string; physicalName: string; outcome: 'retired' | 'kept'; detail: string }[] = [];
   for (const c of candidates) {
     try {
@@ -112,6 +118,7 @@ export async function applyRetention(db: Db, candidates: RetentionCandidate[], p
     } catch (e) {
       results.push({ schema: c.schema, physicalName: c.physicalName, outcome: 'kept', detail: `kept: ${(e as Error).message}` });
     }
+    onProgress?.(results.length, candidates.length);
   }
   return results;
 }

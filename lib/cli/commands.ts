@@ -327,7 +327,16 @@ async function cleanupCommand(argv: string[]): Promise<number> {
   const config = cleanupConfig(process.env, { quietWindow: values['quiet-window'], quarantine: values.quarantine });
   const targets = usageTargets();
   return withDb(async (db) => {
-    const { plan, results, retired } = await runCleanup(db, targets, config, { apply: values.apply === true, actor: actor() });
+    const bars = { apply: progressBar('quarantining and dropping'), retire: progressBar('retiring by the retention policy') };
+    if (process.stderr.isTTY) process.stderr.write('checking every retired version…\n');
+    const { plan, results, retired } = await runCleanup(db, targets, config, {
+      apply: values.apply === true,
+      actor: actor(),
+      onProgress: (step, done, total) => {
+        bars[step].update(done, total);
+        if (done === total) bars[step].done();
+      },
+    });
     if (values.json) {
       console.log(JSON.stringify({ plan, results, retired }, null, 2));
       return 0;

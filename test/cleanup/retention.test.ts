@@ -74,7 +74,9 @@ CREATE FUNCTION app.s(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SE
 
   it('retires them when applied, each with an audit entry naming the policy, and drops nothing', async () => {
     const config = cleanupConfig({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '3' });
-    const { retired } = await runCleanup(t.db, targets, config, { apply: true, actor: 'cron' });
+    const progress: [string, number, number][] = [];
+    const { retired } = await runCleanup(t.db, targets, config, { apply: true, actor: 'cron', onProgress: (...p) => progress.push(p) });
+    expect(progress).toEqual([['retire', 1, 1]]); // nothing to quarantine or drop in this run
     expect(retired).toEqual([{ schema: 'app', physicalName: names[0], outcome: 'retired', detail: 'retired by the retention policy' }]);
     const s = await status();
     expect(s[names[0]!]).toBe('retired');
