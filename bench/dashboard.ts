@@ -18,6 +18,7 @@ import { createDb, createPool } from '../lib/db/client';
 import { migrate } from '../lib/db/migrate';
 import { deploymentVersionsPage, pageDeployments } from '../lib/deployments';
 import { databaseUrlFor, startEmbedded, type EmbeddedServer } from '../lib/embedded';
+import { renderMetrics } from '../lib/metrics';
 import { getOverview } from '../lib/overview';
 import { getProcedureGroup, listProcedures } from '../lib/procedures';
 import { listDropped } from '../lib/versions';
@@ -124,6 +125,7 @@ async function main() {
       ['audit: first page', () => Promise.all([searchAudit(db, { limit: 50 }), auditActions(db)])],
       ['audit: chain verification (streamed; shared 30 s)', () => verifyAuditChain(db)],
       ['audit: filtered by actor and action', () => searchAudit(db, { limit: 50, actor: 'ana@example.com', action: 'version.retire' })],
+      ['Prometheus /api/metrics (every live and retired version × instance)', () => renderMetrics(db)],
     ];
 
     const figures: Figure[] = [];

@@ -3,8 +3,9 @@ import type { Db } from './db/client';
 import { instanceStatus } from './usage';
 
 /** Label values in the Prometheus text format escape backslash, double quote and newline. */
-function label(v: string): string {
-  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+export function label(v: string): string {
+  // Most values need no escaping; testing first keeps 300,000 series cheap to print.
+  return /[\\"\n]/.test(v) ? v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n') : v;
 }
 
 function labels(l: Record<string, string>): string {
@@ -16,13 +17,20 @@ function labels(l: Record<string, string>): string {
 /** Prometheus exposition of call counts, retired-but-called versions, and collector health. */
 export async function renderMetrics(db: Db): Promise<string> {
   const [calls, retired, inst] = await Promise.all([
+    // Dropped versions cannot be called, so they have no series: at scale they are most versions
+    // (and most of the cardinality). Summed and ordered by id: grouping and sorting hundreds of
+    // thousands of rows by their text labels took 12 s longer.
     db.execute<{ schema: string; name: string; args: string; physical_name: string; status: string; instance: string; calls: number }>(sql`
-      SELECT p.schema, p.name, p.args, v.physical_name, v.status::text AS status, i.label AS instance, sum(h.calls)::bigint AS calls
-      FROM procver.usage_daily h
-      JOIN procver.versions v ON v.id = h.version_id
+      WITH t AS (
+        SELECT h.version_id, h.instance_id, sum(h.calls)::bigint AS calls FROM procver.usage_daily h
+        WHERE h.version_id IN (SELECT id FROM procver.versions WHERE status <> 'dropped')
+        GROUP BY 1, 2)
+      SELECT p.schema, p.name, p.args, v.physical_name, v.status::text AS status, i.label AS instance, t.calls
+      FROM t
+      JOIN procver.versions v ON v.id = t.version_id
       JOIN procver.procedures p ON p.id = v.procedure_id
-      JOIN procver.instances i ON i.id = h.instance_id
-      GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 6`),
+      JOIN procver.instances i ON i.id = t.instance_id
+      ORDER BY v.procedure_id, v.id, i.id`),
     db.execute<{ schema: string; name: string; args: string; physical_name: string; calls: number }>(sql`
       SELECT p.schema, p.name, p.args, v.physical_name, coalesce(sum(h.calls), 0)::bigint AS calls
       FROM procver.versions v
@@ -34,16 +42,19 @@ export async function renderMetrics(db: Db): Promise<string> {
     instanceStatus(db),
   ]);
   const out: string[] = [];
-  out.push('# HELP procver_version_calls_total Calls to a version counted by procver, per instance.');
+  out.push('# HELP procver_version_calls_total Calls to a live or retired version counted by procver, per instance (dropped versions have no series).');
   out.push('# TYPE procver_version_calls_total counter');
   for (const r of calls.rows) {
-    const l = { schema: r.schema, procedure: r.name, args: r.args, physical_name: r.physical_name, status: r.status, instance: r.instance };
-    out.push(`procver_version_calls_total${labels(l)} ${Number(r.calls)}`);
+    out.push(
+      `procver_version_calls_total{schema="${label(r.schema)}",procedure="${label(r.name)}",args="${label(r.args)}",physical_name="${label(r.physical_name)}",status="${r.status}",instance="${label(r.instance)}"} ${r.calls}`,
+    );
   }
   out.push('# HELP procver_retired_version_calls_24h Calls to retired versions in the last 24 hours since they were retired (hour buckets): above 0 means a caller still uses them.');
   out.push('# TYPE procver_retired_version_calls_24h gauge');
   for (const r of retired.rows) {
-    out.push(`procver_retired_version_calls_24h${labels({ schema: r.schema, procedure: r.name, args: r.args, physical_name: r.physical_name })} ${Number(r.calls)}`);
+    out.push(
+      `procver_retired_version_calls_24h{schema="${label(r.schema)}",procedure="${label(r.name)}",args="${label(r.args)}",physical_name="${label(r.physical_name)}"} ${r.calls}`,
+    );
   }
   out.push('# HELP procver_instance_last_collect_timestamp_seconds When the instance was last read successfully.');
   out.push('# TYPE procver_instance_last_collect_timestamp_seconds gauge');

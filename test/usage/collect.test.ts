@@ -363,8 +363,15 @@ describe('metrics', () => {
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
     await call(t.url, f.counted.sql, 2);
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await call(t.url, f.other.sql, 1, '');
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    const otherPhysical = f.other.sql.split('.')[1];
+    expect(await renderMetrics(t.db)).toContain(`physical_name="${otherPhysical}",status="live"`);
     await t.pool.query(`UPDATE procver.versions SET status = 'retired' WHERE id = $1`, [f.counted.id]);
+    await t.pool.query(`UPDATE procver.versions SET status = 'dropped', dropped_at = now() WHERE id = $1`, [f.other.id]);
     const text = await renderMetrics(t.db);
+    // A dropped version cannot be called: no series for it.
+    expect(text).not.toContain(otherPhysical);
     const physical = f.counted.sql.split('.')[1];
     expect(text).toMatch(
       new RegExp(`procver_version_calls_total\\{schema="app",procedure="counted",args="integer",physical_name="${physical}",status="retired",instance="127\\.0\\.0\\.1:\\d+/procver_test_\\w+"\\} 2`),
