@@ -9,6 +9,8 @@ interface RunResult {
   results: { schema: string; physicalName: string; outcome: string; detail: string }[];
 }
 
+const SHOWN = 50;
+
 /** Re-plan (dry run) or apply the cleanup plan shown on the page. */
 export function CleanupRunner({ canApply, pending }: { canApply: boolean; pending: number }) {
   const router = useRouter();
@@ -36,11 +38,15 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
             }}
             className="rounded bg-red-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
           >
-            Apply plan ({pending})
+            Apply plan ({pending.toLocaleString('en')})
           </button>
         ) : null}
       </div>
-      {run.isPending ? <p role="status" className="text-sm text-slate-600">Running…</p> : null}
+      {run.isPending ? (
+        <p role="status" className="text-sm text-slate-600">
+          {run.variables ? `Applying: each of ${pending.toLocaleString('en')} version(s) is re-checked in its own transaction…` : 'Checking…'}
+        </p>
+      ) : null}
       {run.isError ? <p role="alert" className="text-sm text-red-700">{run.error.message}</p> : null}
       {run.data && run.data.results.length === 0 ? (
         <p role="status" className="text-sm text-slate-600">
@@ -49,7 +55,8 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
       ) : null}
       {run.data && run.data.results.length > 0 ? (
         <ul role="status" className="text-sm">
-          {run.data.results.map((r) => (
+          {run.data.results.length > SHOWN ? <li className="font-medium">{outcomes(run.data.results)}; the first {SHOWN}:</li> : null}
+          {run.data.results.slice(0, SHOWN).map((r) => (
             <li key={r.physicalName}>
               <span className="font-medium">{r.outcome}</span> <span className="font-mono">{r.schema}.{r.physicalName}</span>: {r.detail}
             </li>
@@ -63,4 +70,10 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
 function summarize(rows: RunResult['rows']) {
   const n = (a: string) => rows.filter((r) => r.action === a).length;
   return `${n('drop')} to drop, ${n('quarantine')} to quarantine, ${n('keep')} kept`;
+}
+
+function outcomes(results: RunResult['results']) {
+  const n = new Map<string, number>();
+  for (const r of results) n.set(r.outcome, (n.get(r.outcome) ?? 0) + 1);
+  return [...n].map(([o, k]) => `${k.toLocaleString('en')} ${o}`).join(', ');
 }
