@@ -135,6 +135,11 @@ export async function seedRegistry(pool: pg.Pool, opts: SeedOptions, progress: P
     [H],
   );
   await step(
+    'usage_totals',
+    `INSERT INTO procver.usage_totals (instance_id, version_id, calls, total_time, self_time)
+     SELECT instance_id, version_id, sum(calls), sum(total_time), sum(self_time) FROM procver.usage_daily GROUP BY 1, 2`,
+  );
+  await step(
     'procedure_calls_daily',
     `INSERT INTO procver.procedure_calls_daily (procedure_id, day, calls)
      SELECT v.procedure_id, d.day, sum(d.calls) FROM procver.usage_daily d JOIN procver.versions v ON v.id = d.version_id GROUP BY 1, 2`,

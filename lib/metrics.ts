@@ -17,19 +17,15 @@ function labels(l: Record<string, string>): string {
 /** Prometheus exposition of call counts, retired-but-called versions, and collector health. */
 export async function renderMetrics(db: Db): Promise<string> {
   const [calls, retired, inst] = await Promise.all([
-    // Dropped versions cannot be called, so they have no series: at scale they are most versions
-    // (and most of the cardinality). Summed and ordered by id: grouping and sorting hundreds of
-    // thousands of rows by their text labels took 12 s longer.
-    db.execute<{ schema: string; name: string; args: string; physical_name: string; status: string; instance: string; calls: number }>(sql`
-      WITH t AS (
-        SELECT h.version_id, h.instance_id, sum(h.calls)::bigint AS calls FROM procver.usage_daily h
-        WHERE h.version_id IN (SELECT id FROM procver.versions WHERE status <> 'dropped')
-        GROUP BY 1, 2)
+    // One row per series from the running totals. Dropped versions cannot be called, so they have
+    // no series: at scale they are most versions, and most of the cardinality.
+    db.execute<{ schema: string; name: string; args: string; physical_name: string; status: string; instance: string; calls: string }>(sql`
       SELECT p.schema, p.name, p.args, v.physical_name, v.status::text AS status, i.label AS instance, t.calls
-      FROM t
+      FROM procver.usage_totals t
       JOIN procver.versions v ON v.id = t.version_id
       JOIN procver.procedures p ON p.id = v.procedure_id
       JOIN procver.instances i ON i.id = t.instance_id
+      WHERE v.status <> 'dropped'
       ORDER BY v.procedure_id, v.id, i.id`),
     db.execute<{ schema: string; name: string; args: string; physical_name: string; calls: number }>(sql`
       SELECT p.schema, p.name, p.args, v.physical_name, coalesce(sum(h.calls), 0)::bigint AS calls

@@ -114,6 +114,27 @@ export const usageDaily = procver.table(
 );
 
 /**
+ * Every call counted per version and instance since collection began: the Prometheus counters.
+ * Kept by the collector in the statement that writes the rollups, so a scrape reads one row per
+ * series instead of summing months of daily rows.
+ */
+export const usageTotals = procver.table(
+  'usage_totals',
+  {
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => versions.id),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+    totalTime: doublePrecision('total_time').notNull(),
+    selfTime: doublePrecision('self_time').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.instanceId] })],
+);
+
+/**
  * Calls per hour per procedure over all its versions and instances: lets the procedures list sort
  * 10,000 procedures by calls without reading per-version rows.
  */

@@ -172,8 +172,8 @@ async function writeCounters(
 }
 
 /**
- * Adds one pass's deltas to every rollup in one statement: hourly and daily per version and
- * instance, and hourly and daily per procedure (what the procedures list sorts by). Buckets are UTC,
+ * Adds one pass's deltas to every rollup in one statement: hourly, daily and all-time per version
+ * and instance, and hourly and daily per procedure (what the procedures list sorts by). Buckets are UTC,
  * so every time zone, half-hour offsets included, reads the same buckets.
  */
 async function addToRollups(tx: Tx, instanceId: number, now: Date, deltas: Map<number, { calls: number; totalTime: number; selfTime: number }>) {
@@ -196,6 +196,11 @@ async function addToRollups(tx: Tx, instanceId: number, now: Date, deltas: Map<n
       INSERT INTO procver.usage_daily AS t (instance_id, version_id, day, calls, total_time, self_time)
       SELECT ${instanceId}, version_id, ${day}::date, calls, total_time, self_time FROM d
       ON CONFLICT (version_id, day, instance_id) DO UPDATE
+        SET calls = t.calls + excluded.calls, total_time = t.total_time + excluded.total_time, self_time = t.self_time + excluded.self_time),
+    vt AS (
+      INSERT INTO procver.usage_totals AS t (instance_id, version_id, calls, total_time, self_time)
+      SELECT ${instanceId}, version_id, calls, total_time, self_time FROM d
+      ON CONFLICT (version_id, instance_id) DO UPDATE
         SET calls = t.calls + excluded.calls, total_time = t.total_time + excluded.total_time, self_time = t.self_time + excluded.self_time),
     p AS (
       SELECT v.procedure_id, sum(d.calls)::bigint AS calls FROM d JOIN procver.versions v ON v.id = d.version_id

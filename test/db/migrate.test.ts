@@ -32,7 +32,7 @@ describe('registry migrations', () => {
     expect(r.rows).toEqual([]);
   });
 
-  it('derives the daily and per-procedure rollups from the hourly rows of an older registry', async () => {
+  it('derives the daily, per-procedure and all-time rollups from the hourly rows of an older registry', async () => {
     const t = await createTestDatabase({ migrated: false });
     const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"usage_daily"')));
     expect(before).toBeGreaterThan(0);
@@ -63,5 +63,10 @@ CREATE FUNCTION app.g() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 2; E
     expect(perProcedure.rows).toEqual(total.rows);
     const hours = await t.pool.query(`SELECT count(*)::int AS n, count(DISTINCT procedure_id)::int AS procs FROM procver.procedure_calls_hourly`);
     expect(hours.rows[0]).toEqual({ n: 6, procs: 2 });
+    // The all-time totals (the Prometheus counters) start from the same history.
+    const totals = await t.pool.query(`SELECT version_id::int, instance_id, calls::int FROM procver.usage_totals ORDER BY 1, 2`);
+    const sums = await t.pool.query(`SELECT version_id::int, instance_id, sum(calls)::int AS calls FROM procver.usage_hourly GROUP BY 1, 2 ORDER BY 1, 2`);
+    expect(totals.rows).toHaveLength(4);
+    expect(totals.rows).toEqual(sums.rows);
   });
 });

@@ -369,6 +369,12 @@ describe('metrics', () => {
     expect(await renderMetrics(t.db)).toContain(`physical_name="${otherPhysical}",status="live"`);
     await t.pool.query(`UPDATE procver.versions SET status = 'retired' WHERE id = $1`, [f.counted.id]);
     await t.pool.query(`UPDATE procver.versions SET status = 'dropped', dropped_at = now() WHERE id = $1`, [f.other.id]);
+    // The running totals agree with the daily rollups they sit beside.
+    const agree = await t.pool.query(`
+      SELECT t.version_id FROM procver.usage_totals t
+      FULL JOIN (SELECT version_id, instance_id, sum(calls) AS calls FROM procver.usage_daily GROUP BY 1, 2) d USING (version_id, instance_id)
+      WHERE t.calls IS DISTINCT FROM d.calls`);
+    expect(agree.rows).toEqual([]);
     const text = await renderMetrics(t.db);
     // A dropped version cannot be called: no series for it.
     expect(text).not.toContain(otherPhysical);
