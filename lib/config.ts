@@ -19,6 +19,8 @@ const envSchema = z.object({
   PROCVER_HOURLY_RETENTION_DAYS: optional(z.coerce.number().int().min(2)),
   /** "false" revokes PostgreSQL's default EXECUTE for PUBLIC on new versions */
   PROCVER_PUBLIC_EXECUTE: optional(z.enum(['true', 'false'])),
+  /** which versions get their own Prometheus series: "all" (live and retired) or "retired" */
+  PROCVER_METRICS_VERSIONS: optional(z.enum(['all', 'retired'])),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -80,4 +82,9 @@ export function usageTargets(env: Env = readEnv()): { url: string; role: 'primar
     }
   }
   return [{ url: databaseUrl(env), role: 'primary' }, ...replicas.map((url) => ({ url, role: 'replica' as const }))];
+}
+
+/** Per-version Prometheus series for live and retired versions, or for retired ones only (fewer series at scale). */
+export function metricsVersions(env: Env = readEnv()): 'all' | 'retired' {
+  return env.PROCVER_METRICS_VERSIONS ?? 'all';
 }

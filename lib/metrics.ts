@@ -14,9 +14,13 @@ function labels(l: Record<string, string>): string {
     .join(',')}}`;
 }
 
-/** Prometheus exposition of call counts, retired-but-called versions, and collector health. */
-export async function renderMetrics(db: Db): Promise<string> {
-  const [calls, retired, inst] = await Promise.all([
+/**
+ * Prometheus exposition of call counts, retired-but-called versions, and collector health. With
+ * `versions: 'retired'` only retired versions get a per-version series; every procedure always has one.
+ */
+export async function renderMetrics(db: Db, opts: { versions?: 'all' | 'retired' } = {}): Promise<string> {
+  const versionFilter = opts.versions === 'retired' ? sql`v.status = 'retired'` : sql`v.status <> 'dropped'`;
+  const [calls, perProcedure, retired, inst] = await Promise.all([
     // One row per series from the running totals. Dropped versions cannot be called, so they have
     // no series: at scale they are most versions, and most of the cardinality.
     db.execute<{ schema: string; name: string; args: string; physical_name: string; status: string; instance: string; calls: string }>(sql`
@@ -25,8 +29,15 @@ export async function renderMetrics(db: Db): Promise<string> {
       JOIN procver.versions v ON v.id = t.version_id
       JOIN procver.procedures p ON p.id = v.procedure_id
       JOIN procver.instances i ON i.id = t.instance_id
-      WHERE v.status <> 'dropped'
+      WHERE ${versionFilter}
       ORDER BY v.procedure_id, v.id, i.id`),
+    // Over every version, dropped ones included, so the counter never goes down when one is dropped.
+    db.execute<{ schema: string; name: string; args: string; instance: string; calls: string }>(sql`
+      WITH t AS (SELECT v.procedure_id, t.instance_id, sum(t.calls)::bigint AS calls
+                 FROM procver.usage_totals t JOIN procver.versions v ON v.id = t.version_id GROUP BY 1, 2)
+      SELECT p.schema, p.name, p.args, i.label AS instance, t.calls
+      FROM t JOIN procver.procedures p ON p.id = t.procedure_id JOIN procver.instances i ON i.id = t.instance_id
+      ORDER BY t.procedure_id, t.instance_id`),
     db.execute<{ schema: string; name: string; args: string; physical_name: string; calls: number }>(sql`
       SELECT p.schema, p.name, p.args, v.physical_name, coalesce(sum(h.calls), 0)::bigint AS calls
       FROM procver.versions v
@@ -38,12 +49,19 @@ export async function renderMetrics(db: Db): Promise<string> {
     instanceStatus(db),
   ]);
   const out: string[] = [];
-  out.push('# HELP procver_version_calls_total Calls to a live or retired version counted by procver, per instance (dropped versions have no series).');
+  out.push(
+    `# HELP procver_version_calls_total Calls to a ${opts.versions === 'retired' ? 'retired' : 'live or retired'} version counted by procver, per instance (dropped versions have no series).`,
+  );
   out.push('# TYPE procver_version_calls_total counter');
   for (const r of calls.rows) {
     out.push(
       `procver_version_calls_total{schema="${label(r.schema)}",procedure="${label(r.name)}",args="${label(r.args)}",physical_name="${label(r.physical_name)}",status="${r.status}",instance="${label(r.instance)}"} ${r.calls}`,
     );
+  }
+  out.push('# HELP procver_procedure_calls_total Calls to all versions of a procedure counted by procver, per instance.');
+  out.push('# TYPE procver_procedure_calls_total counter');
+  for (const r of perProcedure.rows) {
+    out.push(`procver_procedure_calls_total{schema="${label(r.schema)}",procedure="${label(r.name)}",args="${label(r.args)}",instance="${label(r.instance)}"} ${r.calls}`);
   }
   out.push('# HELP procver_retired_version_calls_24h Calls to retired versions in the last 24 hours since they were retired (hour buckets): above 0 means a caller still uses them.');
   out.push('# TYPE procver_retired_version_calls_24h gauge');

@@ -384,6 +384,15 @@ describe('metrics', () => {
     );
     expect(text).toContain(`procver_retired_version_calls_24h{schema="app",procedure="counted",args="integer",physical_name="${physical}"} 2`);
     expect(text).toMatch(/procver_instance_up\{instance="127\.0\.0\.1:\d+\/procver_test_\w+",role="primary"\} 1/);
+    // Every procedure has a counter over all its versions, dropped ones included (2 + 1 calls).
+    expect(text).toMatch(/procver_procedure_calls_total\{schema="app",procedure="counted",args="integer",instance="[^"]+"\} 2\n/);
+    expect(text).toMatch(/procver_procedure_calls_total\{schema="app",procedure="other",args="",instance="[^"]+"\} 1\n/);
+    // Fewer series at scale: per-version ones for retired versions only.
+    await t.pool.query(`UPDATE procver.versions SET status = 'live' WHERE id = $1`, [f.counted.id]);
+    const retiredOnly = await renderMetrics(t.db, { versions: 'retired' });
+    expect(retiredOnly).not.toMatch(/^procver_version_calls_total/m);
+    expect(retiredOnly).toContain('procver_procedure_calls_total{schema="app",procedure="counted"');
+    expect(await renderMetrics(t.db)).toMatch(/^procver_version_calls_total\{[^}]*physical_name="[^"]+",status="live"/m);
     expect(text).toMatch(/procver_instance_collect_lag_seconds\{[^}]+\} \d+\.\d{3}/);
   });
 });

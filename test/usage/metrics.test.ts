@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { metricsVersions, readEnv } from '../../lib/config';
 import { label } from '../../lib/metrics';
 
 describe('Prometheus label values', () => {
@@ -8,5 +9,13 @@ describe('Prometheus label values', () => {
     expect(label('a\\b')).toBe('a\\\\b');
     expect(label('line\nbreak')).toBe('line\\nbreak');
     expect(label('"; DROP TABLE x; --\\\n')).toBe('\\"; DROP TABLE x; --\\\\\\n');
+  });
+});
+
+describe('PROCVER_METRICS_VERSIONS', () => {
+  it('defaults to every live and retired version, accepts "retired", and names itself when wrong', () => {
+    expect(metricsVersions(readEnv({}))).toBe('all');
+    expect(metricsVersions(readEnv({ PROCVER_METRICS_VERSIONS: 'retired' }))).toBe('retired');
+    expect(() => readEnv({ PROCVER_METRICS_VERSIONS: 'some' })).toThrow(/environment variable PROCVER_METRICS_VERSIONS/);
   });
 });

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { connection } from 'next/server';
 import { authorize } from '@/lib/web/http';
 import { db } from '@/lib/db/pool';
+import { metricsVersions } from '@/lib/config';
 import { renderMetrics } from '@/lib/metrics';
 
 /** Prometheus cannot sign in: it may send `Authorization: Bearer $PROCVER_METRICS_TOKEN` instead. */
@@ -20,8 +21,15 @@ export async function GET(req: Request) {
   await connection();
   const denied = await allowed(req);
   if (denied) return denied;
+  let versions: 'all' | 'retired';
   try {
-    return new Response(await renderMetrics(db()), {
+    versions = metricsVersions();
+  } catch (e) {
+    // A misconfigured setting is named, with its fix, for whoever reads the scrape error.
+    return new Response(`# ${(e as Error).message}\n`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+  try {
+    return new Response(await renderMetrics(db(), { versions }), {
       headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
     });
   } catch {
