@@ -12,10 +12,12 @@ describe('Prometheus label values', () => {
   });
 });
 
+const env = (vars: Record<string, string>) => vars as unknown as NodeJS.ProcessEnv;
+
 describe('PROCVER_METRICS_VERSIONS', () => {
   it('defaults to every live and retired version, accepts "retired", and names itself when wrong', () => {
-    expect(metricsVersions(readEnv({}))).toBe('all');
-    expect(metricsVersions(readEnv({ PROCVER_METRICS_VERSIONS: 'retired' }))).toBe('retired');
-    expect(() => readEnv({ PROCVER_METRICS_VERSIONS: 'some' })).toThrow(/environment variable PROCVER_METRICS_VERSIONS/);
+    expect(metricsVersions(readEnv(env({})))).toBe('all');
+    expect(metricsVersions(readEnv(env({ PROCVER_METRICS_VERSIONS: 'retired' })))).toBe('retired');
+    expect(() => readEnv(env({ PROCVER_METRICS_VERSIONS: 'some' }))).toThrow(/environment variable PROCVER_METRICS_VERSIONS/);
   });
 });
