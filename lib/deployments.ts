@@ -4,6 +4,7 @@ import type { Manifest } from './compile/manifest';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Deployment } from './db/schema';
 import { ProcverError } from './errors';
+import { decodeCursor, encodeCursor } from './cursor';
 import { lockRegistry } from './locks';
 import { z } from 'zod';
 import { resolveManifest } from './manifests';
@@ -160,23 +161,13 @@ export interface DeploymentPage {
 
 const deploymentCursor = z.object({ at: z.string().datetime({ offset: true }), id: z.number().int() });
 
-function decode<T>(schema: z.ZodType<T>, raw: string): T {
-  try {
-    return schema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-  } catch {
-    throw new ProcverError('invalid_input', 'the page cursor is not valid; start again from the first page');
-  }
-}
-
-const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
 /**
  * Deployments newest first, a page at a time (keyset), with the counts that show a broken rollback
  * target, computed for the page's deployments only.
  */
 export async function pageDeployments(db: Db, opts: { older?: string; limit?: number } = {}): Promise<DeploymentPage> {
   const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
-  const c = opts.older ? decode(deploymentCursor, opts.older) : null;
+  const c = opts.older ? decodeCursor(deploymentCursor, opts.older) : null;
   const r = await db.execute<{
     id: number;
     app: string;
@@ -210,7 +201,7 @@ export async function pageDeployments(db: Db, opts: { older?: string; limit?: nu
   const date = (v: string | null) => (v === null ? null : new Date(v));
   return {
     // The cursor keeps PostgreSQL's microseconds: a JavaScript Date would cut them to milliseconds.
-    older: r.rows.length > limit && last ? encode({ at: last.created_at_text, id: Number(last.id) }) : null,
+    older: r.rows.length > limit && last ? encodeCursor({ at: last.created_at_text, id: Number(last.id) }) : null,
     rows: rows.map((x) => ({
       app: x.app,
       deploymentId: x.deployment_id,
@@ -252,7 +243,7 @@ export async function deploymentVersionsPage(
     .from(deployments)
     .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId)));
   if (!d) return null;
-  const c = opts.after ? decode(refCursor, opts.after) : null;
+  const c = opts.after ? decodeCursor(refCursor, opts.after) : null;
   const r = await db.execute<{ problem: number; schema: string; procedure: string; args: string; physical_name: string; status: string }>(sql`
     SELECT CASE WHEN v.status = 'live' THEN 1 ELSE 0 END AS problem, p.schema, p.name AS procedure, p.args, v.physical_name, v.status::text AS status
     FROM procver.deployment_versions dv
@@ -265,7 +256,7 @@ export async function deploymentVersionsPage(
   const rows = r.rows.slice(0, limit);
   const last = rows.at(-1);
   return {
-    next: r.rows.length > limit && last ? encode({ p: Number(last.problem), s: last.schema, n: last.procedure, a: last.args, v: last.physical_name }) : null,
+    next: r.rows.length > limit && last ? encodeCursor({ p: Number(last.problem), s: last.schema, n: last.procedure, a: last.args, v: last.physical_name }) : null,
     rows: rows.map((x) => ({ schema: x.schema, procedure: x.procedure, args: x.args, physicalName: x.physical_name, status: x.status })),
   };
 }

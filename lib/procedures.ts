@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type DeploymentStatus, type Procedure, type Version } from './db/schema';
-import { ProcverError } from './errors';
+import { decodeCursor, encodeCursor } from './cursor';
 import { procedureCallsInWindow, type UsageWindow } from './usage';
 
 export const procedureSorts = ['name', 'live', 'calls', 'latest', 'deployments'] as const;
@@ -53,19 +53,6 @@ function likePattern(q: string): string {
 
 /** A page boundary: the sort key and identity of the row at the edge. */
 const cursorSchema = z.object({ k: z.union([z.number(), z.string()]).nullable(), s: z.string(), n: z.string(), a: z.string() });
-type Cursor = z.infer<typeof cursorSchema>;
-
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-function decodeCursor(raw: string): Cursor {
-  try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-  } catch {
-    throw new ProcverError('invalid_input', 'the page cursor is not valid; start again from the first page');
-  }
-}
 
 /**
  * The sort key per procedure, as a subquery of (procedure_id, k). Name needs none (the identity is
@@ -102,7 +89,7 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
   const pageSize = Math.min(Math.max(opts.pageSize ?? 50, 1), 200);
   const where = opts.q ? sql`(p.name ILIKE ${likePattern(opts.q)} OR p.schema ILIKE ${likePattern(opts.q)})` : sql`true`;
   const backwards = opts.before !== undefined;
-  const cursor = opts.before !== undefined ? decodeCursor(opts.before) : opts.after !== undefined ? decodeCursor(opts.after) : null;
+  const cursor = opts.before !== undefined ? decodeCursor(cursorSchema, opts.before) : opts.after !== undefined ? decodeCursor(cursorSchema, opts.after) : null;
   // Reading backwards flips the order; the rows are flipped back below.
   const descending = (opts.dir === 'desc') !== backwards;
   const dir = descending ? sql`DESC` : sql`ASC`;
