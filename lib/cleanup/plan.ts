@@ -156,8 +156,8 @@ async function deploymentsChecks(db: Db | Tx, candidates: Pick<Candidate, 'id'>[
   return out;
 }
 
-function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
-  const out = new Map<number, T[]>();
+function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
   for (const row of rows) {
     const k = key(row);
     const list = out.get(k);
@@ -286,8 +286,7 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     JOIN unnest(${sql.param(candidates.map((c) => c.schema))}::text[], ${sql.param(candidates.map(current))}::text[]) AS c(schema, name)
       ON c.schema = n.nspname AND c.name = p.proname`);
-  const oidsOf = new Map<string, number[]>();
-  for (const f of functions.rows) oidsOf.set(`${f.schema}.${f.name}`, [...(oidsOf.get(`${f.schema}.${f.name}`) ?? []), Number(f.oid)]);
+  const oidsOf = new Map([...groupBy(functions.rows, (f) => `${f.schema}.${f.name}`)].map(([k, fs]) => [k, fs.map((f) => Number(f.oid))]));
 
   const present = candidates.filter((c) => oidsOf.get(`${c.schema}.${current(c)}`)?.length === 1);
   const oidOf = (c: DependentsCandidate) => oidsOf.get(`${c.schema}.${current(c)}`)![0]!;
@@ -322,11 +321,9 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
       WHERE v.status <> 'dropped' AND c = ANY(${sql.param(candidates.map((x) => x.physical_name))}::text[]) ORDER BY 1`),
   ]);
   const depsOf = groupBy(deps.rows, (d) => Number(d.ref));
-  const bodiesOf = new Map<string, { oid: number; what: string }[]>();
-  for (const b of bodies.rows) bodiesOf.set(b.suffix, [...(bodiesOf.get(b.suffix) ?? []), b]);
+  const bodiesOf = groupBy<{ oid: number; what: string; suffix: string }, string>(bodies.rows, (b) => b.suffix);
   const oddBodiesOf = new Map(odd.map((c, i) => [Number(c.id), oddBodies[i]!.rows]));
-  const callersOf = new Map<string, { what: string; id: number }[]>();
-  for (const m of managed.rows) callersOf.set(m.callee, [...(callersOf.get(m.callee) ?? []), m]);
+  const callersOf = groupBy(managed.rows, (m) => m.callee);
 
   for (const c of candidates) {
     const id = Number(c.id);
