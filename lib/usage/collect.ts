@@ -54,11 +54,15 @@ interface Counter {
 export class CounterCache {
   private readonly entries = new Map<number, { appliedAt: number; counters: Map<number, Counter> }>();
 
-  /** A copy the pass may change, or null when the registry must be read. */
+  /**
+   * Hands the counters over to a pass, which updates them in place (no copy of 100,000 entries), or
+   * null when the registry must be read. The pass gives them back with remember() once it committed.
+   */
   take(instanceId: number, lastCollectedAt: Date | null): Map<number, Counter> | null {
     const e = this.entries.get(instanceId);
     if (!e || lastCollectedAt === null || e.appliedAt !== lastCollectedAt.getTime()) return null;
-    return new Map(e.counters);
+    this.entries.delete(instanceId);
+    return e.counters;
   }
 
   /** Called only after the pass's transaction committed. */
@@ -135,31 +139,27 @@ export async function collectUsage(db: Db, targets: InstanceTarget[], opts: Coll
   return results;
 }
 
-/** A counter as a pass writes it: first_seen_at is set when the row is inserted and never after. */
-type CounterWrite = Omit<typeof usageCounters.$inferInsert, 'firstSeenAt'>;
+/** A counter that moved in this pass: its new reading and the calls since the previous one. */
+interface MovedCounter extends Counter {
+  /** null keeps the last time it was called (the upsert coalesces) */
+  lastCalledAt: Date | null;
+  callsDelta: number;
+}
 
 /**
  * The counters that moved and their raw samples, in one statement of arrays (unnest): a pass in
  * which 10,000 counters moved costs one round trip, not twenty multi-row INSERTs of 9,000 parameters.
+ * first_seen_at is set when a counter row is inserted and never after.
  */
-async function writeCounters(
-  tx: Tx,
-  instanceId: number,
-  now: Date,
-  counters: CounterWrite[],
-  samples: (typeof usageSamples.$inferInsert)[],
-) {
+async function writeCounters(tx: Tx, instanceId: number, now: Date, counters: MovedCounter[]) {
   if (counters.length === 0) return;
-  // One sample per moved counter, pushed in the same order.
-  if (samples.length !== counters.length) throw new Error('collect: counters and samples out of step');
-  const col = <K extends keyof CounterWrite>(k: K) => sql.param(counters.map((c) => c[k] ?? null));
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
+  const col = <K extends keyof MovedCounter>(k: K) => sql.param(counters.map((c) => c[k]));
   await tx.execute(sql`
     WITH c AS (
       SELECT * FROM unnest(${col('versionId')}::bigint[], ${col('oid')}::bigint[], ${col('calls')}::bigint[],
                            ${col('totalTime')}::float8[], ${col('selfTime')}::float8[],
-                           ${sql.param(counters.map((c) => iso(c.lastCalledAt)))}::timestamptz[],
-                           ${sql.param(samples.map((x) => x.callsDelta ?? null))}::bigint[])
+                           ${sql.param(counters.map((c) => c.lastCalledAt?.toISOString() ?? null))}::timestamptz[],
+                           ${col('callsDelta')}::bigint[])
         AS c(version_id, oid, calls, total_time, self_time, last_called_at, calls_delta)),
     s AS (
       INSERT INTO procver.usage_samples (instance_id, version_id, sampled_at, calls, total_time, self_time, calls_delta)
@@ -280,18 +280,18 @@ async function applyReading(
     .set({ toAt: now, resolved: true })
     .where(and(eq(usageEvents.instanceId, inst.id), eq(usageEvents.kind, 'gap'), eq(usageEvents.resolved, false)));
 
-  const previous = cache?.take(inst.id, inst.lastCollectedAt) ?? (await readCounters(tx, inst.id));
-  // What the counters table holds once this pass commits, for the next pass of this process.
-  const next = cache ? new Map(previous) : null;
-  const counterRows: CounterWrite[] = [];
-  const sampleRows: (typeof usageSamples.$inferInsert)[] = [];
+  // The counters as the registry holds them; updated in place to what it holds once this pass
+  // commits, which a long-running collector keeps for its next pass.
+  const counters = cache?.take(inst.id, inst.lastCollectedAt) ?? (await readCounters(tx, inst.id));
+  const seen = new Set<number>();
+  const moved: MovedCounter[] = [];
   const hourly = new Map<number, { calls: number; totalTime: number; selfTime: number }>();
   let totalCalls = 0;
 
   for (const row of reading.rows) {
     const version = managed[row.index]!;
-    const prev = previous.get(version.id);
-    previous.delete(version.id);
+    const prev = counters.get(version.id);
+    seen.add(version.id);
     let fresh: boolean; // the counters started from zero since the previous reading
     if (!prev) fresh = !first;
     else if (prev.oid !== row.oid) {
@@ -314,29 +314,19 @@ async function applyReading(
     const totalTime = baseline ? 0 : fresh ? row.totalTime : row.totalTime - prev!.totalTime;
     const selfTime = baseline ? 0 : fresh ? row.selfTime : row.selfTime - prev!.selfTime;
     totalCalls += calls;
-    counterRows.push({
-      instanceId: inst.id,
-      versionId: version.id,
-      oid: row.oid,
-      calls: row.calls,
-      totalTime: row.totalTime,
-      selfTime: row.selfTime,
-      sampledAt: now,
-      // null keeps the last time it was called (the upsert coalesces)
-      lastCalledAt: calls > 0 ? now : null,
-    });
-    next?.set(version.id, { versionId: version.id, oid: row.oid, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime });
-    sampleRows.push({ instanceId: inst.id, versionId: version.id, sampledAt: now, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime, callsDelta: calls });
+    const counter = { versionId: version.id, oid: row.oid, calls: row.calls, totalTime: row.totalTime, selfTime: row.selfTime };
+    moved.push({ ...counter, lastCalledAt: calls > 0 ? now : null, callsDelta: calls });
+    counters.set(version.id, counter);
     if (calls > 0 || totalTime > 0) hourly.set(version.id, { calls, totalTime, selfTime });
   }
   // Counters that vanished: function dropped, counters reset for it, or lost in a crash.
-  for (const gone of previous.values()) {
+  for (const gone of [...counters.values()].filter((c) => !seen.has(c.versionId))) {
     if (!restarted && !statsReset) await event('missing', gone.versionId, { previousCalls: gone.calls });
     await tx.delete(usageCounters).where(and(eq(usageCounters.instanceId, inst.id), eq(usageCounters.versionId, gone.versionId)));
-    next?.delete(gone.versionId);
+    counters.delete(gone.versionId);
   }
 
-  await writeCounters(tx, inst.id, now, counterRows, sampleRows);
+  await writeCounters(tx, inst.id, now, moved);
   await addToRollups(tx, inst.id, now, hourly);
   if (reading.sessions.length > 0) {
     await tx
@@ -375,7 +365,7 @@ async function applyReading(
   if (target.role === 'replica' && !reading.inRecovery) warnings.push(`${label} is configured as a replica but is not in recovery (promoted?)`);
   return {
     result: { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events },
-    applied: next ? { instanceId: inst.id, at: now, counters: next } : undefined,
+    applied: cache ? { instanceId: inst.id, at: now, counters } : undefined,
   };
 }
 
