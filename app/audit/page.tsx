@@ -7,6 +7,7 @@ import { AuditChainPending, AuditChainStatus } from '@/components/AuditChainStat
 import { auditActions, searchAudit } from '@/lib/audit';
 import { db } from '@/lib/db/pool';
 import { auditFilterFromParams } from '@/lib/web/auditFilter';
+import { firstParam } from '@/lib/web/searchParams';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 
@@ -31,17 +32,13 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const qs = (extra: Record<string, string | undefined>) => {
     const p = new URLSearchParams();
     for (const k of ['actor', 'action', 'target', 'from', 'to'] as const) {
-      const v = raw[k];
-      const s = Array.isArray(v) ? v[0] : v;
+      const s = firstParam(raw[k]);
       if (s) p.set(k, s);
     }
     for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
     return p.toString();
   };
-  const val = (k: string) => {
-    const v = raw[k];
-    return (Array.isArray(v) ? v[0] : v) ?? '';
-  };
+  const val = (k: string) => firstParam(raw[k]) ?? '';
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-3">

@@ -12,20 +12,18 @@ import { db } from '@/lib/db/pool';
 import { listDropped } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
+import { firstParam, type SearchParams } from '@/lib/web/searchParams';
 
 export const metadata: Metadata = { title: 'Cleanup' };
 
 const DROPPED_SHOWN = 100;
 
-type Params = Record<string, string | string[] | undefined>;
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-export default async function CleanupPage({ searchParams }: { searchParams: Promise<Params> }) {
+export default async function CleanupPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const actor = await requirePageActor('viewer');
   const params = await searchParams;
-  const show: Show = shows.includes(one(params.show) as Show) ? (one(params.show) as Show) : 'all';
-  const page = Math.max(1, Number.parseInt(one(params.page) ?? '1', 10) || 1);
+  const show: Show = shows.includes(firstParam(params.show) as Show) ? (firstParam(params.show) as Show) : 'all';
+  const page = Math.max(1, Number.parseInt(firstParam(params.page) ?? '1', 10) || 1);
   // The page itself is quick; the plan streams in below it.
   const r = await load(async () => {
     const [dropped, lastRun] = await Promise.all([listDropped(db(), DROPPED_SHOWN), searchAudit(db(), { action: 'cleanup.run', limit: 1 })]);

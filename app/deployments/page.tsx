@@ -10,15 +10,15 @@ import { db } from '@/lib/db/pool';
 import { pageDeployments } from '@/lib/deployments';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
+import { firstParam, type SearchParams } from '@/lib/web/searchParams';
 
 export const metadata: Metadata = { title: 'Deployments' };
 const PAGE_SIZE = 20;
 
-export default async function DeploymentsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DeploymentsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const actor = await requirePageActor('viewer');
-  const raw = (await searchParams).older;
-  const older = (Array.isArray(raw) ? raw[0] : raw)?.slice(0, 500);
+  const older = firstParam((await searchParams).older)?.slice(0, 500);
   const r = await load(() => pageDeployments(db(), { older, limit: PAGE_SIZE }));
   if (!r.ok) return <ErrorState title="Cannot list deployments">{r.message}</ErrorState>;
   const { rows, older: next } = r.data;

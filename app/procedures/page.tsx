@@ -6,36 +6,31 @@ import { EmptyState, ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { listProcedures, procedureSorts, type ProcedureSort } from '@/lib/procedures';
 import { requirePageActor } from '@/lib/web/actor';
-import { load, windowParam } from '@/lib/web/load';
+import { load } from '@/lib/web/load';
+import { firstParam, windowParam, type SearchParams } from '@/lib/web/searchParams';
 
 export const metadata: Metadata = { title: 'Procedures' };
 const PAGE_SIZE = 50;
 
-type Params = Record<string, string | string[] | undefined>;
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function href(params: Params, change: Record<string, string | undefined>): string {
+function href(params: SearchParams, change: Record<string, string | undefined>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, one(v)])), ...change })) {
+  for (const [k, v] of Object.entries({ ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, firstParam(v)])), ...change })) {
     if (v) q.set(k, v);
   }
   const s = q.toString();
   return s ? `/procedures?${s}` : '/procedures';
 }
 
-export default async function ProceduresPage({ searchParams }: { searchParams: Promise<Params> }) {
+export default async function ProceduresPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   await requirePageActor('viewer');
   const params = await searchParams;
-  const q = one(params.q)?.slice(0, 200) ?? '';
-  const sortRaw = one(params.sort);
+  const q = firstParam(params.q)?.slice(0, 200) ?? '';
+  const sortRaw = firstParam(params.sort);
   const sort: ProcedureSort = procedureSorts.includes(sortRaw as ProcedureSort) ? (sortRaw as ProcedureSort) : 'name';
-  const dir = one(params.dir) === 'desc' ? 'desc' : 'asc';
-  const after = one(params.after)?.slice(0, 2000);
-  const before = after === undefined ? one(params.before)?.slice(0, 2000) : undefined;
+  const dir = firstParam(params.dir) === 'desc' ? 'desc' : 'asc';
+  const after = firstParam(params.after)?.slice(0, 2000);
+  const before = after === undefined ? firstParam(params.before)?.slice(0, 2000) : undefined;
   const window = windowParam(params.window);
   const r = await load(() => listProcedures(db(), { q, sort, dir, after, before, pageSize: PAGE_SIZE, window }));
   const firstPage = after === undefined && before === undefined;

@@ -14,7 +14,3 @@ export async function load<T>(fn: () => Promise<T>): Promise<{ ok: true; data: T
     return { ok: false, message: 'The registry could not be read. See the server log for details.' };
   }
 }
-
-export function windowParam(v: string | string[] | undefined): '24h' | '7d' | '30d' {
-  return v === '7d' || v === '30d' ? v : '24h';
-}

@@ -8,7 +8,8 @@ import { db } from '@/lib/db/pool';
 import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
 import { requirePageActor } from '@/lib/web/actor';
-import { load, windowParam } from '@/lib/web/load';
+import { load } from '@/lib/web/load';
+import { windowParam } from '@/lib/web/searchParams';
 
 type Props = { params: Promise<{ schema: string; name: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 

@@ -10,6 +10,7 @@ import { diffLines } from '@/lib/diff';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
+import { firstParam } from '@/lib/web/searchParams';
 
 type Props = { params: Promise<{ schema: string; physical: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
@@ -36,8 +37,7 @@ export default async function VersionPage({ params, searchParams }: Props) {
   const p = await params;
   const schema = decodeURIComponent(p.schema);
   const physical = decodeURIComponent(p.physical);
-  const againstRaw = (await searchParams).against;
-  const against = Array.isArray(againstRaw) ? againstRaw[0] : againstRaw;
+  const against = firstParam((await searchParams).against);
   const r = await load(async () => {
     const detail = await getVersionDetail(db(), schema, physical);
     if (!detail) return null;
