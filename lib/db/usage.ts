@@ -29,21 +29,31 @@ export const instances = procver.table(
   (t) => [unique('instances_label').on(t.label)],
 );
 
+/** Which version on which instance: the key of every per-version usage table (fresh builders per table). */
+const versionOnInstance = () => ({
+  instanceId: integer('instance_id')
+    .notNull()
+    .references(() => instances.id),
+  versionId: bigint('version_id', { mode: 'number' })
+    .notNull()
+    .references(() => versions.id),
+});
+
+/** What pg_stat_user_functions counts, as every usage table keeps it. */
+const callCounts = () => ({
+  calls: bigint('calls', { mode: 'number' }).notNull(),
+  totalTime: doublePrecision('total_time').notNull(),
+  selfTime: doublePrecision('self_time').notNull(),
+});
+
 /** One reading of pg_stat_user_functions for one version on one instance (raw; has a retention). */
 export const usageSamples = procver.table(
   'usage_samples',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    instanceId: integer('instance_id')
-      .notNull()
-      .references(() => instances.id),
-    versionId: bigint('version_id', { mode: 'number' })
-      .notNull()
-      .references(() => versions.id),
+    ...versionOnInstance(),
     sampledAt: timestamp('sampled_at', { withTimezone: true }).notNull(),
-    calls: bigint('calls', { mode: 'number' }).notNull(),
-    totalTime: doublePrecision('total_time').notNull(),
-    selfTime: doublePrecision('self_time').notNull(),
+    ...callCounts(),
     /** calls since the previous sample of the same instance, never negative */
     callsDelta: bigint('calls_delta', { mode: 'number' }),
   },
@@ -54,16 +64,9 @@ export const usageSamples = procver.table(
 export const usageCounters = procver.table(
   'usage_counters',
   {
-    instanceId: integer('instance_id')
-      .notNull()
-      .references(() => instances.id),
-    versionId: bigint('version_id', { mode: 'number' })
-      .notNull()
-      .references(() => versions.id),
+    ...versionOnInstance(),
     oid: bigint('oid', { mode: 'number' }).notNull(),
-    calls: bigint('calls', { mode: 'number' }).notNull(),
-    totalTime: doublePrecision('total_time').notNull(),
-    selfTime: doublePrecision('self_time').notNull(),
+    ...callCounts(),
     sampledAt: timestamp('sampled_at', { withTimezone: true }).notNull(),
     /** when the counters first showed this version on this instance (a call was attempted) */
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
@@ -78,37 +81,23 @@ export const usageCounters = procver.table(
 export const usageHourly = procver.table(
   'usage_hourly',
   {
-    instanceId: integer('instance_id')
-      .notNull()
-      .references(() => instances.id),
-    versionId: bigint('version_id', { mode: 'number' })
-      .notNull()
-      .references(() => versions.id),
+    ...versionOnInstance(),
     hour: timestamp('hour', { withTimezone: true }).notNull(),
-    calls: bigint('calls', { mode: 'number' }).notNull(),
-    totalTime: doublePrecision('total_time').notNull(),
-    selfTime: doublePrecision('self_time').notNull(),
+    ...callCounts(),
   },
   (t) => [primaryKey({ columns: [t.versionId, t.hour, t.instanceId] }), index('usage_hourly_hour').on(t.hour)],
 );
 
 /**
- * Calls per UTC day per instance and version: what the 7d and 30d windows and the Prometheus totals
- * read. Kept when the hourly rows age out (PROCVER_HOURLY_RETENTION_DAYS).
+ * Calls per UTC day per instance and version: what the 7d and 30d windows read. Kept when the
+ * hourly rows age out (PROCVER_HOURLY_RETENTION_DAYS).
  */
 export const usageDaily = procver.table(
   'usage_daily',
   {
-    instanceId: integer('instance_id')
-      .notNull()
-      .references(() => instances.id),
-    versionId: bigint('version_id', { mode: 'number' })
-      .notNull()
-      .references(() => versions.id),
+    ...versionOnInstance(),
     day: date('day', { mode: 'string' }).notNull(),
-    calls: bigint('calls', { mode: 'number' }).notNull(),
-    totalTime: doublePrecision('total_time').notNull(),
-    selfTime: doublePrecision('self_time').notNull(),
+    ...callCounts(),
   },
   (t) => [primaryKey({ columns: [t.versionId, t.day, t.instanceId] }), index('usage_daily_day').on(t.day)],
 );
@@ -121,15 +110,8 @@ export const usageDaily = procver.table(
 export const usageTotals = procver.table(
   'usage_totals',
   {
-    instanceId: integer('instance_id')
-      .notNull()
-      .references(() => instances.id),
-    versionId: bigint('version_id', { mode: 'number' })
-      .notNull()
-      .references(() => versions.id),
-    calls: bigint('calls', { mode: 'number' }).notNull(),
-    totalTime: doublePrecision('total_time').notNull(),
-    selfTime: doublePrecision('self_time').notNull(),
+    ...versionOnInstance(),
+    ...callCounts(),
   },
   (t) => [primaryKey({ columns: [t.versionId, t.instanceId] })],
 );
