@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     globalSetup: ['test/setup/postgres.ts'],
+    // Every test file removes its databases, roles and directories when it ends (test/helpers/disposal.ts).
+    setupFiles: ['test/setup/dispose.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

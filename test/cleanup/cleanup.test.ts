@@ -12,7 +12,8 @@ import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import type { InstanceTarget } from '../../lib/usage/readInstance';
 import { restoreVersion, retireVersion } from '../../lib/versions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+import { testTempDir } from '../helpers/disposal';
 import { compileFiles } from '../helpers/sources';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
@@ -83,10 +84,8 @@ describe('cleanup: quarantine names', () => {
 
 describe('cleanup: quarantine, drop, restore', () => {
   it('drops only after quarantine, and restores the exact function: definition, owner, grants by grantor, comment', async () => {
-    const suffix = randomBytes(3).toString('hex');
-    const [owner, a, b] = [`own_${suffix}`, `ga_${suffix}`, `gb_${suffix}`];
+    const [owner, a, b] = [await createTestRole('own'), await createTestRole('ga'), await createTestRole('gb')];
     const v = await version('BEGIN RETURN x * 7; END');
-    for (const r of [owner, a, b]) await t.pool.query(`CREATE ROLE ${r}`);
     await t.pool.query(`GRANT USAGE ON SCHEMA app TO ${owner}, ${a}, ${b}`);
     await t.pool.query(`ALTER FUNCTION ${v.sql}(integer) OWNER TO ${owner}`);
     await t.pool.query(`REVOKE ALL ON FUNCTION ${v.sql}(integer) FROM PUBLIC`);
@@ -331,13 +330,12 @@ describe('cleanup: concurrency', () => {
 
 describe('cleanup: a crash inside the quiet window', () => {
   it('keeps the version: the crash lost the counters, so the window restarts', async () => {
-    const { mkdtempSync, readFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { startEmbedded, databaseUrlFor } = await import('../../lib/embedded');
     const { createDb, createPool } = await import('../../lib/db/client');
     const { migrate } = await import('../../lib/db/migrate');
-    const dataDir = mkdtempSync(join(tmpdir(), 'procver-crash-pg-'));
+    const dataDir = testTempDir('procver-crash-pg-');
     const port = await freePort();
     let server = await startEmbedded({ dataDir, port });
     try {

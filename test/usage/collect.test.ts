@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
@@ -14,6 +12,7 @@ import { applyInstanceReading, collectUsage, CounterCache, managedVersions } fro
 import { readInstance } from '../../lib/usage/readInstance';
 import { instanceStatus, usageForVersions } from '../../lib/usage';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { testTempDir } from '../helpers/disposal';
 import { compileFiles } from '../helpers/sources';
 
 const sources = {
@@ -262,7 +261,7 @@ describe('collect: server restarts', () => {
   });
 
   it('gives no negative or doubled counts across a clean restart and a crash, and records both', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'procver-restart-pg-'));
+    dataDir = testTempDir('procver-restart-pg-');
     port = await freePort();
     server = await startEmbedded({ dataDir, port, ephemeral: false });
     const admin = createPool(server.adminUrl, 1);
