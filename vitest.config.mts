@@ -11,6 +11,7 @@ export default defineConfig({
     setupFiles: ['test/setup/dispose.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    reporters: ['default', './test/setup/slowest-reporter.ts'],
     pool: 'forks',
     // Two cores: keep the server and the test files from starving each other.
     maxWorkers: 2,
