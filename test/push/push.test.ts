@@ -49,7 +49,11 @@ describe('push: the corpus', () => {
       expect(row.source).toBe(v.source);
       expect(row.hash).toBe(v.hash);
       expect(row.status).toBe('live');
-      expect(row.oid).toBeGreaterThan(0);
+      const proc = await t.pool.query<{ oid: number }>(
+        'SELECT p.oid::int AS oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2',
+        [v.schema, v.physicalName],
+      );
+      expect(proc.rows.map((r) => r.oid)).toEqual([row.oid]);
     }
     const audit = await t.db.select().from(auditLog).where(eq(auditLog.action, 'push'));
     expect(audit).toHaveLength(1);
