@@ -18,6 +18,11 @@ import { compileFiles } from '../helpers/sources';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
 const config = { ...cleanupConfig({}, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
+/**
+ * For "not yet" assertions: windows no busy machine can outlast between two statements, so a
+ * slow step never turns "keep" into "drop". Waiting (quietly) is only ever used to let `config`'s pass.
+ */
+const longWindows = { ...config, quietWindowMs: 3_600_000, quarantineMs: 3_600_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let t: TestDatabase;
@@ -117,9 +122,9 @@ describe('cleanup: quarantine, drop, restore', () => {
     expect(q).toMatchObject({ physicalName: v.physical, outcome: 'quarantined' });
     // Any remaining caller now fails loudly, superusers included.
     await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
-    row = await rowOf(v.physical);
+    row = (await planCleanup(t.db, primary(), longWindows)).rows.find((x) => x.physicalName === v.physical)!;
     expect(row.action).toBe('keep'); // quarantine period not over
-    expect(check(row, 'in_flight').detail[0]).toMatch(/in quarantine for \d+s of 2s/);
+    expect(check(row, 'in_flight').detail[0]).toMatch(/in quarantine for \d+s of 1h/);
 
     await quietly();
     row = await rowOf(v.physical);
@@ -192,8 +197,8 @@ describe('cleanup: every check keeps a version when it fails', () => {
   it('keeps a version retired for less than the quiet window', async () => {
     const v = await version('BEGIN RETURN x; END');
     await retire(v.physical);
-    const row = await rowOf(v.physical);
-    expect(check(row, 'retired').verdict).toBe('fail');
+    const row = (await planCleanup(t.db, primary(), longWindows)).rows.find((x) => x.physicalName === v.physical)!;
+    expect(check(row, 'retired')).toMatchObject({ verdict: 'fail', detail: [expect.stringMatching(/^retired \d+s ago; the quiet window is 1h$/)] });
     expect(row.action).toBe('keep');
   });
 
