@@ -7,7 +7,6 @@ import { planCleanup, type PlanRow } from '../../lib/cleanup/plan';
 import { qualifiedName } from '../../lib/compile/parser';
 import { buildManifest } from '../../lib/compile/outputs';
 import { addDeployment, markLive } from '../../lib/deployments';
-import { freePort } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import type { InstanceTarget } from '../../lib/usage/readInstance';
@@ -244,7 +243,7 @@ describe('cleanup: every check keeps a version when it fails', () => {
     const v = await version('BEGIN RETURN x; END');
     await retire(v.physical);
     await quietly();
-    const replica = { url: `postgres://postgres:x@127.0.0.1:${await freePort()}/app`, role: 'replica' as const };
+    const replica = { url: 'postgres://postgres:x@127.0.0.1:1/app', role: 'replica' as const }; // port 1: nothing listens
     const withReplica = [...primary(), replica];
     let u = check(await rowOf(v.physical, withReplica), 'usage');
     expect(u.verdict).toBe('unknown');
@@ -341,8 +340,8 @@ describe('cleanup: a crash inside the quiet window', () => {
     const { createDb, createPool } = await import('../../lib/db/client');
     const { migrate } = await import('../../lib/db/migrate');
     const dataDir = testTempDir('procver-crash-pg-');
-    const port = await freePort();
-    let server = await startEmbedded({ dataDir, port });
+    let server = await startEmbedded({ dataDir }); // a free port, retried if taken meanwhile
+    const port = server.port; // the restart comes back on the same address
     try {
       const admin = createPool(server.adminUrl, 1);
       await admin.query('CREATE DATABASE app');

@@ -6,7 +6,7 @@ import { qualifiedName } from '../../lib/compile/parser';
 import { createDb, createPool } from '../../lib/db/client';
 import { migrate } from '../../lib/db/migrate';
 import { usageCounters, usageEvents, usageSamples } from '../../lib/db/schema';
-import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../../lib/embedded';
+import { databaseUrlFor, startEmbedded, type EmbeddedServer } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { applyInstanceReading, collectUsage, CounterCache, managedVersions } from '../../lib/usage/collect';
 import { readInstance } from '../../lib/usage/readInstance';
@@ -225,7 +225,7 @@ describe('collect: instances that cannot be read', () => {
   it('records an unreachable replica as a gap, never as zero calls', async () => {
     const t = await createTestDatabase();
     const f = await setup(t);
-    const closedPort = await freePort();
+    const closedPort = 1; // privileged and never served here; a "free" port could be taken by the time we connect
     const replica = `postgres://postgres:x@127.0.0.1:${closedPort}/app`;
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
     const r = await collectUsage(t.db, [
@@ -275,8 +275,8 @@ describe('collect: server restarts', () => {
 
   it('gives no negative or doubled counts across a clean restart and a crash, and records both', async () => {
     dataDir = testTempDir('procver-restart-pg-');
-    port = await freePort();
-    server = await startEmbedded({ dataDir, port, ephemeral: false });
+    server = await startEmbedded({ dataDir, ephemeral: false }); // it picks a free port (retrying if one is taken)
+    port = server.port; // the restarts below come back on the same address
     const admin = createPool(server.adminUrl, 1);
     await admin.query('CREATE DATABASE app');
     await admin.end();
