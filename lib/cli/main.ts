@@ -1,27 +1,41 @@
-import { parseArgs } from 'node:util';
 import { ProcverError, exitCodes } from '../errors';
-import { runCommand, usage } from './commands';
+import type { Command } from './command';
+import { commandHelp, helpText } from './help';
+import { loadAllCommands, loadCommand } from './registry';
+
+async function help(topic: string | undefined): Promise<string> {
+  const command = topic ? await loadCommand(topic) : undefined;
+  return command ? commandHelp(command) : helpText(await loadAllCommands());
+}
+
+let current: Command | undefined;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(usage);
-    return command ? 0 : 1;
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(await help(name === 'help' ? rest[0] : undefined));
+    return name ? 0 : 1;
   }
-  return runCommand(command, rest);
+  current = await loadCommand(name);
+  if (!current) throw new ProcverError('invalid_input', `unknown command "${name}"; run \`procver help\``);
+  if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+    process.stdout.write(commandHelp(current));
+    return 0;
+  }
+  return current.run(rest);
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e: unknown) => {
+  async (e: unknown) => {
     if (e instanceof ProcverError) {
       process.stderr.write(`procver: ${e.message}\n`);
       for (const d of e.details) process.stderr.write(`  ${d}\n`);
       process.exitCode = exitCodes[e.code];
     } else if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`procver: ${e.message}\n\n${usage}`);
+      process.stderr.write(`procver: ${e.message}\n\n${current ? commandHelp(current) : await help(undefined)}`);
       process.exitCode = 64;
     } else {
       const err = e as Error & { code?: string };
@@ -32,5 +46,3 @@ main(process.argv.slice(2)).then(
     }
   },
 );
-
-export { parseArgs };
