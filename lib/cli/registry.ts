@@ -16,6 +16,7 @@ const loaders: Record<string, () => Promise<{ command: Command }>> = {
   check: () => import('./commands/check'),
   users: () => import('./commands/users'),
   audit: () => import('./commands/audit'),
+  dashboard: () => import('./commands/dashboard'),
   dev: () => import('./commands/dev'),
 };
 
