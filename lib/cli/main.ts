@@ -1,7 +1,12 @@
+import { setFlagsFromString } from 'node:v8';
 import { ProcverError, exitCodes } from '../errors';
 import type { Command } from './command';
 import { commandHelp, helpText } from './help';
 import { loadAllCommands, loadCommand } from './registry';
+
+// libpg-query's 1.7 MB WebAssembly parser: V8's baseline compiler alone starts it in a third of the
+// CPU time, and its code is not slower for what procver parses (bench/cli.ts, bench/RESULTS.md).
+setFlagsFromString('--liftoff-only');
 
 async function help(topic: string | undefined): Promise<string> {
   const command = topic ? await loadCommand(topic) : undefined;
