@@ -5,6 +5,7 @@ import { qualifiedName, quoteIdent } from './compile/parser';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
 import { procedures, versions } from './db/schema';
+import { fingerprintOf } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 
@@ -90,7 +91,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       if (!reg) continue;
       await tx
         .update(versions)
-        .set({ status: 'live', oid: oids.get(`${v.schema}.${v.physicalName}`)!, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+        .set({ status: 'live', oid: oids.get(`${v.schema}.${v.physicalName}`)!, codeFingerprint: fingerprintOf(oids.get(`${v.schema}.${v.physicalName}`)!), statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
         .where(eq(versions.id, reg.version.id));
       result.recreated.push(`${v.schema}.${v.physicalName}`);
     }
@@ -101,9 +102,10 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       const chunk = fresh.slice(i, i + 1000);
       const col = <T>(f: (v: CompiledVersion) => T) => sql.param(chunk.map(f));
       await tx.execute(sql`
-        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by)
+        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by, code_fingerprint)
         SELECT u.procedure_id, u.hash, u.schema, u.physical_name, u.language, u.may_be_inlined, u.source, u.normalized,
-               coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor}
+               coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor},
+               procver.code_fingerprint(u.oid::oid)
         FROM unnest(${col((v) => procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!)}::int[], ${col((v) => v.hash)}::text[],
                     ${col((v) => v.schema)}::text[], ${col((v) => v.physicalName)}::text[], ${col((v) => v.language)}::text[],
                     ${col((v) => v.mayBeInlined)}::boolean[], ${col((v) => v.source)}::text[], ${col((v) => v.normalized)}::text[],

@@ -3,6 +3,7 @@ import { writeAudit } from './audit';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
 import { recreateDropped, unquarantine } from './cleanup/restore';
+import { fingerprintOf } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 
@@ -119,7 +120,7 @@ export async function restoreVersion(db: Db, change: StatusChange): Promise<Stat
     const oid = how === 'recreated' ? await recreateDropped(tx, v) : how === 'unquarantined' ? await unquarantine(tx, v) : v.oid;
     const [updated] = await tx
       .update(versions)
-      .set({ status: 'live', oid, quarantineName: null, quarantinedAt: null, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+      .set({ status: 'live', oid, ...(how === 'recreated' ? { codeFingerprint: fingerprintOf(oid!) } : {}), quarantineName: null, quarantinedAt: null, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
       .where(eq(versions.id, v.id))
       .returning();
     await writeAudit(tx, {
