@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { lockRegistry } from './locks';
 import { z } from 'zod';
 import { resolveManifest } from './manifests';
+import { restoreWithCallees, type RestoredVersion } from './versions';
 
 export interface AddDeploymentInput {
   app: string;
@@ -262,21 +263,31 @@ export async function deploymentVersionsPage(
 }
 
 /**
- * Rolling back to a deployment whose versions cleanup dropped: re-creates each of them (exactly,
- * from what cleanup stored), so that the deployment can go live again.
+ * Rolling back to a deployment whose versions were retired or dropped: brings back every one of
+ * them, and the managed versions they call, in one transaction (callees first, each with its audit
+ * entry), so that the deployment can go live again.
  */
-export async function restoreDeploymentVersions(db: Db, app: string, deploymentId: string, reason: string, actor: string): Promise<string[]> {
-  const rows = await db
-    .select({ schema: versions.schema, physicalName: versions.physicalName })
-    .from(deploymentVersions)
-    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
-    .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
-    .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId), inArray(versions.status, ['dropped', 'retired'])));
-  const { restoreVersion } = await import('./versions');
-  const restored: string[] = [];
-  for (const r of rows) {
-    await restoreVersion(db, { name: `${r.schema}.${r.physicalName}`, reason: `${reason} (rollback to ${app}/${deploymentId})`, actor });
-    restored.push(`${r.schema}.${r.physicalName}`);
-  }
-  return restored;
+export async function restoreDeploymentVersions(db: Db, app: string, deploymentId: string, reason: string, actor: string): Promise<RestoredVersion[]> {
+  const why = reason.trim();
+  if (why.length === 0) throw new ProcverError('invalid_input', 'a reason is required');
+  return db.transaction(async (tx) => {
+    await lockRegistry(tx);
+    const [d] = await tx
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId)));
+    if (!d) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}`);
+    const targets = await tx
+      .select()
+      .from(versions)
+      .where(
+        and(
+          inArray(versions.id, tx.select({ id: deploymentVersions.versionId }).from(deploymentVersions).where(eq(deploymentVersions.deploymentId, d.id))),
+          inArray(versions.status, ['dropped', 'retired']),
+        ),
+      )
+      .orderBy(asc(versions.schema), asc(versions.physicalName))
+      .for('update');
+    return restoreWithCallees(tx, targets, `${why} (rollback to ${app}/${deploymentId})`, actor);
+  });
 }

@@ -1,7 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { CompiledVersion, CompileResult } from './compile/compile';
-import { qualifiedName, quoteIdent } from './compile/parser';
+import { qualifiedName, quoteIdent } from './identifiers';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
 import { procedures, versions } from './db/schema';

@@ -170,7 +170,7 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
         const reason = required(values, 'reason');
         const restored = await withDb((db) => restoreDeploymentVersions(db, app, id, reason, actor()));
         console.log(restored.length === 0 ? `${app}/${id} references no retired or dropped version` : `restored ${restored.length} version(s) for ${app}/${id}:`);
-        for (const r of restored) console.log(`  ${r}`);
+        for (const r of restored) console.log(`  ${r.name}${r.calledBy ? ` (called by ${r.calledBy})` : ''}`);
         return 0;
       }
       const name = positional(positionals, `version: procver ${command} <physical-name> --reason <text>`);
@@ -179,6 +179,7 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       const r = await withDb((db) => (command === 'retire' ? retireVersion(db, change) : restoreVersion(db, change)));
       console.log(`${r.schema}.${r.physicalName} is ${r.status}`);
       for (const d of r.overriddenDeployments) console.log(`  warning: still referenced by ${d}`);
+      for (const c of r.restoredCallees) console.log(`  also restored ${c}, which it calls (cleanup had quarantined or dropped it)`);
       return 0;
     }
     case 'dev': {
