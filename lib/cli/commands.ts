@@ -19,6 +19,7 @@ import { cleanupConfig, formatDuration } from '../cleanup/config';
 import { describePolicy } from '../cleanup/retention';
 import type { CleanupPlan } from '../cleanup/plan';
 import { progressBar, table } from './print';
+import { driftWatcher, printDrift } from './printDrift';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
 
@@ -31,7 +32,9 @@ Usage: procver <command> [options]
         Compile, then create every new version and record it in the registry (one transaction).
   migrate
         Create or update the registry (schema "procver") in DATABASE_URL.
-  deployments add --app <app> --id <deployment-id> --manifest <file> [--live]
+  deployments add --app <app> --id <deployment-id> --manifest <file> [--live [--override]]
+        Register a deployment; says which versions it references are retired, quarantined or
+        drifted. --live refuses retired or quarantined ones unless --override (audited).
   deployments live --app <app> --id <deployment-id>
         Mark a deployment live (also how you roll back); the app's live one becomes previous.
   deployments list [--app <app>] [--json]
@@ -117,7 +120,8 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       bar.done();
       console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
       for (const c of result.created) console.log(`  + ${c}`);
-      for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing)`);
+      for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing; re-created from the registry's source)`);
+      printDrift(result.drifted, 'in this push');
       if (result.retired.length > 0) {
         console.log(`note: ${result.retired.length} version(s) in this push are retired and stay retired until restored:`);
         for (const r of result.retired) console.log(`  - ${r}`);
@@ -201,6 +205,7 @@ async function deploymentsCommand(argv: string[]): Promise<number> {
       id: { type: 'string' },
       manifest: { type: 'string' },
       live: { type: 'boolean' },
+      override: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -209,9 +214,11 @@ async function deploymentsCommand(argv: string[]): Promise<number> {
       const app = required(values, 'app');
       const id = required(values, 'id');
       const manifest = await readManifestFile(required(values, 'manifest'));
-      const r = await withDb((db) => addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, actor: actor() }));
+      const r = await withDb((db) =>
+        addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, override: values.override === true, actor: actor() }),
+      );
       console.log(`registered ${app}/${id} (${r.versions} version(s))${values.live ? ', now live' : ', pending'}`);
-      for (const x of r.retired) console.log(`  warning: references retired ${x}`);
+      for (const w of r.warnings) console.log(`  warning: ${w.problem} ${w.label}: ${w.message}`);
       return 0;
     }
     case 'live': {
@@ -262,9 +269,11 @@ async function collectCommand(argv: string[]): Promise<number> {
   const env = readEnv();
   const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
   return withDb(async (db) => {
+    const drift = driftWatcher(db);
     if (values.once) {
       const results = await collectUsage(db, targets, retention);
       printCollect(results);
+      await drift();
       return results.every((r) => r.ok) ? 0 : 1;
     }
     let stop = false;
@@ -280,6 +289,7 @@ async function collectCommand(argv: string[]): Promise<number> {
     const cache = new CounterCache();
     while (!stop) {
       printCollect(await collectUsage(db, targets, retention, cache));
+      await drift();
       await new Promise<void>((r) => {
         wake = r;
         setTimeout(r, interval * 1000).unref();

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quarantineNameFor } from '../../lib/cleanup/apply';
-import { signature, takeDropSnapshot } from '../../lib/cleanup/snapshot';
 import { versions } from '../../lib/db/schema';
 import { addDeployment, restoreDeploymentVersions } from '../../lib/deployments';
 import { buildManifest } from '../../lib/compile/outputs';
-import { qualifiedName, quoteIdent } from '../../lib/identifiers';
+import { qualifiedName } from '../../lib/identifiers';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { restoreVersion } from '../../lib/versions';
+import { dropLikeCleanup as dropIn, quarantineLikeCleanup as quarantineIn } from '../helpers/cleanup';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
@@ -16,6 +16,8 @@ let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
 });
+const dropLikeCleanup = (physical: string) => dropIn(t.db, physical);
+const quarantineLikeCleanup = (physical: string) => quarantineIn(t.db, physical);
 
 const suffix = randomBytes(3).toString('hex');
 const role = (name: string) => `${name}_${suffix}`;
@@ -30,32 +32,6 @@ async function pushed(sqlText: string, opts = push()): Promise<Record<string, st
   const c = await compileFiles({ 'a.sql': sqlText });
   await pushVersions(t.db, c, opts);
   return Object.fromEntries(c.versions.map((v) => [v.name, v.physicalName]));
-}
-
-/** What cleanup's quarantine does: the same function renamed, recorded in the registry. */
-async function quarantineLikeCleanup(physical: string): Promise<void> {
-  await t.db.transaction(async (tx) => {
-    const [v] = await tx.select().from(versions).where(eq(versions.physicalName, physical));
-    const fn = (await signature(tx, v!.schema, physical))!;
-    await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(quarantineNameFor(physical))}`));
-    await tx
-      .update(versions)
-      .set({ status: 'retired', quarantineName: quarantineNameFor(physical), quarantinedAt: sql`now()` })
-      .where(eq(versions.id, v!.id));
-  });
-}
-
-/** What cleanup's drop does after the quarantine: snapshot, DROP, registry row. */
-async function dropLikeCleanup(physical: string): Promise<void> {
-  const [before] = await t.db.select().from(versions).where(eq(versions.physicalName, physical));
-  if (!before!.quarantineName) await quarantineLikeCleanup(physical);
-  await t.db.transaction(async (tx) => {
-    const [v] = await tx.select().from(versions).where(eq(versions.physicalName, physical));
-    const fn = (await signature(tx, v!.schema, v!.quarantineName!))!;
-    const snapshot = await takeDropSnapshot(tx, v!.id, fn.oid);
-    await tx.execute(sql.raw(`DROP ROUTINE ${fn.sig} RESTRICT`));
-    await tx.update(versions).set({ status: 'dropped', dropSnapshot: snapshot, droppedAt: sql`now()`, oid: null }).where(eq(versions.id, v!.id));
-  });
 }
 
 /** Everything restore must bring back exactly; privileges as a set (NULL = the default ACL). */
