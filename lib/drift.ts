@@ -65,14 +65,25 @@ export async function findDrift(db: Db | Tx, opts: { versionIds?: number[] } = {
   );
 }
 
-/** One line for people: which version drifted, how, and what procver does about it. */
+/** What is wrong with a drifted version, in words (without its name). */
+export function driftProblem(d: DriftInfo): string {
+  return d.kind === 'overloaded'
+    ? 'several functions in the database carry its name'
+    : 'its code in the database is not what procver created (CREATE OR REPLACE or ALTER was run on it)';
+}
+
+/** One line for people: which version drifted, how, and what that means. */
 export function describeDrift(d: DriftInfo): string {
   const where = d.quarantined ? `${d.schema}.${d.currentName} (quarantined ${d.physicalName})` : `${d.schema}.${d.physicalName}`;
-  const how =
-    d.kind === 'overloaded'
-      ? 'several functions in the database carry its name'
-      : 'its code in the database is not what procver created (CREATE OR REPLACE or ALTER was run on it)';
-  return `${where}: ${how}; callers run that code, not the registry's source`;
+  return `${where}: ${driftProblem(d)}; callers run that code, not the registry's source`;
+}
+
+/** The definitions now in the database under a drifted version's name: what callers really run. */
+export async function driftedDefinitions(db: Db | Tx, d: DriftInfo): Promise<string[]> {
+  const r = await db.execute<{ def: string }>(sql`
+    SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ${d.schema} AND p.proname = ${d.currentName} ORDER BY p.oid`);
+  return r.rows.map((x) => x.def);
 }
 
 /** The fingerprint to record for a function procver just created: what later reads compare against. */

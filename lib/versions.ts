@@ -3,7 +3,7 @@ import { writeAudit } from './audit';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
 import { recreateDropped, unquarantine, type RestoreHow } from './cleanup/restore';
-import { fingerprintOf } from './drift';
+import { driftedDefinitions, findDrift, fingerprintOf, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 
@@ -229,6 +229,8 @@ export interface VersionDetail {
   callees: Pick<Version, 'schema' | 'physicalName' | 'status'>[];
   callers: Pick<Version, 'schema' | 'physicalName' | 'status'>[];
   deployments: { app: string; deploymentId: string; status: string }[];
+  /** set when its code in the database is not what procver created: how, and what is there instead */
+  drift: { info: DriftInfo; definitions: string[] } | null;
 }
 
 export async function getVersionDetail(db: Db, schema: string, physicalName: string): Promise<VersionDetail | null> {
@@ -239,7 +241,7 @@ export async function getVersionDetail(db: Db, schema: string, physicalName: str
     .where(and(eq(versions.schema, schema), eq(versions.physicalName, physicalName)));
   if (!row) return null;
   const brief = { schema: versions.schema, physicalName: versions.physicalName, status: versions.status };
-  const [siblings, callees, callers, deps] = await Promise.all([
+  const [siblings, callees, callers, deps, drift] = await Promise.all([
     db
       .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, status: versions.status, createdAt: versions.createdAt })
       .from(versions)
@@ -259,8 +261,12 @@ export async function getVersionDetail(db: Db, schema: string, physicalName: str
       .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
       .where(eq(deploymentVersions.versionId, row.version.id))
       .orderBy(asc(deployments.app), asc(deployments.deploymentId)),
+    findDrift(db, { versionIds: [row.version.id] }).then(async (found) => {
+      const info = found.get(row.version.id);
+      return info ? { info, definitions: await driftedDefinitions(db, info) } : null;
+    }),
   ]);
-  return { ...row, siblings, callees, callers, deployments: deps };
+  return { ...row, siblings, callees, callers, deployments: deps, drift };
 }
 
 /** Versions cleanup dropped, newest first: each can be restored exactly. */

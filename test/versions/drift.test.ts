@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
 import { describeDrift, findDrift } from '../../lib/drift';
 import { pushVersions, type PushOptions } from '../../lib/push';
+import { getVersionDetail } from '../../lib/versions';
 import { corpusFiles } from '../fixtures/corpus';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
@@ -77,6 +78,14 @@ describe('drift: a managed version whose code in the database is not what procve
     const only = await findDrift(t.db, { versionIds: [await idOf(replaced.physicalName), await idOf(version('corpus.series(integer)').physicalName)] });
     expect([...only.values()].map((d) => d.physicalName)).toEqual([replaced.physicalName]);
     expect((await findDrift(t.db, { versionIds: [] })).size).toBe(0);
+
+    // The version page shows the drift and what the database runs instead.
+    const detail = await getVersionDetail(t.db, replaced.schema, replaced.physicalName);
+    expect(detail!.drift!.info.kind).toBe('changed');
+    expect(detail!.drift!.definitions).toHaveLength(1);
+    expect(detail!.drift!.definitions[0]).toContain(`SELECT 'hacked ' || x`);
+    expect((await getVersionDetail(t.db, 'corpus', version('corpus.series(integer)').physicalName))!.drift).toBeNull();
+    expect((await getVersionDetail(t.db, overloaded.schema, overloaded.physicalName))!.drift!.definitions).toHaveLength(2);
   });
 
   it('reports a quarantined version whose code was replaced under its quarantine name', async () => {
