@@ -2,7 +2,8 @@ import { and, asc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
-import { recreateDropped, unquarantine, type RestoreHow } from './cleanup/restore';
+import { recreateDropped, recreateFromSource, unquarantine, type RestoreHow } from './cleanup/restore';
+import { signature } from './cleanup/snapshot';
 import { driftedDefinitions, findDrift, fingerprintOf, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
@@ -140,6 +141,12 @@ export async function restoreVersion(db: Db, change: StatusChange): Promise<Stat
   });
 }
 
+/** A retired version needs only its status back, unless someone dropped it by hand: then its source brings it back. */
+async function stillThere(tx: Tx, v: Version): Promise<{ oid: number; how: RestoreHow | 'status' }> {
+  const fn = await signature(tx, v.schema, v.physicalName);
+  return fn ? { oid: fn.oid, how: 'status' } : recreateFromSource(tx, v);
+}
+
 export interface RestoredVersion {
   id: number;
   /** schema.physical_name */
@@ -191,7 +198,7 @@ export async function restoreWithCallees(tx: Tx, targets: Version[], reason: str
   for (const v of ordered) {
     const via = calledBy.get(v.id) ?? null;
     const { oid, how } =
-      v.status === 'dropped' ? await recreateDropped(tx, v) : v.quarantineName ? await unquarantine(tx, v) : { oid: v.oid!, how: 'status' as const };
+      v.status === 'dropped' ? await recreateDropped(tx, v) : v.quarantineName ? await unquarantine(tx, v) : await stillThere(tx, v);
     const [updated] = await tx
       .update(versions)
       .set({

@@ -205,6 +205,22 @@ CREATE FUNCTION app.caller_${tag}(x integer) RETURNS integer LANGUAGE sql AS $$ 
   });
 });
 
+describe('restore of a version someone dropped by hand', () => {
+  it.each([
+    ['retired', async (_p: string) => undefined],
+    ['quarantined', async (p: string) => quarantineLikeCleanup(p)],
+  ])('a %s one comes back from the registry source', async (state, prepare) => {
+    const p = (await pushed(`CREATE FUNCTION app.byhand_${state}(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x + 5 $$;`))[`byhand_${state}`]!;
+    await t.pool.query(`UPDATE procver.versions SET status = 'retired' WHERE physical_name = $1`, [p]);
+    await prepare(p);
+    await t.pool.query(`DROP FUNCTION app.${state === 'quarantined' ? quarantineNameFor(p) : p}(integer)`);
+    await restoreVersion(t.db, { name: p, reason: 'it is needed', actor: 'ops' });
+    expect((await t.pool.query(`SELECT ${qualifiedName('app', p)}(1) AS v`)).rows[0].v).toBe(6);
+    const audit = await t.pool.query(`SELECT after->>'how' AS how FROM procver.audit_log WHERE action = 'version.restore' AND target = $1`, [`app.${p}`]);
+    expect(audit.rows).toEqual([{ how: 'source' }]);
+  });
+});
+
 describe('cleanup never snapshots drifted code', () => {
   it('refuses the snapshot of a version whose code was replaced under its quarantine name', async () => {
     const p = (await pushed(`CREATE FUNCTION app.drifty(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x $$;`))['drifty']!;
