@@ -29,7 +29,8 @@ Usage: procver <command> [options]
         Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and
         procver.sql to --out (default: <dir>). Nothing is written if any file fails.
   push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]
-        Compile, then create every new version and record it in the registry (one transaction).
+        Compile, then create every new version and record it in the registry (one transaction);
+        dropped versions of the source are re-created; drifted ones are reported.
   migrate
         Create or update the registry (schema "procver") in DATABASE_URL.
   deployments add --app <app> --id <deployment-id> --manifest <file> [--live [--override]]
@@ -47,13 +48,14 @@ Usage: procver <command> [options]
   restore <physical-name> --reason <text>
   restore --deployment <app>/<id> --reason <text>
         Put a version back to live: a retired one at once, a quarantined one renamed back, a
-        dropped one re-created exactly. With --deployment: every retired or dropped version that
-        deployment references (before rolling back to it).
+        dropped one re-created exactly; quarantined or dropped versions it calls come back first.
+        With --deployment: every retired or dropped version that deployment references (before
+        rolling back to it), in one transaction.
   cleanup [--apply] [--json] [--quiet-window <7d>] [--quarantine <1d>]
         Plan (default) or carry out the removal of retired versions: every check is printed;
         a version is renamed into quarantine first and dropped only after it stayed silent.
   check --manifest <file> [--json]
-        CI gate: exit 0 when every referenced version exists and is live.
+        CI gate: exit 0 when every referenced version exists, is live and has not drifted.
   users add --email <e> --name <n> --role viewer|operator|admin [--password-stdin]
   users list | users set-role --email <e> --role <r> | users disable --email <e>
   users set-password --email <e> --password-stdin
