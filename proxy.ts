@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
+import { MAX_BODY_BYTES } from './lib/web/requestBody';
 import { SESSION_COOKIE } from './lib/web/sessionCookie';
 
 /**
@@ -7,6 +8,12 @@ import { SESSION_COOKIE } from './lib/web/sessionCookie';
  * a cookie that is present but expired or forged is sent to sign in from there.
  */
 export function proxy(req: NextRequest) {
+  // Pages take no bodies beyond a server action's: refuse a large declared one before Next.js
+  // buffers it for the page (the front door, lib/web/frontDoor.ts, does the same for every path).
+  const declared = req.headers.get('content-length');
+  if (declared !== null && !(Number(declared) <= MAX_BODY_BYTES)) {
+    return NextResponse.json({ error: `request body too large (at most ${MAX_BODY_BYTES} bytes)`, code: 'invalid_input' }, { status: 413, headers: { connection: 'close' } });
+  }
   const trusted = process.env.PROCVER_TRUST_PROXY_HEADER;
   if (req.cookies.has(SESSION_COOKIE) || (trusted && req.headers.get(trusted))) return NextResponse.next();
   return NextResponse.redirect(new URL('/sign-in', req.url), 307);
