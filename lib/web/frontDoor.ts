@@ -28,11 +28,22 @@ function isWork(url: string): boolean {
   return !url.startsWith('/_next/static/') && !url.startsWith('/_next/image') && !/^\/[^/?]*\.(?:ico|png|svg|txt|css|js)(?:\?|$)/.test(url);
 }
 
-function refuse(res: http.ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
+/** How long a client may go on sending a refused body (discarded) while it reads our answer. */
+const REFUSED_BODY_GRACE_MS = 1000;
+
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ error, code: status === 503 ? 'overloaded' : 'invalid_input' });
-  // Connection: close, so a client still uploading a refused body is not read to its end.
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close', ...headers });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
   res.end(body);
+  // Closing at once would reset the connection while the client is still sending, and a reset can
+  // discard our answer before the client reads it. Node discards the rest of the body meanwhile
+  // (nothing is kept), and a body still arriving after the grace period ends the connection.
+  if (!req.complete) {
+    const timer = setTimeout(() => req.socket.destroy(), REFUSED_BODY_GRACE_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+  }
 }
 
 export function frontDoorOptions(env: NodeJS.ProcessEnv = process.env): FrontDoorOptions {
@@ -55,16 +66,16 @@ export function installFrontDoor(options: FrontDoorOptions = frontDoorOptions())
     const url = req.url ?? '/';
     const declared = req.headers['content-length'];
     if (declared !== undefined && !(Number(declared) <= MAX_BODY_BYTES)) {
-      refuse(res, 413, `request body too large (at most ${MAX_BODY_BYTES} bytes)`);
+      refuse(req, res, 413, `request body too large (at most ${MAX_BODY_BYTES} bytes)`);
       return true;
     }
     if (declared === undefined && req.headers['transfer-encoding'] !== undefined && !url.startsWith('/api/')) {
-      refuse(res, 411, 'a request body needs a Content-Length here');
+      refuse(req, res, 411, 'a request body needs a Content-Length here');
       return true;
     }
     if (isWork(url)) {
       if (inFlight >= options.maxConcurrent) {
-        refuse(res, 503, 'the server is busy; try again shortly', { 'retry-after': '1' });
+        refuse(req, res, 503, 'the server is busy; try again shortly', { 'retry-after': '1' });
         return true;
       }
       inFlight++;

@@ -119,6 +119,23 @@ export const routes = {
   deployment: deploymentKey,
 } as const;
 
+/**
+ * Whether every segment of a request path decodes to text a name could be (the request proxy
+ * answers 404 before any page work otherwise: a streamed page can no longer change its status).
+ */
+export function pathNamesText(pathname: string): boolean {
+  return pathname
+    .split('/')
+    .filter(Boolean)
+    .every((segment) => {
+      try {
+        return pathName.safeParse(decodeURIComponent(segment)).success;
+      } catch {
+        return false;
+      }
+    });
+}
+
 /** Route parameters against their schema; null means the path names nothing (answer 404). */
 export function parseRoute<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> | null {
   const p = schema.safeParse(raw);
