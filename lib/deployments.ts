@@ -7,6 +7,7 @@ import { ProcverError } from './errors';
 import { decodeCursor, encodeCursor } from './cursor';
 import { lockRegistry } from './locks';
 import { z } from 'zod';
+import { checkDeploymentKey } from './deploymentNames';
 import { resolveManifest } from './manifests';
 
 export interface AddDeploymentInput {
@@ -19,6 +20,7 @@ export interface AddDeploymentInput {
 
 /** Registers a frontend deployment and the versions it references (all of which must exist). */
 export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; retired: string[] }> {
+  checkDeploymentKey(input.app, input.deploymentId);
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
     const resolved = await resolveManifest(tx, input.manifest);
@@ -266,6 +268,8 @@ export async function deploymentVersionsPage(
  * from what cleanup stored), so that the deployment can go live again.
  */
 export async function restoreDeploymentVersions(db: Db, app: string, deploymentId: string, reason: string, actor: string): Promise<string[]> {
+  const [known] = await db.select({ id: deployments.id }).from(deployments).where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId)));
+  if (!known) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}; see \`procver deployments list\``);
   const rows = await db
     .select({ schema: versions.schema, physicalName: versions.physicalName })
     .from(deploymentVersions)

@@ -16,7 +16,7 @@ export function parseManifest(raw: unknown, label: string): Manifest {
   return parsed.data;
 }
 
-export type ManifestProblem = 'missing' | 'hash_mismatch' | 'retired' | 'dropped' | 'absent_from_database';
+export type ManifestProblem = 'missing' | 'name_mismatch' | 'hash_mismatch' | 'retired' | 'dropped' | 'absent_from_database';
 
 export interface ResolvedEntry {
   label: string;
@@ -35,20 +35,25 @@ export async function resolveManifest(db: Db | Tx, manifest: Manifest): Promise<
     version_id: number | null;
     hash: string | null;
     status: string | null;
+    registered_as: string | null;
     present: boolean;
   }>(sql`
     SELECT m.ord::int AS ord, v.id AS version_id, v.hash, v.status::text AS status,
+      CASE WHEN v.id IS NOT NULL THEN format('%s.%s(%s)', p.schema, p.name, p.args) END AS registered_as,
       EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = m.schema AND p.proname = m.physical_name) AS present
     FROM unnest(${sql.param(entries.map((e) => e.schema))}::text[], ${sql.param(entries.map((e) => e.physicalName))}::text[])
       WITH ORDINALITY AS m(schema, physical_name, ord)
     LEFT JOIN procver.versions v ON v.schema = m.schema AND v.physical_name = m.physical_name
+    LEFT JOIN procver.procedures p ON p.id = v.procedure_id
     ORDER BY m.ord`);
   return rows.rows.map((r) => {
     const e = entries[r.ord - 1]!;
     const label = `${e.schema}.${e.name}(${e.args})`;
     const base = { label, physicalName: e.physicalName, versionId: r.version_id === null ? null : Number(r.version_id) };
     if (r.version_id === null) return { ...base, problem: 'missing' as const, message: `${e.physicalName} was never pushed; run \`procver push\`` };
+    // Each logical name the build will call must be the procedure the registry has that version for.
+    if (r.registered_as !== label) return { ...base, problem: 'name_mismatch' as const, message: `${e.physicalName} is ${r.registered_as} in the registry, not ${label}` };
     if (r.hash !== e.hash) return { ...base, problem: 'hash_mismatch' as const, message: `${e.physicalName} is registered with a different hash` };
     if (r.status === 'dropped') return { ...base, problem: 'dropped' as const, message: `${e.physicalName} was dropped by cleanup; restore it` };
     if (!r.present) return { ...base, problem: 'absent_from_database' as const, message: `${e.physicalName} is registered but missing from the database; push again to re-create it` };

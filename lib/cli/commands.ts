@@ -8,6 +8,7 @@ import { migrate, requireMigrated } from '../db/migrate';
 import { addDeployment, listDeployments, markLive, restoreDeploymentVersions } from '../deployments';
 import { ProcverError } from '../errors';
 import { checkManifest } from '../manifests';
+import { checkDeploymentKey, parseDeploymentRef } from '../deploymentNames';
 import { readManifestFile } from './manifestFile';
 import { pushVersions } from '../push';
 import { verifyAuditChain } from '../audit';
@@ -165,8 +166,7 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
         options: { reason: { type: 'string' }, override: { type: 'boolean' }, deployment: { type: 'string' } },
       });
       if (command === 'restore' && values.deployment) {
-        const [app, id] = [values.deployment.slice(0, values.deployment.indexOf('/')), values.deployment.slice(values.deployment.indexOf('/') + 1)];
-        if (!app || !id) throw new ProcverError('invalid_input', '--deployment takes <app>/<deployment-id>');
+        const { app, id } = parseDeploymentRef(values.deployment);
         const reason = required(values, 'reason');
         const restored = await withDb((db) => restoreDeploymentVersions(db, app, id, reason, actor()));
         console.log(restored.length === 0 ? `${app}/${id} references no retired or dropped version` : `restored ${restored.length} version(s) for ${app}/${id}:`);
@@ -205,8 +205,7 @@ async function deploymentsCommand(argv: string[]): Promise<number> {
   });
   switch (sub) {
     case 'add': {
-      const app = required(values, 'app');
-      const id = required(values, 'id');
+      const { app, id } = checkDeploymentKey(required(values, 'app'), required(values, 'id'));
       const manifest = await readManifestFile(required(values, 'manifest'));
       const r = await withDb((db) => addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, actor: actor() }));
       console.log(`registered ${app}/${id} (${r.versions} version(s))${values.live ? ', now live' : ', pending'}`);
