@@ -28,8 +28,8 @@ export const command = defineCommand({
     switch (sub) {
       case 'add': {
         const { readManifestFile } = await import('../manifestFile');
-        const app = required(values, 'app');
-        const id = required(values, 'id');
+        const { checkDeploymentKey } = await import('../../deploymentNames');
+        const { app, id } = checkDeploymentKey(required(values, 'app'), required(values, 'id'));
         const manifest = await readManifestFile(required(values, 'manifest'));
         const r = await withDb((db) =>
           addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, override: values.override === true, actor: actor() }),
