@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileDirectory } from '../compile/compile';
 import { writeOutputs } from '../compile/outputs';
+import { readCatalog } from '../compile/client/catalog';
 import { actor, databaseUrl, grantPolicy, readEnv, usageTargets } from '../config';
 import { createDb, createPool, type Db } from '../db/client';
 import { migrate, requireMigrated } from '../db/migrate';
@@ -24,9 +25,11 @@ export const usage = `procver: versioned PostgreSQL functions and procedures
 
 Usage: procver <command> [options]
 
-  compile <dir> [--out <dir>] [--schema <name>]
+  compile <dir> [--out <dir>] [--schema <name>] [--database-url <url>]
         Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and
         procver.sql to --out (default: <dir>). Nothing is written if any file fails.
+        --database-url: read row types, domains and enums from that database for the typed
+        calls in procs.ts (else they are typed unknown).
   push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]
         Compile, then create every new version and record it in the registry (one transaction).
   migrate
@@ -91,11 +94,17 @@ function required(values: Record<string, unknown>, name: string): string {
 export async function runCommand(command: string, argv: string[]): Promise<number> {
   switch (command) {
     case 'compile': {
-      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, schema: { type: 'string' } } });
+      const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, schema: { type: 'string' }, 'database-url': { type: 'string' } },
+      });
       const dir = positional(positionals, 'source directory: procver compile <dir>');
       const result = await compileDirectory(dir, { defaultSchema: values.schema });
-      const written = await writeOutputs(result, values.out ?? dir);
+      const types = values['database-url'] ? await readCatalog(values['database-url'], result) : undefined;
+      const written = await writeOutputs(result, values.out ?? dir, { catalog: types?.catalog });
       console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
+      if (types && types.missing.length > 0) console.log(`note: not in the database, typed unknown in procs.ts: ${types.missing.join(', ')}`);
       for (const w of written) console.log(`  wrote ${w}`);
       return 0;
     }
