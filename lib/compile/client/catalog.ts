@@ -49,8 +49,9 @@ function toCatalogType(r: TypeRow): CatalogType | null {
  * out of the catalog (and so `unknown` in procs.ts); they are returned in `missing`.
  */
 export async function readCatalog(url: string, result: CompileResult): Promise<{ catalog: Catalog; missing: string[] }> {
-  const client = new pg.Client({ connectionString: url, application_name: 'procver compile', connectionTimeoutMillis: 10_000 });
+  let client: pg.Client;
   try {
+    client = new pg.Client({ connectionString: url, application_name: 'procver compile', connectionTimeoutMillis: 10_000 });
     await client.connect();
   } catch (e) {
     throw new ProcverError('config', `--database-url: cannot connect to read the types the procedures use: ${(e as Error).message}`);
