@@ -10,7 +10,8 @@ import { qualifiedName } from '../../lib/compile/parser';
 import { renderProcsModule, writeOutputs } from '../../lib/compile/outputs';
 import { pushVersions } from '../../lib/push';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { compileFiles } from '../helpers/sources';
+import { procver } from '../helpers/cli';
+import { compileFiles, writeTree } from '../helpers/sources';
 import { typeErrors } from '../helpers/typecheck';
 import { clientSetupSql, clientSources } from './fixture';
 
@@ -135,7 +136,8 @@ describe('typed calls in procs.ts', () => {
     expect((await t.pool.query('SELECT count(*)::int AS n FROM app.log')).rows[0]).toEqual({ n: 0 });
   });
 
-  it('type-checks the right calls with a pg Pool, Client and PoolClient, and a wrong argument type fails tsc', () => {
+  // The TypeScript compiler, in-process: seconds on an idle machine, more on a busy one.
+  it('type-checks the right calls with a pg Pool, Client and PoolClient, and a wrong argument type fails tsc', { timeout: 180_000 }, () => {
     writeFileSync(
       join(dir, 'good.ts'),
       `import type { Client, Pool, PoolClient } from 'pg';
@@ -198,6 +200,23 @@ export async function wrong(pool: Pool) {
     const again = await compileFiles(clientSources);
     expect(renderProcsModule(again, (await readCatalog(t.url, again)).catalog)).toBe(readFileSync(join(dir, 'procs.ts'), 'utf8'));
     expect(readFileSync(join(dir, 'procs.ts'), 'utf8')).not.toMatch(/^\s*import\b|\brequire\(|\bimport\(/m);
+  });
+
+  it('compile --database-url writes the same typed module; types the database lacks are named; no database is exit 3', { timeout: 180_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'procver-client-cli-'));
+    const ok = await procver(['compile', writeTree(clientSources), '--out', out, '--database-url', t.url]);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(join(out, 'procs.ts'), 'utf8')).toBe(readFileSync(join(dir, 'procs.ts'), 'utf8'));
+
+    const ghost = writeTree({ 'g.sql': 'CREATE FUNCTION app.ghost(p app.nope) RETURNS app.nope LANGUAGE sql AS $$ SELECT p $$;' });
+    const noted = await procver(['compile', ghost, '--out', out, '--database-url', t.url]);
+    expect(noted.code).toBe(0);
+    expect(noted.stdout).toContain('note: not in the database, typed unknown in procs.ts: app.nope');
+    expect(readFileSync(join(out, 'procs.ts'), 'utf8')).toContain('(db: Queryable, p: unknown): Promise<unknown> =>');
+
+    const refused = await procver(['compile', ghost, '--out', out, '--database-url', 'postgres://nobody@127.0.0.1:1/none']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('procver: --database-url: cannot connect to read the types the procedures use: connect ECONNREFUSED 127.0.0.1:1');
   });
 
   it('applicationName and poolConfig name the deployment `<app>@<id>`, from PROCVER_APP/PROCVER_DEPLOYMENT or as passed', () => {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { buildStorefront, procverOk, startStorefront, type RunningStorefront, type StorefrontBuild } from '../helpers/storefront';
+import { procverOk } from '../helpers/cli';
+import { buildStorefront, startStorefront, type RunningStorefront, type StorefrontBuild } from '../helpers/storefront';
 import { signIn } from './auth';
 
 /**

@@ -1,7 +1,7 @@
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { procverOk } from './cli';
 
 /**
  * Building and serving examples/storefront as a frontend pipeline would: `procver compile` of a
@@ -10,26 +10,7 @@ import { promisify } from 'node:util';
  */
 
 const repo = process.cwd();
-const bin = join(repo, 'bin/procver.mjs');
 export const STOREFRONT_DIR = join(repo, 'examples/storefront');
-const run = promisify(execFile);
-
-export async function procver(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run('node', [bin, ...args], { cwd: repo, env: { ...process.env, PROCVER_ACTOR: 'storefront-test', ...env }, timeout: 120_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-/** procver, failing with its output unless it exits 0. */
-export async function procverOk(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const r = await procver(args, env);
-  if (r.code !== 0) throw new Error(`procver ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
 
 export interface StorefrontBuild {
   dir: string;

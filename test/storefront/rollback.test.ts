@@ -8,7 +8,8 @@ import { collectUsage } from '../../lib/usage/collect';
 import { retireVersion } from '../../lib/versions';
 import type { Manifest } from '../../lib/compile/manifest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { buildStorefront, procver, procverOk, startStorefront, type RunningStorefront, type StorefrontBuild } from '../helpers/storefront';
+import { procver, procverOk } from '../helpers/cli';
+import { buildStorefront, startStorefront, type RunningStorefront, type StorefrontBuild } from '../helpers/storefront';
 import { typeErrors } from '../helpers/typecheck';
 
 /**
@@ -85,7 +86,8 @@ describe('storefront rollback drill', () => {
     for (const b of builds) b.remove();
   });
 
-  it('builds, registers and serves v1 then v2, rolls back to v1 after cleanup, and v2 works until retired', async () => {
+  // Builds, servers and cleanup rounds (each waits out a 2 s quiet window): a minute on an idle machine.
+  it('builds, registers and serves v1 then v2, rolls back to v1 after cleanup, and v2 works until retired', { timeout: 300_000 }, async () => {
     const v1 = await buildStorefront(join(shop, 'v1'), t.url, 'sf-v1');
     const v2 = await buildStorefront(join(shop, 'v2'), t.url, 'sf-v2');
     builds.push(v1, v2);
