@@ -22,6 +22,8 @@ interface CallPlan {
   returns: string;
   /** every argument the SQL passes, in declaration order (a procedure's OUT arguments included) */
   args: PlanArg[];
+  /** the result column a value is read from: the logical procedure's name */
+  column: string | null;
 }
 
 interface PlanArg {
@@ -82,24 +84,31 @@ export function planCall(v: CompiledVersion, catalog: Catalog): CallPlan | null 
   const outputs = params.filter((p) => p.mode === 'out' || p.mode === 'inout' || p.mode === 'table');
   const alias = ` AS ${quoteIdent(v.name)}`;
   if (procedure) {
-    if (outputs.length === 0) return { head: `CALL ${target}(`, tail: ')', mode: 0, returns: 'void', args };
-    return { head: `CALL ${target}(`, tail: ')', mode: 3, returns: rowType(outputs, catalog), args };
+    if (outputs.length === 0) return { head: `CALL ${target}(`, tail: ')', mode: 0, returns: 'void', args, column: null };
+    return { head: `CALL ${target}(`, tail: ')', mode: 3, returns: rowType(outputs, catalog), args, column: null };
   }
   const set = returns?.setof === true || params.some((p) => p.mode === 'table');
   if (outputs.length > 1 || params.some((p) => p.mode === 'table')) {
     const row = rowType(outputs, catalog);
-    return { head: `SELECT * FROM ${target}(`, tail: ')', mode: set ? 4 : 3, returns: set ? `${row}[]` : row, args };
+    return { head: `SELECT * FROM ${target}(`, tail: ')', mode: set ? 4 : 3, returns: set ? `${row}[]` : row, args, column: null };
   }
   // One OUT argument: PostgreSQL returns its type, as if RETURNS named it.
   const type = outputs.length === 1 ? outputs[0]!.type : (returns?.type ?? null);
-  if (type === 'void') return { head: `SELECT ${target}(`, tail: ')', mode: 0, returns: 'void', args };
+  if (type === 'void') return { head: `SELECT ${target}(`, tail: ')', mode: 0, returns: 'void', args, column: null };
   const columns = compositeColumns(type, catalog);
   if (columns) {
     const row = rowType(columns, catalog);
-    return { head: `SELECT * FROM ${target}(`, tail: ')', mode: set ? 4 : 3, returns: set ? `${row}[]` : row, args };
+    return { head: `SELECT * FROM ${target}(`, tail: ')', mode: set ? 4 : 3, returns: set ? `${row}[]` : row, args, column: null };
   }
   const value = nullable(type !== null && isPseudo(type) ? 'unknown' : resultType(type, catalog));
-  return { head: `SELECT ${target}(`, tail: `)${alias}`, mode: set ? 2 : 1, returns: set ? (value === 'unknown' ? 'unknown[]' : `(${value})[]`) : value, args };
+  return {
+    head: `SELECT ${target}(`,
+    tail: `)${alias}`,
+    mode: set ? 2 : 1,
+    returns: set ? (value === 'unknown' ? 'unknown[]' : `(${value})[]`) : value,
+    args,
+    column: v.name,
+  };
 }
 
 function tsParamName(a: PlanArg, i: number, taken: Set<string>): string {
@@ -121,7 +130,7 @@ function renderEntry(constName: string, v: CompiledVersion, plan: CallPlan): str
   const returns = `Promise<${plan.returns}>`;
   const lines = [
     `/** ${v.schema}.${v.name}(${v.args}) → ${qualifiedName(v.schema, v.physicalName)} */`,
-    `const ${constName}_sql: Statement = [${JSON.stringify(plan.head)}, ${JSON.stringify(plan.tail)}, ${plan.mode}, [${spec.join(', ')}]];`,
+    `const ${constName}_sql: Statement = [${JSON.stringify(plan.head)}, ${JSON.stringify(plan.tail)}, ${plan.mode}, [${spec.join(', ')}], ${JSON.stringify(plan.column)}];`,
   ];
   const fn = `(db: Queryable${positional.map((p) => `, ${p}`).join('')}): ${returns} => run(db, ${constName}_sql, [${names.join(', ')}])`;
   const namedOk = callerArgs.length > 0 && plan.args.every((a) => a.name !== null);
@@ -162,8 +171,11 @@ export interface PgInterval {
   milliseconds?: number;
 }
 
-/** [head, tail, result mode, arguments: [SQL name, cast, OUT, VARIADIC, encoding]] */
-type Statement = readonly [string, string, 0 | 1 | 2 | 3 | 4, readonly (readonly [string | null, string | null, 0 | 1, 0 | 1, 0 | 1 | 2])[]];
+/**
+ * [SQL before the arguments, SQL after them, result (0 nothing, 1 a value, 2 a value per row, 3 a row,
+ * 4 rows), arguments: [SQL name, cast, OUT, VARIADIC, encoding (1 JSON, 2 JSON elements)], value column]
+ */
+type Statement = readonly [string, string, 0 | 1 | 2 | 3 | 4, readonly (readonly [string | null, string | null, 0 | 1, 0 | 1, 0 | 1 | 2])[], string | null];
 
 function encode(value: unknown, encoding: 0 | 1 | 2): unknown {
   if (value === null || value === undefined) return null;
@@ -182,14 +194,15 @@ function slot(arg: Statement[3][number], values: unknown[], value: unknown): str
 
 async function execute(db: Queryable, s: Statement, list: string[], values: unknown[]): Promise<never> {
   const { rows } = await db.query(\`\${s[0]}\${list.join(', ')}\${s[1]}\`, values);
-  const first = (r: unknown) => Object.values(r as Record<string, unknown>)[0];
+  // A value is read from the column named after the logical procedure (never the version).
+  const value = (r: unknown) => (r as Record<string, unknown>)[s[4] ?? ''];
   switch (s[2]) {
     case 0:
       return undefined as never;
     case 1:
-      return (rows.length > 0 ? first(rows[0]) : null) as never;
+      return (rows.length > 0 ? value(rows[0]) : null) as never;
     case 2:
-      return rows.map(first) as never;
+      return rows.map(value) as never;
     case 3:
       return rows[0] as never;
     default:
