@@ -101,6 +101,8 @@ describe('typed calls in procs.ts', () => {
     expect(await procs.call['app.total']!(db, [1, 2, 3])).toBe(6);
     expect(await procs.call['app.nothing']!(db)).toBeUndefined();
     expect(await procs.call['app.numbers']!(db, 3)).toEqual([1, 2, 3]);
+    // character(3) and bit(3) keep their length: the casts are bpchar and "bit", not character and bit (length 1).
+    expect(await procs.call['app.padded']!(db, 'abc', '101')).toBe('abc/101');
     expect(sent).toContain(`SELECT ${physical('app.total(integer[])')}(VARIADIC $1::integer[]) AS total`);
   });
 

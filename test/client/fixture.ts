@@ -22,6 +22,7 @@ CREATE FUNCTION app.total(VARIADIC nums integer[]) RETURNS integer LANGUAGE sql 
 CREATE FUNCTION app.nothing() RETURNS void LANGUAGE sql AS $$ SELECT $$;
 CREATE FUNCTION app.describe(x integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'integer ' || x $$;
 CREATE FUNCTION app.describe(x text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'text ' || x $$;
+CREATE FUNCTION app.padded(c character(3), b bit(3)) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT c || '/' || b::text $$;
 CREATE FUNCTION app.numbers(n integer) RETURNS SETOF integer LANGUAGE sql IMMUTABLE AS $$ SELECT generate_series(1, n) $$;
 `,
   'rows.sql': `

@@ -45,6 +45,17 @@ const TS_RESERVED = new Set(
     'let package private protected public static yield await any boolean number string symbol unknown never object db').split(' '),
 );
 
+/**
+ * The cast for an argument. format_type() prints `character` and `bit` without their length, but a
+ * cast to those spellings means length 1 (truncating `character`); the internal names carry no length.
+ */
+function castFor(type: string | null): string | null {
+  if (type === null) return null;
+  const element = type.endsWith('[]') ? type.slice(0, -2) : type;
+  const internal = element === 'character' ? 'bpchar' : element === 'bit' ? '"bit"' : element;
+  return internal + type.slice(element.length);
+}
+
 /** `T | null`: SQL values may be NULL (no NOT NULL reaches a function's result or arguments). */
 const nullable = (t: string) => (t === 'unknown' ? t : `${t} | null`);
 const identifier = (s: string) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
@@ -71,7 +82,7 @@ export function planCall(v: CompiledVersion, catalog: Catalog): CallPlan | null 
     const encoding = paramEncoding(p.type, catalog);
     return {
       name: p.name,
-      cast: p.type,
+      cast: castFor(p.type),
       out,
       variadic: p.mode === 'variadic',
       encoding: encoding === 'json' ? 1 : encoding === 'json[]' ? 2 : 0,
@@ -121,7 +132,7 @@ function tsParamName(a: PlanArg, i: number, taken: Set<string>): string {
 /** One typed entry: positional call, and `.named` where every argument has a name. */
 function renderEntry(constName: string, v: CompiledVersion, plan: CallPlan): string[] {
   const spec = plan.args.map((a) =>
-    `[${JSON.stringify(a.name === null ? null : quoteIdent(a.name))}, ${JSON.stringify(a.cast === null ? null : a.cast)}, ${a.out ? 1 : 0}, ${a.variadic ? 1 : 0}, ${a.encoding}]`,
+    `[${JSON.stringify(a.name === null ? null : quoteIdent(a.name))}, ${JSON.stringify(a.cast)}, ${a.out ? 1 : 0}, ${a.variadic ? 1 : 0}, ${a.encoding}]`,
   );
   const callerArgs = plan.args.filter((a) => !a.out);
   const taken = new Set<string>();
@@ -129,7 +140,7 @@ function renderEntry(constName: string, v: CompiledVersion, plan: CallPlan): str
   const positional = callerArgs.map((a, i) => `${names[i]}${a.optional ? '?' : ''}: ${nullable(a.tsType)}`);
   const returns = `Promise<${plan.returns}>`;
   const lines = [
-    `/** ${v.schema}.${v.name}(${v.args}) → ${qualifiedName(v.schema, v.physicalName)} */`,
+    `/** ${`${v.schema}.${v.name}(${v.args}) → ${qualifiedName(v.schema, v.physicalName)}`.replaceAll('*/', '*\\/')} */`,
     `const ${constName}_sql: Statement = [${JSON.stringify(plan.head)}, ${JSON.stringify(plan.tail)}, ${plan.mode}, [${spec.join(', ')}], ${JSON.stringify(plan.column)}];`,
   ];
   const fn = `(db: Queryable${positional.map((p) => `, ${p}`).join('')}): ${returns} => run(db, ${constName}_sql, [${names.join(', ')}])`;
