@@ -103,6 +103,9 @@ describe('typed calls in procs.ts', () => {
     expect(await procs.call['app.numbers']!(db, 3)).toEqual([1, 2, 3]);
     // character(3) and bit(3) keep their length: the casts are bpchar and "bit", not character and bit (length 1).
     expect(await procs.call['app.padded']!(db, 'abc', '101')).toBe('abc/101');
+    // Polymorphic arguments go without a cast (nothing casts to anyarray), and PostgreSQL cannot infer
+    // a type from an untyped parameter: such functions need SQL with a cast of your own (README).
+    await expect(procs.call['app.first_of']!(db, [5, 6])).rejects.toThrow('could not determine polymorphic type because input has type unknown');
     expect(sent).toContain(`SELECT ${physical('app.total(integer[])')}(VARIADIC $1::integer[]) AS total`);
   });
 

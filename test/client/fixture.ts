@@ -23,6 +23,7 @@ CREATE FUNCTION app.nothing() RETURNS void LANGUAGE sql AS $$ SELECT $$;
 CREATE FUNCTION app.describe(x integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'integer ' || x $$;
 CREATE FUNCTION app.describe(x text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'text ' || x $$;
 CREATE FUNCTION app.padded(c character(3), b bit(3)) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT c || '/' || b::text $$;
+CREATE FUNCTION app.first_of(items anyarray) RETURNS anyelement LANGUAGE sql IMMUTABLE AS $$ SELECT items[1] $$;
 CREATE FUNCTION app.numbers(n integer) RETURNS SETOF integer LANGUAGE sql IMMUTABLE AS $$ SELECT generate_series(1, n) $$;
 `,
   'rows.sql': `

@@ -46,12 +46,13 @@ const TS_RESERVED = new Set(
 );
 
 /**
- * The cast for an argument. format_type() prints `character` and `bit` without their length, but a
+ * The cast for an argument (none for a polymorphic one). format_type() prints `character` and `bit` without their length, but a
  * cast to those spellings means length 1 (truncating `character`); the internal names carry no length.
  */
 function castFor(type: string | null): string | null {
   if (type === null) return null;
   const element = type.endsWith('[]') ? type.slice(0, -2) : type;
+  if (isPseudo(element)) return null; // nothing casts to anyelement & co.: PostgreSQL infers the type
   const internal = element === 'character' ? 'bpchar' : element === 'bit' ? '"bit"' : element;
   return internal + type.slice(element.length);
 }
