@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileDirectory } from '../compile/compile';
+import { compileArgOptions, compileOptionsFrom, printCompileMessages } from './compileOptions';
 import { writeOutputs } from '../compile/outputs';
 import { actor, databaseUrl, grantPolicy, readEnv, usageTargets } from '../config';
 import { createDb, createPool, type Db } from '../db/client';
@@ -91,9 +92,10 @@ function required(values: Record<string, unknown>, name: string): string {
 export async function runCommand(command: string, argv: string[]): Promise<number> {
   switch (command) {
     case 'compile': {
-      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, schema: { type: 'string' } } });
+      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, ...compileArgOptions } });
       const dir = positional(positionals, 'source directory: procver compile <dir>');
-      const result = await compileDirectory(dir, { defaultSchema: values.schema });
+      const result = await compileDirectory(dir, compileOptionsFrom(values));
+      printCompileMessages(result);
       const written = await writeOutputs(result, values.out ?? dir);
       console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
       for (const w of written) console.log(`  wrote ${w}`);
@@ -103,10 +105,11 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       const { values, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { schema: { type: 'string' }, grant: { type: 'string' }, 'revoke-public': { type: 'boolean' } },
+        options: { ...compileArgOptions, grant: { type: 'string' }, 'revoke-public': { type: 'boolean' } },
       });
       const dir = positional(positionals, 'source directory: procver push <dir>');
-      const compiled = await compileDirectory(dir, { defaultSchema: values.schema });
+      const compiled = await compileDirectory(dir, compileOptionsFrom(values));
+      printCompileMessages(compiled);
       const policy = grantPolicy();
       if (values.grant) policy.roles = values.grant.split(',').map((r) => r.trim()).filter(Boolean);
       if (values['revoke-public']) policy.publicExecute = false;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { qualifiedName } from './parser';
 import type { CompiledVersion, CompileResult } from './compile';
 import type { Manifest } from './manifest';
+import { HASH_SCHEME } from './normalize';
 
 export const MANIFEST_FILE = 'procver.manifest.json';
 export const PROCS_FILE = 'procs.ts';
@@ -14,6 +15,7 @@ const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
 export function buildManifest(result: CompileResult): Manifest {
   return {
     version: 1,
+    hashScheme: HASH_SCHEME,
     procedures: [...result.versions].sort(byIdentity).map((v) => ({
       schema: v.schema,
       name: v.name,
