@@ -342,7 +342,16 @@ function resolveSite(def: Definition, fc: FuncCallNode, scope: Scope, ctx: CallC
   const path = def.searchPath ?? ctx.searchPath;
   const schemaOrder = path.includes('pg_catalog') ? path : ['pg_catalog', ...path];
   const managed = sameName.filter((d) => (schema === null ? path.includes(d.schema) : d.schema === schema));
-  if (managed.length === 0) return null;
+  if (managed.length === 0) {
+    if (schema === null && builtinFunctions(name).length === 0) {
+      const elsewhere = [...new Set(sameName.map((d) => d.schema))].map((s) => `${s}.${name}`).join(', ');
+      ctx.warnings.push({
+        where: where(),
+        message: `${name}(…) is not on the search path (${path.join(', ')}), so it is not rewritten to ${elsewhere}; qualify the call, give the function SET search_path, or compile with --search-path`,
+      });
+    }
+    return null;
+  }
   const builtins = schema === null || schema === 'pg_catalog' ? builtinCandidates(name) : [];
   const candidates: Candidate<Definition>[] = [...managed.map(candidateOf), ...builtins];
   const args: CallArgument[] = (fc.args ?? []).map((a) => {

@@ -152,6 +152,9 @@ CREATE FUNCTION app.plain() RETURNS integer LANGUAGE sql AS $$ SELECT audit(1) $
     const byDefault = await byName(files);
     expect(byDefault.get('own').callees).toEqual([byDefault.get('audit').physicalName]);
     expect(byDefault.get('plain').callees).toEqual([]);
+    expect(byDefault.warnings).toEqual([
+      'a.sql:3:71: audit(…) is not on the search path (public), so it is not rewritten to app.audit; qualify the call, give the function SET search_path, or compile with --search-path',
+    ]);
     const withPath = await byName(files, { searchPath: ['app', 'public'] });
     expect(withPath.get('plain').callees).toEqual([withPath.get('audit').physicalName]);
   });

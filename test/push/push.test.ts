@@ -70,7 +70,7 @@ describe('push: versions side by side', () => {
     const t = await createTestDatabase();
     const files = {
       'a.sql': `CREATE FUNCTION app.rate() RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT 0.2 $$;
-CREATE FUNCTION app.tax(c numeric) RETURNS numeric LANGUAGE plpgsql AS $$ BEGIN RETURN c * rate(); END $$;`,
+CREATE FUNCTION app.tax(c numeric) RETURNS numeric LANGUAGE plpgsql SET search_path = app AS $$ BEGIN RETURN c * rate(); END $$;`,
     };
     const v1 = await compileFiles(files);
     await pushVersions(t.db, v1, opts);
