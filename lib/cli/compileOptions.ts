@@ -29,7 +29,7 @@ export function parseSearchPath(text: string, setting: string): string[] {
 
 export function compileOptionsFrom(
   values: { schema?: string; 'search-path'?: string; strict?: boolean },
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
 ): CompileOptions {
   const path = values['search-path'] ?? env['PROCVER_SEARCH_PATH'];
   const setting = values['search-path'] !== undefined ? '--search-path' : 'PROCVER_SEARCH_PATH';

@@ -244,3 +244,32 @@ $$;`;
     expect(JSON.parse(v!.normalized).hashScheme).toBe(2);
   });
 });
+
+describe('compile: dynamic SQL naming managed procedures', () => {
+  const files = {
+    'a.sql': `CREATE FUNCTION app.audit(v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;
+CREATE FUNCTION app.create_parent(t text) RETURNS void LANGUAGE sql AS $$ SELECT $$;
+CREATE FUNCTION app.dyn(s text) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE r integer;
+BEGIN
+  EXECUTE 'SELECT app.audit(7)' INTO r;
+  EXECUTE format('SELECT %I.create_parent(%L)', s, 'x');
+  EXECUTE 'SELECT 1' INTO r;
+  RETURN r;
+END $$;`,
+  };
+
+  it('warns with file:line where a string that reaches EXECUTE or format() names one', async () => {
+    const r = await compileFiles(files);
+    expect(r.warnings).toEqual([
+      'a.sql:6:11: dynamic SQL calls app.audit, which exists only under versioned names: procver cannot rewrite a call inside a string, so it fails at run time (call it directly, or through an entry point)',
+      'a.sql:7:18: dynamic SQL calls app.create_parent, which exists only under versioned names: procver cannot rewrite a call inside a string, so it fails at run time (call it directly, or through an entry point)',
+    ]);
+  });
+
+  it('makes them errors with strict', async () => {
+    const e = await compileError(files, { strict: true });
+    expect(e.details).toHaveLength(2);
+    expect(e.details[0]).toMatch(/^a\.sql:6:11: dynamic SQL calls app\.audit, .*\(--strict\)$/);
+  });
+});
