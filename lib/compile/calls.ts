@@ -68,6 +68,10 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
         if (fc && rt['name'] === undefined && !skipTargets.has(rt)) keep.set(fc, { kind: 'column', ordinality: false });
       } else if (k === 'FuncCall') {
         out.push({ node: v as FuncCallNode, keep: keep.get(v as object) ?? null });
+      } else if (k === 'CallStmt') {
+        // CALL's FuncCall comes without its node wrapper.
+        const fc = (v as Node)['funccall'];
+        if (fc) out.push({ node: fc as FuncCallNode, keep: null });
       }
       visit(v);
     }
@@ -496,7 +500,8 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   const expressions = plExpressions(body.plpgsql);
   const locator = new BodyLocator(body.parseText, body.tokens);
   for (const e of expressions) {
-    const relevant = [...mentioned].some((n) => e.query.includes(n));
+    const folded = e.query.toLowerCase();
+    const relevant = [...mentioned].some((n) => e.query.includes(n) || folded.includes(n));
     const dynamicRelevant = e.dynamic || e.query.includes('format');
     if (!relevant && !dynamicRelevant) continue;
     const form = plParseForm(e);

@@ -89,6 +89,18 @@ function fit(actual: string | null, param: string): Fit {
  * The parameter type each argument binds to in `c` (positional, then named; VARIADIC spreads),
  * or null if the call cannot be bound to it at all.
  */
+const polymorphicElement: Record<string, string> = { anyarray: 'anyelement', anycompatiblearray: 'anycompatible' };
+
+function elementType(arrayType: string): string {
+  return polymorphicElement[arrayType] ?? (arrayType.endsWith('[]') ? arrayType.slice(0, -2) : arrayType);
+}
+
+/** Whether binding the call to `c` spreads arguments over its VARIADIC parameter. */
+function spreads(c: Candidate<unknown>, args: CallArgument[], variadicCall: boolean): boolean {
+  const v = c.params.findIndex((p) => p.variadic);
+  return v >= 0 && !variadicCall && args.filter((a) => a.name === null).length > v;
+}
+
 function bind(c: Candidate<unknown>, args: CallArgument[], variadicCall: boolean): string[] | null {
   const params = c.params;
   const firstNamed = args.findIndex((a) => a.name !== null);
@@ -99,8 +111,7 @@ function bind(c: Candidate<unknown>, args: CallArgument[], variadicCall: boolean
   const out: string[] = [];
   for (let i = 0; i < positional; i++) {
     if (v >= 0 && i >= v && !variadicCall) {
-      const arrayType = params[v]!.type;
-      out.push(arrayType.endsWith('[]') ? arrayType.slice(0, -2) : arrayType);
+      out.push(elementType(params[v]!.type));
       taken[v] = true;
       continue;
     }
@@ -148,8 +159,16 @@ export function resolveCall<T>(
     const i = schemaOrder.indexOf(s);
     return i < 0 ? schemaOrder.length : i;
   };
+  // ... and in one schema, a candidate that takes them as they are hides one that spreads them over VARIADIC.
+  const spread = (c: Candidate<T>) => spreads(c as Candidate<unknown>, args, variadicCall);
   const visible = bound.filter(
-    (b) => !bound.some((o) => o !== b && o.types.join(',') === b.types.join(',') && rank(o.c.schema) < rank(b.c.schema)),
+    (b) =>
+      !bound.some(
+        (o) =>
+          o !== b &&
+          o.types.join(',') === b.types.join(',') &&
+          (rank(o.c.schema) < rank(b.c.schema) || (rank(o.c.schema) === rank(b.c.schema) && spread(b.c) && !spread(o.c))),
+      ),
   );
   if (visible.length === 0) return { kind: 'none' };
   const fits = visible.map((b) => ({ ...b, fits: args.map((a, i) => fit(a.type, b.types[i]!)) }));

@@ -273,3 +273,21 @@ END $$;`,
     expect(e.details[0]).toMatch(/^a\.sql:6:11: dynamic SQL calls app\.audit, .*\(--strict\)$/);
   });
 });
+
+describe('compile: calls the corpus found missing', () => {
+  it('rewrites CALL in PL/pgSQL and a call spelled in upper case', async () => {
+    const r = await byName({
+      'a.sql': `CREATE PROCEDURE app.bump(INOUT t integer) LANGUAGE plpgsql AS $$ BEGIN t := t + 1; END $$;
+CREATE FUNCTION app.last_day(d date) RETURNS date LANGUAGE sql AS $$ SELECT d $$;
+CREATE FUNCTION app.caller() RETURNS date LANGUAGE plpgsql AS $$
+DECLARE v integer := 1;
+BEGIN
+  CALL app.bump(v);
+  RETURN APP.LAST_DAY(current_date);
+END $$;`,
+    });
+    const src = r.get('caller').source;
+    expect(src).toContain(`CALL app.${r.get('bump').physicalName}(v);`);
+    expect(src).toContain(`RETURN app.${r.get('last_day').physicalName}(current_date);`);
+  });
+});
