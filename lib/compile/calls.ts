@@ -1,7 +1,7 @@
 import { builtinFunctions } from './builtins';
 import type { Definition, Diagnostic } from './definitions';
 import { identValue, isNameToken, parseSync, quoteIdent, scanSync, type ScanToken } from './parser';
-import { builtinCandidates, resolveCall, type CallArgument, type Candidate } from './resolve';
+import { builtinCandidates, isPolymorphic, resolveCall, type CallArgument, type Candidate } from './resolve';
 import { formatTypeName, type TypeNameNode } from './types';
 
 /** A call to another managed definition (or to the definition itself), found in the parse tree. */
@@ -156,7 +156,7 @@ const SELECT = 'SELECT ';
  */
 function plParseForm(e: PlExpression): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
   if (e.parseMode === 0) {
-    if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: false };
+    if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: true };
     return { text: e.query, prefix: 0, verbatim: e.query, artificial: false };
   }
   if (e.parseMode === 2) return { text: SELECT + e.query, prefix: SELECT.length, verbatim: e.query, artificial: true };
@@ -307,6 +307,16 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       const op = ((v['name'] as Node[] | undefined)?.[0]?.['String'] as { sval?: string } | undefined)?.sval;
       if (v['kind'] !== 'AEXPR_OP') return null;
       if (op === '=' || op === '<>' || op === '<' || op === '>' || op === '<=' || op === '>=') return 'boolean';
+      if (op === '+' || op === '-' || op === '*' || op === '/') {
+        const l = typeOf(v['lexpr'] as Node, scope, ctx);
+        const r = typeOf(v['rexpr'] as Node, scope, ctx);
+        if (l === null || r === null) return null;
+        if (l === r) return l === 'unknown' ? null : l;
+        if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
+        const widening = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
+        const [a, b] = [widening.indexOf(l), widening.indexOf(r)];
+        return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
+      }
       if (op === '||') {
         const l = typeOf(v['lexpr'] as Node, scope, ctx);
         const r = typeOf(v['rexpr'] as Node, scope, ctx);
@@ -319,10 +329,29 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
     case 'FuncCall': {
       const names = ((v['funcname'] as { String: { sval: string } }[]) ?? []).map((n) => n.String.sval);
       const name = names[names.length - 1] ?? '';
-      if (ctx.byName.has(name) || (names.length === 2 && names[0] !== 'pg_catalog')) return null;
+      const managed = ctx.byName.get(name);
+      if (managed) {
+        // Every managed function of that name returns the same type (and no built-in shares the name).
+        const returns = new Set(managed.map((d) => d.returns));
+        const only = returns.size === 1 ? [...returns][0]! : null;
+        return only && builtinFunctions(name).length === 0 && !isPolymorphic(only) ? only : null;
+      }
+      if (names.length === 2 && names[0] !== 'pg_catalog') return null;
       const returns = new Set(builtinFunctions(name).map((s) => s.returns));
       const only = returns.size === 1 ? [...returns][0]! : null;
-      return only && !only.startsWith('setof ') && !only.startsWith('any') ? only : null;
+      return only && !only.startsWith('setof ') && !isPolymorphic(only) ? only : null;
+    }
+    case 'A_ArrayExpr': {
+      const elements = ((v['elements'] as Node[] | undefined) ?? []).map((e) => typeOf(e, scope, ctx));
+      const known = new Set(elements.filter((t) => t !== 'unknown'));
+      if (elements.includes(null) || known.size !== 1) return null;
+      const element = [...known][0]!;
+      return element.endsWith('[]') ? element : `${element}[]`;
+    }
+    case 'A_Indirection': {
+      const base = typeOf(v['arg'] as Node, scope, ctx);
+      const subscripts = ((v['indirection'] as Node[] | undefined) ?? []).every((i) => 'A_Indices' in i && !(i['A_Indices'] as Node)['is_slice']);
+      return base?.endsWith('[]') && subscripts ? base.slice(0, -2) : null;
     }
     default:
       return null;

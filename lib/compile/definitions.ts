@@ -61,6 +61,8 @@ export interface Definition {
   args: string;
   /** the identity arguments one by one (IN, INOUT, VARIADIC; a procedure's OUT too) */
   params: { name: string | null; type: string; hasDefault: boolean; variadic: boolean }[];
+  /** the result type as format_type() prints it, when it is one plain type (not SETOF, not OUT parameters) */
+  returns: string | null;
   /** how many arguments a call may pass */
   minArgs: number;
   maxArgs: number;
@@ -200,6 +202,7 @@ function toDefinition(
     name,
     args,
     params,
+    returns: ast.returnType && !ast.returnType.setof && !all.some((p) => p.mode === 'FUNC_PARAM_OUT' || p.mode === 'FUNC_PARAM_INOUT' || p.mode === 'FUNC_PARAM_TABLE') ? formatTypeName(ast.returnType, where) : null,
     minArgs,
     maxArgs,
     language,

@@ -80,8 +80,13 @@ function fit(actual: string | null, param: string): Fit {
     return 'polymorphic';
   }
   if (implicitCasts[actual]?.includes(param)) return 'implicit';
+  if (actual.endsWith('[]') && param.endsWith('[]')) {
+    // Arrays coerce element by element (parse_coerce.c: COERCION_PATH_ARRAYCOERCE).
+    const element = fit(actual.slice(0, -2), param.slice(0, -2));
+    return element === 'exact' ? 'implicit' : element;
+  }
   // A user type (domain, enum, composite) may have casts or a base type we cannot see.
-  if (!isBuiltinType(actual)) return 'maybe';
+  if (!isBuiltinType(actual.endsWith('[]') ? actual.slice(0, -2) : actual)) return 'maybe';
   return 'no';
 }
 

@@ -291,3 +291,29 @@ END $$;`,
     expect(src).toContain(`RETURN app.${r.get('last_day').physicalName}(current_date);`);
   });
 });
+
+describe('compile: argument types pgTAP needs known', () => {
+  it('knows ARRAY[…] of parameters, subscripts, arithmetic, managed results and array coercion', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION t._rexists(k character[], n name) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE FUNCTION t._rexists(k character, n name) RETURNS boolean LANGUAGE sql AS $$ SELECT t._rexists(ARRAY[$1], $2) $$;
+CREATE FUNCTION t._get(k text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION t._set(k text, v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;
+CREATE FUNCTION t._set(k integer, v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;
+CREATE FUNCTION t._names(n text[]) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION t._names(n integer) RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE FUNCTION t.caller(todos integer[], ns name[]) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM t._set('failed', t._get('failed') + 1);
+  PERFORM t._set(todos[1], todos[2] - 1);
+  RETURN t._names(ns);
+END $$;`,
+    });
+    const phys = (name: string, args: string) => r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
+    expect(r.versions.find((v) => v.args === 'character, name')!.source).toContain(`t.${phys('_rexists', 'character[], name')}(ARRAY[$1], $2)`);
+    const src = r.get('caller').source;
+    expect(src).toContain(`PERFORM t.${phys('_set', 'text, integer')}('failed', t.${phys('_get', 'text')}('failed') + 1);`);
+    expect(src).toContain(`PERFORM t.${phys('_set', 'integer, integer')}(todos[1], todos[2] - 1);`);
+    expect(src).toContain(`RETURN t.${phys('_names', 'text[]')}(ns);`);
+  });
+});
