@@ -153,32 +153,34 @@ const SELECT = 'SELECT ';
 /**
  * How to parse one PL/pgSQL expression with the core parser, and which bytes of the body it
  * was copied from: PL/pgSQL copies statement text verbatim (INTO blanked, PERFORM → SELECT).
+ * `target := expr` is parsed as a select list: `assignAt` is the operator's offset in the query.
  */
-function plParseForm(e: PlExpression): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
+function plParseForm(e: PlExpression, assignAt: () => { at: number; length: number } | null): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
   if (e.parseMode === 0) {
     if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: true };
     return { text: e.query, prefix: 0, verbatim: e.query, artificial: false };
   }
   if (e.parseMode === 2) return { text: SELECT + e.query, prefix: SELECT.length, verbatim: e.query, artificial: true };
   if (e.parseMode >= 3 && e.parseMode <= 5) {
-    // `target := expr`: the operator becomes a comma of the same length, giving a select list.
-    let tokens: ScanToken[];
-    try {
-      tokens = scanSync(e.query).tokens;
-    } catch {
-      return null;
-    }
-    let depth = 0;
-    for (const t of tokens) {
-      if (t.text === '(' || t.text === '[') depth++;
-      else if (t.text === ')' || t.text === ']') depth--;
-      else if (depth === 0 && (t.text === ':=' || t.text === '=')) {
-        const bytes = Buffer.from(e.query, 'utf8');
-        bytes.fill(0x20, t.start, t.end);
-        bytes[t.start] = 0x2c;
-        return { text: SELECT + bytes.toString('utf8'), prefix: SELECT.length, verbatim: e.query, artificial: true };
-      }
-    }
+    const op = assignAt();
+    if (!op) return null;
+    // The operator becomes a comma of the same length: positions stay where they were.
+    const bytes = Buffer.from(e.query, 'utf8');
+    bytes.fill(0x20, op.at, op.at + op.length);
+    bytes[op.at] = 0x2c;
+    return { text: SELECT + bytes.toString('utf8'), prefix: SELECT.length, verbatim: e.query, artificial: true };
+  }
+  return null;
+}
+
+/** The first top-level `:=` or `=` of an assignment that starts at byte `start` of the body. */
+function assignmentOperator(tokens: ScanToken[], start: number, length: number): { at: number; length: number } | null {
+  let depth = 0;
+  for (let i = tokenAt(tokens, start); i >= 0 && i < tokens.length && tokens[i]!.start < start + length; i++) {
+    const t = tokens[i]!.text;
+    if (t === '(' || t === '[') depth++;
+    else if (t === ')' || t === ']') depth--;
+    else if (depth === 0 && (t === ':=' || t === '=')) return { at: tokens[i]!.start - start, length: tokens[i]!.end - tokens[i]!.start };
   }
   return null;
 }
@@ -533,7 +535,9 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     const relevant = [...mentioned].some((n) => e.query.includes(n) || folded.includes(n));
     const dynamicRelevant = e.dynamic || e.query.includes('format');
     if (!relevant && !dynamicRelevant) continue;
-    const form = plParseForm(e);
+    const verbatim = e.perform ? e.query.slice(SELECT.length) : e.query;
+    const start = locator.find(verbatim, e.lineno);
+    const form = plParseForm(e, () => (start < 0 ? null : assignmentOperator(body.tokens, start, Buffer.byteLength(e.query, 'utf8'))));
     if (!form) continue;
     let tree: unknown;
     try {
@@ -541,7 +545,6 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     } catch {
       continue; // PostgreSQL parses it when the function first runs; libpg-query validated the body
     }
-    const start = locator.find(form.verbatim, e.lineno);
     const found = funcCalls(tree, form.artificial);
     if (start < 0) {
       if (found.some((f) => ctx.byName.has(f.node.funcname[f.node.funcname.length - 1]!.String.sval))) {
