@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { CompiledVersion, CompileResult } from './compile/compile';
+import { HASH_SCHEME } from './compile/normalize';
 import { qualifiedName, quoteIdent } from './compile/parser';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
@@ -23,6 +24,11 @@ export interface PushResult {
   unchanged: number;
   /** versions in this push that an operator has retired: left retired */
   retired: string[];
+  /**
+   * procedures whose only registered versions were hashed under an older hash scheme: their new
+   * version may be the same code under a new physical name (see HASH_SCHEME)
+   */
+  rehashed: string[];
 }
 
 interface ExistingFunction {
@@ -38,7 +44,7 @@ interface ExistingFunction {
 export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOptions): Promise<PushResult> {
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
-    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [] };
+    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], rehashed: [] };
     const all = compiled.versions;
     const names = all.map((v) => v.physicalName);
 
@@ -94,6 +100,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
         .where(eq(versions.id, reg.version.id));
       result.recreated.push(`${v.schema}.${v.physicalName}`);
     }
+    result.rehashed = await rehashedProcedures(tx, fresh);
     const procedureIds = await ensureProcedures(tx, fresh);
     // One INSERT … SELECT FROM unnest per 1,000 versions: the registry rows carry the full
     // source, and row-by-row parameter lists were most of push's cost.
@@ -182,6 +189,23 @@ async function createVersions(tx: Tx, list: CompiledVersion[], grants: GrantPoli
     for (const role of grants.roles) await tx.execute(sql.raw(`GRANT EXECUTE ON ${target} TO ${quoteIdent(role)}`));
   }
   return oids;
+}
+
+/**
+ * Procedures of these new versions that have registered versions, all hashed under an older hash
+ * scheme (their normalized definition does not start with this scheme): asked before the new rows go in.
+ */
+async function rehashedProcedures(tx: Tx, fresh: CompiledVersion[]): Promise<string[]> {
+  if (fresh.length === 0) return [];
+  const current = `{"hashScheme":${HASH_SCHEME},%`;
+  const rows = await tx.execute<{ key: string }>(sql`
+    SELECT DISTINCT p.schema || '.' || p.name || '(' || p.args || ')' AS key FROM procver.procedures p
+    JOIN unnest(${sql.param(fresh.map((v) => v.schema))}::text[], ${sql.param(fresh.map((v) => v.name))}::text[], ${sql.param(fresh.map((v) => v.args))}::text[]) AS w(schema, name, args)
+      ON w.schema = p.schema AND w.name = p.name AND w.args = p.args
+    WHERE EXISTS (SELECT 1 FROM procver.versions v WHERE v.procedure_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM procver.versions v WHERE v.procedure_id = p.id AND v.normalized LIKE ${current})
+    ORDER BY 1`);
+  return rows.rows.map((r) => r.key);
 }
 
 /** The registry ids of these versions' procedures, inserting the missing ones. */

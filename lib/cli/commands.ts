@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileDirectory } from '../compile/compile';
+import { HASH_SCHEME } from '../compile/normalize';
 import { compileArgOptions, compileOptionsFrom, printCompileMessages } from './compileOptions';
 import { writeOutputs } from '../compile/outputs';
 import { actor, databaseUrl, grantPolicy, readEnv, usageTargets } from '../config';
@@ -121,6 +122,10 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
       for (const c of result.created) console.log(`  + ${c}`);
       for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing)`);
+      if (result.rehashed.length > 0) {
+        console.log(`note: ${result.rehashed.length} procedure(s) got a new version because procver's hash rules changed (hash scheme ${HASH_SCHEME}); the code may be the same as their current version, which stays until retired:`);
+        for (const r of result.rehashed) console.log(`  ~ ${r}`);
+      }
       if (result.retired.length > 0) {
         console.log(`note: ${result.retired.length} version(s) in this push are retired and stay retired until restored:`);
         for (const r of result.retired) console.log(`  - ${r}`);

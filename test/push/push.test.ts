@@ -86,6 +86,23 @@ CREATE FUNCTION app.tax(c numeric) RETURNS numeric LANGUAGE plpgsql SET search_p
   });
 });
 
+describe('push: a registry hashed under an older scheme', () => {
+  it('says which procedures got a new version only because the hash rules changed', async () => {
+    const t = await createTestDatabase();
+    const c = await compileFiles({ 'a.sql': 'CREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;' });
+    // A version pushed by an older procver: another physical name, a normalized form without hashScheme.
+    const old = { ...c.versions[0]!, hash: 'f'.repeat(64), physicalName: 'one__ffffffffff', normalized: '{"kind":"function"}' };
+    old.source = old.source.replace(c.versions[0]!.physicalName, old.physicalName);
+    const first = await pushVersions(t.db, { ...c, versions: [old] }, opts);
+    expect(first.rehashed).toEqual([]);
+    const r = await pushVersions(t.db, c, opts);
+    expect(r.created).toEqual([`app.${c.versions[0]!.physicalName}`]);
+    expect(r.rehashed).toEqual(['app.one()']);
+    const again = await compileFiles({ 'a.sql': 'CREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;' });
+    expect((await pushVersions(t.db, again, opts)).rehashed).toEqual([]);
+  });
+});
+
 describe('push: refusals', () => {
   it('never rebinds a physical name to a different hash', async () => {
     const t = await createTestDatabase();
