@@ -7,6 +7,7 @@ import type { Db, Tx } from './db/client';
 import { procedures, versions } from './db/schema';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
+import { pushSourceStatements, type StatementsPushed } from './sourceStatements';
 
 export interface PushOptions {
   actor: string;
@@ -23,6 +24,8 @@ export interface PushResult {
   unchanged: number;
   /** versions in this push that an operator has retired: left retired */
   retired: string[];
+  /** properties, entry points and bindings brought in line with the sources */
+  statements?: StatementsPushed;
 }
 
 interface ExistingFunction {
@@ -111,6 +114,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
           AS u(procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid)`);
     }
     result.created.push(...fresh.map((v) => `${v.schema}.${v.physicalName}`));
+    result.statements = await pushSourceStatements(tx, compiled, toCreate, opts);
 
     // A push that changed nothing is not a state change: no audit entry.
     if (result.created.length + result.recreated.length === 0) return result;

@@ -9,6 +9,7 @@ import { mayBeInlined } from './inlining';
 import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
+import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 
 export const HASH_PREFIX_LENGTH = 10;
 
@@ -34,9 +35,11 @@ export interface CompiledVersion {
 export interface CompileResult {
   versions: CompiledVersion[];
   files: number;
+  /** properties, bindings, entry points and skipped statements (lib/compile/statements.ts) */
+  statements: StatementsResult;
 }
 
-export interface CompileOptions {
+export interface CompileOptions extends Partial<StatementOptions> {
   defaultSchema?: string;
 }
 
@@ -78,9 +81,11 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   await loadParser();
   const diagnostics: Diagnostic[] = [];
   const definitions: Definition[] = [];
+  const others: OtherStatement[] = [];
   for (const s of sources) {
     const r = parseDefinitions(s, options.defaultSchema ?? 'public');
     definitions.push(...r.definitions);
+    others.push(...r.others);
     diagnostics.push(...r.diagnostics);
   }
 
@@ -99,6 +104,7 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   for (const d of unique) calls.set(d, findCalls(d, byName, diagnostics));
 
   const order = calleesFirst(unique, calls, diagnostics);
+  const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics);
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
 
   const compiled = new Map<Definition, CompiledVersion>();
@@ -117,7 +123,9 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
     seen.set(key, v);
   }
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
-  return { versions: [...compiled.values()], files: sources.length };
+  const byKey = new Map([...compiled.values()].map((v) => [`${v.schema}.${v.name}(${v.args})`, v]));
+  const statements: StatementsResult = { ...classified, bindings: compileBindings(classified.bindings, (p) => byKey.get(p)!) };
+  return { versions: [...compiled.values()], files: sources.length, statements };
 }
 
 function compileFailed(diagnostics: Diagnostic[]): ProcverError {

@@ -1,4 +1,5 @@
 import { SourceText } from './sourceText';
+import type { OtherStatement } from './statements';
 import { identValue, isComment, parsePlPgSQLSync, parseSync, scanSync, type ScanToken } from './parser';
 import { formatTypeName, type TypeNameNode } from './types';
 
@@ -64,18 +65,17 @@ function stringOf(node: unknown): string | undefined {
   return s ? (s.sval ?? '') : undefined;
 }
 
-function describeStatement(stmt: Record<string, unknown>): string {
-  const kind = Object.keys(stmt)[0] ?? 'unknown';
-  return kind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
-}
-
 /**
- * Parses one file into function/procedure definitions. Anything that is not
- * CREATE FUNCTION / CREATE PROCEDURE, or does not parse, becomes a diagnostic.
+ * Parses one file into function/procedure definitions and the other statements (classified by
+ * ./statements). A file that does not parse becomes a diagnostic.
  */
-export function parseDefinitions(source: SourceText, defaultSchema: string): { definitions: Definition[]; diagnostics: Diagnostic[] } {
+export function parseDefinitions(
+  source: SourceText,
+  defaultSchema: string,
+): { definitions: Definition[]; others: OtherStatement[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const definitions: Definition[] = [];
+  const others: OtherStatement[] = [];
   let parsed: ReturnType<typeof parseSync>;
   try {
     parsed = parseSync(source.text);
@@ -83,7 +83,7 @@ export function parseDefinitions(source: SourceText, defaultSchema: string): { d
     const err = e as Error & { sqlDetails?: { cursorPosition?: number } };
     const at = SourceText.charToByte(source.text, err.sqlDetails?.cursorPosition ?? 0);
     diagnostics.push({ where: source.where(at), message: err.message });
-    return { definitions, diagnostics };
+    return { definitions, others, diagnostics };
   }
   const allTokens = scanSync(source.text).tokens;
   let next = 0; // statements and tokens are both in file order: walk them together
@@ -101,10 +101,7 @@ export function parseDefinitions(source: SourceText, defaultSchema: string): { d
     const stmt = raw.stmt as unknown as Record<string, unknown>;
     const create = stmt['CreateFunctionStmt'] as CreateFunctionStmt | undefined;
     if (!create) {
-      diagnostics.push({
-        where: at,
-        message: `only CREATE FUNCTION and CREATE PROCEDURE are allowed in procver sources; found ${describeStatement(stmt)}`,
-      });
+      others.push({ source, stmt, tokens, where: at });
       continue;
     }
     try {
@@ -113,7 +110,7 @@ export function parseDefinitions(source: SourceText, defaultSchema: string): { d
       diagnostics.push({ where: at, message: (e as Error).message.replace(`${at}: `, '') });
     }
   }
-  return { definitions, diagnostics };
+  return { definitions, others, diagnostics };
 }
 
 function toDefinition(
