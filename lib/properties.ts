@@ -34,6 +34,17 @@ export async function applyProperties(tx: Tx, routine: string, properties: Sourc
   }
 }
 
+/** jsonb gives keys back in its own order: compare with keys sorted. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const canonical = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(canonical)
+      : x && typeof x === 'object'
+        ? Object.fromEntries(Object.entries(x).sort(([k], [l]) => k.localeCompare(l)).map(([k, v]) => [k, canonical(v)]))
+        : x;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
 type LiveRoutine = {
   sig: string;
   secdef: boolean;
@@ -90,7 +101,7 @@ export async function pushProperties(
     const wanted = byProcedure.get(row.key) ?? [];
     const desired = wanted.map((p) => p.change);
     const before = row.properties ?? [];
-    if (JSON.stringify(before) === JSON.stringify(desired)) continue;
+    if (sameJson(before, desired)) continue;
     const existing = await existingRoutines(tx, Number(row.id), createdNames);
     for (const r of existing) {
       await resetProperties(tx, r, policy);
