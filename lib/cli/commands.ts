@@ -19,15 +19,17 @@ import { cleanupConfig, formatDuration } from '../cleanup/config';
 import { describePolicy } from '../cleanup/retention';
 import type { CleanupPlan } from '../cleanup/plan';
 import { progressBar, table } from './print';
+import { compileStatementLines, pushStatementLines } from './statementsReport';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
 
 Usage: procver <command> [options]
 
-  compile <dir> [--out <dir>] [--schema <name>]
+  compile <dir> [--out <dir>] [--schema <name>] [--skip-other]
         Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and
         procver.sql to --out (default: <dir>). Nothing is written if any file fails.
-  push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]
+        --skip-other skips (and lists) statements that belong to your migration tool.
+  push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public] [--skip-other]
         Compile, then create every new version and record it in the registry (one transaction).
   migrate
         Create or update the registry (schema "procver") in DATABASE_URL.
@@ -91,11 +93,16 @@ function required(values: Record<string, unknown>, name: string): string {
 export async function runCommand(command: string, argv: string[]): Promise<number> {
   switch (command) {
     case 'compile': {
-      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, schema: { type: 'string' } } });
+      const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, schema: { type: 'string' }, 'skip-other': { type: 'boolean' } },
+      });
       const dir = positional(positionals, 'source directory: procver compile <dir>');
-      const result = await compileDirectory(dir, { defaultSchema: values.schema });
+      const result = await compileDirectory(dir, { defaultSchema: values.schema, skipOther: values['skip-other'] });
       const written = await writeOutputs(result, values.out ?? dir);
       console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
+      for (const line of compileStatementLines(result.statements)) console.log(line);
       for (const w of written) console.log(`  wrote ${w}`);
       return 0;
     }
@@ -103,10 +110,11 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       const { values, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { schema: { type: 'string' }, grant: { type: 'string' }, 'revoke-public': { type: 'boolean' } },
+        options: { schema: { type: 'string' }, grant: { type: 'string' }, 'revoke-public': { type: 'boolean' }, 'skip-other': { type: 'boolean' } },
       });
       const dir = positional(positionals, 'source directory: procver push <dir>');
-      const compiled = await compileDirectory(dir, { defaultSchema: values.schema });
+      const compiled = await compileDirectory(dir, { defaultSchema: values.schema, skipOther: values['skip-other'] });
+      for (const line of compileStatementLines(compiled.statements)) console.log(line);
       const policy = grantPolicy();
       if (values.grant) policy.roles = values.grant.split(',').map((r) => r.trim()).filter(Boolean);
       if (values['revoke-public']) policy.publicExecute = false;
@@ -118,6 +126,7 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
       for (const c of result.created) console.log(`  + ${c}`);
       for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing)`);
+      for (const line of pushStatementLines(result.statements)) console.log(line);
       if (result.retired.length > 0) {
         console.log(`note: ${result.retired.length} version(s) in this push are retired and stay retired until restored:`);
         for (const r of result.retired) console.log(`  - ${r}`);
