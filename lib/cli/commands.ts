@@ -20,6 +20,7 @@ import { describePolicy } from '../cleanup/retention';
 import type { CleanupPlan } from '../cleanup/plan';
 import { progressBar, table } from './print';
 import { compileStatementLines, pushStatementLines } from './statementsReport';
+import { importCommand } from './importCommand';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
 
@@ -31,6 +32,9 @@ Usage: procver <command> [options]
         --skip-other skips (and lists) statements that belong to your migration tool.
   push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public] [--skip-other]
         Compile, then create every new version and record it in the registry (one transaction).
+  import [--schema <name> ...] --out <dir>
+        Write sources procver compiles from the database: its functions (pg_get_functiondef),
+        their grants, comments and owners, and the triggers, aggregates … that call them.
   migrate
         Create or update the registry (schema "procver") in DATABASE_URL.
   deployments add --app <app> --id <deployment-id> --manifest <file> [--live]
@@ -153,6 +157,8 @@ export async function runCommand(command: string, argv: string[]): Promise<numbe
       }
       return result.ok ? 0 : 1;
     }
+    case 'import':
+      return importCommand(argv);
     case 'collect':
       return collectCommand(argv);
     case 'users':
