@@ -1,23 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { procver, procverBin as bin } from '../helpers/cli';
 import { writeTree } from '../helpers/sources';
-
-const run = promisify(execFile);
-const bin = join(process.cwd(), 'bin/procver.mjs');
-
-async function procver(args: string[], env: Record<string, string> = {}) {
-  try {
-    const r = await run('node', [bin, ...args], { env: { ...process.env, PROCVER_ACTOR: 'cli-test', ...env }, timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('procver CLI', () => {
   let t: TestDatabase;
