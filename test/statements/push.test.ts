@@ -4,6 +4,7 @@ import { bindingReferences } from '../../lib/bindings';
 import { planCleanup } from '../../lib/cleanup/plan';
 import { cleanupConfig } from '../../lib/cleanup/config';
 import type { CompileResult } from '../../lib/compile/compile';
+import { versionProperties } from '../../lib/properties';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { retireVersion } from '../../lib/versions';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -93,6 +94,19 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
       { fn: phys(first, 'add_price') },
     ]);
     expect(await props(`${phys(first, 'item_count')}()`)).toEqual({ comment: 'How many items', grantees: [reader] });
+    // What the version page shows.
+    const countId = Number((await q<{ id: number }>(`SELECT id FROM procver.versions WHERE schema || '.' || physical_name = $1`, [phys(first, 'item_count')]))[0]!.id);
+    const owner = (await q<{ u: string }>(`SELECT current_user AS u`))[0]!.u;
+    expect(await versionProperties(t.db, countId)).toEqual({
+      owner,
+      comment: 'How many items',
+      grants: [`${owner}: EXECUTE`, `${reader}: EXECUTE`].sort(),
+      fromSources: [
+        'REVOKE ALL ON ROUTINE app.item_count() FROM PUBLIC',
+        `GRANT EXECUTE ON ROUTINE app.item_count() TO ${reader}`,
+        "COMMENT ON ROUTINE app.item_count() IS 'How many items'",
+      ],
+    });
     // Not part of the code: a new version of add_price would not get item_count's grants.
     expect(await props(`${phys(first, 'add_price')}(numeric, numeric)`)).toEqual({ comment: null, grantees: ['PUBLIC'] });
 
