@@ -8,6 +8,8 @@ export interface BindingsPushed {
   created: string[];
   /** bindings pointed at other versions: "trigger touch on app.items" */
   moved: string[];
+  /** bindings whose statement changed while they point at the same versions */
+  updated: string[];
 }
 
 /**
@@ -16,7 +18,7 @@ export interface BindingsPushed {
  * records which versions it points to. A binding whose statements did not change is left alone.
  */
 export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string): Promise<BindingsPushed> {
-  const out: BindingsPushed = { created: [], moved: [] };
+  const out: BindingsPushed = { created: [], moved: [], updated: [] };
   if (list.length === 0) return out;
   const registered = await tx.execute<{ id: number; identity: string; statements: string[]; versions: string[] | null }>(sql`
     SELECT b.id, b.identity, b.statements,
@@ -35,8 +37,12 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
       throw new ProcverError('conflict', `PostgreSQL refused ${b.identity} from ${b.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
     }
     await tx.execute(sql`RELEASE SAVEPOINT procver_binding`);
+    const moved = before !== undefined && JSON.stringify([...(before.versions ?? [])].sort()) !== JSON.stringify([...b.versions].sort());
     const id = before
-      ? (await tx.execute(sql`UPDATE procver.bindings SET statements = ${sql.param(b.statements)}::text[], pushed_by = ${actor}, moved_at = now() WHERE id = ${before.id}`),
+      ? (await tx.execute(sql`
+          UPDATE procver.bindings SET statements = ${sql.param(b.statements)}::text[], pushed_by = ${actor},
+                 moved_at = CASE WHEN ${moved} THEN now() ELSE moved_at END
+          WHERE id = ${before.id}`),
         Number(before.id))
       : Number(
           (
@@ -51,13 +57,13 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
       SELECT ${id}, unnest(${sql.param(b.versions.map((v) => versionIds.get(v)!))}::bigint[])`);
     await writeAudit(tx, {
       actor,
-      action: before ? 'binding.move' : 'binding.create',
+      action: !before ? 'binding.create' : moved ? 'binding.move' : 'binding.update',
       targetType: 'binding',
       target: b.identity,
       before: before ? { versions: before.versions ?? [], statements: before.statements } : null,
       after: { versions: b.versions, statements: b.statements, from: b.where },
     });
-    (before ? out.moved : out.created).push(b.identity);
+    (!before ? out.created : moved ? out.moved : out.updated).push(b.identity);
   }
   return out;
 }

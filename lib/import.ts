@@ -114,7 +114,10 @@ interface BindingStatement {
   sql: string;
 }
 
-/** Triggers, event triggers, aggregates, operators and policies that call one of the imported functions. */
+/**
+ * Triggers, event triggers, aggregates, operators and policies that call one of the imported
+ * functions. Triggers a partition got from its parent's are left out: the parent's creates them.
+ */
 async function readBindings(client: pg.PoolClient, oids: number[], schemas: string[] | null): Promise<{ statements: BindingStatement[]; leftOut: string[] }> {
   const statements: BindingStatement[] = [];
   const leftOut: string[] = [];
@@ -123,7 +126,7 @@ async function readBindings(client: pg.PoolClient, oids: number[], schemas: stri
   for (const r of await q<{ schema: string; sql: string }>(
     `SELECT n.nspname AS schema, pg_get_triggerdef(t.oid, false) AS sql FROM pg_trigger t
      JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE NOT t.tgisinternal AND t.tgfoid = ANY($1::oid[]) ORDER BY n.nspname, c.relname, t.tgname`,
+     WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgfoid = ANY($1::oid[]) ORDER BY n.nspname, c.relname, t.tgname`,
   )) {
     statements.push(r);
   }

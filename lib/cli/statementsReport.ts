@@ -25,5 +25,6 @@ export function pushStatementLines(p: StatementsPushed | undefined): string[] {
     ...p.entryPoints.moved.map((x) => `  entry point ${x}`),
     ...p.bindings.created.map((x) => `  + ${x}`),
     ...p.bindings.moved.map((x) => `  → ${x} moved to the new version`),
+    ...p.bindings.updated.map((x) => `  ~ ${x} changed`),
   ];
 }
