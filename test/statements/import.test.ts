@@ -50,17 +50,20 @@ describe('procver import: adopting an existing database', () => {
 
   it('writes one file per schema with every function, its properties and its bindings, and no extension members', () => {
     expect([...imported.files.keys()]).toEqual(['app.sql']);
-    expect(imported.functions).toBe(9);
-    expect(imported.bindings).toBe(6);
+    expect(imported.functions).toBe(12);
+    expect(imported.bindings).toBe(9);
     expect(imported.leftOut).toEqual([]);
     expect(compiled.versions.map((v) => `${v.name}(${v.args})`).sort()).toEqual([
       'audit_change()',
       'cents(numeric)',
+      'is_mine(integer)',
       'line_total(integer, numeric)',
       'max_price_state(numeric, numeric)',
       'next_order_ref()',
+      'note_ddl()',
       'order_total(integer)',
       'place_order(integer, integer, integer)',
+      'same_price(numeric, numeric)',
       'ship_paid()',
       'touch_updated_at()',
     ]);
@@ -71,7 +74,10 @@ describe('procver import: adopting an existing database', () => {
       'trigger items_touch on app.items',
       'trigger orders_audit on app.orders',
       'trigger orders_touch on app.orders',
+      'event trigger shop_note_ddl',
       'aggregate app.max_price(numeric)',
+      'operator app.=~(numeric, numeric)',
+      'policy own_orders on app.orders',
     ]);
     const text = imported.files.get('app.sql')!;
     expect(text).toContain('REVOKE ALL ON ROUTINE app.place_order(integer, integer, integer) FROM PUBLIC;\nGRANT EXECUTE ON ROUTINE app.place_order(integer, integer, integer) TO procver_shop_clerk;');
@@ -85,8 +91,16 @@ describe('procver import: adopting an existing database', () => {
 
   it('pushed to a copy, the copy behaves like the original, its triggers and aggregate running hashed versions', async () => {
     const r = await pushVersions(copy.db, compiled, opts);
-    expect(r.created).toHaveLength(9);
-    expect(r.statements!.bindings.created).toHaveLength(6);
+    expect(r.created).toHaveLength(12);
+    expect(r.statements!.bindings.created).toHaveLength(9);
+    expect(
+      (
+        await copy.pool.query(`SELECT
+          (SELECT evtfoid::regproc::text FROM pg_event_trigger WHERE evtname = 'shop_note_ddl') AS event_trigger,
+          (SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'own_orders') AS policy,
+          (SELECT oprcode::regproc::text FROM pg_operator WHERE oprname = '=~') AS operator`)
+      ).rows[0],
+    ).toEqual({ event_trigger: phys(compiled, 'note_ddl'), policy: `${phys(compiled, 'is_mine')}(customer_id)`, operator: phys(compiled, 'same_price') });
 
     const triggers = async (db: TestDatabase) =>
       (await db.pool.query(`SELECT tgname, tgfoid::regproc::text AS fn FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'app.%' ORDER BY 1`)).rows;
@@ -116,6 +130,13 @@ describe('procver import: adopting an existing database', () => {
           audit: await q(`SELECT id, table_name, op, row_id FROM app.audit_log ORDER BY id`),
           touched: await q(`SELECT 'items' AS t, id, updated_at::text FROM app.items UNION ALL SELECT 'customers', id, updated_at::text FROM app.customers ORDER BY 1, 2`),
           maxPrice: await q(`SELECT app.max_price(price)::text AS m FROM app.items`),
+          samePrice: await q(`SELECT id FROM app.items WHERE price OPERATOR(app.=~) 18.4 ORDER BY id`),
+          asClerk: await (async () => {
+            await c.query(`BEGIN; SET LOCAL ROLE procver_shop_clerk; SET LOCAL app.customer = '2'`);
+            const rows = await q(`SELECT id, customer_id FROM app.orders ORDER BY id`);
+            await c.query('ROLLBACK');
+            return rows;
+          })(),
         };
       } finally {
         c.release();
@@ -126,6 +147,8 @@ describe('procver import: adopting an existing database', () => {
     expect(hashed).toEqual(original);
     expect(original.audit).toHaveLength(5);
     expect(original.maxPrice).toEqual([{ m: '2550' }]);
+    expect(original.samePrice).toEqual([{ id: 2 }]);
+    expect(original.asClerk).toEqual([{ id: 2, customer_id: 2 }]);
 
     // Properties came along: grants, comments, SECURITY DEFINER.
     const props = async (db: TestDatabase, sig: string) =>
