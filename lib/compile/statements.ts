@@ -452,10 +452,17 @@ export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
  * first token, so they are outside it): the block of blank and comment lines, scanned on its own.
  */
 function leadingComments(d: Definition): ScanToken[] {
-  const before = d.source.slice(0, d.stmtSpan[0]).split('\n');
-  let from = before.length - 1;
-  while (from > 0 && /^\s*(--.*)?$/.test(before[from - 1]!)) from--;
-  const block = before.slice(from).join('\n');
+  const bytes = d.source.bytes;
+  // Start of the line at `end` (exclusive), walking back one line at a time: linear in what it reads.
+  const lineStart = (end: number) => (end <= 0 ? 0 : bytes.lastIndexOf(0x0a, end - 1) + 1);
+  let from = lineStart(d.stmtSpan[0]);
+  while (from > 0) {
+    const previous = lineStart(from - 1);
+    if (!/^\s*(--.*)?$/.test(d.source.slice(previous, from - 1))) break;
+    from = previous;
+  }
+  const block = d.source.slice(from, d.stmtSpan[0]);
+  if (!block.includes(ENTRY_POINT_DIRECTIVE)) return [];
   try {
     const tokens = scanSync(block).tokens;
     return tokens.every(isComment) ? tokens.filter((t) => t.tokenName === 'SQL_COMMENT') : [];
