@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { migrate, pendingMigrations, registryMigrations, requireMigrated } from '../../lib/db/migrate';
-import { pushVersions } from '../../lib/push';
 import { createTestDatabase } from '../helpers/db';
-import { compileFiles } from '../helpers/sources';
 
 describe('registry migrations', () => {
   it('refuses to work on a database without the registry, then migrates once', async () => {
@@ -37,11 +35,11 @@ describe('registry migrations', () => {
     const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"usage_daily"')));
     expect(before).toBeGreaterThan(0);
     await migrate(t.pool, { upTo: before });
-    const compiled = await compileFiles({
-      'f.sql': `CREATE FUNCTION app.f() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
-CREATE FUNCTION app.g() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 2; END $$;`,
-    });
-    await pushVersions(t.db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
+    // Two versions registered as that older registry had them (today's push needs today's tables).
+    await t.pool.query(`
+      WITH p AS (INSERT INTO procver.procedures (schema, name, args, kind) VALUES ('app', 'f', '', 'function'), ('app', 'g', '', 'function') RETURNING id, name)
+      INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, source, normalized, pushed_by)
+      SELECT id, repeat(CASE name WHEN 'f' THEN 'a' ELSE 'b' END, 64), 'app', name || '__' || repeat(CASE name WHEN 'f' THEN 'a' ELSE 'b' END, 10), 'plpgsql', '', '', 'test' FROM p`);
     await t.pool.query(`INSERT INTO procver.instances (label, host, port, role) VALUES ('a', 'a', 1, 'primary'), ('b', 'b', 1, 'replica')`);
     // 23:00 and 01:00 UTC fall on two days; two instances and two versions add up per procedure.
     await t.pool.query(`
