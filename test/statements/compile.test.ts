@@ -38,6 +38,8 @@ const others = [
   "SELECT pg_catalog.set_config('search_path', '', false)",
   'DROP FUNCTION IF EXISTS app.old(int)',
   'CREATE PUBLICATION pub FOR ALL TABLES',
+  'CREATE SERVER files FOREIGN DATA WRAPPER file_fdw',
+  'LISTEN app_events',
 ];
 const labels = [
   'CREATE TABLE',
@@ -60,6 +62,8 @@ const labels = [
   'SELECT',
   'DROP FUNCTION',
   'CREATE PUBLICATION',
+  'CREATE SERVER',
+  'LISTEN',
 ];
 
 describe('compile: statements that are not functions', () => {
