@@ -139,6 +139,7 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
     const kind = Object.keys(o.stmt)[0]!;
     if (kind === 'TransactionStmt' || kind === 'VariableSetStmt') {
       quiet.set(label, (quiet.get(label) ?? 0) + 1);
+      if (kind === 'VariableSetStmt') checkSearchPath(o, definitions, options.defaultSchema, diagnostics);
       continue;
     }
     let outcome: 'handled' | 'other' = 'other';
@@ -179,6 +180,25 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
     );
   }
   return out;
+}
+
+/**
+ * `SET search_path = app` does not carry over to push, so an unqualified definition after it would
+ * land in the default schema, not where the file meant it: refused, naming both places.
+ */
+function checkSearchPath(o: OtherStatement, definitions: Definition[], defaultSchema: string, diagnostics: Diagnostic[]): void {
+  const node = o.stmt['VariableSetStmt'] as { name?: string; args?: { A_Const?: { sval?: { sval: string } } }[] };
+  if (node.name !== 'search_path') return;
+  const first = node.args?.[0]?.A_Const?.sval?.sval;
+  if (first === undefined || first === defaultSchema) return;
+  const at = o.tokens.find((t) => !isComment(t))?.start ?? 0;
+  for (const d of definitions) {
+    if (d.source !== o.source || d.stmtSpan[0] < at || d.ast.funcname.length > 1) continue;
+    diagnostics.push({
+      where: d.where,
+      message: `${d.name} is not schema-qualified and follows SET search_path = ${first} (${o.where}), which push does not run: it would be created in ${defaultSchema}; qualify it or pass --schema ${first}`,
+    });
+  }
 }
 
 /** Statements about functions that would be properties or bindings if they named a managed one. */

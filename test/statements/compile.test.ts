@@ -93,6 +93,14 @@ describe('compile: statements that are not functions', () => {
       'skipped BEGIN, SET ×2, COMMIT: push runs in its own transaction and settings do not carry over; unqualified names use the schema public',
     ]);
   });
+  it('refuses an unqualified definition after SET search_path to another schema', async () => {
+    const details = await failure({ 's.sql': `SET search_path = app, public;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n${touch}` });
+    expect(details).toEqual([
+      's.sql:2:1: f is not schema-qualified and follows SET search_path = app (s.sql:1:1), which push does not run: it would be created in public; qualify it or pass --schema app',
+    ]);
+    const r = await compile({ 's.sql': `SET search_path = app, public;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n` }, { defaultSchema: 'app' });
+    expect(r.versions.map((v) => `${v.schema}.${v.name}`)).toEqual(['app.f']);
+  });
 });
 
 describe('compile: properties and bindings', () => {
