@@ -9,6 +9,7 @@ import { procedures, versions } from './db/schema';
 import { findDrift, fingerprintOf, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
+import { pushSourceStatements, type StatementsPushed } from './sourceStatements';
 
 export interface PushOptions {
   actor: string;
@@ -35,6 +36,8 @@ export interface PushResult {
    * version may be the same code under a new physical name (see HASH_SCHEME)
    */
   rehashed: string[];
+  /** properties, entry points and bindings brought in line with the sources */
+  statements?: StatementsPushed;
 }
 
 interface ExistingFunction {
@@ -153,6 +156,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
     const created = new Set(toCreate.map((v) => `${v.schema}.${v.physicalName}`));
     const untouched = registered.filter((r) => !created.has(`${r.version.schema}.${r.version.physicalName}`));
     result.drifted = [...(await findDrift(tx, { versionIds: untouched.map((r) => r.version.id) })).values()];
+    result.statements = await pushSourceStatements(tx, compiled, toCreate, opts);
 
     // A push that changed nothing is not a state change: no audit entry.
     if (result.created.length + result.recreated.length === 0) return result;

@@ -9,6 +9,8 @@ export interface OptionSpec {
   type: 'string' | 'boolean';
   /** placeholder for the value in help text, e.g. "<dir>" */
   value?: string;
+  /** may be given more than once (the values come as an array) */
+  multiple?: boolean;
   description: string;
 }
 
@@ -30,7 +32,9 @@ export function defineCommand<C extends Command>(command: C): C {
 
 /** Parses argv against a command's declared options (node:util parseArgs, strict: an unknown option is an error). */
 export function parseOptions<O extends OptionSpecs>(options: O, argv: string[], allowPositionals = false) {
-  const config = Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { type: o.type }])) as { [K in keyof O]: { type: O[K]['type'] } };
+  const config = Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { type: o.type, multiple: o.multiple === true }])) as {
+    [K in keyof O]: { type: O[K]['type']; multiple: O[K]['multiple'] extends true ? true : false };
+  };
   return parseArgs({ args: argv, allowPositionals, options: config });
 }
 

@@ -7,6 +7,7 @@ import type { Command } from './command';
 const loaders: Record<string, () => Promise<{ command: Command }>> = {
   compile: () => import('./commands/compile'),
   push: () => import('./commands/push'),
+  import: () => import('./commands/import'),
   migrate: () => import('./commands/migrate'),
   deployments: () => import('./commands/deployments'),
   collect: () => import('./commands/collect'),

@@ -10,6 +10,7 @@ import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
 import { signatureOf, type Signature } from './client/signature';
+import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 
 export const HASH_PREFIX_LENGTH = 10;
 
@@ -41,9 +42,11 @@ export interface CompileResult {
   warnings: string[];
   /** `file:line:col: message` for what was skipped (psql meta-commands) */
   notices: string[];
+  /** properties, bindings, entry points and skipped statements (lib/compile/statements.ts) */
+  statements: StatementsResult;
 }
 
-export interface CompileOptions {
+export interface CompileOptions extends Partial<StatementOptions> {
   /** schema of definitions whose name is not qualified (default public) */
   defaultSchema?: string;
   /**
@@ -94,9 +97,11 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   const diagnostics: Diagnostic[] = [];
   const notices: Diagnostic[] = [];
   const definitions: Definition[] = [];
+  const others: OtherStatement[] = [];
   for (const s of sources) {
     const r = parseDefinitions(s, options.defaultSchema ?? 'public', notices);
     definitions.push(...r.definitions);
+    others.push(...r.others);
     diagnostics.push(...r.diagnostics);
   }
 
@@ -117,6 +122,7 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   if (options.strict) diagnostics.push(...ctx.warnings.map((w) => ({ ...w, message: `${w.message} (--strict)` })));
 
   const order = calleesFirst(unique, calls, diagnostics);
+  const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics);
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
 
   const compiled = new Map<Definition, CompiledVersion>();
@@ -136,7 +142,9 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   }
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
   const lines = (ds: Diagnostic[]) => ds.map((d) => `${d.where}: ${d.message}`);
-  return { versions: [...compiled.values()], files: sources.length, warnings: options.strict ? [] : lines(ctx.warnings), notices: lines(notices) };
+  const byKey = new Map([...compiled.values()].map((v) => [`${v.schema}.${v.name}(${v.args})`, v]));
+  const statements: StatementsResult = { ...classified, bindings: compileBindings(classified.bindings, (p) => byKey.get(p)!) };
+  return { versions: [...compiled.values()], files: sources.length, warnings: options.strict ? [] : lines(ctx.warnings), notices: lines(notices), statements };
 }
 
 function compileFailed(diagnostics: Diagnostic[]): ProcverError {

@@ -1,4 +1,5 @@
 import { SourceText } from './sourceText';
+import type { OtherStatement } from './statements';
 import { parsePlPgSQLSync, parseSync, type ScanToken } from './parser';
 import { scanCode } from './scan';
 import { formatTypeName, type TypeNameNode } from './types';
@@ -87,23 +88,19 @@ function stringOf(node: unknown): string | undefined {
   return s ? (s.sval ?? '') : undefined;
 }
 
-function describeStatement(stmt: Record<string, unknown>): string {
-  const kind = Object.keys(stmt)[0] ?? 'unknown';
-  return kind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
-}
-
 /**
- * Parses one file into function/procedure definitions. Anything that is not
- * CREATE FUNCTION / CREATE PROCEDURE, or does not parse, becomes a diagnostic;
+ * Parses one file into function/procedure definitions and the other statements (classified by
+ * ./statements). A file that does not parse becomes a diagnostic;
  * psql meta-commands are skipped with a notice.
  */
 export function parseDefinitions(
   source: SourceText,
   defaultSchema: string,
   notices: Diagnostic[] = [],
-): { definitions: Definition[]; diagnostics: Diagnostic[] } {
+): { definitions: Definition[]; others: OtherStatement[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const definitions: Definition[] = [];
+  const others: OtherStatement[] = [];
   const scanned = scanCode(source.text, { metaCommands: true });
   for (const m of scanned.metaCommands) {
     notices.push({ where: source.where(m.start), message: `skipped the psql meta-command ${source.slice(m.start, m.end).trim()}` });
@@ -115,7 +112,7 @@ export function parseDefinitions(
     const err = e as Error & { sqlDetails?: { cursorPosition?: number } };
     const at = SourceText.charToByte(scanned.parseText, err.sqlDetails?.cursorPosition ?? 0);
     diagnostics.push({ where: source.where(at), message: err.message });
-    return { definitions, diagnostics };
+    return { definitions, others, diagnostics };
   }
   const allTokens = scanned.tokens;
   let next = 0; // statements and tokens are both in file order: walk them together
@@ -132,10 +129,7 @@ export function parseDefinitions(
     const stmt = raw.stmt as unknown as Record<string, unknown>;
     const create = stmt['CreateFunctionStmt'] as CreateFunctionStmt | undefined;
     if (!create) {
-      diagnostics.push({
-        where: at,
-        message: `only CREATE FUNCTION and CREATE PROCEDURE are allowed in procver sources; found ${describeStatement(stmt)}`,
-      });
+      others.push({ source, stmt, tokens, where: at });
       continue;
     }
     try {
@@ -144,7 +138,7 @@ export function parseDefinitions(
       diagnostics.push({ where: at, message: (e as Error).message.replace(`${at}: `, '') });
     }
   }
-  return { definitions, diagnostics };
+  return { definitions, others, diagnostics };
 }
 
 function toDefinition(

@@ -219,8 +219,8 @@ describe('compile: errors name file:line:column and write nothing', () => {
       'mixed.sql': 'CREATE FUNCTION a() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n\n  CREATE TABLE t (id int);\nDROP FUNCTION a();',
     });
     expect(e.details).toEqual([
-      'mixed.sql:3:3: only CREATE FUNCTION and CREATE PROCEDURE are allowed in procver sources; found CREATE',
-      'mixed.sql:4:1: only CREATE FUNCTION and CREATE PROCEDURE are allowed in procver sources; found DROP',
+      'mixed.sql:3:3: CREATE TABLE is not managed by procver; it belongs to your migration tool (pass --skip-other to skip such statements)',
+      'mixed.sql:4:1: DROP FUNCTION is not managed by procver; it belongs to your migration tool (pass --skip-other to skip such statements)',
     ]);
   });
 

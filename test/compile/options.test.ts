@@ -10,7 +10,7 @@ describe('compile options: the search path', () => {
   it('takes --search-path over PROCVER_SEARCH_PATH, and neither means the default', () => {
     expect(compileOptionsFrom({ 'search-path': 'a' }, { PROCVER_SEARCH_PATH: 'b' }).searchPath).toEqual(['a']);
     expect(compileOptionsFrom({}, { PROCVER_SEARCH_PATH: 'b, c' }).searchPath).toEqual(['b', 'c']);
-    expect(compileOptionsFrom({ schema: 's', strict: true }, {})).toEqual({ defaultSchema: 's', searchPath: undefined, strict: true });
+    expect(compileOptionsFrom({ schema: 's', strict: true }, {})).toEqual({ defaultSchema: 's', searchPath: undefined, strict: true, skipOther: false });
   });
 
   it('names the setting and the fix for a bad value', () => {

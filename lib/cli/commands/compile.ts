@@ -14,7 +14,7 @@ const options = {
 export const command = defineCommand({
   name: 'compile',
   summary: 'Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
-  usage: ['compile <dir> [--out <dir>] [--schema <name>] [--search-path <path>] [--strict] [--database-url <url>]'],
+  usage: ['compile <dir> [--out <dir>] [--schema <name>] [--search-path <path>] [--strict] [--skip-other] [--database-url <url>]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);

@@ -4,6 +4,7 @@ import { compileArgOptions, compileOptionsFrom, printCompileMessages } from '../
 import { withDb } from '../db';
 import { progressBar } from '../print';
 import { printDrift } from '../printDrift';
+import { pushStatementLines } from '../statementsReport';
 
 const options = {
   ...compileArgOptions,
@@ -15,7 +16,7 @@ export const command = defineCommand({
   name: 'push',
   summary:
     'Compile, then create every new version and record it in the registry (one transaction); dropped versions of the source are re-created; drifted ones are reported.',
-  usage: ['push <dir> [--schema <name>] [--search-path <path>] [--strict] [--grant <role,...>] [--revoke-public]'],
+  usage: ['push <dir> [--schema <name>] [--search-path <path>] [--strict] [--skip-other] [--grant <role,...>] [--revoke-public]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
@@ -38,6 +39,7 @@ export const command = defineCommand({
     console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
     for (const c of result.created) console.log(`  + ${c}`);
     for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing; re-created from the registry's source)`);
+    for (const line of pushStatementLines(result.statements)) console.log(line);
     printDrift(result.drifted, 'in this push');
     if (result.rehashed.length > 0) {
       const { HASH_SCHEME } = await import('../../compile/normalize');

@@ -3,11 +3,14 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { connection } from 'next/server';
 import { DeploymentBadge, VersionStatus } from '@/components/badges';
+import { BoundBy } from '@/components/BoundBy';
 import { RelativeTime } from '@/components/RelativeTime';
 import { ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
+import { bindingReferences } from '@/lib/bindings';
 import { diffLines } from '@/lib/diff';
 import { describeDrift } from '@/lib/drift';
+import { versionProperties } from '@/lib/properties';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
@@ -45,12 +48,16 @@ export default async function VersionPage({ params, searchParams }: Props) {
   const r = await load(async () => {
     const detail = await getVersionDetail(db(), schema, physical);
     if (!detail) return null;
-    const other = against ? await getVersionDetail(db(), schema, against) : null;
-    return { detail, other: other && other.procedure.id === detail.procedure.id ? other : null };
+    const [other, bound, properties] = await Promise.all([
+      against ? getVersionDetail(db(), schema, against) : null,
+      bindingReferences(db(), [detail.version.id]),
+      versionProperties(db(), detail.version.id),
+    ]);
+    return { detail, other: other && other.procedure.id === detail.procedure.id ? other : null, bound: bound.get(detail.version.id) ?? [], properties };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${physical}`}>{r.message}</ErrorState>;
   if (!r.data) notFound();
-  const { detail, other } = r.data;
+  const { detail, other, bound, properties } = r.data;
   const { version: v, procedure: proc } = detail;
 
   return (
@@ -82,6 +89,10 @@ export default async function VersionPage({ params, searchParams }: Props) {
               <DeploymentBadge key={`${d.app}/${d.deploymentId}`} app={d.app} id={d.deploymentId} status={d.status} />
             ))}
           </dd>
+          <dt className="text-slate-500">Bindings</dt>
+          <dd>
+            <BoundBy refs={bound} />
+          </dd>
         </dl>
       </div>
 
@@ -102,6 +113,32 @@ export default async function VersionPage({ params, searchParams }: Props) {
           ))}
         </section>
       ) : null}
+
+      <section aria-labelledby="properties">
+        <h2 id="properties" className="font-semibold">
+          Properties
+        </h2>
+        <dl className="mt-1 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+          <dt className="text-slate-500">Owner</dt>
+          <dd className="font-mono">{properties.owner ?? <span className="text-slate-400">not in the database</span>}</dd>
+          <dt className="text-slate-500">Comment</dt>
+          <dd>{properties.comment ?? <span className="text-slate-400">none</span>}</dd>
+          <dt className="text-slate-500">EXECUTE</dt>
+          <dd className="font-mono">{properties.grants.length === 0 ? <span className="font-sans text-slate-400">none</span> : properties.grants.join(', ')}</dd>
+          <dt className="text-slate-500">In the sources</dt>
+          <dd>
+            {properties.fromSources.length === 0 ? (
+              <span className="text-slate-400">no GRANT, REVOKE, COMMENT or OWNER for this procedure</span>
+            ) : (
+              <ul className="font-mono text-xs">
+                {properties.fromSources.map((s, i) => (
+                  <li key={i}>{s}</li>
+                ))}
+              </ul>
+            )}
+          </dd>
+        </dl>
+      </section>
 
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="calls">
