@@ -12,16 +12,17 @@ const verdictStyle = {
 const actionStyle: Record<string, string> = {
   drop: 'bg-red-100 text-red-800',
   quarantine: 'bg-amber-100 text-amber-900',
+  release: 'bg-red-50 text-red-700',
   keep: 'bg-slate-100 text-slate-700',
 };
 
 const PAGE_SIZE = 100;
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-export const shows = ['all', 'drop', 'quarantine', 'keep'] as const;
+export const shows = ['all', 'drop', 'quarantine', 'release', 'keep'] as const;
 export type Show = (typeof shows)[number];
 /** Actionable rows first: what the next applied run will do is what an operator checks. */
-const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', keep: 'kept' };
-const actionOrder: Record<string, number> = { drop: 0, quarantine: 1, keep: 2 };
+const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', release: 'put back from quarantine', keep: 'kept' };
+const actionOrder: Record<string, number> = { release: 0, drop: 1, quarantine: 2, keep: 3 };
 
 
 /** The plan, a page of it at a time, and what the retention policy would retire. */

@@ -3,7 +3,9 @@ import { quoteIdent } from '../compile/parser';
 import type { Tx } from '../db/client';
 import type { Version } from '../db/schema';
 import { ProcverError } from '../errors';
-import { signature, type DropSnapshot } from './apply';
+import type { DropSnapshot } from './apply';
+import { signature } from './routine';
+import { dropTripwire } from './tripwire';
 
 async function signatureOf(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string }> {
   const fn = await signature(tx, schema, name);
@@ -11,8 +13,9 @@ async function signatureOf(tx: Tx, schema: string, name: string): Promise<{ oid:
   return fn;
 }
 
-/** Renames a quarantined version back: same OID, grants and dependencies, instantly. */
+/** Renames a quarantined version back, its tripwire gone: same OID, grants and dependencies, instantly. */
 export async function unquarantine(tx: Tx, v: Version): Promise<number> {
+  await dropTripwire(tx, v.schema, v.physicalName);
   const fn = await signatureOf(tx, v.schema, v.quarantineName!);
   await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(v.physicalName)}`));
   return fn.oid;

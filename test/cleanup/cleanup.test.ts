@@ -11,12 +11,14 @@ import { freePort } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import type { InstanceTarget } from '../../lib/usage/readInstance';
+import { getOverview } from '../../lib/overview';
+import { usageForVersions } from '../../lib/usage';
 import { restoreVersion, retireVersion } from '../../lib/versions';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
-const config = { ...cleanupConfig({}, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
+const config = { ...cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let t: TestDatabase;
@@ -116,8 +118,9 @@ describe('cleanup: quarantine, drop, restore', () => {
 
     const [q] = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     expect(q).toMatchObject({ physicalName: v.physical, outcome: 'quarantined' });
-    // Any remaining caller now fails loudly, superusers included.
-    await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
+    // The old name is now the tripwire (forwards to the renamed version); the snapshot will not be it.
+    const tripwire = await t.pool.query(`SELECT obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname = $1`, [v.physical]);
+    expect(tripwire.rows).toEqual([{ comment: `procver quarantine tripwire for app.${v.physical}: forwards to app.${quarantineNameFor(v.physical)}` }]);
     row = await rowOf(v.physical);
     expect(row.action).toBe('keep'); // quarantine period not over
     expect(check(row, 'in_flight').detail[0]).toMatch(/in quarantine for \d+s of 2s/);
@@ -146,17 +149,51 @@ describe('cleanup: quarantine, drop, restore', () => {
     expect(status.rows[0].status).toBe('live');
   });
 
-  it('a call during quarantine fails loudly, and restore renames it back instantly', async () => {
+  it('a call during quarantine is forwarded and counted, puts the version back (retired, kept) with an audit entry, and shows red', async () => {
     const v = await version('BEGIN RETURN x + 1; END');
     await retire(v.physical);
     await quietly();
     await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
-    await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
+    const oid = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [quarantineNameFor(v.physical)])).rows[0].oid;
+    // A caller cleanup did not know about: served by the tripwire, no error.
+    expect(await callsOk(v.sql)).toBe(3);
+    await quietly();
+    const row = await rowOf(v.physical);
+    expect(row.action).toBe('release');
+    expect(check(row, 'usage').detail).toContainEqual(expect.stringMatching(/^the quarantine tripwire under its old name was called on 127\.0\.0\.1:\d+\/\w+ \d+s ago: something still calls it$/));
+    const results = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+    expect(results.find((r) => r.physicalName === v.physical)).toMatchObject({ outcome: 'released' });
+    const after = await t.pool.query(
+      `SELECT p.oid::bigint AS oid, obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname IN ($1, $2)`,
+      [v.physical, quarantineNameFor(v.physical)],
+    );
+    expect(after.rows).toEqual([{ oid, comment: null }]); // the version itself, back under its name; no tripwire
+    const state = await t.pool.query('SELECT status, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical]);
+    expect(state.rows[0]).toEqual({ status: 'retired', quarantine_name: null });
+    const audit = await t.pool.query(`SELECT action, reason FROM procver.audit_log WHERE target = $1 ORDER BY id`, [`app.${v.physical}`]);
+    expect(audit.rows.map((r) => r.action)).toEqual(['version.retire', 'version.quarantine', 'version.unquarantine']);
+    expect(audit.rows[2].reason).toMatch(/^cleanup: still in use during quarantine \(.*the quarantine tripwire under its old name was called/);
+    // Red on the dashboard: a retired version called after it was retired.
+    const u = (await usageForVersions(t.db, [row.versionId], '24h', primary())).get(row.versionId)!;
+    expect(u.evidence).toBe('called');
+    const retiredAt = (await t.pool.query('SELECT status_changed_at FROM procver.versions WHERE id = $1', [row.versionId])).rows[0].status_changed_at;
+    expect(u.lastCalledAt!.getTime()).toBeGreaterThan(retiredAt.getTime());
+    expect((await getOverview(t.db)).retiredButCalled.map((r) => r.physicalName)).toContain(v.physical);
+  });
+
+  it('restore of a quarantined version removes the tripwire and renames it back instantly', async () => {
+    const v = await version('BEGIN RETURN x + 2; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     const oid = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [quarantineNameFor(v.physical)])).rows[0].oid;
     await restoreVersion(t.db, { name: v.physical, reason: 'a caller broke', actor: 'ops' });
-    expect(await callsOk(v.sql)).toBe(3);
-    const now = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [v.physical])).rows[0].oid;
-    expect(now).toBe(oid); // same function: OID, grants and dependencies kept
+    const now = await t.pool.query(`SELECT oid::bigint AS oid, obj_description(oid, 'pg_proc') AS comment FROM pg_proc WHERE proname IN ($1, $2)`, [
+      v.physical,
+      quarantineNameFor(v.physical),
+    ]);
+    expect(now.rows).toEqual([{ oid, comment: null }]); // same function: OID, grants and dependencies kept
+    expect(await callsOk(v.sql)).toBe(4);
   });
 
   it('keeps a quarantined version while a transaction older than the rename is open', async () => {
@@ -323,7 +360,7 @@ describe('cleanup: concurrency', () => {
     await quietly();
     const plans = await Promise.all([planCleanup(t.db, primary(), config), planCleanup(t.db, primary(), config)]);
     const results = (await Promise.all(plans.map((p) => applyCleanup(t.db, p, 'cron', primary())))).flat().filter((r) => r.physicalName === v.physical);
-    expect(results.map((r) => r.outcome).sort()).toEqual(['kept', 'quarantined']);
+    expect(results.map((r) => r.outcome).sort(), JSON.stringify(results)).toEqual(['kept', 'quarantined']);
     const audit = await t.pool.query(`SELECT count(*)::int AS n FROM procver.audit_log WHERE target = $1 AND action = 'version.quarantine'`, [`app.${v.physical}`]);
     expect(audit.rows[0].n).toBe(1);
   });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { db } from '@/lib/db/pool';
 import { versions } from '@/lib/db/schema';
 import { usageForVersions, usageWindows } from '@/lib/usage';
+import { usageTargets } from '@/lib/config';
 import { json, read } from '@/lib/web/http';
 
 const query = z.object({
@@ -23,7 +24,7 @@ export async function GET(req: Request) {
   const { ids, window } = parsed.data;
   return read(async () => {
     const [usage, rows] = await Promise.all([
-      usageForVersions(db(), ids, window),
+      usageForVersions(db(), ids, window, usageTargets()),
       db().select({ id: versions.id, status: versions.status, revision: versions.revision, statusChangedAt: versions.statusChangedAt }).from(versions).where(inArray(versions.id, ids)),
     ]);
     return {

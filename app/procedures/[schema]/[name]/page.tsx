@@ -7,6 +7,7 @@ import { VersionTable, type UsageJson } from '@/components/VersionTable';
 import { db } from '@/lib/db/pool';
 import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
+import { usageTargets } from '@/lib/config';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 import { windowParam } from '@/lib/web/searchParams';
@@ -29,7 +30,7 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
     const group = await getProcedureGroup(db(), schema, name);
     if (!group) return null;
     const ids = group.overloads.flatMap((o) => o.versions.map((v) => v.id));
-    const [usage, series] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids)]);
+    const [usage, series] = await Promise.all([usageForVersions(db(), ids, window, usageTargets()), callSeriesFor(db(), ids)]);
     return { group, usage, series };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${schema}.${name}`}>{r.message}</ErrorState>;
