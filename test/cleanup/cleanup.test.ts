@@ -353,6 +353,82 @@ describe('cleanup: re-checks inside the transaction', () => {
   });
 });
 
+describe('cleanup: resets are resets', () => {
+  it('after pg_stat_reset() a called version is kept as unknown (a reset), never diagnosed as failing callers', async () => {
+    const v = await version('BEGIN RETURN x * 3; END');
+    await callsOk(v.sql);
+    await collectUsage(t.db, primary());
+    await retire(v.physical);
+    await t.pool.query('SELECT pg_stat_reset()');
+    await quietly();
+    const u = check(await rowOf(v.physical), 'usage');
+    expect(u.verdict).toBe('unknown');
+    expect(u.detail).toContainEqual(expect.stringMatching(/^reset on 127\.0\.0\.1:\d+\/\w+ \d+s ago: the quiet window restarts after it$/));
+    expect(u.detail.join()).not.toMatch(/no call completed/);
+  });
+});
+
+describe('cleanup: the apply step re-checks what the plan checked', () => {
+  it('a live deployment registered between plan and apply keeps the version', async () => {
+    const v = await version('BEGIN RETURN x - 1; END');
+    await retire(v.physical);
+    await quietly();
+    const stale = await planCleanup(t.db, primary(), config);
+    expect(stale.rows.find((r) => r.physicalName === v.physical)!.action).toBe('quarantine');
+    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'hotfix', manifest: buildManifest(v.c), live: true, actor: 'ci' });
+    const [r] = (await applyCleanup(t.db, stale, 'cron', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toMatchObject({ outcome: 'kept' });
+    expect(r!.detail).toBe(`kept: late_${v.physical}/hotfix is live and references it`);
+    const row = (await t.pool.query('SELECT status, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0];
+    expect(row).toEqual({ status: 'retired', quarantine_name: null });
+  });
+
+  it('a deployment registered while a version is quarantined puts it back (release)', async () => {
+    const v = await version('BEGIN RETURN x - 2; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cron', primary());
+    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'rollback', manifest: buildManifest(v.c), live: true, actor: 'ci' });
+    const row = await rowOf(v.physical);
+    expect(row.action).toBe('release');
+    const [r] = (await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cron', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toMatchObject({ outcome: 'released' });
+    expect(await callsOk(v.sql)).toBe(0);
+  });
+});
+
+describe('cleanup: windows the evidence cannot resolve', () => {
+  it('refuses a quiet window or quarantine shorter than the flush delay plus the collection interval, naming the minimum', async () => {
+    const tooShort = cleanupConfig({}, { quietWindow: '1s', quarantine: '1d' });
+    await expect(planCleanup(t.db, primary(), tooShort)).rejects.toThrow(
+      'the quiet window (1s) is shorter than the evidence can resolve: the minimum is 90s, because PostgreSQL publishes calls up to 1m late (PROCVER_STATS_FLUSH_DELAY) and readings are 30s apart (PROCVER_COLLECT_INTERVAL); set --quiet-window / PROCVER_QUIET_WINDOW to at least 90s',
+    );
+    await expect(planCleanup(t.db, primary(), cleanupConfig({ PROCVER_COLLECT_INTERVAL: '1m' }, { quietWindow: '7d', quarantine: '1m' }))).rejects.toThrow(
+      /^the quarantine \(1m\) is shorter than the evidence can resolve: the minimum is 2m/,
+    );
+    expect((await planCleanup(t.db, primary(), cleanupConfig({}, { quietWindow: '90s', quarantine: '90s' }))).rows.length).toBeGreaterThan(0);
+  });
+
+  it('keeps every version while an instance cannot be read now, even if it was read a moment ago', async () => {
+    const v = await version('BEGIN RETURN x - 3; END');
+    await retire(v.physical);
+    await quietly();
+    const down = { url: `postgres://postgres:x@127.0.0.1:${await freePort()}/app`, role: 'replica' as const };
+    // Read "a moment ago": the registry says so, but now it is down.
+    const { label, host, port } = (await import('../../lib/usage/readInstance')).instanceLabel(down.url);
+    await t.pool.query(
+      `INSERT INTO procver.instances (label, host, port, role, first_collected_at, last_collected_at, last_attempt_at, track_functions)
+       VALUES ($1, $2, $3, 'replica', now() - interval '1 day', now(), now(), 'all')`,
+      [label, host, port],
+    );
+    const row = await rowOf(v.physical, [...primary(), down]);
+    expect(row.action).toBe('keep');
+    expect(check(row, 'usage').detail).toContainEqual(expect.stringMatching(new RegExp(`^gap on ${label.replace(/[.]/g, '\\.')} \\d+s ago \\(cannot read`)));
+    await t.pool.query('DELETE FROM procver.usage_events WHERE instance_id = (SELECT id FROM procver.instances WHERE label = $1)', [label]);
+    await t.pool.query('DELETE FROM procver.instances WHERE label = $1', [label]);
+  });
+});
+
 describe('cleanup: concurrency', () => {
   it('two cleanup runs at once quarantine a version once', async () => {
     const v = await version('BEGIN RETURN x; END');
