@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { EmptyState, ErrorState } from '@/components/States';
+import { RELEASE_EXPLAINED } from '@/lib/cleanup/plan';
 import { describePolicy } from '@/lib/cleanup/retention';
 import { currentPlan } from '@/lib/web/cleanupPlan';
 
@@ -17,6 +18,8 @@ const actionStyle: Record<string, string> = {
 };
 
 const PAGE_SIZE = 100;
+/** What "release" means, in the words the CLI uses too. */
+const RELEASE_WHY = RELEASE_EXPLAINED;
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 export const shows = ['all', 'drop', 'quarantine', 'release', 'keep'] as const;
 export type Show = (typeof shows)[number];
@@ -51,7 +54,7 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
       <section aria-labelledby="plan" className="space-y-3">
         <h2 id="plan" className="font-semibold">
           Plan: {count('all').toLocaleString('en')} retired version(s), {count('drop').toLocaleString('en')} to drop,{' '}
-          {count('quarantine').toLocaleString('en')} to quarantine
+          {count('quarantine').toLocaleString('en')} to quarantine{count('release') > 0 ? `, ${count('release').toLocaleString('en')} to put back from quarantine` : ''}
         </h2>
         {plan.rows.length > 0 ? (
           <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">
@@ -110,6 +113,7 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
                   <span className="font-mono text-sm text-slate-600">{row.procedure}</span>
                   {row.quarantinedAt ? <span className="text-sm text-amber-800">quarantined as {row.currentName}</span> : null}
                 </div>
+                {row.action === 'release' ? <p className="mt-1 text-sm font-semibold text-red-700">{RELEASE_WHY}</p> : null}
                 <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1 text-sm">
                   {row.checks.map((check) => {
                     const v = verdictStyle[check.verdict];

@@ -134,6 +134,10 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   return { at: now, config, rows, live, retire };
 }
 
+/** The "release" action in words, for the CLI and the Cleanup page. */
+export const RELEASE_EXPLAINED =
+  'still in use: something called it during its quarantine (its tripwire forwarded the call) or a deployment now needs it; the next applied run puts it back under its name, retired and kept';
+
 /**
  * What to do with a version given its checks. A quarantined version that something called (its
  * tripwire, or its counters) or that a deployment now needs is put back under its name, still retired.
