@@ -18,6 +18,7 @@ import { runCleanup } from '../cleanup/apply';
 import { cleanupConfig, formatDuration } from '../cleanup/config';
 import { describePolicy } from '../cleanup/retention';
 import { RELEASE_EXPLAINED, type CleanupPlan } from '../cleanup/plan';
+import { evidenceSettings } from '../usage/evidence';
 import { progressBar, table } from './print';
 
 export const usage = `procver: versioned PostgreSQL functions and procedures
@@ -37,7 +38,7 @@ Usage: procver <command> [options]
   deployments list [--app <app>] [--json]
   collect [--once] [--interval <seconds>]
         Read call counters (pg_stat_user_functions) from the primary and PROCVER_REPLICA_URLS
-        into the registry; every --interval seconds (default 30) until SIGTERM, or once (cron).
+        into the registry; every --interval seconds (default PROCVER_COLLECT_INTERVAL, 30s) until SIGTERM, or once (cron).
   retire <physical-name> --reason <text> [--override]
         Mark a version retired (refused while a live or pending deployment uses it, unless
         --override, which the audit log records).
@@ -255,7 +256,8 @@ function printCollect(results: InstanceResult[]): void {
 
 async function collectCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { once: { type: 'boolean' }, interval: { type: 'string' } } });
-  const interval = Number(values.interval ?? 30);
+  // The same interval cleanup assumes when it refuses windows too short to resolve (PROCVER_COLLECT_INTERVAL).
+  const interval = Number(values.interval ?? evidenceSettings().collectIntervalMs / 1000);
   if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
   const targets = usageTargets();
   const env = readEnv();
