@@ -8,7 +8,7 @@ const options = {
   id: { type: 'string', value: '<deployment-id>', description: 'the deployment (build) id' },
   manifest: { type: 'string', value: '<file>', description: "the build's procver.manifest.json" },
   live: { type: 'boolean', description: 'add: put it live at once (refused while it references retired or quarantined versions)' },
-  override: { type: 'boolean', description: 'add --live: put it live although it references retired or quarantined versions (audited)' },
+  override: { type: 'boolean', description: 'add --live: put it live although it references retired versions (audited); never past a quarantined one' },
   json: { type: 'boolean', description: 'list: print JSON' },
 } as const;
 
