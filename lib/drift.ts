@@ -48,7 +48,10 @@ export async function findDrift(db: Db | Tx, opts: { versionIds?: number[] } = {
     WHERE v.status <> 'dropped' AND v.code_fingerprint IS NOT NULL
       ${opts.versionIds ? sql`AND v.id = ANY(${sql.param(opts.versionIds)}::bigint[])` : sql``}
     GROUP BY v.id
-    HAVING count(*) > 1 OR bool_or(procver.code_fingerprint(p.oid) <> v.code_fingerprint)`);
+    -- Any change to a pg_proc row (CREATE OR REPLACE, ALTER, GRANT, RENAME) gives it a new xmin:
+    -- an unchanged xmin is unchanged code, and only moved rows are fingerprinted again. (xids wrap
+    -- after 2^32 transactions; a change landing on the very xid recorded would go unseen.)
+    HAVING count(*) > 1 OR bool_or(CASE WHEN p.xmin::text = v.code_xmin THEN false ELSE procver.code_fingerprint(p.oid) <> v.code_fingerprint END)`);
   return new Map(
     r.rows.map((x) => [
       Number(x.id),
@@ -65,17 +68,35 @@ export async function findDrift(db: Db | Tx, opts: { versionIds?: number[] } = {
   );
 }
 
-/** One line for people: which version drifted, how, and what procver does about it. */
-export function describeDrift(d: DriftInfo): string {
-  const where = d.quarantined ? `${d.schema}.${d.currentName} (quarantined ${d.physicalName})` : `${d.schema}.${d.physicalName}`;
-  const how =
-    d.kind === 'overloaded'
-      ? 'several functions in the database carry its name'
-      : 'its code in the database is not what procver created (CREATE OR REPLACE or ALTER was run on it)';
-  return `${where}: ${how}; callers run that code, not the registry's source`;
+/** What is wrong with a drifted version, in words (without its name). */
+export function driftProblem(d: DriftInfo): string {
+  return d.kind === 'overloaded'
+    ? 'several functions in the database carry its name'
+    : 'its code in the database is not what procver created (CREATE OR REPLACE or ALTER was run on it)';
 }
 
-/** The fingerprint to record for a function procver just created: what later reads compare against. */
-export function fingerprintOf(oid: number) {
-  return sql<string>`procver.code_fingerprint(${oid}::oid)`;
+/** One line for people: which version drifted, how, and what that means. */
+export function describeDrift(d: DriftInfo): string {
+  const where = d.quarantined ? `${d.schema}.${d.currentName} (quarantined ${d.physicalName})` : `${d.schema}.${d.physicalName}`;
+  return `${where}: ${driftProblem(d)}; callers run that code, not the registry's source`;
+}
+
+/** The definitions now in the database under a drifted version's name: what callers really run. */
+export async function driftedDefinitions(db: Db | Tx, d: DriftInfo): Promise<string[]> {
+  const r = await db.execute<{ def: string }>(sql`
+    SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ${d.schema} AND p.proname = ${d.currentName} ORDER BY p.oid`);
+  return r.rows.map((x) => x.def);
+}
+
+/**
+ * What to record for a function procver just created or re-created (spread into the version's
+ * update): its fingerprint, and the xmin of its pg_proc row, which lets findDrift skip the
+ * fingerprint of every row that has not changed since.
+ */
+export function recordCode(oid: number) {
+  return {
+    codeFingerprint: sql<string>`procver.code_fingerprint(${oid}::oid)`,
+    codeXmin: sql<string>`(SELECT xmin::text FROM pg_proc WHERE oid = ${oid}::oid)`,
+  };
 }

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { writeAudit } from '../audit';
 import { fitIdentifier } from '../identifiers';
-import { quoteIdent } from '../compile/parser';
+import { quoteIdent } from '../identifiers';
 import type { Db, Tx } from '../db/client';
 import { versions } from '../db/schema';
 import { lockRegistry } from '../locks';
@@ -24,19 +24,9 @@ import {
   type PlanRow,
 } from './plan';
 import { unquarantine } from './restore';
-import { signature } from './routine';
+import { signature, takeDropSnapshot } from './snapshot';
 import { createTripwire, dropTripwire } from './tripwire';
 
-
-export interface DropSnapshot {
-  /** pg_get_functiondef() while quarantined (so under the quarantine name) */
-  definition: string;
-  owner: string;
-  /** proacl as text; null means PostgreSQL's default privileges */
-  acl: string | null;
-  grants: { grantor: string; grantee: string | null; privilege: string; grantable: boolean }[];
-  comment: string | null;
-}
 
 export interface ApplyResult {
   physicalName: string;
@@ -201,17 +191,8 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
     const fn = await signature(tx, v.schema, v.quarantineName);
     if (!fn) return keep('kept: the quarantined function is not in the database');
 
-    // The snapshot is the renamed version's own code, never its tripwire's.
-    const snap = await tx.execute<{ definition: string; owner: string; acl: string | null; comment: string | null; grants: DropSnapshot['grants'] | null }>(sql`
-      SELECT pg_get_functiondef(p.oid) AS definition, pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl,
-             obj_description(p.oid, 'pg_proc') AS comment,
-             (SELECT json_agg(json_build_object('grantor', pg_get_userbyid(a.grantor),
-                       'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
-                       'privilege', a.privilege_type, 'grantable', a.is_grantable))
-              FROM aclexplode(p.proacl) a) AS grants
-      FROM pg_proc p WHERE p.oid = ${fn.oid}::oid`);
-    const s = snap.rows[0]!;
-    const snapshot: DropSnapshot = { definition: s.definition, owner: s.owner, acl: s.acl, grants: s.grants ?? [], comment: s.comment };
+    // The snapshot is the renamed version's own code, never its tripwire's (nor drifted code).
+    const snapshot = await takeDropSnapshot(tx, v.id, fn.oid);
     await dropTripwire(tx, v.schema, v.physicalName);
     await tx.execute(sql.raw(`DROP ROUTINE ${fn.sig} RESTRICT`));
     await tx

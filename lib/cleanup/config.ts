@@ -1,8 +1,10 @@
 import { ProcverError } from '../errors';
-import { formatAge, formatDuration, parseDuration } from '../durations';
-export { formatAge, formatDuration, parseDuration };
+import { parseDuration } from '../durations';
 import { evidenceSettings, type EvidenceSettings } from '../usage/evidence';
 import { retentionPolicy, type RetentionPolicy } from './retention';
+
+// The duration helpers live in lib/durations.ts so that retention.ts needs nothing from this file.
+export { formatAge, formatDuration, parseDuration } from '../durations';
 
 /** Also how fine-grained the usage evidence is (stale readings, stats flush delay, collection interval). */
 export interface CleanupConfig extends EvidenceSettings {

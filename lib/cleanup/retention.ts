@@ -4,7 +4,7 @@ import { ProcverError } from '../errors';
 import { evidenceFor } from '../usage/evidence';
 import type { InstanceTarget } from '../usage/readInstance';
 import { retireVersion } from '../versions';
-import { formatDuration, parseDuration } from './config';
+import { formatDuration, parseDuration } from '../durations';
 
 /**
  * The retention policy retires what nobody would miss, so that cleanup can later drop it after the

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { ProcverError } from '../errors';
+import { qualifiedName, quoteIdent } from '../identifiers';
 
 /**
  * The quarantine tripwire. A quarantined version is renamed (`…__quarantined`), and a PL/pgSQL
@@ -35,7 +36,6 @@ type Shape = {
   grants: { grantee: string | null; grantable: boolean }[] | null;
 };
 
-const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 const dollarQuote = (body: string) => {
   let tag = 'tripwire';
   while (body.includes(`$${tag}$`)) tag += '_';
@@ -73,12 +73,12 @@ export async function createTripwire(tx: Tx, schema: string, physicalName: strin
     FROM pg_proc p WHERE p.oid = ${quarantinedOid}::oid`);
   const s = r.rows[0];
   if (!s) throw new ProcverError('conflict', `${schema}.${quarantineName} is not in the database`);
-  const target = `${q(schema)}.${q(quarantineName)}`;
+  const target = qualifiedName(schema, quarantineName);
   const forward = forwardingBody(s, target);
   const body = `BEGIN\n  ${
     forward ?? `RAISE EXCEPTION 'procver: %.% is quarantined (retired, about to be dropped); restore it with procver restore', ${lit(schema)}, ${lit(physicalName)};`
   }\n${s.kind === 'p' || forward?.startsWith('PERFORM') || forward?.startsWith('SELECT') ? '  RETURN;\n' : ''}END`;
-  const name = `${q(schema)}.${q(physicalName)}`;
+  const name = qualifiedName(schema, physicalName);
   // Never STRICT: a strict function is not even entered for NULL arguments, so such calls would
   // not be counted; the renamed version still applies its own strictness.
   const attributes =
@@ -91,12 +91,12 @@ export async function createTripwire(tx: Tx, schema: string, physicalName: strin
     SELECT p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = ${schema} AND p.proname = ${physicalName}`);
   const sig = created.rows[0]!.sig;
-  await tx.execute(sql.raw(`ALTER ROUTINE ${sig} OWNER TO ${q(s.owner)}`));
+  await tx.execute(sql.raw(`ALTER ROUTINE ${sig} OWNER TO ${quoteIdent(s.owner)}`));
   // Whoever may call the version may call its tripwire (and nobody else).
   if (s.acl !== null) {
     await tx.execute(sql.raw(`REVOKE ALL ON ROUTINE ${sig} FROM PUBLIC`));
     for (const g of s.grants ?? []) {
-      await tx.execute(sql.raw(`GRANT EXECUTE ON ROUTINE ${sig} TO ${g.grantee === null ? 'PUBLIC' : q(g.grantee)}`));
+      await tx.execute(sql.raw(`GRANT EXECUTE ON ROUTINE ${sig} TO ${g.grantee === null ? 'PUBLIC' : quoteIdent(g.grantee)}`));
     }
   }
   await tx.execute(sql.raw(`COMMENT ON ROUTINE ${sig} IS ${lit(`${TRIPWIRE_MARK} for ${schema}.${physicalName}: ${forward ? 'forwards to' : 'raises; the code is in'} ${schema}.${quarantineName}`)}`));

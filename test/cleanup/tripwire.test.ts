@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { signature } from '../../lib/cleanup/routine';
+import { signature } from '../../lib/cleanup/snapshot';
 import { createTripwire, dropTripwire } from '../../lib/cleanup/tripwire';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 

@@ -2,8 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
 import { describeDrift, findDrift } from '../../lib/drift';
 import { pushVersions, type PushOptions } from '../../lib/push';
+import { getVersionDetail } from '../../lib/versions';
 import { corpusFiles } from '../fixtures/corpus';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
@@ -29,12 +30,12 @@ describe('drift: a managed version whose code in the database is not what procve
   it('finds none whatever the session search_path, nor after grants, owner changes, comments and a quarantine rename', async () => {
     const c = await t.pool.connect();
     try {
-      await c.query('CREATE ROLE drift_other NOLOGIN');
+      const other = await createTestRole('drift_other');
       const v = version('corpus.describe(integer)');
       const sig = `${qualifiedName(v.schema, v.physicalName)}(integer)`;
-      await c.query(`GRANT EXECUTE ON FUNCTION ${sig} TO drift_other`);
+      await c.query(`GRANT EXECUTE ON FUNCTION ${sig} TO ${other}`);
       await c.query(`COMMENT ON FUNCTION ${sig} IS 'hello'`);
-      await c.query(`ALTER FUNCTION ${sig} OWNER TO drift_other`);
+      await c.query(`ALTER FUNCTION ${sig} OWNER TO ${other}`);
       // What cleanup's quarantine does: the same OID under another name.
       const q = compiled.versions.find((x) => x.kind === 'procedure')!;
       await c.query(`ALTER ROUTINE ${qualifiedName(q.schema, q.physicalName)} RENAME TO ${q.physicalName.slice(0, 40)}__q`);
@@ -77,6 +78,14 @@ describe('drift: a managed version whose code in the database is not what procve
     const only = await findDrift(t.db, { versionIds: [await idOf(replaced.physicalName), await idOf(version('corpus.series(integer)').physicalName)] });
     expect([...only.values()].map((d) => d.physicalName)).toEqual([replaced.physicalName]);
     expect((await findDrift(t.db, { versionIds: [] })).size).toBe(0);
+
+    // The version page shows the drift and what the database runs instead.
+    const detail = await getVersionDetail(t.db, replaced.schema, replaced.physicalName);
+    expect(detail!.drift!.info.kind).toBe('changed');
+    expect(detail!.drift!.definitions).toHaveLength(1);
+    expect(detail!.drift!.definitions[0]).toContain(`SELECT 'hacked ' || x`);
+    expect((await getVersionDetail(t.db, 'corpus', version('corpus.series(integer)').physicalName))!.drift).toBeNull();
+    expect((await getVersionDetail(t.db, overloaded.schema, overloaded.physicalName))!.drift!.definitions).toHaveLength(2);
   });
 
   it('reports a quarantined version whose code was replaced under its quarantine name', async () => {

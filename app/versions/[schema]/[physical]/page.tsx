@@ -7,6 +7,7 @@ import { RelativeTime } from '@/components/RelativeTime';
 import { ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { diffLines } from '@/lib/diff';
+import { describeDrift } from '@/lib/drift';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
@@ -80,6 +81,24 @@ export default async function VersionPage({ params, searchParams }: Props) {
           </dd>
         </dl>
       </div>
+
+      {detail.drift ? (
+        <section role="alert" aria-labelledby="drift" className="space-y-2 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-900">
+          <h2 id="drift" className="font-semibold">
+            Drift: the database does not run this version&apos;s source
+          </h2>
+          <p>
+            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and
+            cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
+          </p>
+          <p className="font-medium">In the database now:</p>
+          {detail.drift.definitions.map((d, i) => (
+            <pre key={i} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
+              {d}
+            </pre>
+          ))}
+        </section>
+      ) : null}
 
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="calls">

@@ -9,6 +9,6 @@ const body = z.object({ reason: z.string().trim().min(1, 'a reason is required')
 export async function POST(req: Request, ctx: { params: Promise<{ app: string; id: string }> }) {
   const { app, id } = await ctx.params;
   return mutation(req, body, 'operator', async (input, actor) => ({
-    restored: await restoreDeploymentVersions(db(), decodeURIComponent(app), decodeURIComponent(id), input.reason, actor.name),
+    restored: (await restoreDeploymentVersions(db(), decodeURIComponent(app), decodeURIComponent(id), input.reason, actor.name)).map((r) => r.name),
   }));
 }

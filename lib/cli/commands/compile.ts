@@ -1,0 +1,23 @@
+import { defineCommand, parseOptions, positional } from '../command';
+
+const options = {
+  out: { type: 'string', value: '<dir>', description: 'where procver.manifest.json, procs.ts and procver.sql go (default: <dir>)' },
+  schema: { type: 'string', value: '<name>', description: 'schema for unqualified names (default public)' },
+} as const;
+
+export const command = defineCommand({
+  name: 'compile',
+  summary: 'Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
+  usage: ['compile <dir> [--out <dir>] [--schema <name>]'],
+  options,
+  async run(argv) {
+    const { values, positionals } = parseOptions(options, argv, true);
+    const dir = positional(positionals, 'source directory: procver compile <dir>');
+    const [{ compileDirectory }, { writeOutputs }] = await Promise.all([import('../../compile/compile'), import('../../compile/outputs')]);
+    const result = await compileDirectory(dir, { defaultSchema: values.schema });
+    const written = await writeOutputs(result, values.out ?? dir);
+    console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
+    for (const w of written) console.log(`  wrote ${w}`);
+    return 0;
+  },
+});
