@@ -1,1 +1,2 @@
-ALTER TABLE "procver"."versions" ADD COLUMN "code_fingerprint" text;
+ALTER TABLE "procver"."versions" ADD COLUMN "code_fingerprint" text;--> statement-breakpoint
+ALTER TABLE "procver"."versions" ADD COLUMN "code_xmin" text;

@@ -6,7 +6,7 @@ import { qualifiedName, quoteIdent } from './identifiers';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
 import { procedures, versions } from './db/schema';
-import { findDrift, fingerprintOf, type DriftInfo } from './drift';
+import { findDrift, recordCode, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 import { pushSourceStatements, type StatementsPushed } from './sourceStatements';
@@ -115,7 +115,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
         .set({
           status,
           oid,
-          codeFingerprint: fingerprintOf(oid),
+          ...recordCode(oid),
           quarantineName: null,
           quarantinedAt: null,
           ...(status !== reg.version.status ? { statusChangedAt: sql`now()` } : {}),
@@ -142,10 +142,10 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       const chunk = fresh.slice(i, i + 1000);
       const col = <T>(f: (v: CompiledVersion) => T) => sql.param(chunk.map(f));
       await tx.execute(sql`
-        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by, code_fingerprint)
+        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by, code_fingerprint, code_xmin)
         SELECT u.procedure_id, u.hash, u.schema, u.physical_name, u.language, u.may_be_inlined, u.source, u.normalized,
                coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor},
-               procver.code_fingerprint(u.oid::oid)
+               procver.code_fingerprint(u.oid::oid), (SELECT xmin::text FROM pg_proc WHERE oid = u.oid::oid)
         FROM unnest(${col((v) => procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!)}::int[], ${col((v) => v.hash)}::text[],
                     ${col((v) => v.schema)}::text[], ${col((v) => v.physicalName)}::text[], ${col((v) => v.language)}::text[],
                     ${col((v) => v.mayBeInlined)}::boolean[], ${col((v) => v.source)}::text[], ${col((v) => v.normalized)}::text[],

@@ -3,7 +3,6 @@ import { defineCommand, parseOptions, positional } from '../command';
 import { compileArgOptions, compileOptionsFrom, printCompileMessages } from '../compileOptions';
 import { withDb } from '../db';
 import { progressBar } from '../print';
-import { printDrift } from '../printDrift';
 import { pushStatementLines } from '../statementsReport';
 
 const options = {
@@ -21,10 +20,11 @@ export const command = defineCommand({
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
     const dir = positional(positionals, 'source directory: procver push <dir>');
-    const [{ compileDirectory }, { actor, grantPolicy }, { pushVersions }] = await Promise.all([
+    const [{ compileDirectory }, { actor, grantPolicy }, { pushVersions }, { printDrift }] = await Promise.all([
       import('../../compile/compile'),
       import('../../config'),
       import('../../push'),
+      import('../printDrift'),
     ]);
     const compiled = await compileDirectory(dir, compileOptionsFrom(values));
     printCompileMessages(compiled);
