@@ -7,6 +7,7 @@ import { ProcverError } from './errors';
 import { decodeCursor, encodeCursor } from './cursor';
 import { lockRegistry } from './locks';
 import { z } from 'zod';
+import { checkDeploymentKey } from './deploymentNames';
 import { resolveManifest, type ResolvedEntry } from './manifests';
 import { restoreWithCallees, type RestoredVersion } from './versions';
 
@@ -30,6 +31,7 @@ const WARNINGS = new Set(['retired', 'quarantined', 'drifted']);
  * overridden, which the audit log records.
  */
 export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; warnings: ResolvedEntry[] }> {
+  checkDeploymentKey(input.app, input.deploymentId);
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
     const resolved = await resolveManifest(tx, input.manifest);
@@ -313,7 +315,7 @@ export async function restoreDeploymentVersions(db: Db, app: string, deploymentI
       .select({ id: deployments.id })
       .from(deployments)
       .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId)));
-    if (!d) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}`);
+    if (!d) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}; see \`procver deployments list\``);
     const targets = await tx
       .select()
       .from(versions)

@@ -17,7 +17,7 @@ export function parseManifest(raw: unknown, label: string): Manifest {
   return parsed.data;
 }
 
-export type ManifestProblem = 'missing' | 'hash_mismatch' | 'retired' | 'quarantined' | 'dropped' | 'absent_from_database' | 'drifted';
+export type ManifestProblem = 'missing' | 'name_mismatch' | 'hash_mismatch' | 'retired' | 'quarantined' | 'dropped' | 'absent_from_database' | 'drifted';
 
 export interface ResolvedEntry {
   label: string;
@@ -37,14 +37,17 @@ export async function resolveManifest(db: Db | Tx, manifest: Manifest): Promise<
     hash: string | null;
     status: string | null;
     quarantine_name: string | null;
+    registered_as: string | null;
     present: boolean;
   }>(sql`
     SELECT m.ord::int AS ord, v.id AS version_id, v.hash, v.status::text AS status, v.quarantine_name,
+      CASE WHEN v.id IS NOT NULL THEN format('%s.%s(%s)', p.schema, p.name, p.args) END AS registered_as,
       EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = m.schema AND p.proname = m.physical_name) AS present
     FROM unnest(${sql.param(entries.map((e) => e.schema))}::text[], ${sql.param(entries.map((e) => e.physicalName))}::text[])
       WITH ORDINALITY AS m(schema, physical_name, ord)
     LEFT JOIN procver.versions v ON v.schema = m.schema AND v.physical_name = m.physical_name
+    LEFT JOIN procver.procedures p ON p.id = v.procedure_id
     ORDER BY m.ord`);
   const drift = await findDrift(db, { versionIds: rows.rows.flatMap((r) => (r.version_id === null ? [] : [Number(r.version_id)])) });
   return rows.rows.map((r) => {
@@ -55,6 +58,8 @@ export async function resolveManifest(db: Db | Tx, manifest: Manifest): Promise<
     const base = { label, physicalName: e.physicalName, versionId: r.version_id === null ? null : Number(r.version_id) };
     const problem = (p: ManifestProblem, message: string) => ({ ...base, problem: p, message });
     if (r.version_id === null) return problem('missing', `${e.physicalName} was never pushed; run \`procver push\``);
+    // Each logical name the build will call must be the procedure the registry has that version for.
+    if (r.registered_as !== label) return problem('name_mismatch', `${e.physicalName} is ${r.registered_as} in the registry, not ${label}`);
     if (r.hash !== e.hash) return problem('hash_mismatch', `${e.physicalName} is registered with a different hash`);
     if (r.status === 'dropped') {
       return problem('dropped', `${e.physicalName} was dropped by cleanup; bring it back exactly with ${restore} (or push its source again)`);

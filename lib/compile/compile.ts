@@ -9,6 +9,7 @@ import { mayBeInlined } from './inlining';
 import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
+import { signatureOf, type Signature } from './client/signature';
 
 export const HASH_PREFIX_LENGTH = 10;
 
@@ -18,6 +19,8 @@ export interface CompiledVersion {
   args: string;
   kind: 'function' | 'procedure';
   language: string;
+  /** arguments and result, for the typed client in procs.ts */
+  signature: Signature;
   hash: string;
   physicalName: string;
   securityDefiner: boolean;
@@ -173,6 +176,7 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     args: def.args,
     kind: def.kind,
     language: def.language,
+    signature: signatureOf(def.ast, def.where),
     hash,
     physicalName,
     securityDefiner: def.securityDefiner,

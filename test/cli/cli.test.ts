@@ -271,4 +271,20 @@ CREATE FUNCTION dr.caller(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT d
     expect(again.stdout).toContain('pushed 2 version(s): 0 created, 2 re-created, 0 unchanged');
     expect((await t.pool.query(`SELECT dr.${names.caller}(2) AS v`)).rows[0].v).toBe(21);
   });
+
+  it('--deployment APP/ID is parsed once: no "/" or more than one is invalid (7), an unknown deployment is not found (6)', async () => {
+    const env = { DATABASE_URL: t.url };
+    expect((await procver(['migrate'], env)).code).toBe(0);
+    const noSlash = await procver(['restore', '--deployment', 'shopweb', '--reason', 'r'], env);
+    expect(noSlash.code).toBe(7);
+    expect(noSlash.stderr).toContain('"shopweb" is not APP/ID');
+    expect((await procver(['restore', '--deployment', 'a/b/c', '--reason', 'r'], env)).code).toBe(7);
+    expect((await procver(['restore', '--deployment', '/x', '--reason', 'r'], env)).code).toBe(7);
+    const unknown = await procver(['restore', '--deployment', 'shop/web', '--reason', 'r'], env);
+    expect(unknown.code).toBe(6);
+    expect(unknown.stderr).toContain('no deployment shop/web');
+    const badApp = await procver(['deployments', 'add', '--app', 'a b', '--id', '1', '--manifest', '/nonexistent'], env);
+    expect(badApp.code).toBe(7);
+    expect(badApp.stderr).toContain('letters, digits, . _ - + only');
+  });
 });

@@ -51,3 +51,10 @@ export async function procverProcess(args: string[], env: Record<string, string>
     return { code: x.code, stdout: x.stdout, stderr: x.stderr };
   }
 }
+
+/** procver, failing with its output unless it exits 0; returns what it printed on stdout. */
+export async function procverOk(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const r = await procver(args, env);
+  if (r.code !== 0) throw new Error(`procver ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}

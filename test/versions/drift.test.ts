@@ -28,9 +28,9 @@ describe('drift: a managed version whose code in the database is not what procve
   });
 
   it('finds none whatever the session search_path, nor after grants, owner changes, comments and a quarantine rename', async () => {
+    const other = await createTestRole('drift_other');
     const c = await t.pool.connect();
     try {
-      const other = await createTestRole('drift_other');
       const v = version('corpus.describe(integer)');
       const sig = `${qualifiedName(v.schema, v.physicalName)}(integer)`;
       await c.query(`GRANT EXECUTE ON FUNCTION ${sig} TO ${other}`);

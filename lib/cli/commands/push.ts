@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defineCommand, parseOptions, positional } from '../command';
 import { withDb } from '../db';
 import { progressBar } from '../print';
+import { printDrift } from '../printDrift';
 
 const options = {
   schema: { type: 'string', value: '<name>', description: 'schema for unqualified names (default public)' },
@@ -12,17 +13,16 @@ const options = {
 export const command = defineCommand({
   name: 'push',
   summary:
-    'Compile, then create every new version and record it in the registry (one transaction); dropped versions of the source are re-created, drifted ones reported.',
+    'Compile, then create every new version and record it in the registry (one transaction); dropped versions of the source are re-created; drifted ones are reported.',
   usage: ['push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
     const dir = positional(positionals, 'source directory: procver push <dir>');
-    const [{ compileDirectory }, { actor, grantPolicy }, { pushVersions }, { printDrift }] = await Promise.all([
+    const [{ compileDirectory }, { actor, grantPolicy }, { pushVersions }] = await Promise.all([
       import('../../compile/compile'),
       import('../../config'),
       import('../../push'),
-      import('../printDrift'),
     ]);
     const compiled = await compileDirectory(dir, { defaultSchema: values.schema });
     const policy = grantPolicy();

@@ -1,4 +1,3 @@
-import { ProcverError } from '../../errors';
 import { defineCommand, parseOptions, positional, required } from '../command';
 import { withDb } from '../db';
 
@@ -21,8 +20,8 @@ export const command = defineCommand({
       import('../../versions'),
     ]);
     if (values.deployment) {
-      const [app, id] = [values.deployment.slice(0, values.deployment.indexOf('/')), values.deployment.slice(values.deployment.indexOf('/') + 1)];
-      if (!app || !id) throw new ProcverError('invalid_input', '--deployment takes <app>/<deployment-id>');
+      const { parseDeploymentRef } = await import('../../deploymentNames');
+      const { app, id } = parseDeploymentRef(values.deployment);
       const reason = required(values, 'reason');
       const restored = await withDb((db) => restoreDeploymentVersions(db, app, id, reason, actor()));
       console.log(restored.length === 0 ? `${app}/${id} references no retired or dropped version` : `restored ${restored.length} version(s) for ${app}/${id}:`);

@@ -11,12 +11,12 @@ import { describeDrift } from '@/lib/drift';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
-import { firstParam } from '@/lib/web/searchParams';
+import { parseQuery, parseRoute, queries, routes } from '@/lib/web/params';
 
 type Props = { params: Promise<{ schema: string; physical: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  return { title: decodeURIComponent((await params).physical) };
+  return { title: (await params).physical };
 }
 
 function VersionLink({ v }: { v: { schema: string; physicalName: string; status: string } }) {
@@ -35,10 +35,13 @@ const rowStyle = { same: '', removed: 'bg-red-50', added: 'bg-emerald-50', chang
 export default async function VersionPage({ params, searchParams }: Props) {
   await connection();
   await requirePageActor('viewer');
-  const p = await params;
-  const schema = decodeURIComponent(p.schema);
-  const physical = decodeURIComponent(p.physical);
-  const against = firstParam((await searchParams).against);
+  // Next.js has decoded the path once; it is never decoded again.
+  const route = parseRoute(routes.version, await params);
+  if (!route) notFound();
+  const { schema, physical } = route;
+  const query = parseQuery(queries.version, await searchParams);
+  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  const { against } = query.value;
   const r = await load(async () => {
     const detail = await getVersionDetail(db(), schema, physical);
     if (!detail) return null;
