@@ -36,7 +36,6 @@ export const command = defineCommand({
     const targets = usageTargets();
     const env = readEnv();
     const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
-    const { driftWatcher } = await import('../printDrift');
     return withDb(async (db) => {
       const drift = driftWatcher(db);
       if (values.once) {

@@ -7,8 +7,8 @@ const options = {
   app: { type: 'string', value: '<app>', description: 'the frontend app' },
   id: { type: 'string', value: '<deployment-id>', description: 'the deployment (build) id' },
   manifest: { type: 'string', value: '<file>', description: "the build's procver.manifest.json" },
-  live: { type: 'boolean', description: 'add: put it live at once (refused while it references retired or quarantined versions)' },
-  override: { type: 'boolean', description: 'add --live: put it live although it references retired versions (audited); never past a quarantined one' },
+  live: { type: 'boolean', description: 'add: put it live at once (refused while it references quarantined versions, or retired ones unless --override)' },
+  override: { type: 'boolean', description: 'add --live: go live even though it references retired versions (audited); never past a quarantined one' },
   json: { type: 'boolean', description: 'list: print JSON' },
 } as const;
 
@@ -17,7 +17,7 @@ export const command = defineCommand({
   summary:
     'Register frontend deployments (saying which versions are retired, quarantined or drifted), put one live (also how you roll back; the live one becomes previous), list them.',
   usage: [
-    'deployments add --app <app> --id <deployment-id> --manifest <file> [--live] [--override]',
+    'deployments add --app <app> --id <deployment-id> --manifest <file> [--live [--override]]',
     'deployments live --app <app> --id <deployment-id>',
     'deployments list [--app <app>] [--json]',
   ],
@@ -29,8 +29,8 @@ export const command = defineCommand({
     switch (sub) {
       case 'add': {
         const { readManifestFile } = await import('../manifestFile');
-        const app = required(values, 'app');
-        const id = required(values, 'id');
+        const { checkDeploymentKey } = await import('../../deploymentNames');
+        const { app, id } = checkDeploymentKey(required(values, 'app'), required(values, 'id'));
         const manifest = await readManifestFile(required(values, 'manifest'));
         const r = await withDb((db) =>
           addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, override: values.override === true, actor: actor() }),
