@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { CompiledVersion, CompileResult } from './compile/compile';
+import { HASH_SCHEME } from './compile/normalize';
 import { qualifiedName, quoteIdent } from './identifiers';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
@@ -29,6 +30,11 @@ export interface PushResult {
    * lib/drift.ts): reported, not refused, and never overwritten
    */
   drifted: DriftInfo[];
+  /**
+   * procedures whose only registered versions were hashed under an older hash scheme: their new
+   * version may be the same code under a new physical name (see HASH_SCHEME)
+   */
+  rehashed: string[];
 }
 
 interface ExistingFunction {
@@ -44,7 +50,7 @@ interface ExistingFunction {
 export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOptions): Promise<PushResult> {
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
-    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], drifted: [] };
+    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], drifted: [], rehashed: [] };
     const all = compiled.versions;
     const names = all.map((v) => v.physicalName);
 
@@ -125,6 +131,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       });
       result.recreated.push(key);
     }
+    result.rehashed = await rehashedProcedures(tx, fresh);
     const procedureIds = await ensureProcedures(tx, fresh);
     // One INSERT … SELECT FROM unnest per 1,000 versions: the registry rows carry the full
     // source, and row-by-row parameter lists were most of push's cost.
@@ -217,6 +224,23 @@ async function createVersions(tx: Tx, list: CompiledVersion[], grants: GrantPoli
     for (const role of grants.roles) await tx.execute(sql.raw(`GRANT EXECUTE ON ${target} TO ${quoteIdent(role)}`));
   }
   return oids;
+}
+
+/**
+ * Procedures of these new versions that have registered versions, all hashed under an older hash
+ * scheme (their normalized definition does not start with this scheme): asked before the new rows go in.
+ */
+async function rehashedProcedures(tx: Tx, fresh: CompiledVersion[]): Promise<string[]> {
+  if (fresh.length === 0) return [];
+  const current = `{"hashScheme":${HASH_SCHEME},%`;
+  const rows = await tx.execute<{ key: string }>(sql`
+    SELECT DISTINCT p.schema || '.' || p.name || '(' || p.args || ')' AS key FROM procver.procedures p
+    JOIN unnest(${sql.param(fresh.map((v) => v.schema))}::text[], ${sql.param(fresh.map((v) => v.name))}::text[], ${sql.param(fresh.map((v) => v.args))}::text[]) AS w(schema, name, args)
+      ON w.schema = p.schema AND w.name = p.name AND w.args = p.args
+    WHERE EXISTS (SELECT 1 FROM procver.versions v WHERE v.procedure_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM procver.versions v WHERE v.procedure_id = p.id AND v.normalized LIKE ${current})
+    ORDER BY 1`);
+  return rows.rows.map((r) => r.key);
 }
 
 /** The registry ids of these versions' procedures, inserting the missing ones. */

@@ -5,6 +5,7 @@ import type { CompiledVersion, CompileResult } from './compile';
 import type { Manifest } from './manifest';
 import { renderClient } from './client/render';
 import type { Catalog } from './client/typeMap';
+import { HASH_SCHEME } from './normalize';
 
 export const MANIFEST_FILE = 'procver.manifest.json';
 export const PROCS_FILE = 'procs.ts';
@@ -16,6 +17,7 @@ const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
 export function buildManifest(result: CompileResult): Manifest {
   return {
     version: 1,
+    hashScheme: HASH_SCHEME,
     procedures: [...result.versions].sort(byIdentity).map((v) => ({
       schema: v.schema,
       name: v.name,

@@ -1,8 +1,9 @@
 import { defineCommand, parseOptions, positional } from '../command';
+import { compileArgOptions, compileOptionsFrom, printCompileMessages } from '../compileOptions';
 
 const options = {
   out: { type: 'string', value: '<dir>', description: 'where procver.manifest.json, procs.ts and procver.sql go (default: <dir>)' },
-  schema: { type: 'string', value: '<name>', description: 'schema for unqualified names (default public)' },
+  ...compileArgOptions,
   'database-url': {
     type: 'string',
     value: '<url>',
@@ -13,13 +14,14 @@ const options = {
 export const command = defineCommand({
   name: 'compile',
   summary: 'Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
-  usage: ['compile <dir> [--out <dir>] [--schema <name>] [--database-url <url>]'],
+  usage: ['compile <dir> [--out <dir>] [--schema <name>] [--search-path <path>] [--strict] [--database-url <url>]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
     const dir = positional(positionals, 'source directory: procver compile <dir>');
     const [{ compileDirectory }, { writeOutputs }] = await Promise.all([import('../../compile/compile'), import('../../compile/outputs')]);
-    const result = await compileDirectory(dir, { defaultSchema: values.schema });
+    const result = await compileDirectory(dir, compileOptionsFrom(values));
+    printCompileMessages(result);
     const databaseUrl = values['database-url'];
     const types = databaseUrl ? await (await import('../../compile/client/catalog')).readCatalog(databaseUrl, result) : undefined;
     const written = await writeOutputs(result, values.out ?? dir, { catalog: types?.catalog });
