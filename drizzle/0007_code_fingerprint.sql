@@ -1,2 +1,1 @@
-ALTER TABLE "procver"."versions" ADD COLUMN "code_fingerprint" text;--> statement-breakpoint
-ALTER TABLE "procver"."versions" ADD COLUMN "code_xmin" text;
+ALTER TABLE "procver"."versions" ADD COLUMN "code_fingerprint" text;

@@ -21,7 +21,7 @@ $$;
 --> statement-breakpoint
 -- Versions created before procver recorded fingerprints: their code now is the baseline.
 UPDATE "procver"."versions" v
-SET "code_fingerprint" = "procver"."code_fingerprint"(p.oid), "code_xmin" = p.xmin::text
+SET "code_fingerprint" = "procver"."code_fingerprint"(p.oid)
 FROM pg_namespace n, pg_proc p
 WHERE v.status <> 'dropped' AND n.nspname = v.schema AND p.pronamespace = n.oid
   AND p.proname = coalesce(v.quarantine_name, v.physical_name)
