@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { ProcverError } from '../errors';
 import { MAX_BODY_BYTES } from './requestBody';
 import { peerHeaderName } from './trustedProxy';
 
@@ -49,7 +50,7 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 export function frontDoorOptions(env: NodeJS.ProcessEnv = process.env): FrontDoorOptions {
   const raw = env.PROCVER_MAX_CONCURRENT_REQUESTS?.trim();
   const n = raw ? Number(raw) : 16;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`PROCVER_MAX_CONCURRENT_REQUESTS: "${raw}" is not a positive whole number; unset it for the default 16`);
+  if (!Number.isInteger(n) || n < 1) throw new ProcverError('config', `PROCVER_MAX_CONCURRENT_REQUESTS: "${raw}" is not a positive whole number; unset it for the default 16`);
   return { maxConcurrent: n };
 }
 
