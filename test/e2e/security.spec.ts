@@ -269,6 +269,7 @@ test('hostile input on every route is a 400 or 404, never a 500, and no page hit
   // could exist but does not (the streamed page shows Not found). A RegExp: the page names the bad parameter.
   const notFoundText = 'There is no such procedure, version or page.';
   const pages: [path: string, expected: 404 | 'absent' | RegExp][] = [
+    ['/?window=%00&x=%00', /Overview/],
     ['/procedures?q=%00', /Invalid address/],
     ['/procedures?sort=bogus', /Invalid address/],
     ['/procedures?after=%00', /Invalid address/],
