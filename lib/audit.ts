@@ -6,7 +6,7 @@ import { auditLog, type AuditEntry } from './db/schema';
 export interface AuditInput {
   actor: string;
   action: string;
-  targetType: 'push' | 'version' | 'deployment' | 'procedure' | 'registry';
+  targetType: 'push' | 'version' | 'deployment' | 'procedure' | 'binding' | 'registry';
   target: string;
   reason?: string | null;
   before?: unknown;

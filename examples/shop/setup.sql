@@ -21,3 +21,5 @@ ON CONFLICT DO NOTHING;
 INSERT INTO shop.products (sku, name, price_cents, stock)
 SELECT 'SKU-' || g, 'Product ' || g, 100 + g * 37 % 5000, 1000000 FROM generate_series(1, 100) g
 ON CONFLICT DO NOTHING;
+-- Stamped by the products_stamp trigger, which procver points at the newest stamp_updated_at.
+ALTER TABLE shop.products ADD COLUMN IF NOT EXISTS updated_at timestamptz;

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db, Tx } from '../db/client';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
+import { bindingReferences } from '../bindings';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
@@ -131,10 +132,12 @@ async function deploymentsChecks(db: Db | Tx, candidates: Pick<Candidate, 'id'>[
     WHERE dv.version_id = ANY(${sql.param(ids)}::bigint[])
     ORDER BY d.app, d.deployment_id`);
   const byVersion = groupBy(r.rows, (x) => Number(x.version_id));
+  // Bindings (triggers, aggregates …) and entry points reference a version like a live deployment.
+  const bound = await bindingReferences(db, ids);
   const out = new Map<number, Check>();
   for (const id of ids) {
     const refs = byVersion.get(id) ?? [];
-    const blocking: string[] = [];
+    const blocking: string[] = (bound.get(id) ?? []).map((b) => `${b.label} points to it (since ${iso(b.movedAt)})`);
     for (const d of refs) {
       const label = `${d.app}/${d.deployment_id}`;
       if (d.status === 'live' || d.status === 'pending') blocking.push(`${label} is ${d.status} and references it`);

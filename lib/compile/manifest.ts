@@ -11,6 +11,8 @@ export const manifestEntrySchema = z.object({
 });
 export const manifestSchema = z.object({
   version: z.literal(1),
+  /** the normalization rules the hashes were computed with (lib/compile/normalize.ts HASH_SCHEME); absent = 1 */
+  hashScheme: z.number().int().positive().optional(),
   procedures: z.array(manifestEntrySchema),
 });
 export type Manifest = z.infer<typeof manifestSchema>;

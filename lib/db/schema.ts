@@ -4,3 +4,4 @@ export * from './deployments';
 export * from './usage';
 export * from './audit';
 export * from './users';
+export * from './bindings';

@@ -129,3 +129,33 @@ export async function startPrimaryAndStandby(): Promise<ReplicatedPair> {
     },
   };
 }
+
+/** One plain PostgreSQL server from PG_BIN (Debian's 15), in a temporary directory. */
+export async function startServer(): Promise<{ adminUrl: string; stop(): Promise<void> }> {
+  const ids = runAs();
+  const base = mkdtempSync(join(tmpdir(), 'procver-pg-'));
+  chmodSync(base, 0o755);
+  if (ids.uid !== undefined) chownSync(base, ids.uid, ids.gid!);
+  const dir = join(base, 'data');
+  const port = await freePort();
+  await run(join(PG_BIN, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], ids);
+  appendFileSync(join(dir, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n`);
+  const child = spawn(join(PG_BIN, 'postgres'), ['-D', dir, '-p', String(port)], { ...ids, stdio: 'ignore' });
+  const kill = () => child.exitCode === null && child.kill('SIGINT');
+  process.on('exit', kill);
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitReady(adminUrl, false);
+  return {
+    adminUrl,
+    async stop() {
+      process.off('exit', kill);
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGINT');
+        });
+      }
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}

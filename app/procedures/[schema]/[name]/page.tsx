@@ -2,8 +2,10 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { connection } from 'next/server';
+import { BoundBy } from '@/components/BoundBy';
 import { ErrorState } from '@/components/States';
 import { VersionTable, type UsageJson } from '@/components/VersionTable';
+import { bindingReferences } from '@/lib/bindings';
 import { db } from '@/lib/db/pool';
 import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
@@ -32,12 +34,12 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
     const group = await getProcedureGroup(db(), schema, name);
     if (!group) return null;
     const ids = group.overloads.flatMap((o) => o.versions.map((v) => v.id));
-    const [usage, series] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids)]);
-    return { group, usage, series };
+    const [usage, series, bound] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids), bindingReferences(db(), ids)]);
+    return { group, usage, series, bound };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${schema}.${name}`}>{r.message}</ErrorState>;
   if (!r.data) notFound();
-  const { group, usage, series } = r.data;
+  const { group, usage, series, bound } = r.data;
 
   return (
     <div className="space-y-8">
@@ -68,6 +70,11 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
           <h2 className="font-mono text-base font-semibold">
             {o.kind} {o.name}({o.args}) <span className="font-sans text-sm font-normal text-slate-500">{o.versions.length} version(s)</span>
           </h2>
+          {o.versions.some((v) => bound.has(v.id)) ? (
+            <div className="text-sm">
+              <BoundBy refs={o.versions.flatMap((v) => bound.get(v.id) ?? [])} versions={new Map(o.versions.map((v) => [v.id, v]))} />
+            </div>
+          ) : null}
           <VersionTable
             window={window}
             canAct={actor.role !== 'viewer'}

@@ -3,10 +3,14 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { connection } from 'next/server';
 import { DeploymentBadge, VersionStatus } from '@/components/badges';
+import { BoundBy } from '@/components/BoundBy';
 import { RelativeTime } from '@/components/RelativeTime';
 import { ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
+import { bindingReferences } from '@/lib/bindings';
 import { diffLines } from '@/lib/diff';
+import { describeDrift } from '@/lib/drift';
+import { versionProperties } from '@/lib/properties';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
@@ -44,12 +48,16 @@ export default async function VersionPage({ params, searchParams }: Props) {
   const r = await load(async () => {
     const detail = await getVersionDetail(db(), schema, physical);
     if (!detail) return null;
-    const other = against ? await getVersionDetail(db(), schema, against) : null;
-    return { detail, other: other && other.procedure.id === detail.procedure.id ? other : null };
+    const [other, bound, properties] = await Promise.all([
+      against ? getVersionDetail(db(), schema, against) : null,
+      bindingReferences(db(), [detail.version.id]),
+      versionProperties(db(), detail.version.id),
+    ]);
+    return { detail, other: other && other.procedure.id === detail.procedure.id ? other : null, bound: bound.get(detail.version.id) ?? [], properties };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${physical}`}>{r.message}</ErrorState>;
   if (!r.data) notFound();
-  const { detail, other } = r.data;
+  const { detail, other, bound, properties } = r.data;
   const { version: v, procedure: proc } = detail;
 
   return (
@@ -81,8 +89,56 @@ export default async function VersionPage({ params, searchParams }: Props) {
               <DeploymentBadge key={`${d.app}/${d.deploymentId}`} app={d.app} id={d.deploymentId} status={d.status} />
             ))}
           </dd>
+          <dt className="text-slate-500">Bindings</dt>
+          <dd>
+            <BoundBy refs={bound} />
+          </dd>
         </dl>
       </div>
+
+      {detail.drift ? (
+        <section role="alert" aria-labelledby="drift" className="space-y-2 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-900">
+          <h2 id="drift" className="font-semibold">
+            Drift: the database does not run this version&apos;s source
+          </h2>
+          <p>
+            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and
+            cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
+          </p>
+          <p className="font-medium">In the database now:</p>
+          {detail.drift.definitions.map((d, i) => (
+            <pre key={i} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
+              {d}
+            </pre>
+          ))}
+        </section>
+      ) : null}
+
+      <section aria-labelledby="properties">
+        <h2 id="properties" className="font-semibold">
+          Properties
+        </h2>
+        <dl className="mt-1 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+          <dt className="text-slate-500">Owner</dt>
+          <dd className="font-mono">{properties.owner ?? <span className="text-slate-400">not in the database</span>}</dd>
+          <dt className="text-slate-500">Comment</dt>
+          <dd>{properties.comment ?? <span className="text-slate-400">none</span>}</dd>
+          <dt className="text-slate-500">EXECUTE</dt>
+          <dd className="font-mono">{properties.grants.length === 0 ? <span className="font-sans text-slate-400">none</span> : properties.grants.join(', ')}</dd>
+          <dt className="text-slate-500">In the sources</dt>
+          <dd>
+            {properties.fromSources.length === 0 ? (
+              <span className="text-slate-400">no GRANT, REVOKE, COMMENT or OWNER for this procedure</span>
+            ) : (
+              <ul className="font-mono text-xs">
+                {properties.fromSources.map((s, i) => (
+                  <li key={i}>{s}</li>
+                ))}
+              </ul>
+            )}
+          </dd>
+        </dl>
+      </section>
 
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="calls">

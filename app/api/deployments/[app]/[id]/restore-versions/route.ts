@@ -13,6 +13,6 @@ export async function POST(req: Request, ctx: { params: Promise<{ app: string; i
   const key = parseRoute(routes.deployment, raw);
   return mutation(req, body, 'operator', async (input, actor) => {
     if (!key) throw new ProcverError('not_found', 'no such deployment');
-    return { restored: await restoreDeploymentVersions(db(), key.app, key.id, input.reason, actor.name) };
+    return { restored: (await restoreDeploymentVersions(db(), key.app, key.id, input.reason, actor.name)).map((r) => r.name) };
   });
 }

@@ -1,0 +1,101 @@
+import { sql } from 'drizzle-orm';
+import { writeAudit } from './audit';
+import type { CompiledBinding } from './compile/statements';
+import type { Db, Tx } from './db/client';
+import { ProcverError } from './errors';
+
+export interface BindingsPushed {
+  created: string[];
+  /** bindings pointed at other versions: "trigger touch on app.items" */
+  moved: string[];
+  /** bindings whose statement changed while they point at the same versions */
+  updated: string[];
+}
+
+/**
+ * Creates each binding, or points it at the versions compiled from the same sources (CREATE OR
+ * REPLACE where PostgreSQL has it, drop and create otherwise), in the push transaction, and
+ * records which versions it points to. A binding whose statements did not change is left alone.
+ */
+export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string): Promise<BindingsPushed> {
+  const out: BindingsPushed = { created: [], moved: [], updated: [] };
+  if (list.length === 0) return out;
+  const registered = await tx.execute<{ id: number; identity: string; statements: string[]; versions: string[] | null }>(sql`
+    SELECT b.id, b.identity, b.statements,
+           (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
+              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = b.id) AS versions
+    FROM procver.bindings b WHERE b.identity = ANY(${sql.param(list.map((b) => b.identity))}::text[])`);
+  const byIdentity = new Map(registered.rows.map((r) => [r.identity, r]));
+  for (const b of list) {
+    const before = byIdentity.get(b.identity);
+    if (before && JSON.stringify(before.statements) === JSON.stringify(b.statements)) continue;
+    await tx.execute(sql`SAVEPOINT procver_binding`);
+    try {
+      for (const s of b.statements) await tx.execute(sql.raw(s));
+    } catch (e) {
+      await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_binding`);
+      throw new ProcverError('conflict', `PostgreSQL refused ${b.identity} from ${b.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+    }
+    await tx.execute(sql`RELEASE SAVEPOINT procver_binding`);
+    const moved = before !== undefined && JSON.stringify([...(before.versions ?? [])].sort()) !== JSON.stringify([...b.versions].sort());
+    const id = before
+      ? (await tx.execute(sql`
+          UPDATE procver.bindings SET statements = ${sql.param(b.statements)}::text[], pushed_by = ${actor},
+                 moved_at = CASE WHEN ${moved} THEN now() ELSE moved_at END
+          WHERE id = ${before.id}`),
+        Number(before.id))
+      : Number(
+          (
+            await tx.execute<{ id: number }>(sql`
+              INSERT INTO procver.bindings (kind, identity, statements, pushed_by)
+              VALUES (${b.kind}, ${b.identity}, ${sql.param(b.statements)}::text[], ${actor}) RETURNING id`)
+          ).rows[0]!.id,
+        );
+    await tx.execute(sql`DELETE FROM procver.binding_versions WHERE binding_id = ${id}`);
+    await tx.execute(sql`
+      INSERT INTO procver.binding_versions (binding_id, version_id)
+      SELECT ${id}, unnest(${sql.param(b.versions.map((v) => versionIds.get(v)!))}::bigint[])`);
+    await writeAudit(tx, {
+      actor,
+      action: !before ? 'binding.create' : moved ? 'binding.move' : 'binding.update',
+      targetType: 'binding',
+      target: b.identity,
+      before: before ? { versions: before.versions ?? [], statements: before.statements } : null,
+      after: { versions: b.versions, statements: b.statements, from: b.where },
+    });
+    (!before ? out.created : moved ? out.moved : out.updated).push(b.identity);
+  }
+  return out;
+}
+
+export interface BindingReference {
+  versionId: number;
+  /** "trigger touch on app.items", or "entry point app.audit(integer)" */
+  label: string;
+  kind: string;
+  movedAt: Date;
+}
+
+/**
+ * Bindings and entry points pointing at these versions: references that keep a version from
+ * cleanup exactly like a live deployment, and what the procedure and version pages list.
+ */
+export async function bindingReferences(db: Db | Tx, versionIds: number[]): Promise<Map<number, BindingReference[]>> {
+  const out = new Map<number, BindingReference[]>();
+  if (versionIds.length === 0) return out;
+  const r = await db.execute<{ version_id: number; label: string; kind: string; moved_at: string }>(sql`
+    SELECT bv.version_id, b.identity AS label, b.kind, b.moved_at::text
+    FROM procver.binding_versions bv JOIN procver.bindings b ON b.id = bv.binding_id
+    WHERE bv.version_id = ANY(${sql.param(versionIds)}::bigint[])
+    UNION ALL
+    SELECT e.version_id, 'entry point ' || p.schema || '.' || p.name || '(' || p.args || ')', 'entry point', e.moved_at::text
+    FROM procver.entry_points e JOIN procver.procedures p ON p.id = e.procedure_id
+    WHERE e.version_id = ANY(${sql.param(versionIds)}::bigint[])
+    ORDER BY 2`);
+  for (const row of r.rows) {
+    const id = Number(row.version_id);
+    const ref = { versionId: id, label: row.label, kind: row.kind, movedAt: new Date(row.moved_at) };
+    out.set(id, [...(out.get(id) ?? []), ref]);
+  }
+  return out;
+}

@@ -1,0 +1,524 @@
+import type { Definition, Diagnostic } from './definitions';
+import { isComment, qualifiedName, quoteIdent, scanSync, type ScanToken } from './parser';
+import type { SourceText } from './sourceText';
+import { statementLabel } from './statementLabel';
+import { formatTypeName, type TypeNameNode } from './types';
+
+/**
+ * Statements in the sources that are not CREATE FUNCTION / CREATE PROCEDURE: properties of a
+ * managed procedure (GRANT, REVOKE, COMMENT, OWNER), bindings (triggers, event triggers,
+ * aggregates, operators, policies that call one), and everything else, which belongs to the
+ * team's migration tool and is refused unless skipped.
+ */
+export interface OtherStatement {
+  source: SourceText;
+  stmt: Record<string, unknown>;
+  /** the statement's tokens, comments included, with file byte offsets */
+  tokens: ScanToken[];
+  where: string;
+}
+
+/** A change to a procedure that every one of its versions carries (not part of the hash). */
+export type PropertyChange =
+  | { kind: 'grant' | 'revoke'; privilege: 'EXECUTE' | 'ALL'; grantees: string[]; grantOption: boolean; cascade: boolean }
+  | { kind: 'comment'; comment: string | null }
+  | { kind: 'owner'; role: string };
+
+export interface SourceProperty {
+  /** the procedure's identity, `schema.name(args)` */
+  procedure: string;
+  change: PropertyChange;
+  where: string;
+}
+
+export type BindingKind = 'trigger' | 'event trigger' | 'aggregate' | 'operator' | 'policy';
+
+/** A binding with its statements rewritten to call the versions compiled from the same sources. */
+export interface CompiledBinding {
+  kind: BindingKind;
+  /** what it is, e.g. "trigger touch on app.items": unique among bindings */
+  identity: string;
+  /** identities of the managed procedures it calls */
+  procedures: string[];
+  /** `schema.physical_name` of the versions it calls */
+  versions: string[];
+  /** what push runs to create it or point it at these versions (replace, or drop and create) */
+  statements: string[];
+  where: string;
+}
+
+export interface SkippedStatement {
+  where: string;
+  label: string;
+}
+
+export interface StatementsResult {
+  properties: SourceProperty[];
+  bindings: CompiledBinding[];
+  /** identities of the procedures kept under their logical name as forwarders */
+  entryPoints: string[];
+  /** statements skipped with --skip-other, each listed once */
+  skipped: SkippedStatement[];
+  /** transaction control and SET: skipped without asking */
+  notices: string[];
+}
+
+export interface StatementOptions {
+  defaultSchema: string;
+  /** skip statements that belong to the migration tool instead of refusing them */
+  skipOther?: boolean;
+  /** procedures to keep as entry points: `schema.name(args)`, or `schema.name` for every overload */
+  entryPoints?: string[];
+}
+
+interface Reference {
+  start: number;
+  end: number;
+  procedure: Definition;
+}
+
+interface PendingBinding {
+  kind: BindingKind;
+  identity: string;
+  source: SourceText;
+  span: [number, number];
+  /** CREATE [OR REPLACE] [CONSTRAINT]: rewritten to what push runs */
+  createSpan: [number, number];
+  create: string;
+  drop: string | null;
+  references: Reference[];
+  where: string;
+}
+
+/** What classifyStatements hands over to the step that knows every physical name. */
+export interface ClassifiedStatements {
+  properties: SourceProperty[];
+  bindings: PendingBinding[];
+  entryPoints: string[];
+  skipped: SkippedStatement[];
+  notices: string[];
+}
+
+const key = (d: Pick<Definition, 'schema' | 'name' | 'args'>) => `${d.schema}.${d.name}(${d.args})`;
+const names = (list: unknown): string[] => ((list ?? []) as { String: { sval: string } }[]).map((n) => n.String.sval);
+
+/** Resolves a function a statement names, the way calls in bodies are resolved: name, schema, argument count. */
+class Resolver {
+  private byName = new Map<string, Definition[]>();
+  constructor(
+    definitions: Definition[],
+    private defaultSchema: string,
+  ) {
+    for (const d of definitions) this.byName.set(d.name, [...(this.byName.get(d.name) ?? []), d]);
+  }
+
+  /** The managed procedure meant, null if none; throws (with the reason) if several fit. */
+  resolve(qualified: string[], arity: number | null, exactArgs?: string): Definition | null {
+    const name = qualified[qualified.length - 1]!;
+    const schema = qualified.length > 1 ? qualified[qualified.length - 2]! : null;
+    let c = this.byName.get(name) ?? [];
+    if (schema !== null) c = c.filter((d) => d.schema === schema);
+    else if (new Set(c.map((d) => d.schema)).size > 1) c = c.filter((d) => d.schema === this.defaultSchema);
+    if (exactArgs !== undefined) c = c.filter((d) => d.args === exactArgs);
+    else if (arity !== null) c = c.filter((d) => arity >= d.minArgs && arity <= d.maxArgs);
+    if (c.length > 1) {
+      throw new Error(`${qualified.join('.')} is ambiguous between managed overloads ${c.map(key).join(' and ')}; name its argument types`);
+    }
+    return c[0] ?? null;
+  }
+}
+
+export function classifyStatements(others: OtherStatement[], definitions: Definition[], options: StatementOptions, diagnostics: Diagnostic[]): ClassifiedStatements {
+  const resolver = new Resolver(definitions, options.defaultSchema);
+  const out: ClassifiedStatements = { properties: [], bindings: [], entryPoints: entryPointsOf(definitions, options, diagnostics), skipped: [], notices: [] };
+  const quiet = new Map<string, number>();
+  const seenBindings = new Map<string, string>();
+
+  for (const o of others) {
+    const label = statementLabel(o.stmt, o.tokens);
+    const kind = Object.keys(o.stmt)[0]!;
+    if (kind === 'TransactionStmt' || kind === 'VariableSetStmt') {
+      quiet.set(label, (quiet.get(label) ?? 0) + 1);
+      if (kind === 'VariableSetStmt') checkSearchPath(o, definitions, options.defaultSchema, diagnostics);
+      continue;
+    }
+    let outcome: 'handled' | 'other' = 'other';
+    let why = '';
+    try {
+      const properties = propertiesOf(o, resolver);
+      if (properties) {
+        out.properties.push(...properties);
+        outcome = 'handled';
+      } else {
+        const binding = bindingOf(o, resolver, options.defaultSchema);
+        if (binding) {
+          const first = seenBindings.get(binding.identity);
+          if (first) diagnostics.push({ where: o.where, message: `duplicate ${binding.identity}; first defined at ${first}` });
+          seenBindings.set(binding.identity, o.where);
+          out.bindings.push(binding);
+          outcome = 'handled';
+        }
+      }
+    } catch (e) {
+      diagnostics.push({ where: o.where, message: `${label}: ${(e as Error).message}` });
+      continue;
+    }
+    if (outcome === 'handled') continue;
+    if (isFunctionStatement(o.stmt)) why = ': it names no procedure defined in these sources';
+    if (options.skipOther) out.skipped.push({ where: o.where, label });
+    else {
+      diagnostics.push({
+        where: o.where,
+        message: `${label} is not managed by procver${why}; it belongs to your migration tool (pass --skip-other to skip such statements)`,
+      });
+    }
+  }
+  if (quiet.size > 0) {
+    const list = [...quiet].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(', ');
+    out.notices.push(
+      `skipped ${list}: push runs in its own transaction and settings do not carry over; unqualified names use the schema ${options.defaultSchema}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * `SET search_path = app` does not carry over to push, so an unqualified definition after it would
+ * land in the default schema, not where the file meant it: refused, naming both places.
+ */
+function checkSearchPath(o: OtherStatement, definitions: Definition[], defaultSchema: string, diagnostics: Diagnostic[]): void {
+  const node = o.stmt['VariableSetStmt'] as { name?: string; args?: { A_Const?: { sval?: { sval: string } } }[] };
+  if (node.name !== 'search_path') return;
+  const first = node.args?.[0]?.A_Const?.sval?.sval;
+  if (first === undefined || first === defaultSchema) return;
+  const at = o.tokens.find((t) => !isComment(t))?.start ?? 0;
+  for (const d of definitions) {
+    if (d.source !== o.source || d.stmtSpan[0] < at || d.ast.funcname.length > 1) continue;
+    diagnostics.push({
+      where: d.where,
+      message: `${d.name} is not schema-qualified and follows SET search_path = ${first} (${o.where}), which push does not run: it would be created in ${defaultSchema}; qualify it or pass --schema ${first}`,
+    });
+  }
+}
+
+/** Statements about functions that would be properties or bindings if they named a managed one. */
+function isFunctionStatement(stmt: Record<string, unknown>): boolean {
+  const kind = Object.keys(stmt)[0]!;
+  const node = stmt[kind] as Record<string, unknown>;
+  const fn = (t: unknown) => t === 'OBJECT_FUNCTION' || t === 'OBJECT_PROCEDURE' || t === 'OBJECT_ROUTINE';
+  if (kind === 'GrantStmt') return fn(node['objtype']) && node['targtype'] === 'ACL_TARGET_OBJECT';
+  if (kind === 'CommentStmt') return fn(node['objtype']);
+  if (kind === 'AlterOwnerStmt') return fn(node['objectType']);
+  return ['CreateTrigStmt', 'CreateEventTrigStmt', 'CreatePolicyStmt', 'DefineStmt'].includes(kind);
+}
+
+interface ObjectWithArgs {
+  objname: { String: { sval: string } }[];
+  objargs?: { TypeName: TypeNameNode }[];
+  args_unspecified?: boolean;
+}
+
+function procedureNamed(o: OtherStatement, obj: ObjectWithArgs, resolver: Resolver): Definition | null {
+  const qualified = names(obj.objname);
+  if (obj.args_unspecified || obj.objargs === undefined) {
+    // GRANT … ON FUNCTION f without parentheses: PostgreSQL requires it to be unique, so do we.
+    return resolver.resolve(qualified, null);
+  }
+  const args = obj.objargs.map((a) => formatTypeName(a.TypeName, o.where)).join(', ');
+  return resolver.resolve(qualified, null, args);
+}
+
+function roleSql(r: { RoleSpec?: { roletype: string; rolename?: string } } | { roletype: string; rolename?: string }): string {
+  const spec = 'RoleSpec' in r ? r.RoleSpec! : (r as { roletype: string; rolename?: string });
+  switch (spec.roletype) {
+    case 'ROLESPEC_PUBLIC':
+      return 'PUBLIC';
+    case 'ROLESPEC_CURRENT_USER':
+      return 'CURRENT_USER';
+    case 'ROLESPEC_CURRENT_ROLE':
+      return 'CURRENT_ROLE';
+    case 'ROLESPEC_SESSION_USER':
+      return 'SESSION_USER';
+    default:
+      return quoteIdent(spec.rolename ?? '');
+  }
+}
+
+/** GRANT/REVOKE … ON FUNCTION, COMMENT ON FUNCTION, ALTER FUNCTION … OWNER TO on managed procedures; null if it is none of these. */
+function propertiesOf(o: OtherStatement, resolver: Resolver): SourceProperty[] | null {
+  const kind = Object.keys(o.stmt)[0]!;
+  const node = o.stmt[kind] as Record<string, unknown>;
+  const fnType = (t: unknown) => t === 'OBJECT_FUNCTION' || t === 'OBJECT_PROCEDURE' || t === 'OBJECT_ROUTINE';
+  if (kind === 'GrantStmt' && fnType(node['objtype']) && node['targtype'] === 'ACL_TARGET_OBJECT') {
+    const objects = (node['objects'] as { ObjectWithArgs: ObjectWithArgs }[]).map((x) => procedureNamed(o, x.ObjectWithArgs, resolver));
+    if (objects.every((d) => d === null)) return null;
+    if (objects.some((d) => d === null)) throw new Error('names managed and unmanaged functions together; split it into one statement per function');
+    if (node['grantor']) throw new Error('GRANTED BY is not supported for properties: every version is granted by the role that pushes it');
+    const privs = (node['privileges'] as { AccessPriv: { priv_name?: string } }[] | undefined) ?? [];
+    const change: PropertyChange = {
+      kind: node['is_grant'] ? 'grant' : 'revoke',
+      privilege: privs.length === 0 ? 'ALL' : 'EXECUTE',
+      grantees: (node['grantees'] as { RoleSpec: { roletype: string; rolename?: string } }[]).map(roleSql),
+      grantOption: node['grant_option'] === true,
+      cascade: node['behavior'] === 'DROP_CASCADE',
+    };
+    return objects.map((d) => ({ procedure: key(d!), change, where: o.where }));
+  }
+  if (kind === 'CommentStmt' && fnType(node['objtype'])) {
+    const d = procedureNamed(o, (node['object'] as { ObjectWithArgs: ObjectWithArgs }).ObjectWithArgs, resolver);
+    if (!d) return null;
+    return [{ procedure: key(d), change: { kind: 'comment', comment: (node['comment'] as string | undefined) ?? null }, where: o.where }];
+  }
+  if (kind === 'AlterOwnerStmt' && fnType(node['objectType'])) {
+    const d = procedureNamed(o, (node['object'] as { ObjectWithArgs: ObjectWithArgs }).ObjectWithArgs, resolver);
+    if (!d) return null;
+    return [{ procedure: key(d), change: { kind: 'owner', role: roleSql(node['newowner'] as { roletype: string }) }, where: o.where }];
+  }
+  return null;
+}
+
+/** The SQL that applies a property to one routine (its regprocedure text or schema-qualified signature). */
+export function propertySql(change: PropertyChange, routine: string): string {
+  switch (change.kind) {
+    case 'grant':
+      return `GRANT ${change.privilege} ON ROUTINE ${routine} TO ${change.grantees.join(', ')}${change.grantOption ? ' WITH GRANT OPTION' : ''}`;
+    case 'revoke':
+      return `REVOKE ${change.grantOption ? 'GRANT OPTION FOR ' : ''}${change.privilege} ON ROUTINE ${routine} FROM ${change.grantees.join(', ')}${change.cascade ? ' CASCADE' : ''}`;
+    case 'comment':
+      return `COMMENT ON ROUTINE ${routine} IS ${change.comment === null ? 'NULL' : quoteLiteral(change.comment)}`;
+    case 'owner':
+      return `ALTER ROUTINE ${routine} OWNER TO ${change.role}`;
+  }
+}
+
+export function quoteLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+const codeTokens = (o: OtherStatement) => o.tokens.filter((t) => !isComment(t));
+
+/** The byte span of a (possibly schema-qualified) name starting at `location`. */
+function nameSpanAt(code: ScanToken[], location: number): [number, number] {
+  const i = code.findIndex((t) => t.start === location);
+  if (i < 0) throw new Error('could not find the function name in the statement');
+  const qualified = code[i + 1]?.text === '.';
+  return [code[i]!.start, code[qualified ? i + 2 : i]!.end];
+}
+
+/** The name after the last EXECUTE FUNCTION|PROCEDURE (triggers and event triggers). */
+function executedNameSpan(code: ScanToken[]): [number, number] {
+  for (let i = code.length - 2; i >= 0; i--) {
+    const w = code[i + 1]!.text.toUpperCase();
+    if (code[i]!.text.toUpperCase() === 'EXECUTE' && (w === 'FUNCTION' || w === 'PROCEDURE')) return nameSpanAt(code, code[i + 2]!.start);
+  }
+  throw new Error('could not find EXECUTE FUNCTION in the statement');
+}
+
+/** CREATE [OR REPLACE] [CONSTRAINT]: the span push rewrites. */
+function createSpan(code: ScanToken[]): [number, number] {
+  let end = 0;
+  if (code[1]?.text.toUpperCase() === 'OR' && code[2]?.text.toUpperCase() === 'REPLACE') end = 2;
+  return [code[0]!.start, code[end]!.end];
+}
+
+/** Aggregate support functions and how many arguments each takes (n = the aggregate's). */
+const aggregateFunctions: Record<string, (n: number) => number | null> = {
+  sfunc: (n) => n + 1,
+  msfunc: (n) => n + 1,
+  minvfunc: (n) => n + 1,
+  finalfunc: () => null,
+  mfinalfunc: () => null,
+  combinefunc: () => 2,
+  serialfunc: () => 1,
+  deserialfunc: () => 2,
+};
+
+interface DefElem {
+  defname: string;
+  arg?: { TypeName?: TypeNameNode & { location?: number } };
+}
+
+function relationName(rel: { schemaname?: string; relname: string }, defaultSchema: string): { display: string; sql: string } {
+  const schema = rel.schemaname ?? defaultSchema;
+  return { display: `${schema}.${rel.relname}`, sql: qualifiedName(schema, rel.relname) };
+}
+
+/** A trigger, event trigger, aggregate, operator or policy that calls a managed procedure; null otherwise. */
+function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string): PendingBinding | null {
+  const kind = Object.keys(o.stmt)[0]!;
+  const node = o.stmt[kind] as Record<string, unknown>;
+  const code = codeTokens(o);
+  const last = code[code.length - 1]!;
+  const span: [number, number] = [code[0]!.start, last.text === ';' ? code[code.length - 2]!.end : last.end];
+  const base = { source: o.source, span, createSpan: createSpan(code), where: o.where };
+  const one = (qualified: string[], arity: number | null, at: [number, number]): Reference[] => {
+    const d = resolver.resolve(qualified, arity);
+    return d ? [{ start: at[0], end: at[1], procedure: d }] : [];
+  };
+
+  if (kind === 'CreateTrigStmt') {
+    const references = one(names(node['funcname']), 0, executedNameSpan(code));
+    if (references.length === 0) return null;
+    const rel = relationName(node['relation'] as { schemaname?: string; relname: string }, defaultSchema);
+    const name = node['trigname'] as string;
+    const constraint = node['isconstraint'] === true;
+    return {
+      ...base,
+      kind: 'trigger',
+      identity: `trigger ${name} on ${rel.display}`,
+      // Constraint triggers cannot be replaced in place.
+      create: constraint ? 'CREATE CONSTRAINT' : 'CREATE OR REPLACE',
+      createSpan: constraint ? [code[0]!.start, code.find((t) => t.text.toUpperCase() === 'CONSTRAINT')!.end] : base.createSpan,
+      drop: constraint ? `DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${rel.sql}` : null,
+      references,
+    };
+  }
+  if (kind === 'CreateEventTrigStmt') {
+    const references = one(names(node['funcname']), 0, executedNameSpan(code));
+    if (references.length === 0) return null;
+    const name = node['trigname'] as string;
+    return { ...base, kind: 'event trigger', identity: `event trigger ${name}`, create: 'CREATE', drop: `DROP EVENT TRIGGER IF EXISTS ${quoteIdent(name)}`, references };
+  }
+  if (kind === 'CreatePolicyStmt') {
+    const references: Reference[] = [];
+    for (const call of funcCalls([node['qual'], node['with_check']])) {
+      references.push(...one(names(call.funcname), call.args?.length ?? 0, nameSpanAt(code, call.location)));
+    }
+    if (references.length === 0) return null;
+    const rel = relationName(node['table'] as { schemaname?: string; relname: string }, defaultSchema);
+    const name = node['policy_name'] as string;
+    return { ...base, kind: 'policy', identity: `policy ${name} on ${rel.display}`, create: 'CREATE', drop: `DROP POLICY IF EXISTS ${quoteIdent(name)} ON ${rel.sql}`, references };
+  }
+  if (kind === 'DefineStmt' && (node['kind'] === 'OBJECT_AGGREGATE' || node['kind'] === 'OBJECT_OPERATOR')) {
+    const defs = ((node['definition'] ?? []) as { DefElem: DefElem }[]).map((d) => d.DefElem);
+    const qualified = names(node['defnames']);
+    const schema = qualified.length > 1 ? qualified[0]! : defaultSchema;
+    const objName = qualified[qualified.length - 1]!;
+    const typeOf = (d: DefElem | undefined) => (d?.arg?.TypeName ? formatTypeName(d.arg.TypeName, o.where) : null);
+    const references: Reference[] = [];
+    if (node['kind'] === 'OBJECT_AGGREGATE') {
+      const params = (((node['args'] as { List?: { items?: { FunctionParameter: { argType: TypeNameNode } }[] } }[] | undefined)?.[0]?.List?.items) ?? []).map(
+        (p) => p.FunctionParameter.argType,
+      );
+      for (const d of defs) {
+        const arity = aggregateFunctions[d.defname.toLowerCase()];
+        const t = d.arg?.TypeName;
+        if (!arity || !t || t.location === undefined) continue;
+        references.push(...one(names(t.names), arity(params.length), nameSpanAt(code, t.location)));
+      }
+      if (references.length === 0) return null;
+      const args = params.length === 0 ? '*' : params.map((p) => formatTypeName(p, o.where)).join(', ');
+      return { ...base, kind: 'aggregate', identity: `aggregate ${schema}.${objName}(${args})`, create: 'CREATE OR REPLACE', drop: null, references };
+    }
+    const left = typeOf(defs.find((d) => d.defname.toLowerCase() === 'leftarg'));
+    const right = typeOf(defs.find((d) => d.defname.toLowerCase() === 'rightarg'));
+    for (const d of defs) {
+      const t = d.arg?.TypeName;
+      if ((d.defname.toLowerCase() !== 'function' && d.defname.toLowerCase() !== 'procedure') || !t || t.location === undefined) continue;
+      references.push(...one(names(t.names), (left ? 1 : 0) + (right ? 1 : 0), nameSpanAt(code, t.location)));
+    }
+    if (references.length === 0) return null;
+    const signature = `${left ?? 'NONE'}, ${right ?? 'NONE'}`;
+    return {
+      ...base,
+      kind: 'operator',
+      identity: `operator ${schema}.${objName}(${signature})`,
+      create: 'CREATE',
+      drop: `DROP OPERATOR IF EXISTS ${quoteIdent(schema)}.${objName} (${signature})`,
+      references,
+    };
+  }
+  return null;
+}
+
+interface FuncCallNode {
+  funcname: unknown;
+  args?: unknown[];
+  location: number;
+}
+
+/** Every function call in expression trees. */
+function funcCalls(roots: unknown[]): FuncCallNode[] {
+  const found: FuncCallNode[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) n.forEach(walk);
+    else if (n && typeof n === 'object') {
+      for (const [k, v] of Object.entries(n)) {
+        if (k === 'FuncCall') found.push(v as FuncCallNode);
+        walk(v);
+      }
+    }
+  };
+  walk(roots);
+  return found;
+}
+
+/** Procedures marked `-- procver:entry-point` right before their definition, or listed in the options. */
+function entryPointsOf(definitions: Definition[], options: StatementOptions, diagnostics: Diagnostic[]): string[] {
+  const chosen = new Set<string>();
+  for (const d of definitions) if (leadingComments(d).some((t) => t.text.replace(/^--/, '').trim() === ENTRY_POINT_DIRECTIVE)) chosen.add(key(d));
+  for (const wanted of options.entryPoints ?? []) {
+    const matches = definitions.filter((d) => key(d) === wanted || `${d.schema}.${d.name}` === wanted);
+    if (matches.length === 0) diagnostics.push({ where: 'entry points setting', message: `${wanted} names no procedure in these sources` });
+    for (const d of matches) chosen.add(key(d));
+  }
+  return [...chosen].sort();
+}
+
+export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
+
+/**
+ * The `--` comments on the lines right above a definition (the parser starts a statement at its
+ * first token, so they are outside it): the block of blank and comment lines, scanned on its own.
+ */
+function leadingComments(d: Definition): ScanToken[] {
+  const bytes = d.source.bytes;
+  // Start of the line at `end` (exclusive), walking back one line at a time: linear in what it reads.
+  const lineStart = (end: number) => (end <= 0 ? 0 : bytes.lastIndexOf(0x0a, end - 1) + 1);
+  let from = lineStart(d.stmtSpan[0]);
+  while (from > 0) {
+    const previous = lineStart(from - 1);
+    if (!/^\s*(--.*)?$/.test(d.source.slice(previous, from - 1))) break;
+    from = previous;
+  }
+  const block = d.source.slice(from, d.stmtSpan[0]);
+  if (!block.includes(ENTRY_POINT_DIRECTIVE)) return [];
+  try {
+    const tokens = scanSync(block).tokens;
+    return tokens.every(isComment) ? tokens.filter((t) => t.tokenName === 'SQL_COMMENT') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Rewrites each binding to call the versions compiled from the same sources. */
+export function compileBindings(pending: PendingBinding[], physical: (procedure: string) => { schema: string; physicalName: string }): CompiledBinding[] {
+  return pending.map((b) => {
+    const edits = [
+      { start: b.createSpan[0], end: b.createSpan[1], text: b.create },
+      ...b.references.map((r) => {
+        const v = physical(key(r.procedure));
+        return { start: r.start, end: r.end, text: qualifiedName(v.schema, v.physicalName) };
+      }),
+    ].sort((x, y) => x.start - y.start);
+    let text = '';
+    let at = b.span[0];
+    for (const e of edits) {
+      text += b.source.slice(at, e.start) + e.text;
+      at = e.end;
+    }
+    text += b.source.slice(at, b.span[1]);
+    const procedures = [...new Set(b.references.map((r) => key(r.procedure)))].sort();
+    return {
+      kind: b.kind,
+      identity: b.identity,
+      procedures,
+      versions: procedures.map((p) => {
+        const v = physical(p);
+        return `${v.schema}.${v.physicalName}`;
+      }),
+      statements: b.drop ? [b.drop, text] : [text],
+      where: b.where,
+    };
+  });
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CompileResult } from '../../lib/compile/compile';
+import { pushVersions, type PushOptions } from '../../lib/push';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { compileFiles } from '../helpers/sources';
+
+const suffix = randomBytes(4).toString('hex');
+const owner = `owner_${suffix}`;
+const reader = `reader_${suffix}`;
+const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'sql/' };
+
+const sources = (v: number, triggerSpacing = ' ') => ({
+  'bindings.sql': `
+CREATE FUNCTION app.ddl_note() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO app.ddl_log (tag, v) VALUES (tg_tag, ${v}); END $$;
+CREATE EVENT TRIGGER note_ddl_${suffix} ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION app.ddl_note();
+
+CREATE FUNCTION app.visible(who text) RETURNS boolean LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN who = ${v === 1 ? "'ann'" : "'bob'"}; END $$;
+CREATE POLICY only_one ON app.notes FOR SELECT USING (app.visible(who));
+
+CREATE FUNCTION app.near(a int, b int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN abs(a - b) <= ${v}; END $$;
+CREATE OPERATOR app.~~~ (FUNCTION = app.near, LEFTARG = int, RIGHTARG = int);
+ALTER FUNCTION app.near(int, int) OWNER TO ${owner};
+
+CREATE FUNCTION app.check_note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF length(NEW.body) < ${v} THEN RAISE EXCEPTION 'note too short'; END IF; RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER notes_check AFTER INSERT ON app.notes${triggerSpacing}FOR EACH ROW EXECUTE FUNCTION app.check_note();
+`,
+});
+
+describe('bindings that PostgreSQL cannot replace in place: event trigger, policy, operator, constraint trigger', () => {
+  let t: TestDatabase;
+  const phys = (c: CompileResult, name: string) => `app.${c.versions.find((v) => v.name === name)!.physicalName}`;
+  const state = async () =>
+    (
+      await t.pool.query(`SELECT
+        (SELECT evtfoid::regproc::text FROM pg_event_trigger WHERE evtname = 'note_ddl_${suffix}') AS event_trigger,
+        (SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'only_one') AS policy,
+        (SELECT oprcode::regproc::text FROM pg_operator WHERE oprname = '~~~' AND oprnamespace = 'app'::regnamespace) AS operator,
+        (SELECT tgfoid::regproc::text FROM pg_trigger WHERE tgname = 'notes_check') AS constraint_trigger`)
+    ).rows[0];
+  const visibleTo = async () => {
+    const c = await t.pool.connect();
+    try {
+      await c.query(`SET ROLE ${reader}`);
+      return (await c.query(`SELECT who FROM app.notes ORDER BY who`)).rows.map((r) => r.who);
+    } finally {
+      await c.query('RESET ROLE');
+      c.release();
+    }
+  };
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.pool.query(`DO $$ BEGIN CREATE ROLE ${owner}; CREATE ROLE ${reader}; END $$`);
+    await t.pool.query(`CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO ${reader};
+      CREATE TABLE app.ddl_log (tag text, v int);
+      CREATE TABLE app.notes (who text, body text); ALTER TABLE app.notes ENABLE ROW LEVEL SECURITY; GRANT SELECT ON app.notes TO ${reader};
+      INSERT INTO app.notes VALUES ('ann', 'hello'), ('bob', 'hi there')`);
+  });
+
+  it('creates them pointing at the hashed versions, and they work', async () => {
+    const c1 = await compileFiles(sources(1));
+    const r = await pushVersions(t.db, c1, opts);
+    expect(r.statements!.bindings.created).toEqual([
+      `event trigger note_ddl_${suffix}`,
+      'policy only_one on app.notes',
+      'operator app.~~~(integer, integer)',
+      'trigger notes_check on app.notes',
+    ]);
+    expect(await state()).toEqual({
+      event_trigger: phys(c1, 'ddl_note'),
+      policy: `${phys(c1, 'visible')}(who)`,
+      operator: phys(c1, 'near'),
+      constraint_trigger: phys(c1, 'check_note'),
+    });
+    expect((await t.pool.query(`SELECT pg_get_userbyid(proowner)::text AS o FROM pg_proc WHERE oid = '${phys(c1, 'near')}(int, int)'::regprocedure`)).rows).toEqual([{ o: owner }]);
+    expect(await visibleTo()).toEqual(['ann']);
+    expect((await t.pool.query(`SELECT 3 OPERATOR(app.~~~) 4 AS near, 3 OPERATOR(app.~~~) 5 AS far`)).rows).toEqual([{ near: true, far: false }]);
+    await t.pool.query(`CREATE TABLE app.t1 (x int)`);
+    expect((await t.pool.query(`SELECT tag, v FROM app.ddl_log`)).rows).toEqual([{ tag: 'CREATE TABLE', v: 1 }]);
+  });
+
+  it('moves every one of them to the new versions in one push (drop and create)', async () => {
+    const c2 = await compileFiles(sources(2));
+    const r = await pushVersions(t.db, c2, opts);
+    expect(r.statements!.bindings).toEqual({
+      created: [],
+      moved: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'operator app.~~~(integer, integer)', 'trigger notes_check on app.notes'],
+      updated: [],
+    });
+    expect(await state()).toEqual({
+      event_trigger: phys(c2, 'ddl_note'),
+      policy: `${phys(c2, 'visible')}(who)`,
+      operator: phys(c2, 'near'),
+      constraint_trigger: phys(c2, 'check_note'),
+    });
+    expect(await visibleTo()).toEqual(['bob']);
+    expect((await t.pool.query(`SELECT 3 OPERATOR(app.~~~) 5 AS near`)).rows).toEqual([{ near: true }]);
+    await expect(t.pool.query(`INSERT INTO app.notes VALUES ('cy', 'x')`)).rejects.toThrow('note too short');
+    await t.pool.query(`CREATE TABLE app.t2 (x int)`);
+    expect((await t.pool.query(`SELECT v FROM app.ddl_log ORDER BY v`)).rows).toEqual([{ v: 1 }, { v: 2 }]);
+  });
+
+  it('a binding whose statement changed but points at the same versions is updated, not moved', async () => {
+    const r = await pushVersions(t.db, await compileFiles(sources(2, '\n  ')), opts);
+    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'] });
+    const audit = (await t.pool.query(`SELECT action, count(*)::int AS n FROM procver.audit_log WHERE action LIKE 'binding.%' GROUP BY 1 ORDER BY 1`)).rows;
+    expect(audit).toEqual([
+      { action: 'binding.create', n: 4 },
+      { action: 'binding.move', n: 4 },
+      { action: 'binding.update', n: 1 },
+    ]);
+  });
+});
