@@ -132,6 +132,17 @@ CREATE FUNCTION app.numbered() RETURNS bigint LANGUAGE sql AS $$ SELECT stats.or
     expect(r.get('numbered').source).toContain(`FROM app.${stats}() WITH ORDINALITY AS stats`);
   });
 
+  it('keeps the column name of a call under casts', async () => {
+    const r = await byName({
+      'a.sql': `${audit}CREATE FUNCTION app.casts() RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT app.audit(1)::bigint::text, CAST(app.audit(2) AS numeric(10, 2))::text FROM app.t
+$$;`,
+    });
+    const a = r.get('audit').physicalName;
+    expect(r.get('casts').source).toContain(`SELECT app.${a}(1)::bigint::text AS audit, CAST(app.${a}(2) AS numeric(10, 2))::text AS audit FROM app.t`);
+    expect(r.warnings).toEqual([]);
+  });
+
   it('rewrites calls in parameter DEFAULT expressions, and they are part of the hash', async () => {
     const files = {
       'a.sql': `CREATE FUNCTION app.four() RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
