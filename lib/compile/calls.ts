@@ -38,12 +38,24 @@ interface FuncCallNode {
 
 interface FoundCall {
   node: FuncCallNode;
+  /** its statement reads tables, whose columns may have a parameter's name */
+  columns: boolean;
   /** `casts`: the column's value is the call under that many `::type` / CAST(… AS type) */
   keep: { kind: 'range' | 'column'; ordinality: boolean; casts: number } | null;
 }
 
+const rangeKeys = new Set(['RangeVar', 'RangeFunction', 'RangeSubselect', 'RangeTableFunc', 'JoinExpr']);
+
+function readsTables(n: unknown): boolean {
+  if (Array.isArray(n)) return n.some(readsTables);
+  if (!n || typeof n !== 'object') return false;
+  return Object.entries(n as Node).some(([k, v]) => rangeKeys.has(k) || readsTables(v));
+}
+
 /** Every FuncCall in a tree, with whether a column or FROM alias would be named after it. */
 function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
+  if (Array.isArray(root)) return root.flatMap((r) => funcCalls(r, artificialSelect));
+  const columns = readsTables(root);
   const out: FoundCall[] = [];
   const keep = new Map<object, FoundCall['keep']>();
   const skipTargets = new Set<object>();
@@ -75,11 +87,11 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
         const fc = val?.['FuncCall'];
         if (fc && rt['name'] === undefined && !skipTargets.has(rt)) keep.set(fc, { kind: 'column', ordinality: false, casts });
       } else if (k === 'FuncCall') {
-        out.push({ node: v as FuncCallNode, keep: keep.get(v as object) ?? null });
+        out.push({ node: v as FuncCallNode, columns, keep: keep.get(v as object) ?? null });
       } else if (k === 'CallStmt') {
         // CALL's FuncCall comes without its node wrapper.
         const fc = (v as Node)['funccall'];
-        if (fc) out.push({ node: fc as FuncCallNode, keep: null });
+        if (fc) out.push({ node: fc as FuncCallNode, columns, keep: null });
       }
       visit(v);
     }
@@ -526,6 +538,10 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   const sites: CallSite[] = [];
   if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return sites;
   const scope = scopeOf(def);
+  // In SQL functions a column wins over a parameter of the same name (and in PL/pgSQL with
+  // #variable_conflict use_column): where a statement reads tables, a bare name's type is unknown.
+  const columnsWin = def.language !== 'plpgsql' || (def.body.kind === 'string' && def.body.text.includes('variable_conflict'));
+  const positionalOnly: Scope = { names: new Map(), positional: scope.positional };
   const dynamicStrings: { space: 'file' | 'body'; sval: string; at: number }[] = [];
 
   const take = (found: FoundCall[], tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number, whereOf: (at: number) => string) => {
@@ -533,7 +549,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
       const names = f.node.funcname.map((n) => n.String.sval);
       if (!ctx.byName.has(names[names.length - 1]!)) continue;
       const at = toSpace(f.node.location);
-      const callee = resolveSite(def, f.node, scope, ctx, () => whereOf(at));
+      const callee = resolveSite(def, f.node, f.columns && columnsWin ? positionalOnly : scope, ctx, () => whereOf(at));
       if (!callee) continue;
       const first = tokenAt(tokens, at);
       const last = first + 2 * (names.length - 1);

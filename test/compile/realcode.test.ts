@@ -328,3 +328,16 @@ END $$;`,
     expect(src).toContain(`RETURN t.${phys('_names', 'text[]')}(ns);`);
   });
 });
+
+describe('compile: a column that has a parameter’s name', () => {
+  it('does not take the parameter’s type in a SQL function that reads tables (the column wins there)', async () => {
+    const e = await compileError({
+      'a.sql': `CREATE FUNCTION app.d(v integer) RETURNS text LANGUAGE sql AS $$ SELECT 'i' $$;
+CREATE FUNCTION app.d(v text) RETURNS text LANGUAGE sql AS $$ SELECT 't' $$;
+CREATE FUNCTION app.f(y integer) RETURNS text LANGUAGE sql AS $$ SELECT app.d(y) || app.d($1) FROM app.t $$;`,
+    });
+    expect(e.details).toEqual([
+      'a.sql:3:73: call to app.d with 1 argument(s) could go to app.d(integer) or app.d(text): the type of argument 1 cannot be known before the call runs; cast it (e.g. app.d(x::integer)) or qualify the name',
+    ]);
+  });
+});
