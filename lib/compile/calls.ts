@@ -38,11 +38,24 @@ interface FuncCallNode {
 
 interface FoundCall {
   node: FuncCallNode;
-  keep: { kind: 'range' | 'column'; ordinality: boolean } | null;
+  /** its statement reads tables, whose columns may have a parameter's name */
+  columns: boolean;
+  /** `casts`: the column's value is the call under that many `::type` / CAST(… AS type) */
+  keep: { kind: 'range' | 'column'; ordinality: boolean; casts: number } | null;
+}
+
+const rangeKeys = new Set(['RangeVar', 'RangeFunction', 'RangeSubselect', 'RangeTableFunc', 'JoinExpr']);
+
+function readsTables(n: unknown): boolean {
+  if (Array.isArray(n)) return n.some(readsTables);
+  if (!n || typeof n !== 'object') return false;
+  return Object.entries(n as Node).some(([k, v]) => rangeKeys.has(k) || readsTables(v));
 }
 
 /** Every FuncCall in a tree, with whether a column or FROM alias would be named after it. */
 function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
+  if (Array.isArray(root)) return root.flatMap((r) => funcCalls(r, artificialSelect));
+  const columns = readsTables(root);
   const out: FoundCall[] = [];
   const keep = new Map<object, FoundCall['keep']>();
   const skipTargets = new Set<object>();
@@ -61,17 +74,24 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
         const rf = v as Node;
         const first = ((rf['functions'] as Node[] | undefined)?.[0]?.['List'] as Node | undefined)?.['items'] as Node[] | undefined;
         const fc = first?.[0]?.['FuncCall'];
-        if (fc && !rf['alias'] && !rf['coldeflist'] && !rf['is_rowsfrom']) keep.set(fc, { kind: 'range', ordinality: rf['ordinality'] === true });
+        if (fc && !rf['alias'] && !rf['coldeflist'] && !rf['is_rowsfrom']) keep.set(fc, { kind: 'range', ordinality: rf['ordinality'] === true, casts: 0 });
       } else if (k === 'ResTarget') {
         const rt = v as Node;
-        const fc = (rt['val'] as Node | undefined)?.['FuncCall'];
-        if (fc && rt['name'] === undefined && !skipTargets.has(rt)) keep.set(fc, { kind: 'column', ordinality: false });
+        // PostgreSQL names the column after a function call, also under casts (FigureColname).
+        let val = rt['val'] as Node | undefined;
+        let casts = 0;
+        while (val?.['TypeCast']) {
+          val = (val['TypeCast'] as Node)['arg'] as Node | undefined;
+          casts++;
+        }
+        const fc = val?.['FuncCall'];
+        if (fc && rt['name'] === undefined && !skipTargets.has(rt)) keep.set(fc, { kind: 'column', ordinality: false, casts });
       } else if (k === 'FuncCall') {
-        out.push({ node: v as FuncCallNode, keep: keep.get(v as object) ?? null });
+        out.push({ node: v as FuncCallNode, columns, keep: keep.get(v as object) ?? null });
       } else if (k === 'CallStmt') {
         // CALL's FuncCall comes without its node wrapper.
         const fc = (v as Node)['funccall'];
-        if (fc) out.push({ node: fc as FuncCallNode, keep: null });
+        if (fc) out.push({ node: fc as FuncCallNode, columns, keep: null });
       }
       visit(v);
     }
@@ -171,6 +191,50 @@ function plParseForm(e: PlExpression, assignAt: () => { at: number; length: numb
     return { text: SELECT + bytes.toString('utf8'), prefix: SELECT.length, verbatim: e.query, artificial: true };
   }
   return null;
+}
+
+/** Words after which a select-list item ends: where ` AS name` can go. */
+const itemEnds = new Set([',', ')', ';', 'from', 'into', 'where', 'group', 'having', 'window', 'order', 'limit', 'offset', 'union', 'intersect', 'except', 'fetch', 'for', 'returning', 'on']);
+
+/**
+ * The last token of the cast applied to what ends at token `end`: `::type` or the `)` of
+ * CAST(… AS type). -1 when the end is not certain (the name is then not kept, with a warning).
+ */
+function afterCast(tokens: ScanToken[], end: number): number {
+  const next = tokens[end + 1]?.text.toLowerCase();
+  if (next === 'as') {
+    // CAST(call AS type): the cast ends at the parenthesis that closes CAST(.
+    let depth = 0;
+    for (let i = end + 1; i < tokens.length; i++) {
+      const t = tokens[i]!.text;
+      if (t === '(') depth++;
+      else if (t === ')' && depth-- === 0) {
+        const following = tokens[i + 1]?.text.toLowerCase() ?? ';';
+        return itemEnds.has(following) || following === '::' ? i : -1;
+      }
+    }
+    return -1;
+  }
+  if (next !== '::') return -1;
+  let i = end + 2;
+  let last = -1;
+  while (i < tokens.length) {
+    const t = tokens[i]!;
+    const word = t.text.toLowerCase();
+    if (t.text === '(') {
+      i = closingParen(tokens, i);
+      if (i < 0) return -1;
+      last = i++;
+      continue;
+    }
+    if (word === '[' || word === ']' || word === '.' || t.tokenName === 'IDENT' || (t.keywordKind !== 0 && !itemEnds.has(word))) {
+      last = i++;
+      continue;
+    }
+    break;
+  }
+  const following = tokens[last + 1]?.text.toLowerCase() ?? ';';
+  return last >= 0 && (itemEnds.has(following) || following === '::') ? last : -1;
 }
 
 /** The first top-level `:=` or `=` of an assignment that starts at byte `start` of the body. */
@@ -474,6 +538,10 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   const sites: CallSite[] = [];
   if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return sites;
   const scope = scopeOf(def);
+  // In SQL functions a column wins over a parameter of the same name (and in PL/pgSQL with
+  // #variable_conflict use_column): where a statement reads tables, a bare name's type is unknown.
+  const columnsWin = def.language !== 'plpgsql' || (def.body.kind === 'string' && def.body.text.includes('variable_conflict'));
+  const positionalOnly: Scope = { names: new Map(), positional: scope.positional };
   const dynamicStrings: { space: 'file' | 'body'; sval: string; at: number }[] = [];
 
   const take = (found: FoundCall[], tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number, whereOf: (at: number) => string) => {
@@ -481,7 +549,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
       const names = f.node.funcname.map((n) => n.String.sval);
       if (!ctx.byName.has(names[names.length - 1]!)) continue;
       const at = toSpace(f.node.location);
-      const callee = resolveSite(def, f.node, scope, ctx, () => whereOf(at));
+      const callee = resolveSite(def, f.node, f.columns && columnsWin ? positionalOnly : scope, ctx, () => whereOf(at));
       if (!callee) continue;
       const first = tokenAt(tokens, at);
       const last = first + 2 * (names.length - 1);
@@ -494,7 +562,15 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
       if (f.keep) {
         let after = closingParen(tokens, open);
         if (f.keep.ordinality && tokens[after + 1]?.text.toLowerCase() === 'with' && tokens[after + 2]?.text.toLowerCase() === 'ordinality') after += 2;
-        if (after >= 0) keepName = { at: tokens[after]!.end, text: ` AS ${quoteIdent(names[names.length - 1]!)}` };
+        for (let c = 0; c < f.keep.casts && after >= 0; c++) after = afterCast(tokens, after);
+        const name = names[names.length - 1]!;
+        if (after >= 0) keepName = { at: tokens[after]!.end, text: ` AS ${quoteIdent(name)}` };
+        else {
+          ctx.warnings.push({
+            where: whereOf(at),
+            message: `the column named after ${names.join('.')} would be named after its physical name once rewritten; write AS ${quoteIdent(name)} after the expression`,
+          });
+        }
       }
       sites.push({ space, start: tokens[first]!.start, end: tokens[last]!.end, callee, keepName, node: f.node });
     }

@@ -132,6 +132,17 @@ CREATE FUNCTION app.numbered() RETURNS bigint LANGUAGE sql AS $$ SELECT stats.or
     expect(r.get('numbered').source).toContain(`FROM app.${stats}() WITH ORDINALITY AS stats`);
   });
 
+  it('keeps the column name of a call under casts', async () => {
+    const r = await byName({
+      'a.sql': `${audit}CREATE FUNCTION app.casts() RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT app.audit(1)::bigint::text, CAST(app.audit(2) AS numeric(10, 2))::text FROM app.t
+$$;`,
+    });
+    const a = r.get('audit').physicalName;
+    expect(r.get('casts').source).toContain(`SELECT app.${a}(1)::bigint::text AS audit, CAST(app.${a}(2) AS numeric(10, 2))::text AS audit FROM app.t`);
+    expect(r.warnings).toEqual([]);
+  });
+
   it('rewrites calls in parameter DEFAULT expressions, and they are part of the hash', async () => {
     const files = {
       'a.sql': `CREATE FUNCTION app.four() RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
@@ -315,5 +326,18 @@ END $$;`,
     expect(src).toContain(`PERFORM t.${phys('_set', 'text, integer')}('failed', t.${phys('_get', 'text')}('failed') + 1);`);
     expect(src).toContain(`PERFORM t.${phys('_set', 'integer, integer')}(todos[1], todos[2] - 1);`);
     expect(src).toContain(`RETURN t.${phys('_names', 'text[]')}(ns);`);
+  });
+});
+
+describe('compile: a column that has a parameter’s name', () => {
+  it('does not take the parameter’s type in a SQL function that reads tables (the column wins there)', async () => {
+    const e = await compileError({
+      'a.sql': `CREATE FUNCTION app.d(v integer) RETURNS text LANGUAGE sql AS $$ SELECT 'i' $$;
+CREATE FUNCTION app.d(v text) RETURNS text LANGUAGE sql AS $$ SELECT 't' $$;
+CREATE FUNCTION app.f(y integer) RETURNS text LANGUAGE sql AS $$ SELECT app.d(y) || app.d($1) FROM app.t $$;`,
+    });
+    expect(e.details).toEqual([
+      'a.sql:3:73: call to app.d with 1 argument(s) could go to app.d(integer) or app.d(text): the type of argument 1 cannot be known before the call runs; cast it (e.g. app.d(x::integer)) or qualify the name',
+    ]);
   });
 });
