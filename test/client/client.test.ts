@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { renderProcsModule, writeOutputs } from '../../lib/compile/outputs';
 import { pushVersions } from '../../lib/push';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { procver } from '../helpers/cli';
+import { testTempDir } from '../helpers/disposal';
 import { compileFiles, writeTree } from '../helpers/sources';
 import { typeErrors } from '../helpers/typecheck';
 import { clientSetupSql, clientSources } from './fixture';
@@ -46,7 +46,7 @@ describe('typed calls in procs.ts', () => {
     const read = await readCatalog(t.url, compiled);
     expect(read.missing).toEqual([]);
     catalog = read.catalog;
-    dir = mkdtempSync(join(tmpdir(), 'procver-client-'));
+    dir = testTempDir('procver-client-');
     await writeOutputs(compiled, dir, { catalog });
     procs = (await import(join(dir, 'procs.ts'))) as ProcsModule;
     // A frontend's pool with pg's stock parsers: procver's own pool (lib/db/client.ts) reads int8 as a
@@ -208,7 +208,7 @@ export async function wrong(pool: Pool) {
   });
 
   it('compile --database-url writes the same typed module; types the database lacks are named; no database is exit 3', { timeout: 180_000 }, async () => {
-    const out = mkdtempSync(join(tmpdir(), 'procver-client-cli-'));
+    const out = testTempDir('procver-client-cli-');
     const ok = await procver(['compile', writeTree(clientSources), '--out', out, '--database-url', t.url]);
     expect(ok.code).toBe(0);
     expect(readFileSync(join(out, 'procs.ts'), 'utf8')).toBe(readFileSync(join(dir, 'procs.ts'), 'utf8'));

@@ -35,7 +35,7 @@ describe('registry migrations', () => {
   it('derives the daily, per-procedure and all-time rollups from the hourly rows of an older registry', async () => {
     const t = await createTestDatabase({ migrated: false });
     const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"usage_daily"')));
-    expect(before).toBeGreaterThan(0);
+    expect(before).toBe(2); // 0002_usage_rollups: the registry before it had hourly rows only
     await migrate(t.pool, { upTo: before });
     const compiled = await compileFiles({
       'f.sql': `CREATE FUNCTION app.f() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;

@@ -1,0 +1,31 @@
+import { defineCommand, parseOptions, positional } from '../command';
+
+const options = {
+  out: { type: 'string', value: '<dir>', description: 'where procver.manifest.json, procs.ts and procver.sql go (default: <dir>)' },
+  schema: { type: 'string', value: '<name>', description: 'schema for unqualified names (default public)' },
+  'database-url': {
+    type: 'string',
+    value: '<url>',
+    description: 'read the row types, domains and enums the signatures use from this database, for the typed calls in procs.ts (else typed unknown)',
+  },
+} as const;
+
+export const command = defineCommand({
+  name: 'compile',
+  summary: 'Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
+  usage: ['compile <dir> [--out <dir>] [--schema <name>] [--database-url <url>]'],
+  options,
+  async run(argv) {
+    const { values, positionals } = parseOptions(options, argv, true);
+    const dir = positional(positionals, 'source directory: procver compile <dir>');
+    const [{ compileDirectory }, { writeOutputs }] = await Promise.all([import('../../compile/compile'), import('../../compile/outputs')]);
+    const result = await compileDirectory(dir, { defaultSchema: values.schema });
+    const url = values['database-url'];
+    const types = url ? await (await import('../../compile/client/catalog')).readCatalog(url, result) : undefined;
+    const written = await writeOutputs(result, values.out ?? dir, { catalog: types?.catalog });
+    console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
+    if (types && types.missing.length > 0) console.log(`note: not in the database, typed unknown in procs.ts: ${types.missing.join(', ')}`);
+    for (const w of written) console.log(`  wrote ${w}`);
+    return 0;
+  },
+});
