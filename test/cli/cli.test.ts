@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dropLikeCleanup } from '../helpers/cleanup';
 import { procver, procverBin as bin, procverProcess, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { writeTree } from '../helpers/sources';
@@ -225,5 +226,65 @@ describe('procver CLI', () => {
     expect(r.code).toBe(7);
     expect(r.stderr).toContain('is not a procver manifest');
     expect(r.stderr).toContain('procedures:');
+  });
+
+  it('drift: push warns, check exits 1 naming it, collect warns; a dropped caller restores with its callee; push re-creates dropped ones', async () => {
+    const env = { DATABASE_URL: t.url };
+    await procver(['migrate'], env);
+    const src = writeTree({
+      'd.sql': `CREATE FUNCTION dr.callee(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x * 10 $$;
+CREATE FUNCTION dr.caller(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT dr.callee(x) + 1 $$;`,
+    });
+    await procver(['compile', src, '--out', join(src, 'build')]);
+    await procver(['push', src], env);
+    const manifest = join(src, 'build/procver.manifest.json');
+    const names = Object.fromEntries(
+      JSON.parse(readFileSync(manifest, 'utf8')).procedures.map((p: { name: string; physicalName: string }) => [p.name, p.physicalName]),
+    ) as Record<string, string>;
+    await t.pool.query(`CREATE OR REPLACE FUNCTION dr.${names.callee}(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x * 11 $$`);
+    const drifted = `dr.${names.callee}: its code in the database is not what procver created`;
+
+    const pushed = await procver(['push', src], env);
+    expect(pushed.code).toBe(0);
+    expect(pushed.stderr).toContain('warning: 1 version(s) in this push drifted');
+    expect(pushed.stderr).toContain(drifted);
+    const check = await procver(['check', '--manifest', manifest], env);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain(`dr.callee(integer): ${drifted}`);
+    const collect = await procver(['collect', '--once'], env);
+    expect(collect.stderr).toContain(drifted);
+
+    // Put procver's code back: no drift.
+    await t.pool.query(`CREATE OR REPLACE FUNCTION dr.${names.callee}(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x * 10 $$`);
+    expect((await procver(['check', '--manifest', manifest], env)).code).toBe(0);
+
+    await dropLikeCleanup(t.db, names.caller!);
+    await dropLikeCleanup(t.db, names.callee!);
+    const restored = await procver(['restore', names.caller!, '--reason', 'rollback'], env);
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toContain(`dr.${names.caller} is live`);
+    expect(restored.stdout).toContain(`also restored dr.${names.callee}, which it calls (cleanup had quarantined or dropped it)`);
+
+    await dropLikeCleanup(t.db, names.caller!);
+    await dropLikeCleanup(t.db, names.callee!);
+    const again = await procver(['push', src], env);
+    expect(again.stdout).toContain('pushed 2 version(s): 0 created, 2 re-created, 0 unchanged');
+    expect((await t.pool.query(`SELECT dr.${names.caller}(2) AS v`)).rows[0].v).toBe(21);
+  });
+
+  it('--deployment APP/ID is parsed once: no "/" or more than one is invalid (7), an unknown deployment is not found (6)', async () => {
+    const env = { DATABASE_URL: t.url };
+    expect((await procver(['migrate'], env)).code).toBe(0);
+    const noSlash = await procver(['restore', '--deployment', 'shopweb', '--reason', 'r'], env);
+    expect(noSlash.code).toBe(7);
+    expect(noSlash.stderr).toContain('"shopweb" is not APP/ID');
+    expect((await procver(['restore', '--deployment', 'a/b/c', '--reason', 'r'], env)).code).toBe(7);
+    expect((await procver(['restore', '--deployment', '/x', '--reason', 'r'], env)).code).toBe(7);
+    const unknown = await procver(['restore', '--deployment', 'shop/web', '--reason', 'r'], env);
+    expect(unknown.code).toBe(6);
+    expect(unknown.stderr).toContain('no deployment shop/web');
+    const badApp = await procver(['deployments', 'add', '--app', 'a b', '--id', '1', '--manifest', '/nonexistent'], env);
+    expect(badApp.code).toBe(7);
+    expect(badApp.stderr).toContain('letters, digits, . _ - + only');
   });
 });

@@ -48,7 +48,11 @@ export async function createTestDatabase(opts: { migrated?: boolean } = { migrat
  * starts with `label` so that failure messages stay readable.
  */
 export async function createTestRole(label: string, opts: { login?: boolean } = {}): Promise<string> {
-  const name = `${label}_${uniqueName('r')}`;
+  return createNamedTestRole(`${label}_${uniqueName('r')}`, opts);
+}
+
+/** createTestRole with the exact name given (the caller makes it unique). */
+export async function createNamedTestRole(name: string, opts: { login?: boolean } = {}): Promise<string> {
   await asAdmin((c) => c.query(`CREATE ROLE ${quoteIdent(name)} ${opts.login ? 'LOGIN' : 'NOLOGIN'}`));
   onFileEnd(`role ${name}`, () => asAdmin((c) => c.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`)), { serverWide: true });
   return name;

@@ -32,10 +32,13 @@ export const command = defineCommand({
     const targets = usageTargets();
     const env = readEnv();
     const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
+    const { driftWatcher } = await import('../printDrift');
     return withDb(async (db) => {
+      const drift = driftWatcher(db);
       if (values.once) {
         const results = await collectUsage(db, targets, retention);
         printCollect(results);
+        await drift();
         return results.every((r) => r.ok) ? 0 : 1;
       }
       let stop = false;
@@ -51,6 +54,7 @@ export const command = defineCommand({
       const cache = new CounterCache();
       while (!stop) {
         printCollect(await collectUsage(db, targets, retention, cache));
+        await drift();
         await new Promise<void>((r) => {
           wake = r;
           setTimeout(r, interval * 1000).unref();

@@ -6,7 +6,7 @@ const options = {
   'database-url': {
     type: 'string',
     value: '<url>',
-    description: 'read the row types, domains and enums the signatures use from this database, for the typed calls in procs.ts (else typed unknown)',
+    description: 'read row types, domains and enums from that database for the typed calls in procs.ts (else they are typed unknown)',
   },
 } as const;
 
@@ -20,8 +20,8 @@ export const command = defineCommand({
     const dir = positional(positionals, 'source directory: procver compile <dir>');
     const [{ compileDirectory }, { writeOutputs }] = await Promise.all([import('../../compile/compile'), import('../../compile/outputs')]);
     const result = await compileDirectory(dir, { defaultSchema: values.schema });
-    const url = values['database-url'];
-    const types = url ? await (await import('../../compile/client/catalog')).readCatalog(url, result) : undefined;
+    const databaseUrl = values['database-url'];
+    const types = databaseUrl ? await (await import('../../compile/client/catalog')).readCatalog(databaseUrl, result) : undefined;
     const written = await writeOutputs(result, values.out ?? dir, { catalog: types?.catalog });
     console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
     if (types && types.missing.length > 0) console.log(`note: not in the database, typed unknown in procs.ts: ${types.missing.join(', ')}`);

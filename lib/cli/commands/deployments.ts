@@ -7,7 +7,8 @@ const options = {
   app: { type: 'string', value: '<app>', description: 'the frontend app' },
   id: { type: 'string', value: '<deployment-id>', description: 'the deployment (build) id' },
   manifest: { type: 'string', value: '<file>', description: "the build's procver.manifest.json" },
-  live: { type: 'boolean', description: 'add: put it live at once' },
+  live: { type: 'boolean', description: 'add: put it live at once (refused while it references retired or quarantined versions, unless --override)' },
+  override: { type: 'boolean', description: 'add --live: go live even though it references retired or quarantined versions (audited)' },
   json: { type: 'boolean', description: 'list: print JSON' },
 } as const;
 
@@ -15,7 +16,7 @@ export const command = defineCommand({
   name: 'deployments',
   summary: 'Register frontend deployments, put one live (also how you roll back; the live one becomes previous), list them.',
   usage: [
-    'deployments add --app <app> --id <deployment-id> --manifest <file> [--live]',
+    'deployments add --app <app> --id <deployment-id> --manifest <file> [--live [--override]]',
     'deployments live --app <app> --id <deployment-id>',
     'deployments list [--app <app>] [--json]',
   ],
@@ -27,12 +28,14 @@ export const command = defineCommand({
     switch (sub) {
       case 'add': {
         const { readManifestFile } = await import('../manifestFile');
-        const app = required(values, 'app');
-        const id = required(values, 'id');
+        const { checkDeploymentKey } = await import('../../deploymentNames');
+        const { app, id } = checkDeploymentKey(required(values, 'app'), required(values, 'id'));
         const manifest = await readManifestFile(required(values, 'manifest'));
-        const r = await withDb((db) => addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, actor: actor() }));
+        const r = await withDb((db) =>
+          addDeployment(db, { app, deploymentId: id, manifest, live: values.live === true, override: values.override === true, actor: actor() }),
+        );
         console.log(`registered ${app}/${id} (${r.versions} version(s))${values.live ? ', now live' : ', pending'}`);
-        for (const x of r.retired) console.log(`  warning: references retired ${x}`);
+        for (const w of r.warnings) console.log(`  warning: ${w.problem} ${w.label}: ${w.message}`);
         return 0;
       }
       case 'live': {

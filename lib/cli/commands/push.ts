@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defineCommand, parseOptions, positional } from '../command';
 import { withDb } from '../db';
 import { progressBar } from '../print';
+import { printDrift } from '../printDrift';
 
 const options = {
   schema: { type: 'string', value: '<name>', description: 'schema for unqualified names (default public)' },
@@ -11,7 +12,8 @@ const options = {
 
 export const command = defineCommand({
   name: 'push',
-  summary: 'Compile, then create every new version and record it in the registry (one transaction).',
+  summary:
+    'Compile, then create every new version and record it in the registry (one transaction); dropped versions of the source are re-created; drifted ones are reported.',
   usage: ['push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]'],
   options,
   async run(argv) {
@@ -33,7 +35,8 @@ export const command = defineCommand({
     bar.done();
     console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
     for (const c of result.created) console.log(`  + ${c}`);
-    for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing)`);
+    for (const c of result.recreated) console.log(`  ↺ ${c} (was dropped or missing; re-created from the registry's source)`);
+    printDrift(result.drifted, 'in this push');
     if (result.retired.length > 0) {
       console.log(`note: ${result.retired.length} version(s) in this push are retired and stay retired until restored:`);
       for (const r of result.retired) console.log(`  - ${r}`);

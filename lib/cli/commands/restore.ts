@@ -1,4 +1,3 @@
-import { ProcverError } from '../../errors';
 import { defineCommand, parseOptions, positional, required } from '../command';
 import { withDb } from '../db';
 
@@ -10,7 +9,7 @@ const options = {
 export const command = defineCommand({
   name: 'restore',
   summary:
-    'Put a version back to live: a retired one at once, a quarantined one renamed back, a dropped one re-created exactly. With --deployment: every retired or dropped version that deployment references (before rolling back to it).',
+    'Put a version back to live: a retired one at once, a quarantined one renamed back, a dropped one re-created exactly; quarantined or dropped versions it calls come back first. With --deployment: every retired or dropped version that deployment references (before rolling back to it), in one transaction.',
   usage: ['restore <physical-name> --reason <text>', 'restore --deployment <app>/<id> --reason <text>'],
   options,
   async run(argv) {
@@ -21,12 +20,12 @@ export const command = defineCommand({
       import('../../versions'),
     ]);
     if (values.deployment) {
-      const [app, id] = [values.deployment.slice(0, values.deployment.indexOf('/')), values.deployment.slice(values.deployment.indexOf('/') + 1)];
-      if (!app || !id) throw new ProcverError('invalid_input', '--deployment takes <app>/<deployment-id>');
+      const { parseDeploymentRef } = await import('../../deploymentNames');
+      const { app, id } = parseDeploymentRef(values.deployment);
       const reason = required(values, 'reason');
       const restored = await withDb((db) => restoreDeploymentVersions(db, app, id, reason, actor()));
       console.log(restored.length === 0 ? `${app}/${id} references no retired or dropped version` : `restored ${restored.length} version(s) for ${app}/${id}:`);
-      for (const r of restored) console.log(`  ${r}`);
+      for (const r of restored) console.log(`  ${r.name}${r.calledBy ? ` (called by ${r.calledBy})` : ''}`);
       return 0;
     }
     const name = positional(positionals, 'version: procver restore <physical-name> --reason <text>');
@@ -34,6 +33,7 @@ export const command = defineCommand({
     const r = await withDb((db) => restoreVersion(db, { name, reason, actor: actor() }));
     console.log(`${r.schema}.${r.physicalName} is ${r.status}`);
     for (const d of r.overriddenDeployments) console.log(`  warning: still referenced by ${d}`);
+    for (const c of r.restoredCallees) console.log(`  also restored ${c}, which it calls (cleanup had quarantined or dropped it)`);
     return 0;
   },
 });
