@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
+import { readEnv } from './lib/config';
 import { SESSION_COOKIE } from './lib/web/sessionCookie';
 
 /**
@@ -7,7 +8,7 @@ import { SESSION_COOKIE } from './lib/web/sessionCookie';
  * a cookie that is present but expired or forged is sent to sign in from there.
  */
 export function proxy(req: NextRequest) {
-  const trusted = process.env.PROCVER_TRUST_PROXY_HEADER;
+  const trusted = readEnv().PROCVER_TRUST_PROXY_HEADER;
   if (req.cookies.has(SESSION_COOKIE) || (trusted && req.headers.get(trusted))) return NextResponse.next();
   return NextResponse.redirect(new URL('/sign-in', req.url), 307);
 }

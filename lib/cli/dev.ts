@@ -8,8 +8,6 @@ import { startTraffic } from '../demo/traffic';
 import { CounterCache, collectUsage } from '../usage/collect';
 import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
 
-// Where the embedded cluster and the demo build outputs live (git-ignored).
-const STATE_DIR = process.env.PROCVER_STATE_DIR ?? join(process.cwd(), '.procver');
 const DEMO_DB = 'procver_demo';
 
 function log(line: string) {
@@ -31,11 +29,13 @@ async function portFree(port: number): Promise<boolean> {
  */
 export async function runDev(): Promise<number> {
   const env = readEnv();
+  // Where the embedded cluster and the demo build outputs live (git-ignored).
+  const STATE_DIR = env.PROCVER_STATE_DIR ?? join(process.cwd(), '.procver');
   let server: EmbeddedServer | undefined;
   let url = env.DATABASE_URL;
   const started = Date.now();
   if (!url) {
-    const wanted = Number(process.env.PROCVER_PG_PORT ?? 54329);
+    const wanted = env.PROCVER_PG_PORT ?? 54329;
     const port = wanted > 0 && (await portFree(wanted)) ? wanted : await freePort();
     log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in ${join(STATE_DIR, 'pgdata')})`);
     server = await startEmbedded({ dataDir: join(STATE_DIR, 'pgdata'), port });
@@ -89,8 +89,8 @@ export async function runDev(): Promise<number> {
     return 1;
   }
 
-  const port = process.env.PORT ?? '3000';
-  const mode = process.env.PROCVER_DEV_MODE === 'start' ? 'start' : 'dev';
+  const port = String(env.PORT ?? 3000);
+  const mode = env.PROCVER_DEV_MODE ?? 'dev';
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; dashboard: http://localhost:${port}`);
   next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port], {
     stdio: 'inherit',

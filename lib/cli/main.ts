@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { loadSettings } from '../config';
 import { ProcverError, exitCodes } from '../errors';
 import type { Command } from './command';
 import { commandHelp, helpText } from './help';
@@ -27,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(current));
     return 0;
   }
+  // Every setting, from procver.config.json and the environment, is checked before any work starts.
+  loadSettings();
   return current.run(rest);
 }
 
@@ -46,6 +49,7 @@ main(process.argv.slice(2)).then(
       const err = e as Error & { code?: string };
       // Errors from PostgreSQL carry a SQLSTATE; show the message, not a stack.
       process.stderr.write(`procver: ${err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `database error ${err.code}: ` : ''}${err.message}\n`);
+      // Read raw: this handler reports errors, including a bad setting, and must not fail itself.
       if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.stack}\n`);
       process.exitCode = 70;
     }

@@ -4,14 +4,16 @@ import { eq, and } from 'drizzle-orm';
 import type pg from 'pg';
 import { compileDirectory } from '../compile/compile';
 import { buildManifest, writeOutputs } from '../compile/outputs';
+import { readEnv } from '../config';
 import type { Db } from '../db/client';
 import { deployments, users } from '../db/schema';
 import { addUser, setPassword } from '../users';
 import { randomBytes } from 'node:crypto';
 import { addDeployment, markLive } from '../deployments';
+import { packageRoot } from '../packageRoot';
 import { pushVersions } from '../push';
 
-export const DEMO_DIR = join(process.cwd(), 'examples/shop');
+export const DEMO_DIR = join(packageRoot(), 'examples/shop');
 export const DEMO_USERS = [
   { email: 'admin@procver.demo', name: 'Demo admin', role: 'admin' as const },
   { email: 'viewer@procver.demo', name: 'Demo viewer', role: 'viewer' as const },
@@ -60,7 +62,7 @@ export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line
 
 /** Demo users (admin and viewer) with one password: PROCVER_DEMO_PASSWORD, else a new random one. */
 export async function seedDemoUsers(db: Db, log: (line: string) => void): Promise<void> {
-  const password = process.env.PROCVER_DEMO_PASSWORD || randomBytes(9).toString('base64url');
+  const password = readEnv().PROCVER_DEMO_PASSWORD ?? randomBytes(9).toString('base64url');
   for (const u of DEMO_USERS) {
     const [existing] = await db.select().from(users).where(eq(users.email, u.email));
     if (existing) await setPassword(db, u.email, password, ACTOR);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { db } from '@/lib/db/pool';
 import { ProcverError, httpStatus } from '@/lib/errors';
-import { SESSION_HOURS, signIn, signOut } from '@/lib/users';
+import { sessionHours } from '@/lib/config';
+import { signIn, signOut } from '@/lib/users';
 import { SESSION_COOKIE } from '@/lib/web/actor';
 import { json, sameOrigin } from '@/lib/web/http';
 
@@ -28,7 +29,7 @@ export async function POST(req: Request) {
   try {
     const s = await signIn(db(), parsed.data.email, parsed.data.password, client);
     const res = json({ email: s.user.email, role: s.user.role });
-    res.headers.set('set-cookie', cookie(s.token, SESSION_HOURS * 3600, new URL(req.url).protocol === 'https:'));
+    res.headers.set('set-cookie', cookie(s.token, sessionHours() * 3600, new URL(req.url).protocol === 'https:'));
     return res;
   } catch (e) {
     if (e instanceof ProcverError) return json({ error: e.message, code: e.code }, httpStatus[e.code]);

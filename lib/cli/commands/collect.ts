@@ -28,10 +28,9 @@ export const command = defineCommand({
     const { values } = parseOptions(options, argv);
     const interval = Number(values.interval ?? 30);
     if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
-    const [{ readEnv, usageTargets }, { CounterCache, collectUsage }] = await Promise.all([import('../../config'), import('../../usage/collect')]);
+    const [{ usageRetention, usageTargets }, { CounterCache, collectUsage }] = await Promise.all([import('../../config'), import('../../usage/collect')]);
     const targets = usageTargets();
-    const env = readEnv();
-    const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
+    const retention = usageRetention();
     return withDb(async (db) => {
       if (values.once) {
         const results = await collectUsage(db, targets, retention);

@@ -7,15 +7,21 @@ const options = {
 
 export const command = defineCommand({
   name: 'compile',
-  summary: 'Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
-  usage: ['compile <dir> [--out <dir>] [--schema <name>]'],
+  summary:
+    'Compile every .sql file under <dir> (default: "sources" in procver.config.json); write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
+  usage: ['compile [<dir>] [--out <dir>] [--schema <name>]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
-    const dir = positional(positionals, 'source directory: procver compile <dir>');
-    const [{ compileDirectory }, { writeOutputs }] = await Promise.all([import('../../compile/compile'), import('../../compile/outputs')]);
-    const result = await compileDirectory(dir, { defaultSchema: values.schema });
-    const written = await writeOutputs(result, values.out ?? dir);
+    const [{ compileDirectory }, { writeOutputs }, { fileSettings }] = await Promise.all([
+      import('../../compile/compile'),
+      import('../../compile/outputs'),
+      import('../../config'),
+    ]);
+    const file = fileSettings();
+    const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver compile <dir> (or "sources" in procver.config.json)');
+    const result = await compileDirectory(dir, { defaultSchema: values.schema ?? file.schema });
+    const written = await writeOutputs(result, values.out ?? file.out ?? dir);
     console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
     for (const w of written) console.log(`  wrote ${w}`);
     return 0;

@@ -12,17 +12,18 @@ const options = {
 export const command = defineCommand({
   name: 'push',
   summary: 'Compile, then create every new version and record it in the registry (one transaction).',
-  usage: ['push <dir> [--schema <name>] [--grant <role,...>] [--revoke-public]'],
+  usage: ['push [<dir>] [--schema <name>] [--grant <role,...>] [--revoke-public]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
-    const dir = positional(positionals, 'source directory: procver push <dir>');
-    const [{ compileDirectory }, { actor, grantPolicy }, { pushVersions }] = await Promise.all([
+    const [{ compileDirectory }, { actor, fileSettings, grantPolicy }, { pushVersions }] = await Promise.all([
       import('../../compile/compile'),
       import('../../config'),
       import('../../push'),
     ]);
-    const compiled = await compileDirectory(dir, { defaultSchema: values.schema });
+    const file = fileSettings();
+    const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver push <dir> (or "sources" in procver.config.json)');
+    const compiled = await compileDirectory(dir, { defaultSchema: values.schema ?? file.schema });
     const policy = grantPolicy();
     if (values.grant) policy.roles = values.grant.split(',').map((r) => r.trim()).filter(Boolean);
     if (values['revoke-public']) policy.publicExecute = false;

@@ -19,7 +19,8 @@ async function readPassword(fromStdin: boolean): Promise<string | null> {
     if (!line) throw new ProcverError('invalid_input', 'no password on standard input');
     return line;
   }
-  return process.env.PROCVER_NEW_PASSWORD || null;
+  const { readEnv } = await import('../../config');
+  return readEnv().PROCVER_NEW_PASSWORD ?? null;
 }
 
 const roles = ['viewer', 'operator', 'admin'] as const;
