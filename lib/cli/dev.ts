@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from '../config';
+import { serveDashboard, type RunningDashboard } from '../dashboard/serve';
+import { packageRoot } from '../packageRoot';
 import { createDb, createPool } from '../db/client';
 import { migrate } from '../db/migrate';
+import { seedLifecycle } from '../demo/lifecycle';
 import { seedDemo, seedDemoUsers } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
 import { CounterCache, collectUsage } from '../usage/collect';
@@ -52,12 +56,14 @@ export async function runDev(): Promise<number> {
   const db = createDb(pool);
   let stopTraffic: (() => Promise<void>) | undefined;
   let next: ReturnType<typeof spawn> | undefined;
+  let dashboard: RunningDashboard | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping…');
     next?.kill('SIGTERM');
+    await dashboard?.close().catch(() => undefined);
     await stopTraffic?.().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await server?.stop().catch(() => undefined);
@@ -69,8 +75,9 @@ export async function runDev(): Promise<number> {
   try {
     const applied = await migrate(pool);
     if (applied > 0) log(`applied ${applied} registry migration(s)`);
-    await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
+    const seeded = await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
     await seedDemoUsers(db, log);
+    if (seeded.firstRun) await seedLifecycle(db, url, seeded.v0Hashes, log);
     const stopSimulator = startTraffic(db, url, log);
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];
@@ -92,6 +99,13 @@ export async function runDev(): Promise<number> {
   const port = String(env.PORT ?? 3000);
   const mode = env.PROCVER_DEV_MODE ?? 'dev';
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; dashboard: http://localhost:${port}`);
+  if (!existsSync(join(packageRoot(), 'lib'))) {
+    // The installed package has no sources to run next dev on: it serves its production build.
+    process.env.DATABASE_URL = url;
+    dashboard = await serveDashboard({ dir: join(packageRoot(), 'dist/web'), port: Number(port), host: '127.0.0.1', jsonLog: env.PROCVER_LOG === 'json' });
+    log(`dashboard on ${dashboard.url} (production build)`);
+    return new Promise<number>(() => undefined);
+  }
   next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port], {
     stdio: 'inherit',
     env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, DATABASE_URL: url },

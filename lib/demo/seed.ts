@@ -30,13 +30,16 @@ const demoDeployments = [
 ];
 
 /**
- * Creates the demo shop: its tables, three revisions of its procedures, and the frontend
- * deployments built against them. Safe to run again: existing things are left alone.
+ * Creates the demo shop: its tables, four revisions of its procedures (v0 is referenced by no
+ * deployment: lib/demo/lifecycle.ts retires, quarantines and drops its versions), and the frontend
+ * deployments built against them. Safe to run again: existing things are left alone. Returns the
+ * v0 versions' hashes and whether this run created them (the first run).
  */
-export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line: string) => void): Promise<void> {
+export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line: string) => void): Promise<{ firstRun: boolean; v0Hashes: string[] }> {
   await pool.query(await readFile(join(DEMO_DIR, 'setup.sql'), 'utf8'));
   const manifests = new Map<string, ReturnType<typeof buildManifest>>();
-  for (const revision of ['v1', 'v2', 'v3']) {
+  let seeded = { firstRun: false, v0Hashes: [] as string[] };
+  for (const revision of ['v0', 'v1', 'v2', 'v3']) {
     const compiled = await compileDirectory(join(DEMO_DIR, revision));
     await writeOutputs(compiled, join(outDir, revision));
     const r = await pushVersions(db, compiled, {
@@ -45,6 +48,7 @@ export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line
       sourceLabel: `examples/shop/${revision}`,
     });
     log(`demo ${revision}: ${r.created.length} version(s) created, ${r.unchanged} unchanged`);
+    if (revision === 'v0') seeded = { firstRun: r.created.length > 0, v0Hashes: compiled.versions.map((v) => v.hash) };
     manifests.set(revision, buildManifest(compiled));
   }
   for (const d of demoDeployments) {
@@ -58,6 +62,7 @@ export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line
     if (d.live) await markLive(db, d.app, d.id, ACTOR);
     log(`demo deployment ${d.app}/${d.id} (${d.revision})${d.live ? ' live' : ' pending'}`);
   }
+  return seeded;
 }
 
 /** Demo users (admin and viewer) with one password: PROCVER_DEMO_PASSWORD, else a new random one. */
