@@ -199,10 +199,7 @@ export function fileSettings(): ConfigFile {
 
 export function databaseUrl(env: Env = readEnv()): string {
   if (!env.DATABASE_URL) {
-    throw new ProcverError(
-      'config',
-      'DATABASE_URL is not set: point it at the PostgreSQL database procver manages (e.g. postgres://user:pass@host:5432/db)',
-    );
+    throw new ProcverError('config', 'DATABASE_URL is not set: point it at the PostgreSQL database procver manages (e.g. postgres://user:pass@host:5432/db)');
   }
   return env.DATABASE_URL;
 }

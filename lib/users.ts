@@ -94,7 +94,7 @@ export async function signIn(db: Db, email: string, password: string, client: st
   }
   const [u] = await db.select().from(users).where(eq(users.email, normalized));
   // Hash even for an unknown user, so timing does not tell which emails exist.
-  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : (await hashPassword(password), false);
+  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : await hashPassword(password).then(() => false);
   if (!u || !ok || u.disabledAt) {
     await db.insert(signInFailures).values({ email: normalized, client });
     throw new ProcverError('unauthorized', 'wrong email or password');

@@ -13,7 +13,9 @@ export function printPlan(plan: CleanupPlan, apply: boolean): void {
   for (const r of plan.rows) {
     console.log(`\n${r.schema}.${r.physicalName}  ${r.procedure}  → ${r.action.toUpperCase()}${r.quarantinedAt ? ` (quarantined as ${r.currentName})` : ''}`);
     for (const check of r.checks) {
-      check.detail.forEach((d, i) => console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`));
+      check.detail.forEach((d, i) => {
+        console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`);
+      });
     }
   }
   const count = (a: string) => plan.rows.filter((r) => r.action === a).length;

@@ -1,5 +1,5 @@
 import { SourceText } from './sourceText';
-import { identValue, isComment, parsePlPgSQLSync, parseSync, scanSync, type ScanToken } from './parser';
+import { isComment, parsePlPgSQLSync, parseSync, scanSync, type ScanToken } from './parser';
 import { formatTypeName, type TypeNameNode } from './types';
 
 export interface Diagnostic {
@@ -155,7 +155,7 @@ function toDefinition(
     (o) => o.defname === 'security' && (o.arg as { Boolean?: { boolval?: boolean } })?.Boolean?.boolval === true,
   );
 
-  const body = findBody(source, ast, code, options, language, where, diagnostics);
+  const body = findBody(source, ast, code, options, language, diagnostics);
   return {
     source,
     where,
@@ -182,7 +182,6 @@ function findBody(
   code: ScanToken[],
   options: DefElem[],
   language: string,
-  where: string,
   diagnostics: Diagnostic[],
 ): Body {
   if (ast.sql_body !== undefined) {

@@ -89,7 +89,9 @@ export async function startPrimaryAndStandby(): Promise<ReplicatedPair> {
   const standbyDir = join(base, 'standby');
   const [pPort, sPort] = [await freePort(), await freePort()];
   const children: ChildProcess[] = [];
-  const killAll = () => children.forEach((c) => c.exitCode === null && c.kill('SIGINT'));
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGINT');
+  };
   process.on('exit', killAll);
 
   await run(join(PG_BIN, 'initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], ids);

@@ -25,12 +25,14 @@ export const command = defineCommand({
     const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver push <dir> (or "sources" in procver.config.json)');
     const compiled = await compileDirectory(dir, { defaultSchema: values.schema ?? file.schema });
     const policy = grantPolicy();
-    if (values.grant) policy.roles = values.grant.split(',').map((r) => r.trim()).filter(Boolean);
+    if (values.grant)
+      policy.roles = values.grant
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
     if (values['revoke-public']) policy.publicExecute = false;
     const bar = progressBar('creating versions');
-    const result = await withDb((db) =>
-      pushVersions(db, compiled, { actor: actor(), grants: policy, sourceLabel: resolve(dir), onProgress: bar.update }),
-    );
+    const result = await withDb((db) => pushVersions(db, compiled, { actor: actor(), grants: policy, sourceLabel: resolve(dir), onProgress: bar.update }));
     bar.done();
     console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
     for (const c of result.created) console.log(`  + ${c}`);
