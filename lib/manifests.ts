@@ -16,7 +16,7 @@ export function parseManifest(raw: unknown, label: string): Manifest {
   return parsed.data;
 }
 
-export type ManifestProblem = 'missing' | 'hash_mismatch' | 'retired' | 'dropped' | 'absent_from_database';
+type ManifestProblem = 'missing' | 'hash_mismatch' | 'retired' | 'dropped' | 'absent_from_database';
 
 export interface ResolvedEntry {
   label: string;

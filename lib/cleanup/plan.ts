@@ -5,8 +5,8 @@ import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
-export type Verdict = 'pass' | 'fail' | 'unknown';
-export type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
+type Verdict = 'pass' | 'fail' | 'unknown';
+type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
 
 export interface Check {
   name: CheckName;

@@ -10,7 +10,7 @@ import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
 
-export const HASH_PREFIX_LENGTH = 10;
+const HASH_PREFIX_LENGTH = 10;
 
 export interface CompiledVersion {
   schema: string;

@@ -30,7 +30,7 @@ export interface CreateFunctionStmt {
 }
 
 /** Where a definition's body is, so calls in it can be found and rewritten. */
-export type Body =
+type Body =
   | { kind: 'string'; language: string; text: string; token: ScanToken; contentOffset: number | null; parsed?: unknown[] }
   | { kind: 'atomic'; tokens: ScanToken[] }
   | { kind: 'opaque' };

@@ -4,9 +4,9 @@ import { qualifiedName } from './parser';
 import type { CompiledVersion, CompileResult } from './compile';
 import type { Manifest } from './manifest';
 
-export const MANIFEST_FILE = 'procver.manifest.json';
-export const PROCS_FILE = 'procs.ts';
-export const SQL_FILE = 'procver.sql';
+const MANIFEST_FILE = 'procver.manifest.json';
+const PROCS_FILE = 'procs.ts';
+const SQL_FILE = 'procver.sql';
 
 const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
   a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);

@@ -13,8 +13,8 @@ import { addDeployment, markLive } from '../deployments';
 import { packageRoot } from '../packageRoot';
 import { pushVersions } from '../push';
 
-export const DEMO_DIR = join(packageRoot(), 'examples/shop');
-export const DEMO_USERS = [
+const DEMO_DIR = join(packageRoot(), 'examples/shop');
+const DEMO_USERS = [
   { email: 'admin@procver.demo', name: 'Demo admin', role: 'admin' as const },
   { email: 'viewer@procver.demo', name: 'Demo viewer', role: 'viewer' as const },
 ];

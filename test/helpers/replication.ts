@@ -7,7 +7,7 @@ import pg from 'pg';
 import { freePort } from '../../lib/embedded';
 
 const run = promisify(execFile);
-export const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /** Why the replica tests cannot run here, or null when they can. */
 export function replicationUnavailable(): string | null {
