@@ -65,10 +65,7 @@ async function waitForReplay(primaryAdminUrl: string, standbyAdminUrl: string): 
   try {
     const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
     for (let i = 0; i < 300; i++) {
-      const r = await standby.query<{ caught_up: boolean }>(
-        'SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up',
-        [lsn],
-      );
+      const r = await standby.query<{ caught_up: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up', [lsn]);
       if (r.rows[0]!.caught_up) return;
       await new Promise((res) => setTimeout(res, 100));
     }
