@@ -183,16 +183,6 @@ export async function listDeployments(db: Db | Tx, app?: string): Promise<Deploy
   return rows;
 }
 
-/** The deployments that reference any of the given versions (for guards and the dashboard). */
-export async function deploymentsReferencing(db: Db | Tx, versionIds: number[]) {
-  if (versionIds.length === 0) return [];
-  return db
-    .select({ versionId: deploymentVersions.versionId, app: deployments.app, deploymentId: deployments.deploymentId, status: deployments.status })
-    .from(deploymentVersions)
-    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
-    .where(inArray(deploymentVersions.versionId, versionIds));
-}
-
 export interface DeploymentPage {
   rows: DeploymentSummary[];
   /** cursor for older deployments, null when these are the oldest */

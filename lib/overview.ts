@@ -13,7 +13,7 @@ export interface Overview {
 }
 
 /** The overview lists the most recently called ones; the procedures pages have the rest. */
-export const RETIRED_CALLED_SHOWN = 25;
+const RETIRED_CALLED_SHOWN = 25;
 
 export async function getOverview(db: Db): Promise<Overview> {
   const [counts, called] = await Promise.all([

@@ -17,7 +17,7 @@ export const usageWindows = { '24h': { hours: 24 }, '7d': { days: 7 }, '30d': { 
 export type UsageWindow = keyof typeof usageWindows;
 
 /** When a window starts, as a timestamptz expression. */
-export function windowStart(window: UsageWindow): SQL {
+function windowStart(window: UsageWindow): SQL {
   const w: { hours?: number; days?: number } = usageWindows[window];
   return w.hours !== undefined
     ? sql`(date_trunc('hour', now()) - make_interval(hours => ${w.hours - 1}))`
@@ -28,7 +28,7 @@ export function windowStart(window: UsageWindow): SQL {
  * Rows of (instance_id, version_id, calls, total_time) inside a window, from the rollup that covers
  * it: a subquery that PostgreSQL flattens, so filters on version_id reach the index.
  */
-export function versionCallsInWindow(window: UsageWindow): SQL {
+function versionCallsInWindow(window: UsageWindow): SQL {
   return 'hours' in usageWindows[window]
     ? sql`(SELECT instance_id, version_id, calls, total_time FROM procver.usage_hourly WHERE hour >= ${windowStart(window)})`
     : sql`(SELECT instance_id, version_id, calls, total_time FROM procver.usage_daily
@@ -127,16 +127,6 @@ export async function usageForVersions(
     u.perInstance.sort((a, b) => a.label.localeCompare(b.label));
   }
   return out;
-}
-
-/** Calls per hour (every instance), oldest first, zeros included: for sparklines. */
-export async function callSeries(db: Db, versionId: number, hours = 24): Promise<{ hour: Date; calls: number }[]> {
-  const r = await db.execute<{ hour: Date | string; calls: number }>(sql`
-    SELECT g.hour, coalesce(sum(h.calls), 0)::bigint AS calls
-    FROM generate_series(date_trunc('hour', now()) - make_interval(hours => ${hours - 1}), date_trunc('hour', now()), interval '1 hour') AS g(hour)
-    LEFT JOIN procver.usage_hourly h ON h.hour = g.hour AND h.version_id = ${versionId}
-    GROUP BY g.hour ORDER BY g.hour`);
-  return r.rows.map((x) => ({ hour: new Date(x.hour), calls: Number(x.calls) }));
 }
 
 export interface InstanceStatus {

@@ -8,6 +8,7 @@ import { EmptyState, ErrorState } from '@/components/States';
 import { VersionActionDialog } from '@/components/VersionActionDialog';
 import { searchAudit } from '@/lib/audit';
 import { cleanupConfig, formatDuration, parseDuration } from '@/lib/cleanup/config';
+import { readEnv } from '@/lib/config';
 import { db } from '@/lib/db/pool';
 import { listDropped } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
@@ -29,7 +30,8 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
   // The page itself is quick; the plan streams in below it.
   const r = await load(async () => {
     const [dropped, lastRun] = await Promise.all([listDropped(db(), DROPPED_SHOWN), searchAudit(db(), { action: 'cleanup.run', limit: 1 })]);
-    const interval = process.env.PROCVER_CLEANUP_INTERVAL ? parseDuration(process.env.PROCVER_CLEANUP_INTERVAL, 'PROCVER_CLEANUP_INTERVAL') : null;
+    const every = readEnv().PROCVER_CLEANUP_INTERVAL;
+    const interval = every ? parseDuration(every, 'PROCVER_CLEANUP_INTERVAL') : null;
     return { config: cleanupConfig(), interval, dropped, lastRun: lastRun.entries[0] ?? null };
   });
   if (!r.ok) return <ErrorState title="Cannot show the cleanup page">{r.message}</ErrorState>;

@@ -10,8 +10,8 @@ import { formatAge, formatDuration, type CleanupConfig } from './config';
 import { TRIPWIRE_MARK } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
-export type Verdict = 'pass' | 'fail' | 'unknown';
-export type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
+type Verdict = 'pass' | 'fail' | 'unknown';
+type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
 
 export interface Check {
   name: CheckName;

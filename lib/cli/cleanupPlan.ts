@@ -14,7 +14,9 @@ export function printPlan(plan: CleanupPlan, apply: boolean): void {
     console.log(`\n${r.schema}.${r.physicalName}  ${r.procedure}  → ${r.action.toUpperCase()}${r.quarantinedAt ? ` (quarantined as ${r.currentName})` : ''}`);
     if (r.action === 'release') console.log(`  ! ${RELEASE_EXPLAINED}`);
     for (const check of r.checks) {
-      check.detail.forEach((d, i) => console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`));
+      check.detail.forEach((d, i) => {
+        console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`);
+      });
     }
   }
   const count = (a: string) => plan.rows.filter((r) => r.action === a).length;

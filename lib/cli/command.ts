@@ -5,7 +5,7 @@ import { ProcverError } from '../errors';
  * One CLI command, declared. The declaration is all `procver help` and the README check read, so a
  * command module imports nothing heavy at its top: `run` loads what it needs when it is called.
  */
-export interface OptionSpec {
+interface OptionSpec {
   type: 'string' | 'boolean';
   /** placeholder for the value in help text, e.g. "<dir>" */
   value?: string;

@@ -12,7 +12,7 @@ import { SourceText } from './sourceText';
 import { signatureOf, type Signature } from './client/signature';
 import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 
-export const HASH_PREFIX_LENGTH = 10;
+const HASH_PREFIX_LENGTH = 10;
 
 export interface CompiledVersion {
   schema: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The manifest a frontend build carries: which version of each procedure it calls. */
-export const manifestEntrySchema = z.object({
+const manifestEntrySchema = z.object({
   schema: z.string().min(1),
   name: z.string().min(1),
   args: z.string(),
@@ -16,4 +16,3 @@ export const manifestSchema = z.object({
   procedures: z.array(manifestEntrySchema),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
-export type ManifestEntry = z.infer<typeof manifestEntrySchema>;

@@ -7,9 +7,9 @@ import { renderClient } from './client/render';
 import type { Catalog } from './client/typeMap';
 import { HASH_SCHEME } from './normalize';
 
-export const MANIFEST_FILE = 'procver.manifest.json';
-export const PROCS_FILE = 'procs.ts';
-export const SQL_FILE = 'procver.sql';
+const MANIFEST_FILE = 'procver.manifest.json';
+const PROCS_FILE = 'procs.ts';
+const SQL_FILE = 'procver.sql';
 
 const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
   a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);

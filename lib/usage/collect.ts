@@ -1,6 +1,6 @@
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
-import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples, versions } from '../db/schema';
+import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples, } from '../db/schema';
 import { ProcverError } from '../errors';
 import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
 

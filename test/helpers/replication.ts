@@ -7,7 +7,7 @@ import pg from 'pg';
 import { freePort } from '../../lib/embedded';
 
 const run = promisify(execFile);
-export const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /** Why the replica tests cannot run here, or null when they can. */
 export function replicationUnavailable(): string | null {
@@ -65,10 +65,7 @@ async function waitForReplay(primaryAdminUrl: string, standbyAdminUrl: string): 
   try {
     const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
     for (let i = 0; i < 300; i++) {
-      const r = await standby.query<{ caught_up: boolean }>(
-        'SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up',
-        [lsn],
-      );
+      const r = await standby.query<{ caught_up: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up', [lsn]);
       if (r.rows[0]!.caught_up) return;
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -89,7 +86,9 @@ export async function startPrimaryAndStandby(): Promise<ReplicatedPair> {
   const standbyDir = join(base, 'standby');
   const [pPort, sPort] = [await freePort(), await freePort()];
   const children: ChildProcess[] = [];
-  const killAll = () => children.forEach((c) => c.exitCode === null && c.kill('SIGINT'));
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGINT');
+  };
   process.on('exit', killAll);
 
   await run(join(PG_BIN, 'initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], ids);

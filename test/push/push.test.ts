@@ -1,5 +1,4 @@
 import { eq, sql } from 'drizzle-orm';
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
 import { auditLog, versions } from '../../lib/db/schema';
@@ -200,7 +199,6 @@ CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SE
   });
 });
 
-export { pg };
 
 describe('push: hostile names', () => {
   it('creates injection-shaped schema and function names verbatim and harmlessly', async () => {

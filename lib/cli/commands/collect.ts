@@ -30,14 +30,13 @@ export const command = defineCommand({
     // The same interval cleanup assumes when it refuses windows too short to resolve (PROCVER_COLLECT_INTERVAL).
     const interval = Number(values.interval ?? evidenceSettings().collectIntervalMs / 1000);
     if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
-    const [{ readEnv, usageTargets }, { CounterCache, collectUsage }, { driftWatcher }] = await Promise.all([
+    const [{ usageRetention, usageTargets }, { CounterCache, collectUsage }, { driftWatcher }] = await Promise.all([
       import('../../config'),
       import('../../usage/collect'),
       import('../printDrift'),
     ]);
     const targets = usageTargets();
-    const env = readEnv();
-    const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
+    const retention = usageRetention();
     return withDb(async (db) => {
       const drift = driftWatcher(db);
       if (values.once) {

@@ -13,18 +13,24 @@ const options = {
 
 export const command = defineCommand({
   name: 'compile',
-  summary: 'Compile every .sql file under <dir>; write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
-  usage: ['compile <dir> [--out <dir>] [--schema <name>] [--search-path <path>] [--strict] [--skip-other] [--database-url <url>]'],
+  summary:
+    'Compile every .sql file under <dir> (default: "sources" in procver.config.json); write procver.manifest.json, procs.ts and procver.sql. Nothing is written if any file fails.',
+  usage: ['compile [<dir>] [--out <dir>] [--schema <name>] [--search-path <path>] [--strict] [--skip-other] [--database-url <url>]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
-    const dir = positional(positionals, 'source directory: procver compile <dir>');
-    const [{ compileDirectory }, { writeOutputs }] = await Promise.all([import('../../compile/compile'), import('../../compile/outputs')]);
-    const result = await compileDirectory(dir, compileOptionsFrom(values));
+    const [{ compileDirectory }, { writeOutputs }, { fileSettings }] = await Promise.all([
+      import('../../compile/compile'),
+      import('../../compile/outputs'),
+      import('../../config'),
+    ]);
+    const file = fileSettings();
+    const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver compile <dir> (or "sources" in procver.config.json)');
+    const result = await compileDirectory(dir, compileOptionsFrom({ ...values, schema: values.schema ?? file.schema }));
     printCompileMessages(result);
     const databaseUrl = values['database-url'];
     const types = databaseUrl ? await (await import('../../compile/client/catalog')).readCatalog(databaseUrl, result) : undefined;
-    const written = await writeOutputs(result, values.out ?? dir, { catalog: types?.catalog });
+    const written = await writeOutputs(result, values.out ?? file.out ?? dir, { catalog: types?.catalog });
     console.log(`compiled ${result.versions.length} definition(s) from ${result.files} file(s)`);
     if (types && types.missing.length > 0) console.log(`note: not in the database, typed unknown in procs.ts: ${types.missing.join(', ')}`);
     for (const w of written) console.log(`  wrote ${w}`);

@@ -15,26 +15,29 @@ export const command = defineCommand({
   name: 'push',
   summary:
     'Compile, then create every new version and record it in the registry (one transaction); dropped versions of the source are re-created; drifted ones are reported.',
-  usage: ['push <dir> [--schema <name>] [--search-path <path>] [--strict] [--skip-other] [--grant <role,...>] [--revoke-public]'],
+  usage: ['push [<dir>] [--schema <name>] [--search-path <path>] [--strict] [--skip-other] [--grant <role,...>] [--revoke-public]'],
   options,
   async run(argv) {
     const { values, positionals } = parseOptions(options, argv, true);
-    const dir = positional(positionals, 'source directory: procver push <dir>');
-    const [{ compileDirectory }, { actor, grantPolicy }, { pushVersions }, { printDrift }] = await Promise.all([
+    const [{ compileDirectory }, { actor, fileSettings, grantPolicy }, { pushVersions }, { printDrift }] = await Promise.all([
       import('../../compile/compile'),
       import('../../config'),
       import('../../push'),
       import('../printDrift'),
     ]);
-    const compiled = await compileDirectory(dir, compileOptionsFrom(values));
+    const file = fileSettings();
+    const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver push <dir> (or "sources" in procver.config.json)');
+    const compiled = await compileDirectory(dir, compileOptionsFrom({ ...values, schema: values.schema ?? file.schema }));
     printCompileMessages(compiled);
     const policy = grantPolicy();
-    if (values.grant) policy.roles = values.grant.split(',').map((r) => r.trim()).filter(Boolean);
+    if (values.grant)
+      policy.roles = values.grant
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
     if (values['revoke-public']) policy.publicExecute = false;
     const bar = progressBar('creating versions');
-    const result = await withDb((db) =>
-      pushVersions(db, compiled, { actor: actor(), grants: policy, sourceLabel: resolve(dir), onProgress: bar.update }),
-    );
+    const result = await withDb((db) => pushVersions(db, compiled, { actor: actor(), grants: policy, sourceLabel: resolve(dir), onProgress: bar.update }));
     bar.done();
     console.log(`pushed ${compiled.versions.length} version(s): ${result.created.length} created, ${result.recreated.length} re-created, ${result.unchanged} unchanged`);
     for (const c of result.created) console.log(`  + ${c}`);

@@ -175,7 +175,7 @@ export default async function VersionPage({ params, searchParams }: Props) {
                 ))}
               </select>
             </div>
-            <button className="rounded bg-slate-900 px-3 py-1.5 text-white">Show diff</button>
+            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">Show diff</button>
           </form>
         )}
         {other ? (
@@ -189,6 +189,7 @@ export default async function VersionPage({ params, searchParams }: Props) {
               </thead>
               <tbody>
                 {diffLines(other.version.source, v.source).map((d, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: diff rows are positional and never reordered
                   <tr key={i} className={rowStyle[d.kind]} data-diff={d.kind}>
                     <td className="w-10 select-none px-2 text-right text-slate-400">{d.left?.line ?? ''}</td>
                     <td className={`whitespace-pre px-2 ${d.kind === 'removed' || d.kind === 'changed' ? 'text-red-800' : ''}`}>{d.left?.text ?? ''}</td>
