@@ -123,7 +123,7 @@ export async function signIn(db: Db, email: string, password: string, client: st
   await admitAttempt(db, normalized, client);
   const [u] = await db.select().from(users).where(eq(users.email, normalized));
   // Hash even for an unknown user, so timing does not tell which emails exist.
-  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : (await hashPassword(password), false);
+  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : await hashPassword(password).then(() => false);
   if (!u || !ok || u.disabledAt) throw new ProcverError('unauthorized', 'wrong email or password');
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + sessionHours() * 3_600_000);

@@ -18,7 +18,7 @@ const cache = new Map<string, BuiltinSignature[]>();
 export function builtinFunctions(name: string): BuiltinSignature[] {
   let sigs = cache.get(name);
   if (!sigs) {
-    const raw = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name]! : [];
+    const raw = Object.hasOwn(functions, name) ? functions[name]! : [];
     sigs = raw.map(([args, variadic, defaults, returns]) => ({ args, variadic: variadic === 1, defaults, returns }));
     cache.set(name, sigs);
   }

@@ -63,7 +63,9 @@ function collector(db: Db, targets: { url: string; role: 'primary' | 'replica' }
     }
   })();
   return {
-    run: (ms: number | null) => void (intervalMs = ms),
+    run: (ms: number | null) => {
+      intervalMs = ms;
+    },
     stop: async () => {
       stopped = true;
       await done;
@@ -78,7 +80,7 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
   let primaryUrl: string;
   let standbyUrl: string;
   /** Stops whatever the test started, also when it fails half-way. */
-  let stopAll = async () => undefined as void;
+  let stopAll = async (): Promise<void> => undefined;
 
   beforeAll(async () => {
     pair = await startPrimaryAndStandby();

@@ -106,8 +106,8 @@ export default async function VersionPage({ params, searchParams }: Props) {
             cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
           </p>
           <p className="font-medium">In the database now:</p>
-          {detail.drift.definitions.map((d, i) => (
-            <pre key={i} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
+          {detail.drift.definitions.map((d) => (
+            <pre key={d} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
               {d}
             </pre>
           ))}
@@ -131,8 +131,8 @@ export default async function VersionPage({ params, searchParams }: Props) {
               <span className="text-slate-400">no GRANT, REVOKE, COMMENT or OWNER for this procedure</span>
             ) : (
               <ul className="font-mono text-xs">
-                {properties.fromSources.map((s, i) => (
-                  <li key={i}>{s}</li>
+                {properties.fromSources.map((s) => (
+                  <li key={s}>{s}</li>
                 ))}
               </ul>
             )}
