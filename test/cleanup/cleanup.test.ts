@@ -378,7 +378,8 @@ describe('cleanup: the apply step re-checks what the plan checked', () => {
     await quietly();
     const stale = await planCleanup(t.db, primary(), config);
     expect(stale.rows.find((r) => r.physicalName === v.physical)!.action).toBe('quarantine');
-    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'hotfix', manifest: buildManifest(v.c), live: true, actor: 'ci' });
+    // A hotfix build still on the old version, put live over the warning about retired versions.
+    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'hotfix', manifest: buildManifest(v.c), live: true, override: true, actor: 'ci' });
     const [r] = (await applyCleanup(t.db, stale, 'cron', primary())).filter((x) => x.physicalName === v.physical);
     expect(r).toMatchObject({ outcome: 'kept' });
     expect(r!.detail).toBe(`kept: late_${v.physical}/hotfix is live and references it`);
@@ -391,7 +392,7 @@ describe('cleanup: the apply step re-checks what the plan checked', () => {
     await retire(v.physical);
     await quietly();
     await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cron', primary());
-    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'rollback', manifest: buildManifest(v.c), live: true, actor: 'ci' });
+    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'rollback', manifest: buildManifest(v.c), live: false, actor: 'ci' }); // pending
     const row = await rowOf(v.physical);
     expect(row.action).toBe('release');
     const [r] = (await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cron', primary())).filter((x) => x.physicalName === v.physical);
