@@ -223,12 +223,20 @@ export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTar
   return (await usageChecks(db, [c], targets, now, config, readAfter)).get(Number(c.id))!;
 }
 
-/** The evidence module's verdict over the quiet window, as a check: called fails, unknown keeps. */
+/** The evidence module's verdict over the quiet window (and the whole quarantine), as a check: called fails, unknown keeps. */
 async function usageChecks(db: Db | Tx, candidates: Candidate[], targets: InstanceTarget[], now: Date, config: CleanupConfig, readAfter: Date): Promise<Map<number, Check>> {
   const evidence = await evidenceFor(
     db,
     candidates.map((c) => Number(c.id)),
-    { from: new Date(now.getTime() - config.quietWindowMs), now, targets, readAfter },
+    {
+      from: new Date(now.getTime() - config.quietWindowMs),
+      // A quarantined version is dropped only if its tripwire stayed silent for the whole quarantine,
+      // however much longer than the quiet window that is.
+      fromByVersion: new Map(candidates.filter((c) => c.quarantined_at !== null).map((c) => [Number(c.id), new Date(c.quarantined_at!)])),
+      now,
+      targets,
+      readAfter,
+    },
   );
   return new Map([...evidence].map(([id, e]) => [id, usageCheckOf(e, targets.length, now, config)]));
 }

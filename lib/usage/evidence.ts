@@ -50,6 +50,8 @@ export interface Evidence {
 export interface EvidencePeriod {
   /** the period starts here and ends at `now` */
   from: Date;
+  /** versions whose period starts earlier (a quarantined version: its whole quarantine counts too) */
+  fromByVersion?: ReadonlyMap<number, Date>;
   now: Date;
   /**
    * The configured instances. Each must have been read after `readAfter`, with history from before
@@ -110,7 +112,11 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
   const out = new Map<number, Evidence>();
   if (versionIds.length === 0) return out;
   const ids = sql.param(versionIds);
-  const from = p.from.toISOString();
+  const fromOf = (id: number) => {
+    const f = p.fromByVersion?.get(id);
+    return f && f < p.from ? f : p.from;
+  };
+  const from = new Date(Math.min(...versionIds.map((id) => fromOf(id).getTime()))).toISOString();
   // One after the other: inside a cleanup step these share the step's transaction (one connection).
   const versionRows = await db.execute<{ id: number; language: string; may_be_inlined: boolean }>(sql`
       SELECT id, language, may_be_inlined FROM procver.versions WHERE id = ANY(${ids}::bigint[])`);
@@ -142,46 +148,56 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
   const configuredLabels = new Set(configured.map((c) => c.label));
   const date = (s: string | null) => (s === null ? null : new Date(s));
 
-  // What holds for every version alike: instances gone, never read, stale, or read too late.
-  const shared: EvidenceEvent[] = [];
-  const read: (typeof instances)[number][] = [];
-  for (const c of configured) {
-    const inst = instances.find((i) => i.label === c.label);
-    if (!inst?.first_collected_at || !inst.last_collected_at) {
-      shared.push({ kind: 'never_read', instance: c.label, at: null, note: c.role });
-      continue;
+  // What holds for every version with the same period alike: instances gone, never read, stale,
+  // or read too late. Computed once per distinct start of the period.
+  const read = instances.filter((i) => configuredLabels.has(i.label) && i.first_collected_at && i.last_collected_at);
+  const sharedByFrom = new Map<number, { shared: EvidenceEvent[]; relevant: Set<number> }>();
+  const sharedFor = (start: Date) => {
+    const known = sharedByFrom.get(start.getTime());
+    if (known) return known;
+    const shared: EvidenceEvent[] = [];
+    for (const c of configured) {
+      const inst = instances.find((i) => i.label === c.label);
+      if (!inst?.first_collected_at || !inst.last_collected_at) {
+        shared.push({ kind: 'never_read', instance: c.label, at: null, note: c.role });
+        continue;
+      }
+      const first = new Date(inst.first_collected_at);
+      const last = new Date(inst.last_collected_at);
+      if (first > start) shared.push({ kind: 'uncovered', instance: c.label, at: first });
+      if (last < p.readAfter) shared.push({ kind: 'stale', instance: c.label, at: last });
     }
-    read.push(inst);
-    const first = new Date(inst.first_collected_at);
-    const last = new Date(inst.last_collected_at);
-    if (first > p.from) shared.push({ kind: 'uncovered', instance: c.label, at: first });
-    if (last < p.readAfter) shared.push({ kind: 'stale', instance: c.label, at: last });
-  }
-  // Counters and events count from the configured instances and from those removed during the period.
-  const relevant = new Set(read.map((i) => i.id));
-  for (const i of instances) {
-    if (configuredLabels.has(i.label)) continue;
-    // Configured during the period (read or tried) and not now: that replica may still serve calls.
-    const seen = [date(i.last_collected_at), date(i.last_attempt_at)].filter((d): d is Date => d !== null);
-    const lastSeen = seen.length > 0 ? new Date(Math.max(...seen.map((d) => d.getTime()))) : null;
-    if (lastSeen && lastSeen >= p.from) {
-      shared.push({ kind: 'replica_removed', instance: i.label, at: lastSeen });
-      relevant.add(i.id);
+    // Counters and events count from the configured instances and from those removed during the period.
+    const relevant = new Set(read.map((i) => i.id));
+    for (const i of instances) {
+      if (configuredLabels.has(i.label)) continue;
+      // Configured during the period (read or tried) and not now: that replica may still serve calls.
+      const seen = [date(i.last_collected_at), date(i.last_attempt_at)].filter((d): d is Date => d !== null);
+      const lastSeen = seen.length > 0 ? new Date(Math.max(...seen.map((d) => d.getTime()))) : null;
+      if (lastSeen && lastSeen >= start) {
+        shared.push({ kind: 'replica_removed', instance: i.label, at: lastSeen });
+        relevant.add(i.id);
+      }
     }
-  }
+    const result = { shared, relevant };
+    sharedByFrom.set(start.getTime(), result);
+    return result;
+  };
   const labelOf = new Map(instances.map((i) => [i.id, i.label]));
 
   for (const v of versionRows.rows) {
     const id = Number(v.id);
+    const start = fromOf(id);
+    const { shared, relevant } = sharedFor(start);
     const events: EvidenceEvent[] = [];
     for (const c of counterRows.rows.filter((k) => Number(k.version_id) === id && relevant.has(Number(k.instance_id)))) {
       const label = labelOf.get(Number(c.instance_id)) ?? '?';
       const last = date(c.last_called_at);
-      if (last && last >= p.from) events.push({ kind: 'called', instance: label, at: last });
+      if (last && last >= start) events.push({ kind: 'called', instance: label, at: last });
       if (Number(c.calls) === 0 && !c.reset_since) events.push({ kind: 'failing_callers', instance: label, at: null });
     }
     for (const e of eventRows.rows) {
-      if ((e.version_id !== null && Number(e.version_id) !== id) || !relevant.has(Number(e.instance_id))) continue;
+      if ((e.version_id !== null && Number(e.version_id) !== id) || !relevant.has(Number(e.instance_id)) || new Date(e.to_at) < start) continue;
       events.push({ kind: eventKind[e.kind]!, source: e.kind, instance: labelOf.get(Number(e.instance_id)) ?? '?', at: new Date(e.to_at), note: e.detail?.error });
     }
     if (v.may_be_inlined) events.push({ kind: 'inlinable', instance: null, at: null });

@@ -184,6 +184,20 @@ describe('cleanup: quarantine, drop, restore', () => {
     expect((await getOverview(t.db)).retiredButCalled.map((r) => r.physicalName)).toContain(v.physical);
   });
 
+  it('a tripwire hit anywhere in a quarantine longer than the quiet window still puts the version back', async () => {
+    const longQuarantine = { ...config, quarantineMs: 3_600_000 };
+    const v = await version('BEGIN RETURN x + 5; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), longQuarantine), 'cleanup-test', primary());
+    expect(await callsOk(v.sql)).toBe(7);
+    await collectUsage(t.db, primary());
+    await quietly(); // the call is now older than the quiet window, but inside the quarantine
+    const row = (await planCleanup(t.db, primary(), longQuarantine)).rows.find((x) => x.physicalName === v.physical)!;
+    expect(check(row, 'usage').verdict).toBe('fail');
+    expect(row.action).toBe('release');
+  });
+
   it('restore of a quarantined version removes the tripwire and renames it back instantly', async () => {
     const v = await version('BEGIN RETURN x + 2; END');
     await retire(v.physical);
