@@ -46,6 +46,11 @@ export default defineConfig({
       PROCVER_PG_PORT: '0',
       DATABASE_URL: '',
       PROCVER_DEMO_PASSWORD: 'e2e-demo-password',
+      // No simulated frontends: each test makes the calls it needs (test/e2e/fixtures.ts).
+      PROCVER_DEMO_TRAFFIC: 'off',
+      // Short enough for a browser test to watch a version go through quarantine and drop.
+      PROCVER_QUIET_WINDOW: '20s',
+      PROCVER_QUARANTINE: '2s',
       PROCVER_METRICS_TOKEN: 'e2e-metrics-token',
       // As behind an authenticating proxy; requests without the header sign in as usual.
       PROCVER_TRUST_PROXY_HEADER: 'x-e2e-proxy-user',

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from '../config';
 import { createDb, createPool } from '../db/client';
@@ -72,7 +73,11 @@ export async function runDev(): Promise<number> {
     if (applied > 0) log(`applied ${applied} registry migration(s)`);
     await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
     await seedDemoUsers(db, log);
-    const stopSimulator = startTraffic(db, url, log);
+    // PROCVER_DEMO_TRAFFIC=off: no simulated frontends; the browser tests make the calls they need.
+    const stopSimulator = process.env.PROCVER_DEMO_TRAFFIC === 'off' ? async () => undefined : startTraffic(db, url, log);
+    // Where the demo's database is, for tools (and the browser tests) that work on it beside the dashboard.
+    mkdirSync(STATE_DIR, { recursive: true });
+    writeFileSync(join(STATE_DIR, 'database-url'), `${url}\n`, { mode: 0o600 });
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];
     const counters = new CounterCache();
