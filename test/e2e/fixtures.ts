@@ -50,7 +50,8 @@ export interface OwnProcedure {
 
 /**
  * Pushes two versions of a new procedure e2e.<label>_<random>(x integer) and registers them as two
- * deployments of a new app: d1 (v1), then d2 (v2) live, so d1 is `previous`. With `deployments: false`
+ * deployments of a new app: d1 (v1), then d2 (v2) live, so d1 is `previous` (went live 3 hours ago,
+ * replaced 2 hours ago). With `deployments: false`
  * nothing references either version (cleanup may take them).
  */
 export async function ownProcedure(label: string, opts: { deployments?: boolean } = {}): Promise<OwnProcedure> {
@@ -67,6 +68,14 @@ export async function ownProcedure(label: string, opts: { deployments?: boolean 
     if (opts.deployments !== false) {
       await addDeployment(db, { app, deploymentId: `d${i + 1}`, manifest: buildManifest(compiled), live: true, actor: 'e2e:setup' });
     }
+  }
+  if (opts.deployments !== false) {
+    // A history with round figures, the same on any machine: d1 went live 3 hours ago, d2 replaced it 2 hours ago.
+    await db.execute(sql`UPDATE procver.deployments SET
+        live_at = now() - CASE deployment_id WHEN 'd1' THEN interval '3 hours' ELSE interval '2 hours' END,
+        superseded_at = CASE deployment_id WHEN 'd1' THEN now() - interval '2 hours' END,
+        created_at = now() - CASE deployment_id WHEN 'd1' THEN interval '3 hours' ELSE interval '2 hours' END
+      WHERE app = ${app}`);
   }
   return { schema: E2E_SCHEMA, name, app, v1: physical[0]!, v2: physical[1]!, path: `/procedures/${E2E_SCHEMA}/${name}` };
 }
