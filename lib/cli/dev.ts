@@ -98,7 +98,10 @@ export async function runDev(): Promise<number> {
   const port = process.env.PORT ?? '3000';
   const mode = process.env.PROCVER_DEV_MODE === 'start' ? 'start' : 'dev';
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; dashboard: http://localhost:${port}`);
-  next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port], {
+  // Idle keep-alive connections outlive a client's pauses: with Node's 5 s default, a client reusing
+  // a socket just as the server closes it gets ECONNRESET (seen in the browser tests' API calls).
+  const keepAlive = mode === 'start' ? ['--keepAliveTimeout', '65000'] : [];
+  next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port, ...keepAlive], {
     stdio: 'inherit',
     env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, DATABASE_URL: url },
   });

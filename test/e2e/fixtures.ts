@@ -73,9 +73,8 @@ export async function ownProcedure(label: string, opts: { deployments?: boolean 
     // A history with round figures, the same on any machine: d1 went live 3 hours ago, d2 replaced it 2 hours ago.
     await db.execute(sql`UPDATE procver.deployments SET
         live_at = now() - CASE deployment_id WHEN 'd1' THEN interval '3 hours' ELSE interval '2 hours' END,
-        superseded_at = CASE deployment_id WHEN 'd1' THEN now() - interval '2 hours' END,
-        created_at = now() - CASE deployment_id WHEN 'd1' THEN interval '3 hours' ELSE interval '2 hours' END
-      WHERE app = ${app}`);
+        superseded_at = CASE deployment_id WHEN 'd1' THEN now() - interval '2 hours' END
+      WHERE app = ${app}`); // created_at stays: the deployments page lists the newest registered first
   }
   return { schema: E2E_SCHEMA, name, app, v1: physical[0]!, v2: physical[1]!, path: `/procedures/${E2E_SCHEMA}/${name}` };
 }
