@@ -1,5 +1,5 @@
 import { defineConfig, type Project } from '@playwright/test';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,10 +11,19 @@ if (!process.env.E2E_STATE_DIR) {
   const dir = mkdtempSync(join(tmpdir(), 'procver-e2e-'));
   process.env.E2E_STATE_DIR = dir;
   process.on('exit', () => {
-    const pid = join(dir, 'pgdata/postmaster.pid');
+    // postmaster.pid stays behind when the server was killed, so ask whether that process lives.
+    const running = () => {
+      try {
+        const pid = Number(readFileSync(join(dir, 'pgdata/postmaster.pid'), 'utf8').split('\n')[0]);
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     const tick = new Int32Array(new SharedArrayBuffer(4));
-    for (let i = 0; i < 300 && existsSync(pid); i++) Atomics.wait(tick, 0, 0, 100);
-    if (existsSync(pid)) console.error(`PostgreSQL in ${dir} is still running; left the directory in place`);
+    for (let i = 0; i < 300 && running(); i++) Atomics.wait(tick, 0, 0, 100);
+    if (running()) console.error(`PostgreSQL in ${dir} is still running; left the directory in place`);
     else rmSync(dir, { recursive: true, force: true });
   });
 }
