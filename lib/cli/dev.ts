@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from '../config';
 import { serveDashboard, type RunningDashboard } from '../dashboard/serve';
@@ -79,7 +79,11 @@ export async function runDev(): Promise<number> {
     const seeded = await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
     await seedDemoUsers(db, log);
     if (seeded.firstRun) await seedLifecycle(db, url, seeded.v0Hashes, log);
-    const stopSimulator = startTraffic(db, url, log);
+    // PROCVER_DEMO_TRAFFIC=off: no simulated frontends; the browser tests make the calls they need.
+    const stopSimulator = process.env.PROCVER_DEMO_TRAFFIC === 'off' ? async () => undefined : startTraffic(db, url, log);
+    // Where the demo's database is, for tools (and the browser tests) that work on it beside the dashboard.
+    mkdirSync(STATE_DIR, { recursive: true });
+    writeFileSync(join(STATE_DIR, 'database-url'), `${url}\n`, { mode: 0o600 });
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];
     const counters = new CounterCache();
@@ -107,7 +111,10 @@ export async function runDev(): Promise<number> {
     log(`dashboard on ${dashboard.url} (production build)`);
     return new Promise<number>(() => undefined);
   }
-  next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port], {
+  // Idle keep-alive connections outlive a client's pauses: with Node's 5 s default, a client reusing
+  // a socket just as the server closes it gets ECONNRESET (seen in the browser tests' API calls).
+  const keepAlive = mode === 'start' ? ['--keepAliveTimeout', '65000'] : [];
+  next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port, ...keepAlive], {
     stdio: 'inherit',
     env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, DATABASE_URL: url },
   });

@@ -119,7 +119,8 @@ describe('cleanup: quarantine, drop, restore', () => {
     ]);
     expect(row.action).toBe('quarantine');
 
-    const [q] = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+    // The file shares one database: other tests' retired versions may be in the same plan.
+    const [q] = (await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary())).filter((r) => r.physicalName === v.physical);
     expect(q).toMatchObject({ physicalName: v.physical, outcome: 'quarantined' });
     // The old name is now the tripwire (forwards to the renamed version); the snapshot will not be it.
     const tripwire = await t.pool.query(`SELECT obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname = $1`, [v.physical]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { dropLikeCleanup } from '../helpers/cleanup';
 import { procver, procverBin as bin, procverProcess, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -14,8 +14,9 @@ async function ok(args: string[], env: Record<string, string> = {}): Promise<Cli
 }
 
 describe('procver CLI', () => {
+  // Each test its own unmigrated database: none relies on another having migrated it first.
   let t: TestDatabase;
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await createTestDatabase({ migrated: false });
   });
 
@@ -107,6 +108,7 @@ describe('procver CLI', () => {
   });
 
   it('collect runs until SIGTERM and then stops cleanly', async () => {
+    await ok(['migrate'], { DATABASE_URL: t.url });
     const { spawn } = await import('node:child_process');
     const child = spawn('node', [bin, 'collect', '--interval', '1'], { env: { ...process.env, DATABASE_URL: t.url } }); // signals need a real process
     let out = '';
@@ -227,6 +229,7 @@ describe('procver CLI', () => {
   });
 
   it('refuses a bad manifest file when registering a deployment', async () => {
+    await ok(['migrate'], { DATABASE_URL: t.url });
     const dir = writeTree({ 'm.json': '{"version": 1, "procedures": "nope"}' });
     const r = await procver(['deployments', 'add', '--app', 'x', '--id', '1', '--manifest', join(dir, 'm.json')], { DATABASE_URL: t.url });
     expect(r.code).toBe(7);

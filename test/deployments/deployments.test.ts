@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../lib/compile/manifest';
 import { buildManifest } from '../../lib/compile/outputs';
 import { auditLog, deployments, versions } from '../../lib/db/schema';
@@ -23,7 +23,8 @@ describe('deployments', () => {
   let t: TestDatabase;
   let m1: Manifest;
   let m2: Manifest;
-  beforeAll(async () => {
+  // Each test its own registry with both revisions pushed: none relies on another's deployments.
+  beforeEach(async () => {
     t = await createTestDatabase();
     const c1 = await compileFiles(rev1);
     const c2 = await compileFiles(rev2);
@@ -41,12 +42,14 @@ describe('deployments', () => {
   });
 
   it('refuses a duplicate registration', async () => {
+    await addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest: m1, live: false, actor: 'ci' });
     await expect(addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest: m1, live: false, actor: 'ci' })).rejects.toThrow(
       /already registered/,
     );
   });
 
   it('marks live, turning the previously live one into a rollback target, and rolls back', async () => {
+    await addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest: m1, live: false, actor: 'ci' });
     await markLive(t.db, 'web', 'w1', 'ops');
     await addDeployment(t.db, { app: 'web', deploymentId: 'w2', manifest: m2, live: true, actor: 'ci' });
     let rows = await listDeployments(t.db, 'web');

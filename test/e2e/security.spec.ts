@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { DEMO_PASSWORD, signIn, users } from './auth';
+import { ownProcedure, restoreE2eVersions } from './fixtures';
+
+test.afterEach(restoreE2eVersions);
 
 test('anonymous visitors are sent to sign in; signing in and out works', async ({ page }, info) => {
   // A real redirect, before any page work: no page content in the response.
@@ -59,14 +62,35 @@ test('mutations: 401 without a session, 403 for a viewer, refused cross-origin',
   await admin.dispose();
 });
 
-test('a viewer can read every page but gets no actions', async ({ page }) => {
+test('a viewer can read every page but gets no actions', async ({ page, request }) => {
+  // A rollback target with a retired version and a plan row: the pages where admins get buttons.
+  await signIn(request);
+  const p = await ownProcedure('viewer');
+  expect((await request.post(`/api/versions/e2e.${p.v1}/retire`, { data: { reason: 'viewer test' } })).status()).toBe(200);
   await signIn(page, 'viewer');
-  await page.goto('/procedures/shop/price_with_tax');
-  await expect(page.getByRole('heading', { name: 'shop.price_with_tax' })).toBeVisible();
-  await expect(page.getByRole('button', { name: /^Retire / })).toHaveCount(0);
+  const noActions = async () => {
+    await expect(page.getByRole('button', { name: /^(Retire|Restore)|Apply plan|Re-check/ })).toHaveCount(0);
+  };
+  const pages: [string, RegExp | string][] = [
+    ['/', 'Overview'],
+    ['/procedures', 'Procedures'],
+    [p.path, `e2e.${p.name}`],
+    [`/versions/e2e/${p.v1}`, new RegExp(p.v1)],
+    ['/deployments', 'Frontend deployments'],
+    ['/cleanup', 'Cleanup'],
+    ['/audit', 'Audit log'],
+  ];
+  for (const [path, heading] of pages) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1, name: heading }), path).toBeVisible();
+    await noActions();
+  }
+  // What an admin would act on is shown, without the button.
+  await page.goto('/deployments');
+  await expect(page.getByTestId(`deployment-${p.app}/d1`)).toContainText('rollback target has 1 retired, 0 dropped version(s)');
   await page.goto('/cleanup');
-  await expect(page.getByRole('heading', { name: /^Plan: \d+ retired version/ })).toBeVisible();
-  await expect(page.getByRole('button', { name: /Apply plan|Re-check/ })).toHaveCount(0);
+  await expect(page.getByTestId(`plan-${p.v1}`)).toContainText('keep');
+  await noActions();
 });
 
 test('brute-force sign-in is throttled', async ({ request }) => {
@@ -82,13 +106,11 @@ test('brute-force sign-in is throttled', async ({ request }) => {
 test('injection-shaped reasons are stored verbatim and the audit chain stays intact', async ({ page, request }) => {
   await signIn(page);
   await signIn(request);
-  await page.goto('/procedures/shop/price_with_tax');
-  const row = page.locator('[data-testid^="version-price_with_tax__"]').filter({ hasText: 'sf-102' }).filter({ hasNotText: 'sf-103' });
-  const physical = (await row.getAttribute('data-testid'))!.replace('version-', '');
+  const p = await ownProcedure('injection');
   const evil = `'); DROP TABLE procver.audit_log; -- <script>alert(1)</script>`;
-  expect((await request.post(`/api/versions/shop.${physical}/retire`, { data: { reason: evil } })).status()).toBe(200);
-  expect((await request.post(`/api/versions/shop.${physical}/restore`, { data: { reason: 'undo' } })).status()).toBe(200);
-  await page.goto('/audit');
+  expect((await request.post(`/api/versions/e2e.${p.v1}/retire`, { data: { reason: evil } })).status()).toBe(200);
+  expect((await request.post(`/api/versions/e2e.${p.v1}/restore`, { data: { reason: 'undo' } })).status()).toBe(200);
+  await page.goto(`/audit?target=${p.v1}&action=version.retire`);
   await expect(page.getByRole('cell', { name: evil })).toBeVisible(); // shown as text, not run
   await expect(page.getByRole('status').filter({ hasText: 'Hash chain verified' })).toBeVisible();
 });

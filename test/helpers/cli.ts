@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { format } from 'node:util';
+import { format, promisify } from 'node:util';
 import { runCli } from '../../lib/cli/run';
 
 export interface CliResult {

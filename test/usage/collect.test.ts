@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
 import { createDb, createPool } from '../../lib/db/client';
 import { migrate } from '../../lib/db/migrate';
@@ -50,11 +50,14 @@ async function sampleDeltas(t: { db: TestDatabase['db'] }, versionId: number) {
 }
 
 describe('collect: deltas from the counters', () => {
+  // Each test its own database and, but for the first, a baseline reading with no calls yet:
+  // no test's numbers depend on what another test called.
   let t: TestDatabase;
   let f: Awaited<ReturnType<typeof setup>>;
-  beforeAll(async () => {
+  beforeEach(async (ctx) => {
     t = await createTestDatabase();
     f = await setup(t);
+    if (!ctx.task.name.includes('baseline first reading')) await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
   });
 
   it('counts calls between readings, per version, with a baseline first reading', async () => {
@@ -89,16 +92,14 @@ describe('collect: deltas from the counters', () => {
     await call(t.url, f.counted.sql, 1);
     const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
     expect(r[0]!.calls).toBe(1);
-    expect(r[0]!.events).toContain('stats_reset');
-    // The baseline reading (4 calls at unknown times), 3, 2, then 1 call after the reset: never negative.
+    expect(r[0]!.events).toEqual(['stats_reset', 'reset']); // the database's reset, and this counter going down
+    // 2 calls, then 1 after the reset (the counter went from 2 to 1): never negative, never 2 again.
     expect(await sampleDeltas(t, f.counted.id)).toEqual([
-      { calls: 4, delta: 0 },
-      { calls: 7, delta: 3 },
-      { calls: 9, delta: 2 },
+      { calls: 2, delta: 2 },
       { calls: 1, delta: 1 },
     ]);
     const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
-    expect(u.countedCalls).toBe(3 + 2 + 1);
+    expect(u.countedCalls).toBe(2 + 1);
     expect(u.calls).toBeNull(); // a reset inside the window: the total is not certain
     expect(u.unknownBecause.join()).toMatch(/stats reset/);
   });
@@ -119,6 +120,7 @@ describe('collect: deltas from the counters', () => {
   });
 
   it('treats a counter that went down (single-function reset) as a reset, never negative', async () => {
+    await call(t.url, f.counted.sql, 2);
     await call(t.url, f.other.sql, 3, '');
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
     const countedBefore = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!.countedCalls;
@@ -131,7 +133,8 @@ describe('collect: deltas from the counters', () => {
       { calls: 1, delta: 1 }, // the counter went down to 0 and one call followed
     ]);
     // That reset also moves the database's stats_reset; the untouched function must not be recounted.
-    expect((await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!.countedCalls).toBe(countedBefore);
+    expect(countedBefore).toBe(2);
+    expect((await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!.countedCalls).toBe(2);
     const events = await t.db.select().from(usageEvents).where(eq(usageEvents.versionId, f.other.id));
     expect(events.map((e) => e.kind)).toContain('reset');
   });

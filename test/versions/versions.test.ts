@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildManifest } from '../../lib/compile/outputs';
 import { auditLog, versions } from '../../lib/db/schema';
 import { addDeployment } from '../../lib/deployments';
@@ -14,7 +14,8 @@ describe('retire and restore', () => {
   let t: TestDatabase;
   let free: string; // referenced by no deployment
   let used: string; // referenced by a live deployment
-  beforeAll(async () => {
+  // Each test its own registry: v1 `free` live and unreferenced, v2 `used` by the live web/w2.
+  beforeEach(async () => {
     t = await createTestDatabase();
     const c1 = await compileFiles({ 'a.sql': "CREATE FUNCTION app.f() RETURNS text LANGUAGE sql AS $$ SELECT 'one' $$;" });
     const c2 = await compileFiles({ 'a.sql': "CREATE FUNCTION app.f() RETURNS text LANGUAGE sql AS $$ SELECT 'two' $$;" });
@@ -36,8 +37,9 @@ describe('retire and restore', () => {
   });
 
   it('restores a retired version to live', async () => {
+    await retireVersion(t.db, { name: free, reason: 'replaced by v2', actor: 'alice' });
     const r = await restoreVersion(t.db, { name: `app.${free}`, reason: 'rollback needs it', actor: 'bob' });
-    expect(r.status).toBe('live');
+    expect(r).toMatchObject({ status: 'live', revision: 3 });
     expect((await statusOf(free)).status).toBe('live');
   });
 
@@ -60,6 +62,7 @@ describe('retire and restore', () => {
 
   it('lets exactly one of two concurrent operators win; the other is told it changed meanwhile', async () => {
     const seen = (await statusOf(free)).revision;
+    expect(seen).toBe(1);
     const auditBefore = (await t.db.select().from(auditLog)).length;
     const results = await Promise.allSettled([
       retireVersion(t.db, { name: free, reason: 'a', actor: 'alice', expectedRevision: seen }),
@@ -67,7 +70,7 @@ describe('retire and restore', () => {
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect(lost.reason.message).toMatch(/changed meanwhile \(now retired, revision \d+; you saw revision \d+\)/);
+    expect(lost.reason.message).toMatch(/changed meanwhile \(now retired, revision 2; you saw revision 1\)/);
     expect((await t.db.select().from(auditLog)).length).toBe(auditBefore + 1);
   });
 
