@@ -47,6 +47,8 @@ export default defineConfig({
       DATABASE_URL: '',
       PROCVER_DEMO_PASSWORD: 'e2e-demo-password',
       PROCVER_METRICS_TOKEN: 'e2e-metrics-token',
+      // Low enough that the overload test (200 requests at once) sees 503s; above the 40 concurrent sign-ins.
+      PROCVER_MAX_CONCURRENT_REQUESTS: '48',
       // As behind an authenticating proxy; requests without the header sign in as usual.
       PROCVER_TRUST_PROXY_HEADER: 'x-e2e-proxy-user',
       NEXT_TELEMETRY_DISABLED: '1',

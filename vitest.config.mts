@@ -7,8 +7,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     globalSetup: ['test/setup/postgres.ts'],
+    // Every test file removes its databases, roles and directories when it ends (test/helpers/disposal.ts).
+    setupFiles: ['test/setup/dispose.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    reporters: ['default', './test/setup/slowest-reporter.ts'],
     pool: 'forks',
     // Two cores: keep the server and the test files from starving each other.
     maxWorkers: 2,

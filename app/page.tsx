@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { connection } from 'next/server';
+import { Suspense } from 'react';
+import { DriftPending, DriftStatus } from '@/components/DriftStatus';
 import { RelativeTime } from '@/components/RelativeTime';
 import { ErrorState } from '@/components/States';
 import { recentAudit } from '@/lib/audit';
@@ -60,6 +62,15 @@ export default async function OverviewPage() {
             ) : null}
           </ul>
         )}
+      </section>
+
+      <section aria-labelledby="drift">
+        <h2 id="drift" className="font-semibold">
+          Drift
+        </h2>
+        <Suspense fallback={<DriftPending />}>
+          <DriftStatus />
+        </Suspense>
       </section>
 
       <section aria-labelledby="instances">

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, desc, eq, gte, ilike, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './db/client';
 import { auditLog, type AuditEntry } from './db/schema';
@@ -109,30 +110,63 @@ export interface ChainVerdict {
   brokenAt: { seq: number; id: number; problem: string } | null;
 }
 
+/** An entry as stored, in the text forms the chain hashes (the time as epoch text, JSON as stored). */
+type StoredEntry = {
+  seq: string | null;
+  id: string;
+  hash: string | null;
+  prev_hash: string | null;
+  epoch: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target: string;
+  reason: string | null;
+  before: string | null;
+  after: string | null;
+};
+
+const jsonText = (s: string | null) => (s === null ? 'null' : JSON.stringify(s));
+
 /**
- * Walks the hash chain in order and reports the first broken link: an entry whose content no
- * longer matches its hash, whose predecessor's hash differs from the one it recorded, or a
- * missing position (a deleted entry).
+ * The hash of one entry, computed here with Node's crypto exactly as the insert trigger's
+ * `procver.audit_entry_hash` does: sha256 over the text of PostgreSQL's
+ * `json_build_array(prev, seq, id, epoch, actor, action, target_type, target, reason, before, after)`
+ * (elements joined by ", ", strings escaped as JSON, jsonb in its stored text form). Verification
+ * never asks the database to hash: whoever can rewrite rows could also rewrite that function.
+ */
+export function auditEntryHash(prev: string | null, e: Omit<StoredEntry, 'hash' | 'prev_hash'>): string {
+  const parts = [jsonText(prev), e.seq ?? 'null', e.id, jsonText(e.epoch), jsonText(e.actor), jsonText(e.action), jsonText(e.target_type), jsonText(e.target), jsonText(e.reason), e.before ?? 'null', e.after ?? 'null'];
+  return createHash('sha256').update(`[${parts.join(', ')}]`, 'utf8').digest('hex');
+}
+
+const VERIFY_PAGE = 5000;
+
+/**
+ * Walks the hash chain in order, recomputing each hash in the application, and reports the first
+ * broken link: an entry whose content no longer matches its hash, whose predecessor's hash
+ * differs from the one it recorded, or a missing position (a deleted entry).
  */
 export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
-  const r = await db.execute<{ seq: number | null; id: number; problem: string | null; n: number }>(sql`
-    WITH chain AS (
-      SELECT a.seq, a.id, a.hash, a.prev_hash, procver.audit_entry_hash(a.prev_hash, a) AS recomputed,
-             lag(a.hash) OVER (ORDER BY a.seq) AS previous_hash, row_number() OVER (ORDER BY a.seq) AS position
-      FROM procver.audit_log a)
-    SELECT seq, id, n, CASE
-        WHEN seq IS NULL THEN 'entry has no place in the chain'
-        WHEN seq <> position THEN 'entries before it are missing (seq ' || position || ' expected)'
-        WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'it does not link to the entry before it'
-        WHEN hash IS DISTINCT FROM recomputed THEN 'its content does not match its hash (changed after it was written)'
-      END AS problem
-    FROM chain, (SELECT count(*)::int AS n FROM procver.audit_log) total
-    ORDER BY (CASE
-        WHEN seq IS NULL OR seq <> position OR prev_hash IS DISTINCT FROM previous_hash OR hash IS DISTINCT FROM recomputed THEN 0 ELSE 1 END),
-      seq NULLS FIRST
-    LIMIT 1`);
-  const first = r.rows[0];
-  if (!first) return { ok: true, entries: 0, brokenAt: null };
-  if (!first.problem) return { ok: true, entries: Number(first.n), brokenAt: null };
-  return { ok: false, entries: Number(first.n), brokenAt: { seq: Number(first.seq), id: Number(first.id), problem: first.problem } };
+  const total = Number((await db.execute<{ n: string }>(sql`SELECT count(*) AS n FROM procver.audit_log`)).rows[0]!.n);
+  const unplaced = await db.execute<{ id: string }>(sql`SELECT id FROM procver.audit_log WHERE seq IS NULL ORDER BY id LIMIT 1`);
+  if (unplaced.rows[0]) return { ok: false, entries: total, brokenAt: { seq: 0, id: Number(unplaced.rows[0].id), problem: 'entry has no place in the chain' } };
+  let position = 0;
+  let previousHash: string | null = null;
+  for (;;) {
+    const page = await db.execute<StoredEntry>(sql`
+      SELECT seq::text, id::text, hash, prev_hash, extract(epoch FROM at)::text AS epoch, actor, action, target_type, target, reason,
+             before::text AS before, after::text AS after
+      FROM procver.audit_log a WHERE a.seq > ${position} ORDER BY a.seq LIMIT ${VERIFY_PAGE}`);
+    for (const e of page.rows) {
+      position++;
+      const broken = (problem: string): ChainVerdict => ({ ok: false, entries: total, brokenAt: { seq: Number(e.seq), id: Number(e.id), problem } });
+      if (Number(e.seq) !== position) return broken(`entries before it are missing (seq ${position} expected)`);
+      if (e.prev_hash !== previousHash) return broken('it does not link to the entry before it');
+      if (e.hash !== auditEntryHash(e.prev_hash, e)) return broken('its content does not match its hash (changed after it was written)');
+      previousHash = e.hash;
+    }
+    if (page.rows.length < VERIFY_PAGE) break;
+  }
+  return { ok: true, entries: total, brokenAt: null };
 }

@@ -9,7 +9,10 @@ export function encodeCursor(value: unknown): string {
 /** A cursor from a URL, validated; anything else is a clear 400, never a query on bad input. */
 export function decodeCursor<T>(schema: z.ZodType<T>, raw: string): T {
   try {
-    return schema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+    const text = Buffer.from(raw, 'base64url').toString('utf8');
+    // PostgreSQL text cannot hold NUL: a cursor carrying one names no row.
+    if (text.includes('\\u0000') || text.includes('\u0000')) throw new Error('NUL in cursor');
+    return schema.parse(JSON.parse(text));
   } catch {
     throw new ProcverError('invalid_input', 'the page cursor is not valid; start again from the first page');
   }

@@ -7,27 +7,50 @@ import { ProcverError } from './errors';
 import { decodeCursor, encodeCursor } from './cursor';
 import { lockRegistry } from './locks';
 import { z } from 'zod';
-import { resolveManifest } from './manifests';
+import { checkDeploymentKey } from './deploymentNames';
+import { resolveManifest, type ResolvedEntry } from './manifests';
+import { restoreWithCallees, type RestoredVersion } from './versions';
 
 export interface AddDeploymentInput {
   app: string;
   deploymentId: string;
   manifest: Manifest;
   live: boolean;
+  /** put it live although it references retired or quarantined versions (an admin decision, audited) */
+  override?: boolean;
   actor: string;
 }
 
-/** Registers a frontend deployment and the versions it references (all of which must exist). */
-export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; retired: string[] }> {
+/** Problems that do not stop registering a deployment, only putting it live (retired, quarantined) or that need a person's eye (drifted). */
+const WARNINGS = new Set(['retired', 'quarantined', 'drifted']);
+
+/**
+ * Registers a frontend deployment and the versions it references (all of which must exist). It
+ * says which of them are retired, quarantined or drifted; putting it live at once (`live`) is
+ * refused while any is retired or quarantined, unless overridden, which the audit log records.
+ */
+export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; warnings: ResolvedEntry[] }> {
+  checkDeploymentKey(input.app, input.deploymentId);
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
     const resolved = await resolveManifest(tx, input.manifest);
-    const unusable = resolved.filter((r) => r.problem !== null && r.problem !== 'retired');
+    const unusable = resolved.filter((r) => r.problem !== null && !WARNINGS.has(r.problem));
     if (unusable.length > 0) {
       throw new ProcverError(
         'invalid_input',
         `deployment ${input.app}/${input.deploymentId} refused: its manifest references ${unusable.length} version(s) that are not in the database`,
         unusable.map((r) => `${r.label}: ${r.message}`),
+      );
+    }
+    const warnings = resolved.filter((r) => r.problem !== null);
+    const notLive = warnings.filter((r) => r.problem === 'retired' || r.problem === 'quarantined');
+    if (input.live && notLive.length > 0 && !input.override) {
+      throw new ProcverError(
+        'conflict',
+        `deployment ${input.app}/${input.deploymentId} not registered: it would go live calling ${notLive.length} retired or quarantined version(s); ` +
+          `register it without --live, restore them (procver restore --deployment ${input.app}/${input.deploymentId} --reason <why>), then put it live; or --override`,
+        notLive.map((r) => `${r.label}: ${r.message}`),
+        'referenced',
       );
     }
     const inserted = await tx
@@ -44,10 +67,14 @@ export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<
       action: 'deployment.add',
       targetType: 'deployment',
       target: `${input.app}/${input.deploymentId}`,
-      after: { status: 'pending', versions: versionIds.length },
+      after: {
+        status: 'pending',
+        versions: versionIds.length,
+        ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${w.label}: ${w.problem}`) } : {}),
+      },
     });
-    if (input.live) await makeLive(tx, input.app, input.deploymentId, input.actor);
-    return { id, versions: versionIds.length, retired: resolved.filter((r) => r.problem === 'retired').map((r) => r.label) };
+    if (input.live) await makeLive(tx, input.app, input.deploymentId, input.actor, notLive.map((r) => `${r.label}: ${r.problem}`));
+    return { id, versions: versionIds.length, warnings };
   });
 }
 
@@ -62,7 +89,8 @@ export async function markLive(db: Db, app: string, deploymentId: string, actor:
   });
 }
 
-async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string): Promise<{ previous: string | null }> {
+/** `overridden`: retired or quarantined versions an admin chose to go live with (recorded in the audit entry). */
+async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string, overridden: string[] = []): Promise<{ previous: string | null }> {
   const rows = await tx.select().from(deployments).where(eq(deployments.app, app)).for('update');
   const target = rows.find((d) => d.deploymentId === deploymentId);
   if (!target) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}; register it with \`procver deployments add\``);
@@ -95,11 +123,11 @@ async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string
     .where(eq(deployments.id, target.id));
   await writeAudit(tx, {
     actor,
-    action: 'deployment.live',
+    action: overridden.length > 0 ? 'deployment.live.override' : 'deployment.live',
     targetType: 'deployment',
     target: `${app}/${deploymentId}`,
     before: { status: target.status, live: current?.deploymentId ?? null },
-    after: { status: 'live', previous: current?.deploymentId ?? null },
+    after: { status: 'live', previous: current?.deploymentId ?? null, ...(overridden.length > 0 ? { overriddenVersions: overridden } : {}) },
   });
   return { previous: current?.deploymentId ?? null };
 }
@@ -262,21 +290,31 @@ export async function deploymentVersionsPage(
 }
 
 /**
- * Rolling back to a deployment whose versions cleanup dropped: re-creates each of them (exactly,
- * from what cleanup stored), so that the deployment can go live again.
+ * Rolling back to a deployment whose versions were retired or dropped: brings back every one of
+ * them, and the managed versions they call, in one transaction (callees first, each with its audit
+ * entry), so that the deployment can go live again.
  */
-export async function restoreDeploymentVersions(db: Db, app: string, deploymentId: string, reason: string, actor: string): Promise<string[]> {
-  const rows = await db
-    .select({ schema: versions.schema, physicalName: versions.physicalName })
-    .from(deploymentVersions)
-    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
-    .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
-    .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId), inArray(versions.status, ['dropped', 'retired'])));
-  const { restoreVersion } = await import('./versions');
-  const restored: string[] = [];
-  for (const r of rows) {
-    await restoreVersion(db, { name: `${r.schema}.${r.physicalName}`, reason: `${reason} (rollback to ${app}/${deploymentId})`, actor });
-    restored.push(`${r.schema}.${r.physicalName}`);
-  }
-  return restored;
+export async function restoreDeploymentVersions(db: Db, app: string, deploymentId: string, reason: string, actor: string): Promise<RestoredVersion[]> {
+  const why = reason.trim();
+  if (why.length === 0) throw new ProcverError('invalid_input', 'a reason is required');
+  return db.transaction(async (tx) => {
+    await lockRegistry(tx);
+    const [d] = await tx
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(and(eq(deployments.app, app), eq(deployments.deploymentId, deploymentId)));
+    if (!d) throw new ProcverError('not_found', `no deployment ${app}/${deploymentId}; see \`procver deployments list\``);
+    const targets = await tx
+      .select()
+      .from(versions)
+      .where(
+        and(
+          inArray(versions.id, tx.select({ id: deploymentVersions.versionId }).from(deploymentVersions).where(eq(deploymentVersions.deploymentId, d.id))),
+          inArray(versions.status, ['dropped', 'retired']),
+        ),
+      )
+      .orderBy(asc(versions.schema), asc(versions.physicalName))
+      .for('update');
+    return restoreWithCallees(tx, targets, `${why} (rollback to ${app}/${deploymentId})`, actor);
+  });
 }

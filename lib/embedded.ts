@@ -15,6 +15,8 @@ export interface EmbeddedServer {
 export interface EmbeddedOptions {
   dataDir: string;
   port?: number;
+  /** how to find a free port when `port` is not given (default freePort; tests inject a race) */
+  pickPort?: () => Promise<number>;
   /** delete the data directory on stop (tests) */
   ephemeral?: boolean;
   log?: (line: string) => void;
@@ -100,33 +102,56 @@ function assertReachable(dataDir: string): void {
  */
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const log = opts.log ?? (() => undefined);
-  const port = opts.port ?? (await freePort());
   await mkdir(opts.dataDir, { recursive: true });
   if (userInfo().uid === 0) assertReachable(opts.dataDir);
   await stopOrphan(opts.dataDir, log);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: userInfo().uid === 0,
-    onLog: (m) => log(String(m).trimEnd()),
-    onError: (m) => log(String(m)),
-    postgresFlags: [
-      '-c', 'track_functions=all',
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=200',
-      // Throwaway test clusters need no durability; the dev cluster keeps it.
-      ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
-    ],
-  });
-  // initialise() fails on an existing cluster.
-  if (!existsSync(`${opts.dataDir}/PG_VERSION`)) await pg.initialise();
-  await pg.start();
+  const attempt = async (port: number) => {
+    const lines: string[] = [];
+    const pg = new EmbeddedPostgres({
+      databaseDir: opts.dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: userInfo().uid === 0,
+      onLog: (m) => {
+        lines.push(String(m));
+        log(String(m).trimEnd());
+      },
+      onError: (m) => log(String(m)),
+      postgresFlags: [
+        '-c', 'track_functions=all',
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', 'unix_socket_directories=',
+        '-c', 'max_connections=200',
+        // Throwaway test clusters need no durability; the dev cluster keeps it.
+        ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
+      ],
+    });
+    // initialise() fails on an existing cluster.
+    if (!existsSync(`${opts.dataDir}/PG_VERSION`)) await pg.initialise();
+    try {
+      await pg.start();
+      return { pg, port };
+    } catch (e) {
+      const portTaken = lines.some((l) => /could not bind|Address already in use/i.test(l));
+      throw Object.assign(e instanceof Error ? e : new Error(`PostgreSQL did not start on port ${port}: ${lines.join('').trim()}`), { portTaken });
+    }
+  };
+  // A free port found by freePort() can be taken by someone else before PostgreSQL binds it:
+  // when the port is ours to choose, choose again.
+  let started: Awaited<ReturnType<typeof attempt>> | undefined;
+  for (let tries = 1; !started; tries++) {
+    try {
+      started = await attempt(opts.port ?? (await (opts.pickPort ?? freePort)()));
+    } catch (e) {
+      if (opts.port !== undefined || !(e as { portTaken?: boolean }).portTaken || tries >= 5) throw e;
+      log('the chosen port was taken meanwhile; trying another');
+    }
+  }
+  const { pg, port } = started;
 
   const pid = postmasterPid(opts.dataDir);
   const killNow = () => {

@@ -1,10 +1,11 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { CompiledVersion, CompileResult } from './compile/compile';
-import { qualifiedName, quoteIdent } from './compile/parser';
+import { qualifiedName, quoteIdent } from './identifiers';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
 import { procedures, versions } from './db/schema';
+import { findDrift, fingerprintOf, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 import { pushSourceStatements, type StatementsPushed } from './sourceStatements';
@@ -26,6 +27,11 @@ export interface PushResult {
   retired: string[];
   /** properties, entry points and bindings brought in line with the sources */
   statements?: StatementsPushed;
+  /**
+   * versions in this push whose code in the database is not what procver created (see
+   * lib/drift.ts): reported, not refused, and never overwritten
+   */
+  drifted: DriftInfo[];
 }
 
 interface ExistingFunction {
@@ -41,7 +47,7 @@ interface ExistingFunction {
 export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOptions): Promise<PushResult> {
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
-    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [] };
+    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], drifted: [] };
     const all = compiled.versions;
     const names = all.map((v) => v.physicalName);
 
@@ -64,6 +70,8 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
         conflicts.push(`${key} is registered for ${reg.procedure.schema}.${reg.procedure.name}(${reg.procedure.args}), not ${v.name}(${v.args})`);
       } else if (!reg && existing.has(key)) {
         conflicts.push(`${key} already exists in the database but procver did not create it; drop or rename it first`);
+      } else if (reg?.version.status === 'dropped' && existing.has(key)) {
+        conflicts.push(`${key} was dropped by cleanup, yet a function of that name is in the database that procver did not create; drop or rename it first`);
       }
     }
     if (conflicts.length > 0) {
@@ -73,29 +81,52 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
     const schemas = [...new Set(all.filter((v) => !registeredByName.has(`${v.schema}.${v.physicalName}`)).map((v) => v.schema))];
     for (const s of schemas) await tx.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`));
 
-    // Versions to create: new ones, and registered ones missing from the database (re-created).
+    // Versions to create: new ones, and registered ones missing from the database (dropped by
+    // cleanup or by hand), re-created from the registry's source: the statement procver ran.
     const toCreate: CompiledVersion[] = [];
     for (const v of all) {
       const key = `${v.schema}.${v.physicalName}`;
       const reg = registeredByName.get(key);
       // A quarantined version exists under its quarantine name: cleanup owns it until restored.
-      if (reg && (existing.has(key) || reg.version.quarantineName)) {
+      if (reg && reg.version.status !== 'dropped' && (existing.has(key) || reg.version.quarantineName)) {
         if (reg.version.status === 'retired') result.retired.push(key);
         result.unchanged++;
-      } else toCreate.push(v);
+      } else toCreate.push(reg ? { ...v, source: reg.version.source } : v);
     }
     opts.onProgress?.(result.unchanged, all.length);
 
     const oids = await createVersions(tx, toCreate, opts.grants, (n) => opts.onProgress?.(result.unchanged + n, all.length));
     const fresh = toCreate.filter((v) => !registeredByName.has(`${v.schema}.${v.physicalName}`));
     for (const v of toCreate) {
-      const reg = registeredByName.get(`${v.schema}.${v.physicalName}`);
+      const key = `${v.schema}.${v.physicalName}`;
+      const reg = registeredByName.get(key);
       if (!reg) continue;
-      await tx
+      // Pushing a dropped version's source again asks for it back; a retired one stays retired.
+      const status = reg.version.status === 'dropped' ? 'live' : reg.version.status;
+      const oid = oids.get(key)!;
+      const [updated] = await tx
         .update(versions)
-        .set({ status: 'live', oid: oids.get(`${v.schema}.${v.physicalName}`)!, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
-        .where(eq(versions.id, reg.version.id));
-      result.recreated.push(`${v.schema}.${v.physicalName}`);
+        .set({
+          status,
+          oid,
+          codeFingerprint: fingerprintOf(oid),
+          quarantineName: null,
+          quarantinedAt: null,
+          ...(status !== reg.version.status ? { statusChangedAt: sql`now()` } : {}),
+          revision: sql`${versions.revision} + 1`,
+        })
+        .where(eq(versions.id, reg.version.id))
+        .returning({ revision: versions.revision });
+      await writeAudit(tx, {
+        actor: opts.actor,
+        action: 'version.recreate',
+        targetType: 'version',
+        target: key,
+        reason: `push of ${opts.sourceLabel}: ${reg.version.status === 'dropped' ? 'dropped by cleanup' : 'missing from the database'}; re-created from the registry's source`,
+        before: { status: reg.version.status, revision: reg.version.revision },
+        after: { status, revision: updated!.revision, oid },
+      });
+      result.recreated.push(key);
     }
     const procedureIds = await ensureProcedures(tx, fresh);
     // One INSERT … SELECT FROM unnest per 1,000 versions: the registry rows carry the full
@@ -104,9 +135,10 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       const chunk = fresh.slice(i, i + 1000);
       const col = <T>(f: (v: CompiledVersion) => T) => sql.param(chunk.map(f));
       await tx.execute(sql`
-        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by)
+        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by, code_fingerprint)
         SELECT u.procedure_id, u.hash, u.schema, u.physical_name, u.language, u.may_be_inlined, u.source, u.normalized,
-               coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor}
+               coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor},
+               procver.code_fingerprint(u.oid::oid)
         FROM unnest(${col((v) => procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!)}::int[], ${col((v) => v.hash)}::text[],
                     ${col((v) => v.schema)}::text[], ${col((v) => v.physicalName)}::text[], ${col((v) => v.language)}::text[],
                     ${col((v) => v.mayBeInlined)}::boolean[], ${col((v) => v.source)}::text[], ${col((v) => v.normalized)}::text[],
@@ -115,6 +147,9 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
     }
     result.created.push(...fresh.map((v) => `${v.schema}.${v.physicalName}`));
     result.statements = await pushSourceStatements(tx, compiled, toCreate, opts);
+    const created = new Set(toCreate.map((v) => `${v.schema}.${v.physicalName}`));
+    const untouched = registered.filter((r) => !created.has(`${r.version.schema}.${r.version.physicalName}`));
+    result.drifted = [...(await findDrift(tx, { versionIds: untouched.map((r) => r.version.id) })).values()];
 
     // A push that changed nothing is not a state change: no audit entry.
     if (result.created.length + result.recreated.length === 0) return result;

@@ -69,7 +69,9 @@ export function disableUser(db: Db, email: string, actor: string) {
 
 export async function setPassword(db: Db, email: string, password: string, actor: string) {
   checkPassword(password);
-  return changeUser(db, email, actor, 'user.set_password', { passwordHash: await hashPassword(password) }, { password: 'changed' });
+  await changeUser(db, email, actor, 'user.set_password', { passwordHash: await hashPassword(password) }, { password: 'changed' });
+  // A new password from an admin is also how a locked-out user gets back in at once.
+  await db.delete(signInFailures).where(eq(signInFailures.email, email.trim().toLowerCase()));
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -78,27 +80,51 @@ export const SESSION_HOURS = Number(process.env.PROCVER_SESSION_HOURS ?? 12);
 const WINDOW_MINUTES = 15;
 const MAX_FAILURES_PER_EMAIL = 5;
 const MAX_FAILURES_PER_CLIENT = 30;
+// Advisory lock namespaces (two-key form): one lock per email, one per client address.
+const EMAIL_LOCK = 0x7369676e; // 'sign'
+const CLIENT_LOCK = 0x636c6e74; // 'clnt'
+/** sign_in_failures.client for an attempt whose client is unknown (no trusted proxy): never counted per client. */
+const UNKNOWN_CLIENT = '';
 
 /**
- * Email + password sign-in with throttling: after 5 failures for an email (or 30 from one client)
- * within 15 minutes, further attempts are refused without checking the password.
+ * Admits one password check, or refuses it when the email (or the known client) used up its
+ * attempts. Runs under an advisory lock per email (and per client), and records the attempt as a
+ * failure before the password is checked: concurrent attempts queue on the lock and each sees
+ * the ones admitted before it, so no more than 5 checks per email per window ever run.
+ * Locks are always taken email first, then client, so two attempts cannot deadlock.
  */
-export async function signIn(db: Db, email: string, password: string, client: string): Promise<{ token: string; user: User; expiresAt: Date }> {
+async function admitAttempt(db: Db, email: string, client: string | null): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${EMAIL_LOCK}, hashtext(${email}))`);
+    if (client !== null) await tx.execute(sql`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext(${client}))`);
+    const recent = await tx.execute<{ by_email: number; by_client: number }>(sql`
+      SELECT count(*) FILTER (WHERE email = ${email})::int AS by_email,
+             count(*) FILTER (WHERE ${client !== null} AND client = ${client ?? UNKNOWN_CLIENT})::int AS by_client
+      FROM procver.sign_in_failures
+      WHERE (email = ${email} OR client = ${client ?? UNKNOWN_CLIENT}) AND at > now() - make_interval(mins => ${WINDOW_MINUTES})`);
+    const { by_email, by_client } = recent.rows[0]!;
+    if (by_email >= MAX_FAILURES_PER_EMAIL || by_client >= MAX_FAILURES_PER_CLIENT) {
+      throw new ProcverError('rate_limited', `too many failed sign-ins; try again in ${WINDOW_MINUTES} minutes`);
+    }
+    const [row] = await tx.insert(signInFailures).values({ email, client: client ?? UNKNOWN_CLIENT }).returning({ id: signInFailures.id });
+    return row!.id;
+  });
+}
+
+/**
+ * Email + password sign-in with throttling: at most 5 password checks per email within 15
+ * minutes, and 30 per client when the client is known (its address from a trusted proxy, see
+ * lib/web/trustedProxy.ts). An unknown client has no bucket of its own, so nobody can lock out
+ * every user at once; the price is that someone who knows an email can keep that one account
+ * locked (an admin lifts it with a new password). A success clears the email's failures.
+ */
+export async function signIn(db: Db, email: string, password: string, client: string | null): Promise<{ token: string; user: User; expiresAt: Date }> {
   const normalized = email.trim().toLowerCase();
-  const recent = await db.execute<{ by_email: number; by_client: number }>(sql`
-    SELECT count(*) FILTER (WHERE email = ${normalized})::int AS by_email, count(*) FILTER (WHERE client = ${client})::int AS by_client
-    FROM procver.sign_in_failures WHERE at > now() - make_interval(mins => ${WINDOW_MINUTES})`);
-  const { by_email, by_client } = recent.rows[0]!;
-  if (by_email >= MAX_FAILURES_PER_EMAIL || by_client >= MAX_FAILURES_PER_CLIENT) {
-    throw new ProcverError('rate_limited', `too many failed sign-ins; try again in ${WINDOW_MINUTES} minutes`);
-  }
+  await admitAttempt(db, normalized, client);
   const [u] = await db.select().from(users).where(eq(users.email, normalized));
   // Hash even for an unknown user, so timing does not tell which emails exist.
   const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : (await hashPassword(password), false);
-  if (!u || !ok || u.disabledAt) {
-    await db.insert(signInFailures).values({ email: normalized, client });
-    throw new ProcverError('unauthorized', 'wrong email or password');
-  }
+  if (!u || !ok || u.disabledAt) throw new ProcverError('unauthorized', 'wrong email or password');
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000);
   await db.transaction(async (tx) => {

@@ -1,8 +1,10 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
-import { recreateDropped, unquarantine } from './cleanup/restore';
+import { recreateDropped, recreateFromSource, unquarantine, type RestoreHow } from './cleanup/restore';
+import { signature } from './cleanup/snapshot';
+import { driftedDefinitions, findDrift, fingerprintOf, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 
@@ -23,6 +25,8 @@ export interface StatusChangeResult {
   status: Version['status'];
   revision: number;
   overriddenDeployments: string[];
+  /** restore only: managed versions it calls that came back with it (they were quarantined or dropped) */
+  restoredCallees: string[];
 }
 
 /** Finds a version by physical name (schema-qualified where the bare name is ambiguous), locked. */
@@ -100,13 +104,22 @@ export async function retireVersion(db: Db, change: StatusChange): Promise<Statu
       before: { status: v.status, revision: v.revision },
       after: { status: 'retired', revision: updated!.revision, ...(protecting.length > 0 ? { overriddenDeployments: protecting } : {}) },
     });
-    return { physicalName: v.physicalName, schema: v.schema, status: 'retired', revision: updated!.revision, overriddenDeployments: protecting };
+    return {
+      physicalName: v.physicalName,
+      schema: v.schema,
+      status: 'retired',
+      revision: updated!.revision,
+      overriddenDeployments: protecting,
+      restoredCallees: [],
+    };
   });
 }
 
 /**
  * Puts a version back to live: a retired one by flipping its status, a quarantined one by renaming
- * it back (same OID), a dropped one by re-creating it exactly from what cleanup stored.
+ * it back (same OID), a dropped one by re-creating it exactly from what cleanup stored. Managed
+ * versions it calls that cleanup quarantined or dropped come back with it, first, in the same
+ * transaction, each with its audit entry: a restored caller must be able to call them.
  */
 export async function restoreVersion(db: Db, change: StatusChange): Promise<StatusChangeResult> {
   const reason = requireReason(change.reason);
@@ -115,24 +128,103 @@ export async function restoreVersion(db: Db, change: StatusChange): Promise<Stat
     const v = await lockVersion(tx, change.name);
     checkRevision(v, change.expectedRevision, change.name);
     if (v.status === 'live') throw new ProcverError('conflict', `${change.name} is already live`);
-    const how = v.status === 'dropped' ? 'recreated' : v.quarantineName ? 'unquarantined' : 'status';
-    const oid = how === 'recreated' ? await recreateDropped(tx, v) : how === 'unquarantined' ? await unquarantine(tx, v) : v.oid;
+    const restored = await restoreWithCallees(tx, [v], reason, change.actor);
+    const self = restored.find((r) => r.id === v.id)!;
+    return {
+      physicalName: v.physicalName,
+      schema: v.schema,
+      status: 'live',
+      revision: self.revision,
+      overriddenDeployments: [],
+      restoredCallees: restored.filter((r) => r.id !== v.id).map((r) => r.name),
+    };
+  });
+}
+
+/** A retired version needs only its status back, unless someone dropped it by hand: then its source brings it back. */
+async function stillThere(tx: Tx, v: Version): Promise<{ oid: number; how: RestoreHow | 'status' }> {
+  const fn = await signature(tx, v.schema, v.physicalName);
+  return fn ? { oid: fn.oid, how: 'status' } : recreateFromSource(tx, v);
+}
+
+export interface RestoredVersion {
+  id: number;
+  /** schema.physical_name */
+  name: string;
+  revision: number;
+  how: RestoreHow | 'status';
+  /** set when it came back because a restored version calls it */
+  calledBy: string | null;
+}
+
+/**
+ * Restores these versions (none of them live) and every managed version they call, directly or
+ * not, that is not in the database under its name (quarantined or dropped): callees first, so that
+ * PostgreSQL can validate each caller's body. Runs in the caller's transaction, which holds the
+ * registry lock.
+ */
+export async function restoreWithCallees(tx: Tx, targets: Version[], reason: string, actor: string): Promise<RestoredVersion[]> {
+  const all = new Map(targets.map((v) => [v.id, v]));
+  const calledBy = new Map<number, string>();
+  for (let frontier = targets; frontier.length > 0; ) {
+    const names = [...new Set(frontier.flatMap((v) => v.callees.filter((c) => c !== v.physicalName)))];
+    if (names.length === 0) break;
+    const rows = await tx
+      .select()
+      .from(versions)
+      .where(and(inArray(versions.physicalName, names), or(eq(versions.status, 'dropped'), isNotNull(versions.quarantineName))))
+      .for('update');
+    frontier = rows.filter((r) => !all.has(r.id));
+    for (const r of frontier) {
+      all.set(r.id, r);
+      const caller = [...all.values()].find((c) => c.callees.includes(r.physicalName) && c.id !== r.id);
+      calledBy.set(r.id, `${caller!.schema}.${caller!.physicalName}`);
+    }
+  }
+  // Depth first: each version after every version it calls.
+  const byName = new Map<string, Version[]>();
+  for (const v of all.values()) byName.set(v.physicalName, [...(byName.get(v.physicalName) ?? []), v]);
+  const ordered: Version[] = [];
+  const seen = new Set<number>();
+  const visit = (v: Version) => {
+    if (seen.has(v.id)) return;
+    seen.add(v.id);
+    for (const c of v.callees) if (c !== v.physicalName) for (const w of byName.get(c) ?? []) visit(w);
+    ordered.push(v);
+  };
+  for (const v of all.values()) visit(v);
+
+  const restored: RestoredVersion[] = [];
+  for (const v of ordered) {
+    const via = calledBy.get(v.id) ?? null;
+    const { oid, how } =
+      v.status === 'dropped' ? await recreateDropped(tx, v) : v.quarantineName ? await unquarantine(tx, v) : await stillThere(tx, v);
     const [updated] = await tx
       .update(versions)
-      .set({ status: 'live', oid, quarantineName: null, quarantinedAt: null, statusChangedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+      .set({
+        status: 'live',
+        oid,
+        ...(how === 'recreated' || how === 'source' ? { codeFingerprint: fingerprintOf(oid) } : {}),
+        quarantineName: null,
+        quarantinedAt: null,
+        statusChangedAt: sql`now()`,
+        revision: sql`${versions.revision} + 1`,
+      })
       .where(eq(versions.id, v.id))
       .returning();
+    const name = `${v.schema}.${v.physicalName}`;
     await writeAudit(tx, {
-      actor: change.actor,
+      actor,
       action: 'version.restore',
       targetType: 'version',
-      target: `${v.schema}.${v.physicalName}`,
-      reason,
+      target: name,
+      reason: via ? `${reason} (called by ${via}, restored with it)` : reason,
       before: { status: v.status, revision: v.revision, ...(v.quarantineName ? { name: v.quarantineName } : {}) },
-      after: { status: 'live', revision: updated!.revision, how },
+      after: { status: 'live', revision: updated!.revision, how, ...(via ? { calledBy: via } : {}) },
     });
-    return { physicalName: v.physicalName, schema: v.schema, status: 'live', revision: updated!.revision, overriddenDeployments: [] };
-  });
+    restored.push({ id: v.id, name, revision: updated!.revision, how, calledBy: via });
+  }
+  return restored;
 }
 
 export interface VersionDetail {
@@ -144,6 +236,8 @@ export interface VersionDetail {
   callees: Pick<Version, 'schema' | 'physicalName' | 'status'>[];
   callers: Pick<Version, 'schema' | 'physicalName' | 'status'>[];
   deployments: { app: string; deploymentId: string; status: string }[];
+  /** set when its code in the database is not what procver created: how, and what is there instead */
+  drift: { info: DriftInfo; definitions: string[] } | null;
 }
 
 export async function getVersionDetail(db: Db, schema: string, physicalName: string): Promise<VersionDetail | null> {
@@ -154,7 +248,7 @@ export async function getVersionDetail(db: Db, schema: string, physicalName: str
     .where(and(eq(versions.schema, schema), eq(versions.physicalName, physicalName)));
   if (!row) return null;
   const brief = { schema: versions.schema, physicalName: versions.physicalName, status: versions.status };
-  const [siblings, callees, callers, deps] = await Promise.all([
+  const [siblings, callees, callers, deps, drift] = await Promise.all([
     db
       .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, status: versions.status, createdAt: versions.createdAt })
       .from(versions)
@@ -174,8 +268,12 @@ export async function getVersionDetail(db: Db, schema: string, physicalName: str
       .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
       .where(eq(deploymentVersions.versionId, row.version.id))
       .orderBy(asc(deployments.app), asc(deployments.deploymentId)),
+    findDrift(db, { versionIds: [row.version.id] }).then(async (found) => {
+      const info = found.get(row.version.id);
+      return info ? { info, definitions: await driftedDefinitions(db, info) } : null;
+    }),
   ]);
-  return { ...row, siblings, callees, callers, deployments: deps };
+  return { ...row, siblings, callees, callers, deployments: deps, drift };
 }
 
 /** Versions cleanup dropped, newest first: each can be restored exactly. */

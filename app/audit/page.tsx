@@ -6,8 +6,7 @@ import { Suspense } from 'react';
 import { AuditChainPending, AuditChainStatus } from '@/components/AuditChainStatus';
 import { auditActions, searchAudit } from '@/lib/audit';
 import { db } from '@/lib/db/pool';
-import { auditFilterFromParams } from '@/lib/web/auditFilter';
-import { firstParam } from '@/lib/web/searchParams';
+import { auditFilterFromParams, firstParam } from '@/lib/web/params';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { connection } from 'next/server';
 import { Suspense } from 'react';
 import { PlanRunner, PlanRunnerPending } from '@/components/cleanup/PlanRunner';
-import { PlanPending, PlanSections, shows, type Show } from '@/components/cleanup/PlanSections';
+import { PlanPending, PlanSections, type Show } from '@/components/cleanup/PlanSections';
 import { RelativeTime } from '@/components/RelativeTime';
 import { EmptyState, ErrorState } from '@/components/States';
 import { VersionActionDialog } from '@/components/VersionActionDialog';
@@ -12,7 +12,7 @@ import { db } from '@/lib/db/pool';
 import { listDropped } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
-import { firstParam, type SearchParams } from '@/lib/web/searchParams';
+import { parseQuery, queries, type SearchParams } from '@/lib/web/params';
 
 export const metadata: Metadata = { title: 'Cleanup' };
 
@@ -22,8 +22,10 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
   await connection();
   const actor = await requirePageActor('viewer');
   const params = await searchParams;
-  const show: Show = shows.includes(firstParam(params.show) as Show) ? (firstParam(params.show) as Show) : 'all';
-  const page = Math.max(1, Number.parseInt(firstParam(params.page) ?? '1', 10) || 1);
+  const query = parseQuery(queries.cleanup, params);
+  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  const show: Show = query.value.show ?? 'all';
+  const page = query.value.page ?? 1;
   // The page itself is quick; the plan streams in below it.
   const r = await load(async () => {
     const [dropped, lastRun] = await Promise.all([listDropped(db(), DROPPED_SHOWN), searchAudit(db(), { action: 'cleanup.run', limit: 1 })]);

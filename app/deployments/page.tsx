@@ -10,7 +10,7 @@ import { db } from '@/lib/db/pool';
 import { pageDeployments } from '@/lib/deployments';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
-import { firstParam, type SearchParams } from '@/lib/web/searchParams';
+import { parseQuery, queries, type SearchParams } from '@/lib/web/params';
 
 export const metadata: Metadata = { title: 'Deployments' };
 const PAGE_SIZE = 20;
@@ -18,7 +18,9 @@ const PAGE_SIZE = 20;
 export default async function DeploymentsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const actor = await requirePageActor('viewer');
-  const older = firstParam((await searchParams).older)?.slice(0, 500);
+  const query = parseQuery(queries.deployments, await searchParams);
+  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  const { older } = query.value;
   const r = await load(() => pageDeployments(db(), { older, limit: PAGE_SIZE }));
   if (!r.ok) return <ErrorState title="Cannot list deployments">{r.message}</ErrorState>;
   const { rows, older: next } = r.data;

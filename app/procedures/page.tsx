@@ -4,10 +4,10 @@ import { connection } from 'next/server';
 import { RelativeTime } from '@/components/RelativeTime';
 import { EmptyState, ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
-import { listProcedures, procedureSorts, type ProcedureSort } from '@/lib/procedures';
+import { listProcedures, type ProcedureSort } from '@/lib/procedures';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
-import { firstParam, windowParam, type SearchParams } from '@/lib/web/searchParams';
+import { firstParam, parseQuery, queries, type SearchParams } from '@/lib/web/params';
 
 export const metadata: Metadata = { title: 'Procedures' };
 const PAGE_SIZE = 50;
@@ -25,13 +25,13 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
   await connection();
   await requirePageActor('viewer');
   const params = await searchParams;
-  const q = firstParam(params.q)?.slice(0, 200) ?? '';
-  const sortRaw = firstParam(params.sort);
-  const sort: ProcedureSort = procedureSorts.includes(sortRaw as ProcedureSort) ? (sortRaw as ProcedureSort) : 'name';
-  const dir = firstParam(params.dir) === 'desc' ? 'desc' : 'asc';
-  const after = firstParam(params.after)?.slice(0, 2000);
-  const before = after === undefined ? firstParam(params.before)?.slice(0, 2000) : undefined;
-  const window = windowParam(params.window);
+  const query = parseQuery(queries.procedures, params);
+  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  const q = query.value.q ?? '';
+  const sort: ProcedureSort = query.value.sort ?? 'name';
+  const dir = query.value.dir ?? 'asc';
+  const { after, window } = query.value;
+  const before = after === undefined ? query.value.before : undefined;
   const r = await load(() => listProcedures(db(), { q, sort, dir, after, before, pageSize: PAGE_SIZE, window }));
   const firstPage = after === undefined && before === undefined;
 

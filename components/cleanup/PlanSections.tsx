@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { cleanupShows } from '@/lib/web/params';
 import { EmptyState, ErrorState } from '@/components/States';
 import { describePolicy } from '@/lib/cleanup/retention';
 import { currentPlan } from '@/lib/web/cleanupPlan';
@@ -17,7 +18,7 @@ const actionStyle: Record<string, string> = {
 
 const PAGE_SIZE = 100;
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-export const shows = ['all', 'drop', 'quarantine', 'keep'] as const;
+export const shows = cleanupShows;
 export type Show = (typeof shows)[number];
 /** Actionable rows first: what the next applied run will do is what an operator checks. */
 const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', keep: 'kept' };

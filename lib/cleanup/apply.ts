@@ -1,24 +1,15 @@
 import { eq, sql } from 'drizzle-orm';
 import { writeAudit } from '../audit';
 import { fitIdentifier } from '../identifiers';
-import { quoteIdent } from '../compile/parser';
+import { quoteIdent } from '../identifiers';
 import type { Db, Tx } from '../db/client';
 import { versions } from '../db/schema';
 import { lockRegistry } from '../locks';
 import type { InstanceTarget } from '../usage/readInstance';
 import type { CleanupConfig } from './config';
 import { applyRetention } from './retention';
+import { signature, takeDropSnapshot } from './snapshot';
 import { dependentsCheck, planCleanup, usageCheck, type CleanupPlan, type PlanRow } from './plan';
-
-export interface DropSnapshot {
-  /** pg_get_functiondef() while quarantined (so under the quarantine name) */
-  definition: string;
-  owner: string;
-  /** proacl as text; null means PostgreSQL's default privileges */
-  acl: string | null;
-  grants: { grantor: string; grantee: string | null; privilege: string; grantable: boolean }[];
-  comment: string | null;
-}
 
 export interface ApplyResult {
   physicalName: string;
@@ -31,14 +22,6 @@ export interface ApplyResult {
 export function quarantineNameFor(physicalName: string): string {
   const cut = physicalName.lastIndexOf('__');
   return fitIdentifier(physicalName.slice(0, cut), `__${physicalName.slice(cut + 2)}__quarantined`);
-}
-
-/** The function named exactly `schema.name`: its OID and regprocedure text for ALTER/DROP. */
-export async function signature(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string } | null> {
-  const r = await tx.execute<{ oid: number; sig: string }>(sql`
-    SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ${schema} AND p.proname = ${name}`);
-  return r.rows.length === 1 ? { oid: Number(r.rows[0]!.oid), sig: r.rows[0]!.sig } : null;
 }
 
 /** Re-reads the usage evidence inside the step's transaction: a call may have been collected since the plan. */
@@ -152,16 +135,7 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
     const fn = await signature(tx, v.schema, v.quarantineName);
     if (!fn) return keep('kept: the quarantined function is not in the database');
 
-    const snap = await tx.execute<{ definition: string; owner: string; acl: string | null; comment: string | null; grants: DropSnapshot['grants'] | null }>(sql`
-      SELECT pg_get_functiondef(p.oid) AS definition, pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl,
-             obj_description(p.oid, 'pg_proc') AS comment,
-             (SELECT json_agg(json_build_object('grantor', pg_get_userbyid(a.grantor),
-                       'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
-                       'privilege', a.privilege_type, 'grantable', a.is_grantable))
-              FROM aclexplode(p.proacl) a) AS grants
-      FROM pg_proc p WHERE p.oid = ${fn.oid}::oid`);
-    const s = snap.rows[0]!;
-    const snapshot: DropSnapshot = { definition: s.definition, owner: s.owner, acl: s.acl, grants: s.grants ?? [], comment: s.comment };
+    const snapshot = await takeDropSnapshot(tx, v.id, fn.oid);
     await tx.execute(sql.raw(`DROP ROUTINE ${fn.sig} RESTRICT`));
     await tx
       .update(versions)

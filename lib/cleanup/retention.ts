@@ -3,7 +3,7 @@ import type { Db } from '../db/client';
 import { ProcverError } from '../errors';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { retireVersion } from '../versions';
-import { formatDuration, parseDuration } from './config';
+import { formatDuration, parseDuration } from '../durations';
 
 /**
  * The retention policy retires what nobody would miss, so that cleanup can later drop it after the

@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate';
 import { seedDemo, seedDemoUsers } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
 import { CounterCache, collectUsage } from '../usage/collect';
-import { databaseUrlFor, freePort, startEmbedded, type EmbeddedServer } from '../embedded';
+import { databaseUrlFor, startEmbedded, type EmbeddedServer } from '../embedded';
 
 // Where the embedded cluster and the demo build outputs live (git-ignored).
 const STATE_DIR = process.env.PROCVER_STATE_DIR ?? join(process.cwd(), '.procver');
@@ -36,9 +36,10 @@ export async function runDev(): Promise<number> {
   const started = Date.now();
   if (!url) {
     const wanted = Number(process.env.PROCVER_PG_PORT ?? 54329);
-    const port = wanted > 0 && (await portFree(wanted)) ? wanted : await freePort();
-    log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in ${join(STATE_DIR, 'pgdata')})`);
+    // Without the wanted port, startEmbedded picks a free one (and picks again if it is taken first).
+    const port = wanted > 0 && (await portFree(wanted)) ? wanted : undefined;
     server = await startEmbedded({ dataDir: join(STATE_DIR, 'pgdata'), port });
+    log(`started embedded PostgreSQL on 127.0.0.1:${server.port} (data in ${join(STATE_DIR, 'pgdata')})`);
     const admin = createPool(server.adminUrl, 1);
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DEMO_DB]);
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DEMO_DB}`);

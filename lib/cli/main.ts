@@ -1,36 +1,10 @@
-import { parseArgs } from 'node:util';
-import { ProcverError, exitCodes } from '../errors';
-import { runCommand, usage } from './commands';
+import { setFlagsFromString } from 'node:v8';
+import { runCli } from './run';
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(usage);
-    return command ? 0 : 1;
-  }
-  return runCommand(command, rest);
-}
+// libpg-query's 1.7 MB WebAssembly parser: V8's baseline compiler alone starts it in a third of the
+// CPU time, and its code is not slower for what procver parses (bench/cli.ts, bench/RESULTS.md).
+setFlagsFromString('--liftoff-only');
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (e instanceof ProcverError) {
-      process.stderr.write(`procver: ${e.message}\n`);
-      for (const d of e.details) process.stderr.write(`  ${d}\n`);
-      process.exitCode = exitCodes[e.code];
-    } else if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`procver: ${e.message}\n\n${usage}`);
-      process.exitCode = 64;
-    } else {
-      const err = e as Error & { code?: string };
-      // Errors from PostgreSQL carry a SQLSTATE; show the message, not a stack.
-      process.stderr.write(`procver: ${err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `database error ${err.code}: ` : ''}${err.message}\n`);
-      if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.stack}\n`);
-      process.exitCode = 70;
-    }
-  },
-);
-
-export { parseArgs };
+runCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

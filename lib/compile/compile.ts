@@ -10,6 +10,7 @@ import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
 import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
+import { signatureOf, type Signature } from './client/signature';
 
 export const HASH_PREFIX_LENGTH = 10;
 
@@ -19,6 +20,8 @@ export interface CompiledVersion {
   args: string;
   kind: 'function' | 'procedure';
   language: string;
+  /** arguments and result, for the typed client in procs.ts */
+  signature: Signature;
   hash: string;
   physicalName: string;
   securityDefiner: boolean;
@@ -181,6 +184,7 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     args: def.args,
     kind: def.kind,
     language: def.language,
+    signature: signatureOf(def.ast, def.where),
     hash,
     physicalName,
     securityDefiner: def.securityDefiner,

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { qualifiedName } from './parser';
 import type { CompiledVersion, CompileResult } from './compile';
 import type { Manifest } from './manifest';
+import { renderClient } from './client/render';
+import type { Catalog } from './client/typeMap';
 
 export const MANIFEST_FILE = 'procver.manifest.json';
 export const PROCS_FILE = 'procs.ts';
@@ -30,10 +32,12 @@ export function renderManifest(result: CompileResult): string {
 }
 
 /**
- * A module a frontend imports: `procs['shop.get_user']` is the SQL name to call for a procedure
- * without overloads; `procedures['shop.get_user(integer)']` has every procedure, overloads included.
+ * A module a frontend imports: `call['shop.get_user'](pool, 7)` calls the version this build was
+ * compiled against, typed (see client/render.ts); `procs['shop.get_user']` is the SQL name of a
+ * procedure without overloads; `procedures['shop.get_user(integer)']` has every procedure.
+ * Types from the catalog (row types, domains, enums) are known only when `catalog` is given.
  */
-export function renderProcsModule(result: CompileResult): string {
+export function renderProcsModule(result: CompileResult, catalog: Catalog = new Map()): string {
   const sorted = [...result.versions].sort(byIdentity);
   const counts = new Map<string, number>();
   for (const v of sorted) counts.set(`${v.schema}.${v.name}`, (counts.get(`${v.schema}.${v.name}`) ?? 0) + 1);
@@ -59,6 +63,7 @@ export function renderProcsModule(result: CompileResult): string {
     'export type ProcedureKey = keyof typeof procedures;',
     'export type ProcName = keyof typeof procs;',
     '',
+    ...renderClient(sorted, catalog),
   );
   return lines.join('\n');
 }
@@ -73,11 +78,11 @@ export function renderSql(result: CompileResult): string {
 }
 
 /** Writes all three files, each via a temporary file and rename, so readers never see half a file. */
-export async function writeOutputs(result: CompileResult, outDir: string): Promise<string[]> {
+export async function writeOutputs(result: CompileResult, outDir: string, options: { catalog?: Catalog } = {}): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const files: [string, string][] = [
     [MANIFEST_FILE, renderManifest(result)],
-    [PROCS_FILE, renderProcsModule(result)],
+    [PROCS_FILE, renderProcsModule(result, options.catalog)],
     [SQL_FILE, renderSql(result)],
   ];
   const written: string[] = [];

@@ -31,28 +31,5 @@ export function identValue(t: ScanToken): string {
   return t.text.toLowerCase();
 }
 
-const quoted = new Map<string, string>();
-
-/** quote_ident: bare only for lower-case names that are not keywords (as PostgreSQL prints them). */
-export function quoteIdent(name: string): string {
-  let q = quoted.get(name);
-  if (q === undefined) {
-    q = computeQuoteIdent(name);
-    if (quoted.size < 100_000) quoted.set(name, q);
-  }
-  return q;
-}
-
-function computeQuoteIdent(name: string): string {
-  const plain = /^[a-z_][a-z0-9_$]*$/.test(name);
-  if (plain) {
-    const tokens = scanSync(name).tokens;
-    const only = tokens.length === 1 ? tokens[0] : undefined;
-    if (only && (only.keywordKind === KEYWORD.none || only.keywordKind === KEYWORD.unreserved)) return name;
-  }
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function qualifiedName(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
+// Identifier quoting needs no parser: it lives with the other identifier rules.
+export { qualifiedName, quoteIdent } from '../identifiers';

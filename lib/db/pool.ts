@@ -13,3 +13,9 @@ export function db(): Db {
   }
   return g.procverDb;
 }
+
+/** The same pool, for the few checks that speak SQL directly (readiness). */
+export function pool(): pg.Pool {
+  db();
+  return g.procverPool!;
+}

@@ -55,6 +55,11 @@ export const versions = procver.table(
     /** what re-creates a dropped version exactly: definition, owner, ACL, comment */
     dropSnapshot: jsonb('drop_snapshot'),
     droppedAt: timestamp('dropped_at', { withTimezone: true }),
+    /**
+     * procver.code_fingerprint() of the function as procver created (or re-created) it: drift is a
+     * function under this version's name whose fingerprint differs (see lib/drift.ts)
+     */
+    codeFingerprint: text('code_fingerprint'),
   },
   (t) => [
     unique('versions_procedure_hash').on(t.procedureId, t.hash),

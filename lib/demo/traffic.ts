@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { qualifiedName } from '../compile/parser';
+import { qualifiedName } from '../identifiers';
 import type { Db } from '../db/client';
 
 /** How the simulated frontends call each demo procedure (by logical name). */

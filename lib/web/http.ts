@@ -2,12 +2,14 @@ import 'server-only';
 import { z } from 'zod';
 import { ProcverError, httpStatus } from '../errors';
 import { currentActor, hasRole, type Actor, type Role } from './actor';
+import { MAX_BODY_BYTES, readJsonBody } from './requestBody';
+import { sameOrigin } from './trustedProxy';
 
 export function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
 }
 
-function errorResponse(e: unknown): Response {
+export function errorResponse(e: unknown): Response {
   if (e instanceof ProcverError) {
     return json({ error: e.message, code: e.code, reason: e.reason ?? null, details: e.details }, httpStatus[e.code]);
   }
@@ -16,16 +18,25 @@ function errorResponse(e: unknown): Response {
   return json({ error: 'internal error', code: 'internal' }, 500);
 }
 
-/** Mutations only from our own pages or from clients that send no Origin (curl, automation). */
-function sameOrigin(req: Request): boolean {
-  const origin = req.headers.get('origin');
-  if (!origin) return req.headers.get('sec-fetch-site') === null || req.headers.get('sec-fetch-site') === 'same-origin';
-  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host');
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
+/**
+ * What every mutation checks before any session or database work: the origin (trusted-proxy
+ * aware, scheme included), then the body, read as JSON under a size limit while it streams in,
+ * then the zod schema. Either the parsed input or the response refusing the request.
+ */
+export async function mutationInput<S extends z.ZodType>(req: Request, schema: S, maxBytes: number): Promise<{ ok: true; input: z.infer<S> } | { ok: false; response: Response }> {
+  if (!sameOrigin(req.headers)) return { ok: false, response: json({ error: 'cross-origin request refused', code: 'forbidden' }, 403) };
+  const body = await readJsonBody(req, maxBytes);
+  if (!body.ok) return { ok: false, response: json({ error: body.error, code: 'invalid_input' }, body.status) };
+  const parsed = schema.safeParse(body.value);
+  if (!parsed.success) {
+    return { ok: false, response: invalidRequest(parsed.error, '(body)') };
   }
+  return { ok: true, input: parsed.data };
+}
+
+/** 400 naming each rejected field. */
+export function invalidRequest(error: z.ZodError, whole = '(query)'): Response {
+  return json({ error: 'invalid request', code: 'invalid_input', details: error.issues.map((i) => `${i.path.join('.') || whole}: ${i.message}`) }, 400);
 }
 
 /**
@@ -33,8 +44,6 @@ function sameOrigin(req: Request): boolean {
  * validation, role check, then the lib call (which writes the change and its audit entry in one
  * transaction), with errors mapped to a status and a safe message.
  */
-export { sameOrigin };
-
 export async function mutation<S extends z.ZodType, T>(
   req: Request,
   schema: S,
@@ -42,30 +51,12 @@ export async function mutation<S extends z.ZodType, T>(
   run: (input: z.infer<S>, actor: Actor) => Promise<T>,
 ): Promise<Response> {
   try {
-    if (!sameOrigin(req)) return json({ error: 'cross-origin request refused', code: 'forbidden' }, 403);
-    const text = await req.text();
-    if (text.length > 64 * 1024) return json({ error: 'request body too large', code: 'invalid_input' }, 413);
-    let raw: unknown;
-    try {
-      raw = text.length === 0 ? {} : JSON.parse(text);
-    } catch {
-      return json({ error: 'request body is not valid JSON', code: 'invalid_input' }, 400);
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      return json(
-        {
-          error: 'invalid request',
-          code: 'invalid_input',
-          details: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
-        },
-        400,
-      );
-    }
+    const input = await mutationInput(req, schema, MAX_BODY_BYTES);
+    if (!input.ok) return input.response;
     const actor = await currentActor();
     if (!actor) return json({ error: 'sign in first', code: 'unauthorized' }, 401);
     if (!hasRole(actor, minRole)) return json({ error: `this needs the ${minRole} role`, code: 'forbidden' }, 403);
-    return json(await run(parsed.data, actor));
+    return json(await run(input.input, actor));
   } catch (e) {
     return errorResponse(e);
   }

@@ -60,4 +60,23 @@ describe('audit log integrity', () => {
     expect(r.rows[0]).toEqual({ actor: evil, target: '"; DELETE FROM x; --', reason: evil });
     expect((await verifyAuditChain(t.db)).ok).toBe(true);
   });
+
+  it('recomputes every hash itself: a database hash function replaced to agree with the stored hash fools nothing', async () => {
+    const t = await createTestDatabase();
+    await entries(t, 4);
+    // Content the database's JSON rendering escapes: quotes, backslashes, control characters, non-ASCII, nested JSON.
+    await t.db.transaction((tx) =>
+      writeAudit(tx, { actor: 'ü "q" \\ \u0001\t', action: 'x', targetType: 'registry', target: 'e\u2028', reason: null, before: { b: [1, 2.5, 'ß'], a: null, long_key: { z: true } }, after: 'text' }),
+    );
+    await entries(t, 1);
+    expect(await verifyAuditChain(t.db)).toEqual({ ok: true, entries: 6, brokenAt: null });
+    await t.pool.query(`CREATE OR REPLACE FUNCTION procver.audit_entry_hash(prev text, e procver.audit_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT e.hash $$`);
+    await t.pool.query(`ALTER TABLE procver.audit_log DISABLE TRIGGER audit_no_update_delete`);
+    await t.pool.query(`UPDATE procver.audit_log SET reason = 'nothing to see' WHERE seq = 2`);
+    expect(await verifyAuditChain(t.db)).toMatchObject({
+      ok: false,
+      entries: 6,
+      brokenAt: { seq: 2, problem: 'its content does not match its hash (changed after it was written)' },
+    });
+  });
 });

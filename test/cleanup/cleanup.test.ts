@@ -7,16 +7,21 @@ import { planCleanup, type PlanRow } from '../../lib/cleanup/plan';
 import { qualifiedName } from '../../lib/compile/parser';
 import { buildManifest } from '../../lib/compile/outputs';
 import { addDeployment, markLive } from '../../lib/deployments';
-import { freePort } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import type { InstanceTarget } from '../../lib/usage/readInstance';
 import { restoreVersion, retireVersion } from '../../lib/versions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+import { testTempDir } from '../helpers/disposal';
 import { compileFiles } from '../helpers/sources';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
 const config = { ...cleanupConfig({}, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
+/**
+ * For "not yet" assertions: windows no busy machine can outlast between two statements, so a
+ * slow step never turns "keep" into "drop". Waiting (quietly) is only ever used to let `config`'s pass.
+ */
+const longWindows = { ...config, quietWindowMs: 3_600_000, quarantineMs: 3_600_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let t: TestDatabase;
@@ -83,10 +88,8 @@ describe('cleanup: quarantine names', () => {
 
 describe('cleanup: quarantine, drop, restore', () => {
   it('drops only after quarantine, and restores the exact function: definition, owner, grants by grantor, comment', async () => {
-    const suffix = randomBytes(3).toString('hex');
-    const [owner, a, b] = [`own_${suffix}`, `ga_${suffix}`, `gb_${suffix}`];
+    const [owner, a, b] = [await createTestRole('own'), await createTestRole('ga'), await createTestRole('gb')];
     const v = await version('BEGIN RETURN x * 7; END');
-    for (const r of [owner, a, b]) await t.pool.query(`CREATE ROLE ${r}`);
     await t.pool.query(`GRANT USAGE ON SCHEMA app TO ${owner}, ${a}, ${b}`);
     await t.pool.query(`ALTER FUNCTION ${v.sql}(integer) OWNER TO ${owner}`);
     await t.pool.query(`REVOKE ALL ON FUNCTION ${v.sql}(integer) FROM PUBLIC`);
@@ -118,9 +121,9 @@ describe('cleanup: quarantine, drop, restore', () => {
     expect(q).toMatchObject({ physicalName: v.physical, outcome: 'quarantined' });
     // Any remaining caller now fails loudly, superusers included.
     await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
-    row = await rowOf(v.physical);
+    row = (await planCleanup(t.db, primary(), longWindows)).rows.find((x) => x.physicalName === v.physical)!;
     expect(row.action).toBe('keep'); // quarantine period not over
-    expect(check(row, 'in_flight').detail[0]).toMatch(/in quarantine for \d+s of 2s/);
+    expect(check(row, 'in_flight').detail[0]).toMatch(/in quarantine for \d+s of 1h/);
 
     await quietly();
     row = await rowOf(v.physical);
@@ -193,8 +196,8 @@ describe('cleanup: every check keeps a version when it fails', () => {
   it('keeps a version retired for less than the quiet window', async () => {
     const v = await version('BEGIN RETURN x; END');
     await retire(v.physical);
-    const row = await rowOf(v.physical);
-    expect(check(row, 'retired').verdict).toBe('fail');
+    const row = (await planCleanup(t.db, primary(), longWindows)).rows.find((x) => x.physicalName === v.physical)!;
+    expect(check(row, 'retired')).toMatchObject({ verdict: 'fail', detail: [expect.stringMatching(/^retired \d+s ago; the quiet window is 1h$/)] });
     expect(row.action).toBe('keep');
   });
 
@@ -240,7 +243,7 @@ describe('cleanup: every check keeps a version when it fails', () => {
     const v = await version('BEGIN RETURN x; END');
     await retire(v.physical);
     await quietly();
-    const replica = { url: `postgres://postgres:x@127.0.0.1:${await freePort()}/app`, role: 'replica' as const };
+    const replica = { url: 'postgres://postgres:x@127.0.0.1:1/app', role: 'replica' as const }; // port 1: nothing listens
     const withReplica = [...primary(), replica];
     let u = check(await rowOf(v.physical, withReplica), 'usage');
     expect(u.verdict).toBe('unknown');
@@ -331,15 +334,14 @@ describe('cleanup: concurrency', () => {
 
 describe('cleanup: a crash inside the quiet window', () => {
   it('keeps the version: the crash lost the counters, so the window restarts', async () => {
-    const { mkdtempSync, readFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { startEmbedded, databaseUrlFor } = await import('../../lib/embedded');
     const { createDb, createPool } = await import('../../lib/db/client');
     const { migrate } = await import('../../lib/db/migrate');
-    const dataDir = mkdtempSync(join(tmpdir(), 'procver-crash-pg-'));
-    const port = await freePort();
-    let server = await startEmbedded({ dataDir, port });
+    const dataDir = testTempDir('procver-crash-pg-');
+    let server = await startEmbedded({ dataDir }); // a free port, retried if taken meanwhile
+    const port = server.port; // the restart comes back on the same address
     try {
       const admin = createPool(server.adminUrl, 1);
       await admin.query('CREATE DATABASE app');

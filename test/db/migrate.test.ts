@@ -1,6 +1,27 @@
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { migrate, pendingMigrations, registryMigrations, requireMigrated } from '../../lib/db/migrate';
+import { findDrift } from '../../lib/drift';
 import { createTestDatabase } from '../helpers/db';
+import { compileFiles } from '../helpers/sources';
+
+/**
+ * What a push did on an older registry: the functions and their registry rows, written with the
+ * columns every registry version has (today's push writes today's columns).
+ */
+async function pushToOlderRegistry(pool: pg.Pool, files: Record<string, string>): Promise<void> {
+  const compiled = await compileFiles(files);
+  for (const v of compiled.versions) {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${v.schema}`);
+    await pool.query(v.source);
+    await pool.query(
+      `WITH p AS (INSERT INTO procver.procedures (schema, name, args, kind) VALUES ($1, $2, $3, $4) RETURNING id)
+       INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, source, normalized, pushed_by)
+       SELECT p.id, $5, $1, $6, $7, $8, $9, 'test' FROM p`,
+      [v.schema, v.name, v.args, v.kind, v.hash, v.physicalName, v.language, v.source, v.normalized],
+    );
+  }
+}
 
 describe('registry migrations', () => {
   it('refuses to work on a database without the registry, then migrates once', async () => {
@@ -33,13 +54,12 @@ describe('registry migrations', () => {
   it('derives the daily, per-procedure and all-time rollups from the hourly rows of an older registry', async () => {
     const t = await createTestDatabase({ migrated: false });
     const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"usage_daily"')));
-    expect(before).toBeGreaterThan(0);
+    expect(before).toBe(2); // 0002_usage_rollups: the registry before it had hourly rows only
     await migrate(t.pool, { upTo: before });
-    // Two versions registered as that older registry had them (today's push needs today's tables).
-    await t.pool.query(`
-      WITH p AS (INSERT INTO procver.procedures (schema, name, args, kind) VALUES ('app', 'f', '', 'function'), ('app', 'g', '', 'function') RETURNING id, name)
-      INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, source, normalized, pushed_by)
-      SELECT id, repeat(CASE name WHEN 'f' THEN 'a' ELSE 'b' END, 64), 'app', name || '__' || repeat(CASE name WHEN 'f' THEN 'a' ELSE 'b' END, 10), 'plpgsql', '', '', 'test' FROM p`);
+    await pushToOlderRegistry(t.pool, {
+      'f.sql': `CREATE FUNCTION app.f() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION app.g() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 2; END $$;`,
+    });
     await t.pool.query(`INSERT INTO procver.instances (label, host, port, role) VALUES ('a', 'a', 1, 'primary'), ('b', 'b', 1, 'replica')`);
     // 23:00 and 01:00 UTC fall on two days; two instances and two versions add up per procedure.
     await t.pool.query(`
@@ -66,5 +86,23 @@ describe('registry migrations', () => {
     const sums = await t.pool.query(`SELECT version_id::int, instance_id, sum(calls)::int AS calls FROM procver.usage_hourly GROUP BY 1, 2 ORDER BY 1, 2`);
     expect(totals.rows).toHaveLength(4);
     expect(totals.rows).toEqual(sums.rows);
+  });
+
+  it('records the code of versions pushed before drift detection as their baseline: no drift, until someone changes one', async () => {
+    const t = await createTestDatabase({ migrated: false });
+    const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"code_fingerprint"')));
+    expect(before).toBeGreaterThan(0);
+    await migrate(t.pool, { upTo: before });
+    await pushToOlderRegistry(t.pool, {
+      'f.sql': `CREATE FUNCTION app.f(n integer DEFAULT 2) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN n; END $$;
+CREATE PROCEDURE app.p() LANGUAGE sql BEGIN ATOMIC SELECT 1; END;`,
+    });
+    await migrate(t.pool);
+    const r = await t.pool.query(`SELECT count(*)::int AS n FROM procver.versions WHERE code_fingerprint IS NULL`);
+    expect(r.rows[0].n).toBe(0);
+    expect((await findDrift(t.db)).size).toBe(0);
+    await t.pool.query(`DO $$ BEGIN EXECUTE format('CREATE OR REPLACE FUNCTION app.%I(n integer DEFAULT 2) RETURNS integer LANGUAGE plpgsql AS ''BEGIN RETURN 3; END''',
+      (SELECT physical_name FROM procver.versions WHERE physical_name LIKE 'f\\_\\_%')); END $$`);
+    expect([...(await findDrift(t.db)).values()].map((d) => d.physicalName)).toEqual([expect.stringMatching(/^f__/)]);
   });
 });

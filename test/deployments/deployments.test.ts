@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../lib/compile/manifest';
 import { buildManifest } from '../../lib/compile/outputs';
 import { auditLog, deployments, versions } from '../../lib/db/schema';
-import { addDeployment, listDeployments, markLive } from '../../lib/deployments';
+import { addDeployment, listDeployments, markLive, restoreDeploymentVersions } from '../../lib/deployments';
 import { readManifestFile } from '../../lib/cli/manifestFile';
 import { checkManifest } from '../../lib/manifests';
 import { pushVersions } from '../../lib/push';
@@ -117,5 +117,47 @@ describe('check: the CI gate', () => {
     const path = join(dir, 'm.json');
     writeFileSync(path, JSON.stringify({ version: 1, procedures: [{ schema: 'a', name: 'b', args: '', kind: 'function', hash: 'xyz', physicalName: 'b__x' }] }));
     await expect(readManifestFile(path)).rejects.toMatchObject({ details: ['procedures.0.hash: a sha256 in lower-case hex'] });
+  });
+});
+
+describe('hostile deployment input', () => {
+  let t: TestDatabase;
+  let m1: Manifest;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const c1 = await compileFiles(rev1);
+    await pushVersions(t.db, c1, push);
+    m1 = buildManifest(c1);
+  });
+
+  it('refuses an app or deployment id outside the documented characters and lengths, before any database work', async () => {
+    for (const [app, deploymentId] of [['store/front', 'x'], ['web', 'a/b'], ['', 'x'], ['web', ''], ['a'.repeat(65), 'x'], ['web', 'x'.repeat(129)], ['-web', 'x'], ['web', 'x\u0000'], ['wéb', 'x']]) {
+      await expect(addDeployment(t.db, { app: app!, deploymentId: deploymentId!, manifest: m1, live: false, actor: 't' }), `${app}/${deploymentId}`).rejects.toMatchObject({ code: 'invalid_input' });
+    }
+    const ok = await addDeployment(t.db, { app: 'Web_2.app', deploymentId: '1.2.3+build.7', manifest: m1, live: false, actor: 't' });
+    expect(ok.versions).toBe(2);
+  });
+
+  it('checks every logical name in a manifest against the registry, one by one', async () => {
+    const lying = { ...m1, procedures: m1.procedures.map((p) => (p.name === 'greet' ? { ...p, name: 'admin_reset' } : p.name === 'bye' ? { ...p, args: 'integer' } : p)) };
+    const r = await checkManifest(t.db, lying);
+    expect(r.ok).toBe(false);
+    expect(r.problems.map((p) => [p.label, p.problem, p.message]).sort()).toEqual([
+      ['app.admin_reset(text)', 'name_mismatch', `${m1.procedures.find((p) => p.name === 'greet')!.physicalName} is app.greet(text) in the registry, not app.admin_reset(text)`],
+      ['app.bye(integer)', 'name_mismatch', `${m1.procedures.find((p) => p.name === 'bye')!.physicalName} is app.bye() in the registry, not app.bye(integer)`],
+    ]);
+    await expect(addDeployment(t.db, { app: 'web', deploymentId: 'lying', manifest: lying, live: false, actor: 't' })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('restoring the versions of a deployment that does not exist is not found', async () => {
+    await expect(restoreDeploymentVersions(t.db, 'web', 'never-registered', 'r', 't')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('reads a manifest file as a stream and stops at the size cap', async () => {
+    const dir = writeTree({});
+    const path = join(dir, 'big.json');
+    writeFileSync(path, JSON.stringify(m1) + ' '.repeat(200_000));
+    await expect(readManifestFile(path, { maxBytes: 100_000 })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/larger than 100000 bytes/) });
+    expect((await readManifestFile(path, { maxBytes: 300_000 })).procedures).toHaveLength(2);
   });
 });

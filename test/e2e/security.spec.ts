@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { expect, test } from '@playwright/test';
 import { DEMO_PASSWORD, signIn, users } from './auth';
 
@@ -103,4 +104,223 @@ test('behind a trusted authenticating proxy, its header names the user and the r
   await expect(page.getByRole('heading', { name: 'Procedures' })).toBeVisible();
   await expect(page.getByTestId('signed-in-as')).toContainText('admin@procver.demo admin');
   await context.close();
+});
+
+// ---- issue 12: hostile clients --------------------------------------------------------------
+
+const port = () => Number(new URL(test.info().project.use.baseURL!).port);
+
+/**
+ * Sends a body of up to 200 MB over a raw socket, 1 MB at a time, until the server answers.
+ * Returns the status, how long the answer took and how much had been sent by then.
+ */
+async function sendHuge(path: string, opts: { chunked: boolean; headers?: Record<string, string> }): Promise<{ status: number; ms: number; sentMb: number }> {
+  const total = 200 * 1024 * 1024;
+  const chunk = Buffer.alloc(1024 * 1024, 0x61);
+  const started = Date.now();
+  const socket = net.connect(port(), '127.0.0.1');
+  let received = '';
+  let sent = 0;
+  // Settled by the first status line (with the time and bytes sent by then), or by the socket ending without one.
+  let answer: { status: number; ms: number; sentMb: number } | null = null;
+  const answered = new Promise<void>((resolve, reject) => {
+    socket.on('data', (d) => {
+      received += d.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(received);
+      if (m && !answer) {
+        answer = { status: Number(m[1]), ms: Date.now() - started, sentMb: sent / 1024 / 1024 };
+        resolve();
+      }
+    });
+    socket.on('error', () => undefined); // the server may reset a connection whose body it refused
+    socket.on('close', () => (answer ? resolve() : reject(new Error(`closed without an answer after ${sent} bytes`))));
+  });
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port()}`, 'Content-Type: application/json', opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${total}`];
+  for (const [k, v] of Object.entries(opts.headers ?? {})) head.push(`${k}: ${v}`);
+  socket.write(`${head.join('\r\n')}\r\n\r\n`);
+  while (!answer && sent < total && !socket.destroyed) {
+    const piece = opts.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk;
+    sent += chunk.length;
+    // A server that stops reading never drains: the answer ends the wait.
+    if (!socket.write(piece)) await Promise.race([new Promise<void>((r) => socket.once('drain', r)), answered.catch(() => undefined)]);
+  }
+  await answered;
+  socket.destroy();
+  return answer!;
+}
+
+test('200 MB bodies are refused within a second, declared or streamed, on API and page paths, before any session work', async () => {
+  const cases: [string, boolean, number][] = [
+    ['/api/session', false, 413],
+    ['/api/session', true, 413],
+    ['/api/versions/shop.x__0000000000/retire', true, 413], // no session: the body is refused first (413, not 401)
+    ['/api/cleanup', false, 413],
+    ['/procedures', false, 413],
+    ['/procedures', true, 411],
+  ];
+  // Four at once per case, as in the report: each is answered long before its body could have arrived.
+  for (const [path, chunked, expected] of cases) {
+    const results = await Promise.all(Array.from({ length: 4 }, () => sendHuge(path, { chunked })));
+    for (const r of results) {
+      expect({ path, chunked, status: r.status }).toEqual({ path, chunked, status: expected });
+      expect(r.ms, `${path} chunked=${chunked}`).toBeLessThan(1000);
+      expect(r.sentMb, `${path} chunked=${chunked}`).toBeLessThan(100);
+    }
+  }
+});
+
+test('cross-origin checks: a client-sent X-Forwarded-Host is not trusted, the scheme counts, mutations take JSON only', async ({ playwright, baseURL }) => {
+  const admin = await playwright.request.newContext({ baseURL });
+  await signIn(admin);
+  const url = '/api/versions/shop.x__0000000000/retire';
+  const ours = `http://127.0.0.1:${port()}`;
+  const spoofed = await admin.post(url, { data: { reason: 'x' }, headers: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+  expect(spoofed.status()).toBe(403);
+  const wrongScheme = await admin.post(url, { data: { reason: 'x' }, headers: { origin: `https://127.0.0.1:${port()}` } });
+  expect(wrongScheme.status()).toBe(403);
+  const same = await admin.post(url, { data: { reason: 'x' }, headers: { origin: ours } });
+  expect(same.status()).toBe(404); // through the origin check: the version does not exist
+  const plain = await admin.post(url, { data: JSON.stringify({ reason: 'x' }), headers: { 'content-type': 'text/plain', origin: ours } });
+  expect(plain.status()).toBe(415);
+  const form = await admin.post('/api/cleanup', { form: { apply: 'false' } });
+  expect(form.status()).toBe(415);
+  const plainSignIn = await admin.post('/api/session', { data: JSON.stringify({ email: users.admin, password: DEMO_PASSWORD }), headers: { 'content-type': 'text/plain' } });
+  expect(plainSignIn.status()).toBe(415);
+  // No trusted proxy is configured: a client claiming https does not get a Secure cookie it could not use.
+  const signed = await admin.post('/api/session', { data: { email: users.admin, password: DEMO_PASSWORD }, headers: { 'x-forwarded-proto': 'https' } });
+  expect(signed.status()).toBe(200);
+  expect(signed.headers()['set-cookie']).not.toMatch(/;\s*Secure/i);
+  await admin.dispose();
+});
+
+test('one client failing for many emails, with rotating X-Forwarded-For, locks nobody else out', async ({ request }) => {
+  for (let i = 0; i < 31; i++) {
+    const r = await request.post('/api/session', { data: { email: `random-${Date.now()}-${i}@example.com`, password: 'wrong password' }, headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+    expect(r.status()).toBe(401);
+  }
+  const admin = await request.post('/api/session', { data: { email: users.admin, password: DEMO_PASSWORD } });
+  expect(admin.status()).toBe(200);
+});
+
+const errorBoundary = 'Something went wrong loading this page.';
+
+test('hostile input on every route is a 400 or 404, never a 500, and no page hits its error boundary', async ({ page, playwright, baseURL }) => {
+  const admin = await playwright.request.newContext({ baseURL });
+  await signIn(admin);
+  const api: [method: 'GET' | 'POST', path: string, expected: number][] = [
+    ['POST', '/api/versions/%25/retire', 404],
+    ['POST', '/api/versions/%25zz/retire', 404],
+    ['POST', '/api/versions/%00/retire', 404],
+    ['POST', '/api/versions/..%252F..%252Fetc/restore', 404],
+    ['POST', `/api/versions/${'x'.repeat(300)}/retire`, 404],
+    ['POST', '/api/versions/shop.x__0000000000/%00', 404],
+    ['POST', '/api/versions/shop.x__0000000000/drop', 404],
+    ['GET', '/api/usage?ids=', 400],
+    ['GET', '/api/usage?ids=99999999999999999999', 400],
+    ['GET', '/api/usage?ids=9223372036854775808', 400],
+    ['GET', '/api/usage?ids=2147483648', 400],
+    ['GET', '/api/usage?ids=1,,2', 400],
+    ['GET', '/api/usage?ids=%00', 400],
+    ['GET', '/api/usage?ids=-1', 400],
+    ['GET', '/api/usage?ids=1&window=%00', 400],
+    ['GET', '/api/usage?ids=1&window=1y', 400],
+    ['GET', '/api/audit/csv?actor=%00', 400],
+    ['GET', '/api/audit/csv?target=%00', 400],
+    ['GET', '/api/audit/csv?from=0000-01-01', 400],
+    ['GET', '/api/audit/csv?to=2024-02-30', 400],
+    ['GET', '/api/audit/csv?before=99999999999999999999', 400],
+    ['GET', `/api/audit/csv?actor=${'a'.repeat(5000)}`, 400],
+    ['GET', '/api/deployments/%00/x/versions', 404],
+    ['GET', '/api/deployments/storefront/%25zz/versions', 404],
+    ['GET', '/api/deployments/storefront/..%252F/versions', 404],
+    ['GET', '/api/deployments/storefront/sf-101/versions?after=%00', 400],
+    ['GET', '/api/deployments/storefront/sf-101/versions?after=eyJ4IjoiXHUwMDAwIn0', 400],
+    ['POST', '/api/deployments/%00/x/restore-versions', 404],
+    ['POST', '/api/deployments/storefront/%25/restore-versions', 404],
+    ['GET', '/api/metrics?x=%00', 200],
+  ];
+  for (const [method, path, expected] of api) {
+    const r = method === 'GET' ? await admin.get(path) : await admin.post(path, { data: { reason: 'hostile' } });
+    expect({ method, path, status: r.status() }).toEqual({ method, path, status: expected });
+  }
+  const bodies: [path: string, data: string, contentType: string, expected: number][] = [
+    ['/api/cleanup', '{"apply": "yes"}', 'application/json', 400],
+    ['/api/cleanup', '{"apply": tru', 'application/json', 400],
+    ['/api/cleanup', '\u0000', 'application/json', 400],
+    ['/api/session', '{"email": "a@b.c"}', 'application/json', 400],
+    ['/api/session', '[]', 'application/json', 400],
+    ['/api/session', 'email=a', 'application/x-www-form-urlencoded', 415],
+  ];
+  for (const [path, data, contentType, expected] of bodies) {
+    const r = await admin.post(path, { data, headers: { 'content-type': contentType } });
+    expect({ path, data, status: r.status() }).toEqual({ path, data, status: expected });
+  }
+  await admin.dispose();
+
+  await signIn(page);
+  // 404: a path no name can be (the proxy answers before any page work). 'absent': a name that
+  // could exist but does not (the streamed page shows Not found). A RegExp: the page names the bad parameter.
+  const notFoundText = 'There is no such procedure, version or page.';
+  const pages: [path: string, expected: 404 | 'absent' | RegExp][] = [
+    ['/procedures?q=%00', /Invalid address/],
+    ['/procedures?sort=bogus', /Invalid address/],
+    ['/procedures?after=%00', /Invalid address/],
+    ['/procedures?after=eyJ4IjoiXHUwMDAwIn0', /page cursor is not valid/],
+    ['/procedures?window=1y', /Invalid address/],
+    ['/procedures/%00/x', 404],
+    [`/procedures/shop/${'n'.repeat(300)}`, 404],
+    ['/procedures/shop/%25zz', 'absent'],
+    ['/procedures/shop/price_with_tax?window=%00', /Invalid address/],
+    ['/versions/shop/%25', 'absent'],
+    ['/versions/shop/%25zz', 'absent'],
+    ['/versions/shop/%00', 404],
+    ['/versions/shop/..%252F..%252Fetc', 'absent'],
+    ['/audit?actor=%00', /Invalid filter/],
+    ['/audit?from=0000-01-01', /Invalid filter/],
+    ['/audit?to=0000-12-31', /Invalid filter/],
+    ['/audit?before=99999999999999999999', /Invalid filter/],
+    ['/deployments?older=%00', /Invalid address/],
+    ['/cleanup?page=0', /Invalid address/],
+    ['/cleanup?page=99999999999999999999', /Invalid address/],
+    ['/cleanup?show=%00', /Invalid address/],
+  ];
+  for (const [path, expected] of pages) {
+    const r = await page.goto(path);
+    const status = r!.status();
+    expect({ path, status }).toEqual({ path, status: expected === 404 ? 404 : 200 });
+    await expect(page.getByText(errorBoundary)).toHaveCount(0);
+    if (expected === 'absent' || expected === 404) await expect(page.getByText(notFoundText)).toBeVisible();
+    else await expect(page.getByText(expected).first()).toBeVisible();
+  }
+});
+
+test('overload is answered 503 with Retry-After at once instead of queueing', async ({ playwright, baseURL }) => {
+  const viewer = await playwright.request.newContext({ baseURL });
+  await signIn(viewer, 'viewer');
+  const started = Date.now();
+  const results = await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      const t = Date.now();
+      const r = await viewer.get('/procedures', { maxRedirects: 0 });
+      return { status: r.status(), retryAfter: r.headers()['retry-after'], ms: Date.now() - t };
+    }),
+  );
+  const busy = results.filter((r) => r.status === 503);
+  expect(results.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
+  expect(busy.length).toBeGreaterThan(0);
+  expect(busy.every((r) => r.retryAfter === '1')).toBe(true);
+  // Never more admitted than the limit the server runs with (PROCVER_MAX_CONCURRENT_REQUESTS in playwright.config.ts).
+  expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
+  expect(Date.now() - started).toBeLessThan(60_000);
+  await viewer.dispose();
+});
+
+// Last in this file: it leaves the viewer locked out for the rest of the window.
+test('forty wrong passwords at once for one email get five password checks, and then the right one is refused too', async ({ request }) => {
+  const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => request.post('/api/session', { data: { email: users.viewer, password: `wrong password ${i}` } }).then((r) => r.status())));
+  expect(statuses.filter((s) => s === 401).length).toBe(5);
+  expect(statuses.filter((s) => s === 429).length).toBe(35);
+  const right = await request.post('/api/session', { data: { email: users.viewer, password: DEMO_PASSWORD } });
+  expect(right.status()).toBe(429);
 });

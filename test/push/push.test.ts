@@ -6,7 +6,7 @@ import { auditLog, versions } from '../../lib/db/schema';
 import { ProcverError } from '../../lib/errors';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { corpusCalls, corpusFiles } from '../fixtures/corpus';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
@@ -49,7 +49,11 @@ describe('push: the corpus', () => {
       expect(row.source).toBe(v.source);
       expect(row.hash).toBe(v.hash);
       expect(row.status).toBe('live');
-      expect(row.oid).toBeGreaterThan(0);
+      const proc = await t.pool.query<{ oid: number }>(
+        'SELECT p.oid::int AS oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2',
+        [v.schema, v.physicalName],
+      );
+      expect(proc.rows.map((r) => r.oid)).toEqual([row.oid]);
     }
     const audit = await t.db.select().from(auditLog).where(eq(auditLog.action, 'push'));
     expect(audit).toHaveLength(1);
@@ -148,8 +152,7 @@ describe('push: concurrency', () => {
 describe('push: grants', () => {
   it('grants EXECUTE to configured roles, and never leaves PUBLIC on SECURITY DEFINER versions', async () => {
     const t = await createTestDatabase();
-    const role = `app_reader_${Date.now()}`;
-    await t.pool.query(`CREATE ROLE ${role}`);
+    const role = await createTestRole('app_reader');
     const c = await compileFiles({
       'a.sql': `CREATE FUNCTION app.open() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
 CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 2 $$;`,
@@ -163,13 +166,11 @@ CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SE
       ]);
       return r.rows[0].ok as boolean;
     };
-    const nobody = `nobody_${Date.now()}`;
-    await t.pool.query(`CREATE ROLE ${nobody}`);
+    const nobody = await createTestRole('nobody');
     expect(await can(role, 'open')).toBe(true);
     expect(await can(role, 'definer')).toBe(true);
     expect(await can(nobody, 'open')).toBe(true); // PUBLIC kept by default
     expect(await can(nobody, 'definer')).toBe(false); // never PUBLIC for SECURITY DEFINER
-    await t.pool.query(`DROP OWNED BY ${role}; DROP ROLE ${role}; DROP ROLE ${nobody}`).catch(() => undefined);
   });
 
   it('revokes PUBLIC when configured', async () => {

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult } from '../../lib/compile/compile';
 import { pushVersions, type PushOptions } from '../../lib/push';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
 const suffix = randomBytes(4).toString('hex');
-const owner = `owner_${suffix}`;
-const reader = `reader_${suffix}`;
+let owner = '';
+let reader = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'sql/' };
 
 const sources = (v: number, triggerSpacing = ' ') => ({
@@ -52,7 +52,8 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    await t.pool.query(`DO $$ BEGIN CREATE ROLE ${owner}; CREATE ROLE ${reader}; END $$`);
+    owner = await createTestRole('owner');
+    reader = await createTestRole('reader');
     await t.pool.query(`CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO ${reader};
       CREATE TABLE app.ddl_log (tag text, v int);
       CREATE TABLE app.notes (who text, body text); ALTER TABLE app.notes ENABLE ROW LEVEL SECURITY; GRANT SELECT ON app.notes TO ${reader};

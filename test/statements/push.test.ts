@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bindingReferences } from '../../lib/bindings';
 import { planCleanup } from '../../lib/cleanup/plan';
@@ -7,10 +6,10 @@ import type { CompileResult } from '../../lib/compile/compile';
 import { versionProperties } from '../../lib/properties';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { retireVersion } from '../../lib/versions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
-const reader = `reader_${randomBytes(4).toString('hex')}`;
+let reader = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'migrations/' };
 
 /** A migration file as a team's migration tool has it: functions mixed with everything around them. */
@@ -62,7 +61,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    await t.pool.query(`DO $$ BEGIN CREATE ROLE ${reader}; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    reader = await createTestRole('reader');
     await t.pool.query(`CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, price numeric, updated_at timestamptz)`);
     await t.pool.query(`INSERT INTO app.items VALUES (1, 2.5, NULL), (2, 4, NULL)`);
     first = await compileFiles({ 'migrations/0042_items.sql': migration('2000-01-01', 'How many items') });

@@ -49,8 +49,22 @@ describe('usage rollups', () => {
     expect(await sum(`SELECT sum(calls) AS n FROM procver.usage_daily WHERE version_id = ${ids.a}`)).toBe(3);
     expect(await sum(`SELECT sum(calls) AS n FROM procver.procedure_calls_hourly WHERE procedure_id = ${ids.procA}`)).toBe(9);
     expect(await sum(`SELECT sum(calls) AS n FROM procver.procedure_calls_daily WHERE procedure_id = ${ids.procA}`)).toBe(9);
-    const day = (await t.pool.query(`SELECT day::text AS day FROM procver.usage_daily WHERE version_id = ${ids.b}`)).rows;
-    expect(day).toEqual([{ day: new Date().toISOString().slice(0, 10) }]);
+    // Each pass lands in the UTC hour and day of its reading (the server's clock, not this process's),
+    // so the buckets are derived from the samples: a run across midnight gets two days, and still passes.
+    const buckets = async (bucket: string, from: string) =>
+      (
+        await t.pool.query(
+          `SELECT ${bucket}::text AS bucket, sum(calls)::int AS calls FROM ${from} WHERE version_id = $1 GROUP BY 1 ORDER BY 1`,
+          [ids.b],
+        )
+      ).rows;
+    const fromSamples = (unit: 'hour' | 'day') =>
+      `(SELECT ${unit === 'day' ? `(sampled_at AT TIME ZONE 'UTC')::date` : `date_trunc('hour', sampled_at)`} AS b, calls_delta AS calls, version_id
+        FROM procver.usage_samples WHERE calls_delta > 0) s`;
+    const daily = await buckets('day', 'procver.usage_daily');
+    expect(daily).toEqual(await buckets('b', fromSamples('day')));
+    expect(daily.reduce((n, r) => n + r.calls, 0)).toBe(6);
+    expect(await buckets('hour', 'procver.usage_hourly')).toEqual(await buckets('b', fromSamples('hour')));
   });
 
   it('reads 7d and 30d from daily rows, which outlive the hourly ones', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, disableUser, hashPassword, setRole, signIn, userForSession, verifyPassword } from '../../lib/users';
+import { addUser, disableUser, hashPassword, setPassword, setRole, signIn, userForSession, verifyPassword } from '../../lib/users';
 import { createTestDatabase } from '../helpers/db';
 
 describe('users and sessions', () => {
@@ -46,5 +46,42 @@ describe('users and sessions', () => {
     await expect(signIn(t.db, 'other@y.z', 'wrong', 'one-client')).rejects.toMatchObject({ code: 'rate_limited' });
     await expect(addUser(t.db, { email: 'short@y.z', name: 'S', role: 'viewer', password: 'short', actor: 't' })).rejects.toThrow(/at least 12/);
     await expect(addUser(t.db, { email: 'X@Y.Z', name: 'X', role: 'viewer', password: null, actor: 't' })).rejects.toThrow(/already exists/);
+  });
+
+  it('checks at most 5 passwords per email under any concurrency: 40 wrong at once and the right one last', async () => {
+    const t = await createTestDatabase();
+    await addUser(t.db, { email: 'race@y.z', name: 'R', role: 'admin', password: 'long enough password', actor: 'test' });
+    const attempts = [...Array.from({ length: 40 }, (_, i) => `wrong ${i}`), 'long enough password'].map((pw, i) =>
+      signIn(t.db, 'race@y.z', pw, `client-${i}`).then(
+        () => 'signed in',
+        (e: { code?: string }) => e.code ?? String(e),
+      ),
+    );
+    const outcomes = await Promise.all(attempts);
+    const checked = outcomes.filter((o) => o === 'unauthorized' || o === 'signed in').length;
+    expect(checked).toBe(5);
+    expect(outcomes.filter((o) => o === 'rate_limited').length).toBe(36);
+    // The right password came last, after the five checks were used up.
+    expect(outcomes[40]).toBe('rate_limited');
+  });
+
+  it('an unknown client (no trusted proxy) has no shared bucket: failures for other emails never lock a user out', async () => {
+    const t = await createTestDatabase();
+    await addUser(t.db, { email: 'admin@y.z', name: 'A', role: 'admin', password: 'long enough password', actor: 'test' });
+    for (let i = 0; i < 40; i++) await expect(signIn(t.db, `random${i}@y.z`, 'wrong', null)).rejects.toMatchObject({ code: 'unauthorized' });
+    expect((await signIn(t.db, 'admin@y.z', 'long enough password', null)).user.email).toBe('admin@y.z');
+    // A known client (from a trusted proxy) that fails 30 times is refused for any email, others are not.
+    for (let i = 0; i < 30; i++) await expect(signIn(t.db, `r${i}@y.z`, 'wrong', '203.0.113.7')).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(signIn(t.db, 'admin@y.z', 'long enough password', '203.0.113.7')).rejects.toMatchObject({ code: 'rate_limited' });
+    expect((await signIn(t.db, 'admin@y.z', 'long enough password', '198.51.100.1')).user.email).toBe('admin@y.z');
+  });
+
+  it('a new password set by an admin lifts the lockout of that email', async () => {
+    const t = await createTestDatabase();
+    await addUser(t.db, { email: 'locked@y.z', name: 'L', role: 'viewer', password: 'long enough password', actor: 'test' });
+    for (let i = 0; i < 5; i++) await expect(signIn(t.db, 'locked@y.z', 'wrong', null)).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(signIn(t.db, 'locked@y.z', 'long enough password', null)).rejects.toMatchObject({ code: 'rate_limited' });
+    await setPassword(t.db, 'locked@y.z', 'another long password', 'admin');
+    expect((await signIn(t.db, 'locked@y.z', 'another long password', null)).user.email).toBe('locked@y.z');
   });
 });

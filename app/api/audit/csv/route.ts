@@ -1,7 +1,7 @@
 import { connection } from 'next/server';
 import { auditCsv } from '@/lib/audit';
 import { db } from '@/lib/db/pool';
-import { auditFilterFromParams } from '@/lib/web/auditFilter';
+import { auditFilterFromParams } from '@/lib/web/params';
 import { authorize } from '@/lib/web/http';
 
 /** GET /api/audit/csv?actor=&action=&target=&from=&to= : the filtered audit log as CSV. */
@@ -9,7 +9,7 @@ export async function GET(req: Request) {
   await connection();
   const denied = await authorize('viewer');
   if (denied) return denied;
-  const filter = auditFilterFromParams(Object.fromEntries(new URL(req.url).searchParams));
+  const filter = auditFilterFromParams(new URL(req.url).searchParams);
   if (!filter.ok) return Response.json({ error: filter.error, code: 'invalid_input' }, { status: 400 });
   const csv = await auditCsv(db(), filter.value);
   return new Response(csv, {

@@ -11,22 +11,25 @@ import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
-import { windowParam } from '@/lib/web/searchParams';
+import { parseQuery, parseRoute, queries, routes } from '@/lib/web/params';
 
 type Props = { params: Promise<{ schema: string; name: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { schema, name } = await params;
-  return { title: `${decodeURIComponent(schema)}.${decodeURIComponent(name)}` };
+  return { title: `${schema}.${name}` };
 }
 
 export default async function ProcedurePage({ params, searchParams }: Props) {
   await connection();
   const actor = await requirePageActor('viewer');
-  const p = await params;
-  const schema = decodeURIComponent(p.schema);
-  const name = decodeURIComponent(p.name);
-  const window = windowParam((await searchParams).window);
+  // Next.js has decoded the path once; it is never decoded again.
+  const route = parseRoute(routes.procedure, await params);
+  if (!route) notFound();
+  const { schema, name } = route;
+  const query = parseQuery(queries.procedure, await searchParams);
+  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  const { window } = query.value;
   const r = await load(async () => {
     const group = await getProcedureGroup(db(), schema, name);
     if (!group) return null;

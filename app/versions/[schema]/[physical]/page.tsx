@@ -10,15 +10,16 @@ import { db } from '@/lib/db/pool';
 import { bindingReferences } from '@/lib/bindings';
 import { diffLines } from '@/lib/diff';
 import { versionProperties } from '@/lib/properties';
+import { describeDrift } from '@/lib/drift';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
-import { firstParam } from '@/lib/web/searchParams';
+import { parseQuery, parseRoute, queries, routes } from '@/lib/web/params';
 
 type Props = { params: Promise<{ schema: string; physical: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  return { title: decodeURIComponent((await params).physical) };
+  return { title: (await params).physical };
 }
 
 function VersionLink({ v }: { v: { schema: string; physicalName: string; status: string } }) {
@@ -37,10 +38,13 @@ const rowStyle = { same: '', removed: 'bg-red-50', added: 'bg-emerald-50', chang
 export default async function VersionPage({ params, searchParams }: Props) {
   await connection();
   await requirePageActor('viewer');
-  const p = await params;
-  const schema = decodeURIComponent(p.schema);
-  const physical = decodeURIComponent(p.physical);
-  const against = firstParam((await searchParams).against);
+  // Next.js has decoded the path once; it is never decoded again.
+  const route = parseRoute(routes.version, await params);
+  if (!route) notFound();
+  const { schema, physical } = route;
+  const query = parseQuery(queries.version, await searchParams);
+  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  const { against } = query.value;
   const r = await load(async () => {
     const detail = await getVersionDetail(db(), schema, physical);
     if (!detail) return null;
@@ -117,6 +121,24 @@ export default async function VersionPage({ params, searchParams }: Props) {
           </dd>
         </dl>
       </section>
+
+      {detail.drift ? (
+        <section role="alert" aria-labelledby="drift" className="space-y-2 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-900">
+          <h2 id="drift" className="font-semibold">
+            Drift: the database does not run this version&apos;s source
+          </h2>
+          <p>
+            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and
+            cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
+          </p>
+          <p className="font-medium">In the database now:</p>
+          {detail.drift.definitions.map((d, i) => (
+            <pre key={i} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
+              {d}
+            </pre>
+          ))}
+        </section>
+      ) : null}
 
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="calls">

@@ -1,0 +1,46 @@
+import { ProcverError, exitCodes } from '../errors';
+import type { Command } from './command';
+import { commandHelp, helpText } from './help';
+import { loadAllCommands, loadCommand } from './registry';
+
+async function help(topic: string | undefined): Promise<string> {
+  const command = topic ? await loadCommand(topic) : undefined;
+  return command ? commandHelp(command) : helpText(await loadAllCommands());
+}
+
+/**
+ * Runs one procver command line and returns its exit code; errors are printed on stderr, never
+ * thrown. main.ts calls it for the real process; the tests call it in-process (test/helpers/cli.ts).
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  let current: Command | undefined;
+  try {
+    if (!name || name === 'help' || name === '--help' || name === '-h') {
+      process.stdout.write(await help(name === 'help' ? rest[0] : undefined));
+      return name ? 0 : 1;
+    }
+    current = await loadCommand(name);
+    if (!current) throw new ProcverError('invalid_input', `unknown command "${name}"; run \`procver help\``);
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+      process.stdout.write(commandHelp(current));
+      return 0;
+    }
+    return await current.run(rest);
+  } catch (e) {
+    if (e instanceof ProcverError) {
+      process.stderr.write(`procver: ${e.message}\n`);
+      for (const d of e.details) process.stderr.write(`  ${d}\n`);
+      return exitCodes[e.code];
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`procver: ${e.message}\n\n${current ? commandHelp(current) : await help(undefined)}`);
+      return 64;
+    }
+    const err = e as Error & { code?: string };
+    // Errors from PostgreSQL carry a SQLSTATE; show the message, not a stack.
+    process.stderr.write(`procver: ${err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `database error ${err.code}: ` : ''}${err.message}\n`);
+    if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 70;
+  }
+}
