@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { pathNamesText } from './lib/web/params';
 import { MAX_BODY_BYTES } from './lib/web/requestBody';
+import { readEnv } from './lib/config';
 import { SESSION_COOKIE } from './lib/web/sessionCookie';
 
 /**
@@ -17,7 +18,7 @@ export function proxy(req: NextRequest) {
   }
   // A path no procedure or version can be named by (NUL, overlong) is not found, with a real 404.
   if (!pathNamesText(req.nextUrl.pathname)) return NextResponse.rewrite(new URL('/_procver-not-found', req.url));
-  const trusted = process.env.PROCVER_TRUST_PROXY_HEADER;
+  const trusted = readEnv().PROCVER_TRUST_PROXY_HEADER;
   if (req.cookies.has(SESSION_COOKIE) || (trusted && req.headers.get(trusted))) return NextResponse.next();
   return NextResponse.redirect(new URL('/sign-in', req.url), 307);
 }

@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
-    globalSetup: ['test/setup/postgres.ts'],
+    globalSetup: ['test/setup/postgres.ts', 'test/setup/cli.ts'],
     // Every test file removes its databases, roles and directories when it ends (test/helpers/disposal.ts).
     setupFiles: ['test/setup/dispose.ts'],
     testTimeout: 60_000,

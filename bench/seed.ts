@@ -221,7 +221,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     instances: Number(r ?? defaultSeed.instances),
   };
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  seedRegistry(pool, opts, (m) => console.error(m))
+  await seedRegistry(pool, opts, (m) => console.error(m))
     .then((c) => console.log(c))
     .finally(() => pool.end());
 }

@@ -4,7 +4,7 @@ import { auditChainVerdict } from '@/lib/web/auditChain';
 
 /** The hash chain's verdict; streamed after the log itself, since it walks every entry. */
 export async function AuditChainStatus() {
-  let chain;
+  let chain: Awaited<ReturnType<typeof auditChainVerdict>>;
   try {
     chain = await auditChainVerdict(db());
   } catch {

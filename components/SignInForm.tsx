@@ -45,7 +45,7 @@ export function SignInForm() {
           {error}
         </p>
       ) : null}
-      <button disabled={pending} className="w-full rounded bg-slate-900 py-2 text-sm font-medium text-white disabled:opacity-50">
+      <button type="submit" disabled={pending} className="w-full rounded bg-slate-900 py-2 text-sm font-medium text-white disabled:opacity-50">
         {pending ? 'Signing in…' : 'Sign in'}
       </button>
     </form>

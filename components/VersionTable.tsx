@@ -16,7 +16,7 @@ export interface UsageJson {
   unknownBecause: string[];
 }
 
-export interface VersionRow {
+interface VersionRow {
   id: number;
   schema: string;
   physicalName: string;

@@ -4,7 +4,7 @@ const versionStyles: Record<string, string> = {
   dropped: 'bg-slate-200 text-slate-700 line-through',
 };
 
-export const deploymentStyles: Record<string, string> = {
+const deploymentStyles: Record<string, string> = {
   live: 'bg-emerald-100 text-emerald-800',
   previous: 'bg-amber-100 text-amber-800',
   pending: 'bg-sky-100 text-sky-800',

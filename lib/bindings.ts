@@ -43,19 +43,19 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
     }
     await tx.execute(sql`RELEASE SAVEPOINT procver_binding`);
     const moved = before !== undefined && JSON.stringify([...(before.versions ?? [])].sort()) !== JSON.stringify([...b.versions].sort());
-    const id = before
-      ? (await tx.execute(sql`
-          UPDATE procver.bindings SET statements = ${sql.param(b.statements)}::text[], pushed_by = ${actor},
-                 moved_at = CASE WHEN ${moved} THEN now() ELSE moved_at END
-          WHERE id = ${before.id}`),
-        Number(before.id))
-      : Number(
-          (
-            await tx.execute<{ id: number }>(sql`
-              INSERT INTO procver.bindings (kind, identity, statements, pushed_by)
-              VALUES (${b.kind}, ${b.identity}, ${sql.param(b.statements)}::text[], ${actor}) RETURNING id`)
-          ).rows[0]!.id,
-        );
+    let id: number;
+    if (before) {
+      await tx.execute(sql`
+        UPDATE procver.bindings SET statements = ${sql.param(b.statements)}::text[], pushed_by = ${actor},
+               moved_at = CASE WHEN ${moved} THEN now() ELSE moved_at END
+        WHERE id = ${before.id}`);
+      id = Number(before.id);
+    } else {
+      const inserted = await tx.execute<{ id: number }>(sql`
+        INSERT INTO procver.bindings (kind, identity, statements, pushed_by)
+        VALUES (${b.kind}, ${b.identity}, ${sql.param(b.statements)}::text[], ${actor}) RETURNING id`);
+      id = Number(inserted.rows[0]!.id);
+    }
     await tx.execute(sql`DELETE FROM procver.binding_versions WHERE binding_id = ${id}`);
     await tx.execute(sql`
       INSERT INTO procver.binding_versions (binding_id, version_id)

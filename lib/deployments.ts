@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { Manifest } from './compile/manifest';
 import type { Db, Tx } from './db/client';
@@ -16,7 +16,7 @@ export interface AddDeploymentInput {
   deploymentId: string;
   manifest: Manifest;
   live: boolean;
-  /** put it live although it references retired or quarantined versions (an admin decision, audited) */
+  /** put it live although it references retired versions (an admin decision, audited); never past a quarantined one */
   override?: boolean;
   actor: string;
 }
@@ -27,7 +27,8 @@ const WARNINGS = new Set(['retired', 'quarantined', 'drifted']);
 /**
  * Registers a frontend deployment and the versions it references (all of which must exist). It
  * says which of them are retired, quarantined or drifted; putting it live at once (`live`) is
- * refused while any is retired or quarantined, unless overridden, which the audit log records.
+ * refused while any is quarantined (calls to it fail), and while any is retired unless
+ * overridden, which the audit log records.
  */
 export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; warnings: ResolvedEntry[] }> {
   checkDeploymentKey(input.app, input.deploymentId);
@@ -43,13 +44,23 @@ export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<
       );
     }
     const warnings = resolved.filter((r) => r.problem !== null);
-    const notLive = warnings.filter((r) => r.problem === 'retired' || r.problem === 'quarantined');
-    if (input.live && notLive.length > 0 && !input.override) {
+    const quarantined = warnings.filter((r) => r.problem === 'quarantined');
+    const retired = warnings.filter((r) => r.problem === 'retired');
+    const live = `register it without --live, restore them (procver restore --deployment ${input.app}/${input.deploymentId} --reason <why>), then put it live`;
+    // A quarantined version is renamed: every call to it fails, so no override puts it live.
+    if (input.live && quarantined.length > 0) {
       throw new ProcverError(
         'conflict',
-        `deployment ${input.app}/${input.deploymentId} not registered: it would go live calling ${notLive.length} retired or quarantined version(s); ` +
-          `register it without --live, restore them (procver restore --deployment ${input.app}/${input.deploymentId} --reason <why>), then put it live; or --override`,
-        notLive.map((r) => `${r.label}: ${r.message}`),
+        `deployment ${input.app}/${input.deploymentId} not registered: it would go live calling ${quarantined.length} quarantined version(s), and calls to them fail; ${live}`,
+        quarantined.map((r) => `${r.label}: ${r.message}`),
+        'referenced',
+      );
+    }
+    if (input.live && retired.length > 0 && !input.override) {
+      throw new ProcverError(
+        'conflict',
+        `deployment ${input.app}/${input.deploymentId} not registered: it would go live calling ${retired.length} retired version(s); ${live}; or --override`,
+        retired.map((r) => `${r.label}: ${r.message}`),
         'referenced',
       );
     }
@@ -73,7 +84,7 @@ export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<
         ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${w.label}: ${w.problem}`) } : {}),
       },
     });
-    if (input.live) await makeLive(tx, input.app, input.deploymentId, input.actor, notLive.map((r) => `${r.label}: ${r.problem}`));
+    if (input.live) await makeLive(tx, input.app, input.deploymentId, input.actor, retired.map((r) => `${r.label}: ${r.problem}`));
     return { id, versions: versionIds.length, warnings };
   });
 }
@@ -89,7 +100,7 @@ export async function markLive(db: Db, app: string, deploymentId: string, actor:
   });
 }
 
-/** `overridden`: retired or quarantined versions an admin chose to go live with (recorded in the audit entry). */
+/** `overridden`: retired versions an admin chose to go live with (recorded in the audit entry). */
 async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string, overridden: string[] = []): Promise<{ previous: string | null }> {
   const rows = await tx.select().from(deployments).where(eq(deployments.app, app)).for('update');
   const target = rows.find((d) => d.deploymentId === deploymentId);
@@ -101,11 +112,12 @@ async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string
     .from(deploymentVersions)
     .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
     .innerJoin(procedures, eq(procedures.id, versions.procedureId))
-    .where(and(eq(deploymentVersions.deploymentId, target.id), eq(versions.status, 'dropped')));
+    // A quarantined version is renamed: calls to it fail just as to a dropped one.
+    .where(and(eq(deploymentVersions.deploymentId, target.id), or(eq(versions.status, 'dropped'), isNotNull(versions.quarantineName))));
   if (dropped.length > 0) {
     throw new ProcverError(
       'conflict',
-      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped; restore these ${dropped.length} version(s) first: procver restore --deployment ${app}/${deploymentId} --reason <why>`,
+      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped or quarantined; restore these ${dropped.length} version(s) first: procver restore --deployment ${app}/${deploymentId} --reason <why>`,
       dropped.map((d) => `${d.schema}.${d.name}(${d.args}) -> ${d.physicalName}`),
     );
   }
@@ -169,16 +181,6 @@ export async function listDeployments(db: Db | Tx, app?: string): Promise<Deploy
     .groupBy(deployments.id)
     .orderBy(asc(deployments.app), desc(deployments.createdAt), desc(deployments.id));
   return rows;
-}
-
-/** The deployments that reference any of the given versions (for guards and the dashboard). */
-export async function deploymentsReferencing(db: Db | Tx, versionIds: number[]) {
-  if (versionIds.length === 0) return [];
-  return db
-    .select({ versionId: deploymentVersions.versionId, app: deployments.app, deploymentId: deployments.deploymentId, status: deployments.status })
-    .from(deploymentVersions)
-    .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
-    .where(inArray(deploymentVersions.versionId, versionIds));
 }
 
 export interface DeploymentPage {

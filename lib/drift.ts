@@ -48,7 +48,10 @@ export async function findDrift(db: Db | Tx, opts: { versionIds?: number[] } = {
     WHERE v.status <> 'dropped' AND v.code_fingerprint IS NOT NULL
       ${opts.versionIds ? sql`AND v.id = ANY(${sql.param(opts.versionIds)}::bigint[])` : sql``}
     GROUP BY v.id
-    HAVING count(*) > 1 OR bool_or(procver.code_fingerprint(p.oid) <> v.code_fingerprint)`);
+    -- Any change to a pg_proc row (CREATE OR REPLACE, ALTER, GRANT, RENAME) gives it a new xmin:
+    -- an unchanged xmin is unchanged code, and only moved rows are fingerprinted again. (xids wrap
+    -- after 2^32 transactions; a change landing on the very xid recorded would go unseen.)
+    HAVING count(*) > 1 OR bool_or(CASE WHEN p.xmin::text = v.code_xmin THEN false ELSE procver.code_fingerprint(p.oid) <> v.code_fingerprint END)`);
   return new Map(
     r.rows.map((x) => [
       Number(x.id),
@@ -86,7 +89,14 @@ export async function driftedDefinitions(db: Db | Tx, d: DriftInfo): Promise<str
   return r.rows.map((x) => x.def);
 }
 
-/** The fingerprint to record for a function procver just created: what later reads compare against. */
-export function fingerprintOf(oid: number) {
-  return sql<string>`procver.code_fingerprint(${oid}::oid)`;
+/**
+ * What to record for a function procver just created or re-created (spread into the version's
+ * update): its fingerprint, and the xmin of its pg_proc row, which lets findDrift skip the
+ * fingerprint of every row that has not changed since.
+ */
+export function recordCode(oid: number) {
+  return {
+    codeFingerprint: sql<string>`procver.code_fingerprint(${oid}::oid)`,
+    codeXmin: sql<string>`(SELECT xmin::text FROM pg_proc WHERE oid = ${oid}::oid)`,
+  };
 }

@@ -10,7 +10,11 @@ export function parseDuration(value: string, setting: string): number {
 }
 
 export function formatDuration(ms: number): string {
-  for (const [u, size] of [['d', units.d!], ['h', units.h!], ['m', units.m!]] as const) {
+  for (const [u, size] of [
+    ['d', units.d!],
+    ['h', units.h!],
+    ['m', units.m!],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${u}`;
   }
   return `${Math.round(ms / 1000)}s`;

@@ -39,10 +39,10 @@ function forwarderSql(v: CompiledVersion, t: Target): string {
   }
   const modes = t.modes ?? Array<string>(t.nargs).fill('i');
   const passed: string[] = [];
-  modes.forEach((m, i) => {
+  for (const m of modes) {
     if (m === 'i' || m === 'b') passed.push(`$${passed.length + 1}`);
     else if (m === 'v') passed.push(`VARIADIC $${passed.length + 1}`);
-  });
+  }
   const call = `${target}(${passed.join(', ')})`;
   if (t.kind === 'p') {
     if (modes.some((m) => m === 'o' || m === 'b')) {

@@ -1,5 +1,5 @@
 /** PostgreSQL truncates longer identifiers (with only a NOTICE): procver never lets it. */
-export const MAX_IDENTIFIER_BYTES = 63;
+const MAX_IDENTIFIER_BYTES = 63;
 
 /** `base + suffix` within 63 bytes: the base is shortened on a character boundary, never the suffix. */
 export function fitIdentifier(base: string, suffix: string): string {

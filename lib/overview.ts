@@ -13,7 +13,7 @@ export interface Overview {
 }
 
 /** The overview lists the most recently called ones; the procedures pages have the rest. */
-export const RETIRED_CALLED_SHOWN = 25;
+const RETIRED_CALLED_SHOWN = 25;
 
 export async function getOverview(db: Db): Promise<Overview> {
   const [counts, called] = await Promise.all([
@@ -27,7 +27,9 @@ export async function getOverview(db: Db): Promise<Overview> {
       WITH called AS (
         SELECT r.id, r.status_changed_at, max(c.last_called_at) AS last_called_at
         FROM (SELECT id, status_changed_at FROM procver.versions WHERE status = 'retired') r
-        JOIN procver.usage_counters c ON c.version_id = r.id
+        -- called: counted by the counters, or seen by a quarantine tripwire under the old name
+        JOIN (SELECT version_id, last_called_at FROM procver.usage_counters
+              UNION ALL SELECT version_id, to_at FROM procver.usage_events WHERE kind = 'tripwire') c ON c.version_id = r.id
         GROUP BY r.id, r.status_changed_at
         HAVING max(c.last_called_at) > r.status_changed_at
         ORDER BY 3 DESC

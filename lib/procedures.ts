@@ -171,7 +171,7 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
   };
 }
 
-export interface VersionWithDeployments extends Version {
+interface VersionWithDeployments extends Version {
   deployments: { app: string; deploymentId: string; status: DeploymentStatus }[];
 }
 

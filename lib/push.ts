@@ -1,11 +1,12 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import type { CompiledVersion, CompileResult } from './compile/compile';
+import { HASH_SCHEME } from './compile/normalize';
 import { qualifiedName, quoteIdent } from './identifiers';
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
 import { procedures, versions } from './db/schema';
-import { findDrift, fingerprintOf, type DriftInfo } from './drift';
+import { findDrift, recordCode, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 import { pushSourceStatements, type StatementsPushed } from './sourceStatements';
@@ -25,13 +26,18 @@ export interface PushResult {
   unchanged: number;
   /** versions in this push that an operator has retired: left retired */
   retired: string[];
-  /** properties, entry points and bindings brought in line with the sources */
-  statements?: StatementsPushed;
   /**
    * versions in this push whose code in the database is not what procver created (see
    * lib/drift.ts): reported, not refused, and never overwritten
    */
   drifted: DriftInfo[];
+  /**
+   * procedures whose only registered versions were hashed under an older hash scheme: their new
+   * version may be the same code under a new physical name (see HASH_SCHEME)
+   */
+  rehashed: string[];
+  /** properties, entry points and bindings brought in line with the sources */
+  statements?: StatementsPushed;
 }
 
 interface ExistingFunction {
@@ -47,7 +53,7 @@ interface ExistingFunction {
 export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOptions): Promise<PushResult> {
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
-    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], drifted: [] };
+    const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], drifted: [], rehashed: [] };
     const all = compiled.versions;
     const names = all.map((v) => v.physicalName);
 
@@ -109,7 +115,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
         .set({
           status,
           oid,
-          codeFingerprint: fingerprintOf(oid),
+          ...recordCode(oid),
           quarantineName: null,
           quarantinedAt: null,
           ...(status !== reg.version.status ? { statusChangedAt: sql`now()` } : {}),
@@ -128,6 +134,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       });
       result.recreated.push(key);
     }
+    result.rehashed = await rehashedProcedures(tx, fresh);
     const procedureIds = await ensureProcedures(tx, fresh);
     // One INSERT … SELECT FROM unnest per 1,000 versions: the registry rows carry the full
     // source, and row-by-row parameter lists were most of push's cost.
@@ -135,10 +142,10 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
       const chunk = fresh.slice(i, i + 1000);
       const col = <T>(f: (v: CompiledVersion) => T) => sql.param(chunk.map(f));
       await tx.execute(sql`
-        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by, code_fingerprint)
+        INSERT INTO procver.versions (procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid, pushed_by, code_fingerprint, code_xmin)
         SELECT u.procedure_id, u.hash, u.schema, u.physical_name, u.language, u.may_be_inlined, u.source, u.normalized,
                coalesce((SELECT array_agg(c) FROM jsonb_array_elements_text(u.callees) c), '{}'), u.oid, ${opts.actor},
-               procver.code_fingerprint(u.oid::oid)
+               procver.code_fingerprint(u.oid::oid), (SELECT xmin::text FROM pg_proc WHERE oid = u.oid::oid)
         FROM unnest(${col((v) => procedureIds.get(`${v.schema}.${v.name}(${v.args})`)!)}::int[], ${col((v) => v.hash)}::text[],
                     ${col((v) => v.schema)}::text[], ${col((v) => v.physicalName)}::text[], ${col((v) => v.language)}::text[],
                     ${col((v) => v.mayBeInlined)}::boolean[], ${col((v) => v.source)}::text[], ${col((v) => v.normalized)}::text[],
@@ -146,10 +153,10 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
           AS u(procedure_id, hash, schema, physical_name, language, may_be_inlined, source, normalized, callees, oid)`);
     }
     result.created.push(...fresh.map((v) => `${v.schema}.${v.physicalName}`));
-    result.statements = await pushSourceStatements(tx, compiled, toCreate, opts);
     const created = new Set(toCreate.map((v) => `${v.schema}.${v.physicalName}`));
     const untouched = registered.filter((r) => !created.has(`${r.version.schema}.${r.version.physicalName}`));
     result.drifted = [...(await findDrift(tx, { versionIds: untouched.map((r) => r.version.id) })).values()];
+    result.statements = await pushSourceStatements(tx, compiled, toCreate, opts);
 
     // A push that changed nothing is not a state change: no audit entry.
     if (result.created.length + result.recreated.length === 0) return result;
@@ -221,6 +228,23 @@ async function createVersions(tx: Tx, list: CompiledVersion[], grants: GrantPoli
     for (const role of grants.roles) await tx.execute(sql.raw(`GRANT EXECUTE ON ${target} TO ${quoteIdent(role)}`));
   }
   return oids;
+}
+
+/**
+ * Procedures of these new versions that have registered versions, all hashed under an older hash
+ * scheme (their normalized definition does not start with this scheme): asked before the new rows go in.
+ */
+async function rehashedProcedures(tx: Tx, fresh: CompiledVersion[]): Promise<string[]> {
+  if (fresh.length === 0) return [];
+  const current = `{"hashScheme":${HASH_SCHEME},%`;
+  const rows = await tx.execute<{ key: string }>(sql`
+    SELECT DISTINCT p.schema || '.' || p.name || '(' || p.args || ')' AS key FROM procver.procedures p
+    JOIN unnest(${sql.param(fresh.map((v) => v.schema))}::text[], ${sql.param(fresh.map((v) => v.name))}::text[], ${sql.param(fresh.map((v) => v.args))}::text[]) AS w(schema, name, args)
+      ON w.schema = p.schema AND w.name = p.name AND w.args = p.args
+    WHERE EXISTS (SELECT 1 FROM procver.versions v WHERE v.procedure_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM procver.versions v WHERE v.procedure_id = p.id AND v.normalized LIKE ${current})
+    ORDER BY 1`);
+  return rows.rows.map((r) => r.key);
 }
 
 /** The registry ids of these versions' procedures, inserting the missing ones. */

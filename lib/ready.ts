@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { pendingMigrations } from './db/migrate';
 
-export interface ReadyCheck {
+interface ReadyCheck {
   ok: boolean;
   detail: string;
 }

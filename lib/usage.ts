@@ -1,5 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db/client';
+import { describeEvidence, evidenceFor, evidenceSettings, type EvidenceSettings, type EvidenceVerdict } from './usage/evidence';
+import type { InstanceTarget } from './usage/readInstance';
 
 /** Raw `execute` results carry timestamps as text (drizzle leaves them unparsed there). */
 function toDate(v: Date | string | null): Date | null {
@@ -15,7 +17,7 @@ export const usageWindows = { '24h': { hours: 24 }, '7d': { days: 7 }, '30d': { 
 export type UsageWindow = keyof typeof usageWindows;
 
 /** When a window starts, as a timestamptz expression. */
-export function windowStart(window: UsageWindow): SQL {
+function windowStart(window: UsageWindow): SQL {
   const w: { hours?: number; days?: number } = usageWindows[window];
   return w.hours !== undefined
     ? sql`(date_trunc('hour', now()) - make_interval(hours => ${w.hours - 1}))`
@@ -26,7 +28,7 @@ export function windowStart(window: UsageWindow): SQL {
  * Rows of (instance_id, version_id, calls, total_time) inside a window, from the rollup that covers
  * it: a subquery that PostgreSQL flattens, so filters on version_id reach the index.
  */
-export function versionCallsInWindow(window: UsageWindow): SQL {
+function versionCallsInWindow(window: UsageWindow): SQL {
   return 'hours' in usageWindows[window]
     ? sql`(SELECT instance_id, version_id, calls, total_time FROM procver.usage_hourly WHERE hour >= ${windowStart(window)})`
     : sql`(SELECT instance_id, version_id, calls, total_time FROM procver.usage_daily
@@ -51,48 +53,54 @@ export interface VersionUsage {
   totalTimeMs: number;
   meanTimeMs: number | null;
   lastCalledAt: Date | null;
-  /** why `calls` is unknown (inlinable SQL, gaps, resets, an instance never read) */
+  /** the evidence module's verdict for the window: called, unknown or silent */
+  evidence: EvidenceVerdict;
+  /** why `calls` is unknown (inlinable SQL, gaps, resets, an instance never read, failing callers …) */
   unknownBecause: string[];
 }
 
 /**
- * Usage of versions over a window, from the hourly rollups. Counts are "unknown" rather than zero
- * when PostgreSQL may not count the version or when an instance's data has holes in the window.
+ * Usage of versions over a window, from the rollups. Whether the count can be trusted is the
+ * evidence module's decision (lib/usage/evidence.ts), the same one cleanup and retention use:
+ * `calls` is null ("unknown") whenever the evidence is not complete for the window.
+ * `targets`: the configured instances (unread, stale or removed ones make counts unknown); without
+ * them, the instances the registry knows.
  */
-export async function usageForVersions(db: Db, versionIds: number[], window: UsageWindow = '24h'): Promise<Map<number, VersionUsage>> {
+export async function usageForVersions(
+  db: Db,
+  versionIds: number[],
+  window: UsageWindow = '24h',
+  targets: InstanceTarget[] | null = null,
+  settings: EvidenceSettings = evidenceSettings(),
+): Promise<Map<number, VersionUsage>> {
   const out = new Map<number, VersionUsage>();
   if (versionIds.length === 0) return out;
   const ids = sql.param(versionIds);
-  const [counts, flags, holes] = await Promise.all([
+  const [counts, flags, period] = await Promise.all([
     db.execute<{ version_id: number; label: string; calls: number; total_time: number }>(sql`
       SELECT h.version_id, i.label, sum(h.calls)::bigint AS calls, sum(h.total_time) AS total_time
       FROM ${versionCallsInWindow(window)} h JOIN procver.instances i ON i.id = h.instance_id
       WHERE h.version_id = ANY(${ids}::bigint[])
       GROUP BY h.version_id, i.label`),
-    db.execute<{ id: number; may_be_inlined: boolean; language: string; last_called_at: Date | string | null }>(sql`
-      SELECT v.id, v.may_be_inlined, v.language,
-        (SELECT max(c.last_called_at) FROM procver.usage_counters c WHERE c.version_id = v.id) AS last_called_at
+    // Last called: by the counters, or by the quarantine tripwire under the version's old name.
+    db.execute<{ id: number; last_called_at: Date | string | null }>(sql`
+      SELECT v.id, greatest(
+        (SELECT max(c.last_called_at) FROM procver.usage_counters c WHERE c.version_id = v.id),
+        (SELECT max(e.to_at) FROM procver.usage_events e WHERE e.version_id = v.id AND e.kind = 'tripwire')) AS last_called_at
       FROM procver.versions v WHERE v.id = ANY(${ids}::bigint[])`),
-    db.execute<{ version_id: number | null; kind: string; label: string }>(sql`
-      SELECT DISTINCT e.version_id, e.kind, i.label
-      FROM procver.usage_events e JOIN procver.instances i ON i.id = e.instance_id
-      WHERE e.to_at >= ${windowStart(window)}
-        AND e.kind IN ('gap', 'restart', 'stats_reset', 'replaced', 'reset', 'recreated', 'missing')
-        AND (e.version_id IS NULL OR e.version_id = ANY(${ids}::bigint[]))`),
+    db.execute<{ from: string; now: string }>(sql`SELECT ${windowStart(window)}::text AS from, now()::text AS now`),
   ]);
-  const instanceState = await instanceStatus(db);
-  const notTracking = instanceState.filter((i) => i.trackFunctions === 'pl').map((i) => i.label);
-  const neverRead = instanceState.filter((i) => i.lastCollectedAt === null).map((i) => i.label);
+  const now = new Date(period.rows[0]!.now);
+  const evidence = await evidenceFor(db, versionIds, {
+    from: new Date(period.rows[0]!.from),
+    now,
+    targets,
+    readAfter: new Date(now.getTime() - settings.staleAfterMs),
+  });
 
   for (const f of flags.rows) {
     const id = Number(f.id);
-    const unknownBecause: string[] = [];
-    if (f.may_be_inlined) unknownBecause.push('PostgreSQL may inline this LANGUAGE sql function, so its calls are not counted');
-    if (f.language === 'sql' && notTracking.length > 0) unknownBecause.push(`track_functions = 'pl' on ${notTracking.join(', ')}`);
-    for (const l of neverRead) unknownBecause.push(`${l} has never been read`);
-    for (const h of holes.rows) {
-      if (h.version_id === null || Number(h.version_id) === id) unknownBecause.push(`${h.kind.replace('_', ' ')} on ${h.label} in this window`);
-    }
+    const e = evidence.get(id)!;
     out.set(id, {
       versionId: id,
       calls: null,
@@ -101,7 +109,9 @@ export async function usageForVersions(db: Db, versionIds: number[], window: Usa
       totalTimeMs: 0,
       meanTimeMs: null,
       lastCalledAt: toDate(f.last_called_at),
-      unknownBecause: [...new Set(unknownBecause)],
+      evidence: e.verdict,
+      // Counted calls speak for themselves; what is listed is what makes the count incomplete or alarming.
+      unknownBecause: [...new Set(e.events.filter((x) => x.kind !== 'called').map((x) => describeEvidence(x, now, 'this window')))],
     });
   }
   for (const c of counts.rows) {
@@ -117,16 +127,6 @@ export async function usageForVersions(db: Db, versionIds: number[], window: Usa
     u.perInstance.sort((a, b) => a.label.localeCompare(b.label));
   }
   return out;
-}
-
-/** Calls per hour (every instance), oldest first, zeros included: for sparklines. */
-export async function callSeries(db: Db, versionId: number, hours = 24): Promise<{ hour: Date; calls: number }[]> {
-  const r = await db.execute<{ hour: Date | string; calls: number }>(sql`
-    SELECT g.hour, coalesce(sum(h.calls), 0)::bigint AS calls
-    FROM generate_series(date_trunc('hour', now()) - make_interval(hours => ${hours - 1}), date_trunc('hour', now()), interval '1 hour') AS g(hour)
-    LEFT JOIN procver.usage_hourly h ON h.hour = g.hour AND h.version_id = ${versionId}
-    GROUP BY g.hour ORDER BY g.hour`);
-  return r.rows.map((x) => ({ hour: new Date(x.hour), calls: Number(x.calls) }));
 }
 
 export interface InstanceStatus {

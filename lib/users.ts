@@ -2,6 +2,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { promisify } from 'node:util';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
+import { sessionHours } from './config';
 import type { Db } from './db/client';
 import { sessions, signInFailures, users, type User, type UserRole } from './db/schema';
 import { ProcverError } from './errors';
@@ -76,7 +77,6 @@ export async function setPassword(db: Db, email: string, password: string, actor
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export const SESSION_HOURS = Number(process.env.PROCVER_SESSION_HOURS ?? 12);
 const WINDOW_MINUTES = 15;
 const MAX_FAILURES_PER_EMAIL = 5;
 const MAX_FAILURES_PER_CLIENT = 30;
@@ -123,10 +123,10 @@ export async function signIn(db: Db, email: string, password: string, client: st
   await admitAttempt(db, normalized, client);
   const [u] = await db.select().from(users).where(eq(users.email, normalized));
   // Hash even for an unknown user, so timing does not tell which emails exist.
-  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : (await hashPassword(password), false);
+  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : await hashPassword(password).then(() => false);
   if (!u || !ok || u.disabledAt) throw new ProcverError('unauthorized', 'wrong email or password');
   const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000);
+  const expiresAt = new Date(Date.now() + sessionHours() * 3_600_000);
   await db.transaction(async (tx) => {
     await tx.insert(sessions).values({ tokenHash: sha256(token), userId: u.id, expiresAt });
     await tx.delete(signInFailures).where(eq(signInFailures.email, normalized));

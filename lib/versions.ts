@@ -4,7 +4,7 @@ import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
 import { recreateDropped, recreateFromSource, unquarantine, type RestoreHow } from './cleanup/restore';
 import { signature } from './cleanup/snapshot';
-import { driftedDefinitions, findDrift, fingerprintOf, type DriftInfo } from './drift';
+import { driftedDefinitions, findDrift, recordCode, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 
@@ -204,7 +204,7 @@ export async function restoreWithCallees(tx: Tx, targets: Version[], reason: str
       .set({
         status: 'live',
         oid,
-        ...(how === 'recreated' || how === 'source' ? { codeFingerprint: fingerprintOf(oid) } : {}),
+        ...(how === 'recreated' || how === 'source' ? recordCode(oid) : {}),
         quarantineName: null,
         quarantinedAt: null,
         statusChangedAt: sql`now()`,

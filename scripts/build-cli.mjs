@@ -3,12 +3,16 @@
 // npm packages stay external: they are the package's dependencies, and libpg-query finds its WASM
 // file next to its own JavaScript in node_modules.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 
-await rm('dist/cli', { recursive: true, force: true });
+// Built beside dist/cli and swapped in, so a CLI process started meanwhile never finds half a build.
+const fresh = `dist/cli.build-${process.pid}`;
+const old = `dist/cli.old-${process.pid}`;
+await rm(fresh, { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: 'lib/cli/main.ts' },
-  outdir: 'dist/cli',
+  outdir: fresh,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
@@ -22,5 +26,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+if (existsSync('dist/cli')) await rename('dist/cli', old);
+await rename(fresh, 'dist/cli');
+await rm(old, { recursive: true, force: true });
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`dist/cli: ${Object.keys(result.metafile.outputs).length} file(s), ${(bytes / 1024).toFixed(0)} KiB`);

@@ -87,7 +87,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </label>
           <input id="to" type="date" name="to" defaultValue={val('to')} className="rounded border border-slate-300 px-2 py-1" />
         </div>
-        <button className="rounded bg-slate-900 px-3 py-1.5 text-white">Filter</button>
+        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">Filter</button>
         {f.actor || f.action || f.target || f.from || f.to ? (
           <Link href="/audit" className="px-2 py-1.5 underline">
             Clear

@@ -8,6 +8,7 @@ import { EmptyState, ErrorState } from '@/components/States';
 import { VersionActionDialog } from '@/components/VersionActionDialog';
 import { searchAudit } from '@/lib/audit';
 import { cleanupConfig, formatDuration, parseDuration } from '@/lib/cleanup/config';
+import { readEnv } from '@/lib/config';
 import { db } from '@/lib/db/pool';
 import { listDropped } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
@@ -29,7 +30,8 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
   // The page itself is quick; the plan streams in below it.
   const r = await load(async () => {
     const [dropped, lastRun] = await Promise.all([listDropped(db(), DROPPED_SHOWN), searchAudit(db(), { action: 'cleanup.run', limit: 1 })]);
-    const interval = process.env.PROCVER_CLEANUP_INTERVAL ? parseDuration(process.env.PROCVER_CLEANUP_INTERVAL, 'PROCVER_CLEANUP_INTERVAL') : null;
+    const every = readEnv().PROCVER_CLEANUP_INTERVAL;
+    const interval = every ? parseDuration(every, 'PROCVER_CLEANUP_INTERVAL') : null;
     return { config: cleanupConfig(), interval, dropped, lastRun: lastRun.entries[0] ?? null };
   });
   if (!r.ok) return <ErrorState title="Cannot show the cleanup page">{r.message}</ErrorState>;
@@ -42,9 +44,10 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
         <div>
           <h1 className="text-xl font-semibold">Cleanup</h1>
           <p className="mt-1 max-w-3xl text-sm text-slate-600">
-            A retired version is dropped only when every check passes; anything unknown keeps it. It is first renamed into quarantine (same
-            function, any remaining caller fails loudly and a restore renames it back), and dropped after {formatDuration(c.quarantineMs)} of silence
-            with no older transaction open. Quiet window {formatDuration(c.quietWindowMs)}; rollback window: the newest {c.rollbackKeep} previous
+            A retired version is dropped only when every check passes, on readings of every instance taken right before each decision; anything
+            unknown keeps it. It is first renamed into quarantine (same function) with a tripwire under its old name that forwards every call and
+            counts it, so a caller nobody knew about keeps working and puts the version back; it is dropped after {formatDuration(c.quarantineMs)} in
+            which the tripwire saw no call, with no older transaction open. Quiet window {formatDuration(c.quietWindowMs)}; rollback window: the newest {c.rollbackKeep} previous
             deployment(s) per app and those live within {c.rollbackDays} days.
           </p>
           <p className="mt-2 text-sm">

@@ -71,7 +71,7 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
           </div>
           <input type="hidden" name="sort" value={sort} />
           <input type="hidden" name="dir" value={dir} />
-          <button className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">Apply</button>
+          <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">Apply</button>
         </form>
       </div>
       {!r.ok ? (

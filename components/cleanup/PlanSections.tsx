@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { cleanupShows } from '@/lib/web/params';
 import { EmptyState, ErrorState } from '@/components/States';
+import { RELEASE_EXPLAINED } from '@/lib/cleanup/plan';
 import { describePolicy } from '@/lib/cleanup/retention';
 import { currentPlan } from '@/lib/web/cleanupPlan';
 
@@ -13,16 +14,19 @@ const verdictStyle = {
 const actionStyle: Record<string, string> = {
   drop: 'bg-red-100 text-red-800',
   quarantine: 'bg-amber-100 text-amber-900',
+  release: 'bg-red-50 text-red-700',
   keep: 'bg-slate-100 text-slate-700',
 };
 
 const PAGE_SIZE = 100;
+/** What "release" means, in the words the CLI uses too. */
+const RELEASE_WHY = RELEASE_EXPLAINED;
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 export const shows = cleanupShows;
 export type Show = (typeof shows)[number];
 /** Actionable rows first: what the next applied run will do is what an operator checks. */
-const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', keep: 'kept' };
-const actionOrder: Record<string, number> = { drop: 0, quarantine: 1, keep: 2 };
+const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', release: 'put back from quarantine', keep: 'kept' };
+const actionOrder: Record<string, number> = { release: 0, drop: 1, quarantine: 2, keep: 3 };
 
 
 /** The plan, a page of it at a time, and what the retention policy would retire. */
@@ -51,7 +55,7 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
       <section aria-labelledby="plan" className="space-y-3">
         <h2 id="plan" className="font-semibold">
           Plan: {count('all').toLocaleString('en')} retired version(s), {count('drop').toLocaleString('en')} to drop,{' '}
-          {count('quarantine').toLocaleString('en')} to quarantine
+          {count('quarantine').toLocaleString('en')} to quarantine{count('release') > 0 ? `, ${count('release').toLocaleString('en')} to put back from quarantine` : ''}
         </h2>
         {plan.rows.length > 0 ? (
           <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">
@@ -110,6 +114,7 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
                   <span className="font-mono text-sm text-slate-600">{row.procedure}</span>
                   {row.quarantinedAt ? <span className="text-sm text-amber-800">quarantined as {row.currentName}</span> : null}
                 </div>
+                {row.action === 'release' ? <p className="mt-1 text-sm font-semibold text-red-700">{RELEASE_WHY}</p> : null}
                 <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1 text-sm">
                   {row.checks.map((check) => {
                     const v = verdictStyle[check.verdict];

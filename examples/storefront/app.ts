@@ -7,7 +7,7 @@ import { call, procedures, type ProcedureKey, type Queryable } from './generated
  * versions it called, so a rollback can be checked from outside.
  */
 
-const escape = (s: unknown) =>
+const escapeHtml = (s: unknown) =>
   String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const euros = (cents: number | null) => (cents === null ? '–' : `€${(cents / 100).toFixed(2)}`);
@@ -20,8 +20,8 @@ interface Page {
 }
 
 function layout(p: Page): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(p.title)} · Storefront</title></head>
-<body><header><a href="/">Storefront</a></header><main><h1>${escape(p.title)}</h1>${p.body}</main></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(p.title)} · Storefront</title></head>
+<body><header><a href="/">Storefront</a></header><main><h1>${escapeHtml(p.title)}</h1>${p.body}</main></body></html>`;
 }
 
 async function productsPage(db: Queryable): Promise<Page> {
@@ -29,7 +29,7 @@ async function productsPage(db: Queryable): Promise<Page> {
   const rows: string[] = [];
   for (const p of products) {
     const price = p.price_cents === null ? null : await call['shop.price_with_tax'](db, p.price_cents);
-    rows.push(`<li data-sku="${escape(p.sku)}"><a href="/products/${p.id}">${escape(p.name)}</a> <span class="price">${euros(price)}</span></li>`);
+    rows.push(`<li data-sku="${escapeHtml(p.sku)}"><a href="/products/${p.id}">${escapeHtml(p.name)}</a> <span class="price">${euros(price)}</span></li>`);
   }
   return { title: 'Products', body: `<ul>${rows.join('')}</ul>`, used: ['shop.list_products(integer)', 'shop.price_with_tax(integer)'] };
 }
@@ -40,7 +40,7 @@ async function productPage(db: Queryable, id: number): Promise<Page | null> {
   const price = p.price_cents === null ? null : await call['shop.price_with_tax'](db, p.price_cents);
   return {
     title: p.name ?? '',
-    body: `<p>SKU ${escape(p.sku)}</p><p class="price">${euros(price)} incl. VAT</p><p>${escape(p.stock)} in stock</p>`,
+    body: `<p>SKU ${escapeHtml(p.sku)}</p><p class="price">${euros(price)} incl. VAT</p><p>${escapeHtml(p.stock)} in stock</p>`,
     used: ['shop.get_product(integer)', 'shop.price_with_tax(integer)'],
   };
 }
@@ -49,10 +49,10 @@ async function customerPage(db: Queryable, id: number): Promise<Page | null> {
   const [customer] = await call['shop.get_customer'](db, id);
   if (!customer) return null;
   const orders = await call['shop.customer_orders'].named(db, { p_customer: id });
-  const list = orders.map((o) => `<li>#${o.id} ${escape(o.status)} ${euros(o.total_cents)} ${o.created_at?.toISOString().slice(0, 10) ?? ''}</li>`);
+  const list = orders.map((o) => `<li>#${o.id} ${escapeHtml(o.status)} ${euros(o.total_cents)} ${o.created_at?.toISOString().slice(0, 10) ?? ''}</li>`);
   return {
     title: customer.name ?? '',
-    body: `<p>${escape(customer.email)}</p><h2>Orders</h2><ul>${list.join('') || '<li>none yet</li>'}</ul>`,
+    body: `<p>${escapeHtml(customer.email)}</p><h2>Orders</h2><ul>${list.join('') || '<li>none yet</li>'}</ul>`,
     used: ['shop.get_customer(integer)', 'shop.customer_orders(integer, integer)'],
   };
 }
@@ -77,7 +77,7 @@ export function createStorefront(db: Queryable): RequestListener {
       (e: Error) => {
         // The database refused (e.g. a version this build calls was retired and quarantined).
         console.error(`storefront: ${req.method} ${path}: ${e.message}`);
-        send(res, 503, layout({ title: 'Unavailable', body: `<pre>${escape(e.message)}</pre>`, used: [] }));
+        send(res, 503, layout({ title: 'Unavailable', body: `<pre>${escapeHtml(e.message)}</pre>`, used: [] }));
       },
     );
   };

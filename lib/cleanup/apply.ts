@@ -8,13 +8,30 @@ import { lockRegistry } from '../locks';
 import type { InstanceTarget } from '../usage/readInstance';
 import type { CleanupConfig } from './config';
 import { applyRetention } from './retention';
+import { freshReading } from '../usage/collect';
+import {
+  actionFor,
+  dependentsCheck,
+  deploymentsCheck,
+  inFlightCheck,
+  oldestTransactions,
+  planCleanup,
+  refuseUnresolvableWindows,
+  retiredCheck,
+  usageCheck,
+  type Candidate,
+  type CleanupPlan,
+  type PlanRow,
+} from './plan';
+import { unquarantine } from './restore';
 import { signature, takeDropSnapshot } from './snapshot';
-import { dependentsCheck, planCleanup, usageCheck, type CleanupPlan, type PlanRow } from './plan';
+import { createTripwire, dropTripwire } from './tripwire';
+
 
 export interface ApplyResult {
   physicalName: string;
   schema: string;
-  outcome: 'quarantined' | 'dropped' | 'kept';
+  outcome: 'quarantined' | 'dropped' | 'released' | 'kept';
   detail: string;
 }
 
@@ -24,28 +41,41 @@ export function quarantineNameFor(physicalName: string): string {
   return fitIdentifier(physicalName.slice(0, cut), `__${physicalName.slice(cut + 2)}__quarantined`);
 }
 
-/** Re-reads the usage evidence inside the step's transaction: a call may have been collected since the plan. */
-async function usageStillSilent(tx: Tx, v: typeof versions.$inferSelect, targets: InstanceTarget[], config: CleanupConfig): Promise<string | null> {
+/** The plan's candidate row for a version, as a step re-reads it under its row lock. */
+function candidateOf(v: typeof versions.$inferSelect): Candidate {
+  return {
+    id: v.id,
+    schema: v.schema,
+    physical_name: v.physicalName,
+    quarantine_name: v.quarantineName,
+    quarantined_at: v.quarantinedAt?.toISOString() ?? null,
+    status_changed_at: v.statusChangedAt.toISOString(),
+    language: v.language,
+    may_be_inlined: v.mayBeInlined,
+    revision: v.revision,
+    procedure: '',
+  };
+}
+
+/**
+ * Every check the plan made, made again inside the step's transaction with a reading taken right
+ * before it: the step goes ahead only if the plan would still decide the same action.
+ */
+async function recheck(tx: Tx, v: typeof versions.$inferSelect, row: PlanRow, targets: InstanceTarget[], config: CleanupConfig, readAfter: Date): Promise<string | null> {
   const now = new Date((await tx.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
-  const check = await usageCheck(
-    tx,
-    {
-      id: v.id,
-      schema: v.schema,
-      physical_name: v.physicalName,
-      quarantine_name: v.quarantineName,
-      quarantined_at: v.quarantinedAt?.toISOString() ?? null,
-      status_changed_at: v.statusChangedAt.toISOString(),
-      language: v.language,
-      may_be_inlined: v.mayBeInlined,
-      revision: v.revision,
-      procedure: '',
-    },
-    targets,
-    now,
-    config,
-  );
-  return check.verdict === 'pass' ? null : check.detail.join('; ');
+  const c = candidateOf(v);
+  const quarantinedAt = v.quarantinedAt;
+  // One after the other: they share the step's transaction.
+  const deployments = await deploymentsCheck(tx, c, now, config);
+  const usage = await usageCheck(tx, c, targets, now, config, readAfter);
+  const dependents = await dependentsCheck(tx, c);
+  const oldest = quarantinedAt ? await oldestTransactions(targets) : [];
+  const checks = [retiredCheck(c, now, config), deployments, usage, dependents, inFlightCheck(c, quarantinedAt, oldest, now, config)];
+  if (actionFor(checks, v.quarantineName !== null) === row.action) return null;
+  return checks
+    .filter((x) => x.verdict !== 'pass' && !(x.name === 'in_flight' && row.action === 'quarantine'))
+    .flatMap((x) => x.detail)
+    .join('; ');
 }
 
 /** Runs one step in its own short transaction: a lock it cannot get quickly keeps the version. */
@@ -58,8 +88,9 @@ async function step<T>(db: Db, config: CleanupConfig, fn: (tx: Tx) => Promise<T>
 }
 
 /**
- * Carries out a plan: quarantines what may be quarantined, drops what may be dropped, each in
- * its own transaction that re-checks what can change meanwhile. A version whose step fails is kept.
+ * Carries out a plan: puts back what was called in quarantine, quarantines what may be
+ * quarantined, drops what may be dropped, each in its own transaction after a fresh reading of every
+ * instance, re-checking everything the plan checked. A version whose step fails is kept.
  */
 export async function applyCleanup(
   db: Db,
@@ -68,11 +99,18 @@ export async function applyCleanup(
   targets: InstanceTarget[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<ApplyResult[]> {
+  refuseUnresolvableWindows(plan.config);
   const todo = plan.rows.filter((r) => r.action !== 'keep');
   const results: ApplyResult[] = [];
   for (const row of todo) {
     try {
-      results.push(row.action === 'quarantine' ? await quarantine(db, plan.config, row, actor, targets) : await drop(db, plan.config, row, actor, targets));
+      if (row.action === 'release') results.push(await release(db, plan.config, row, actor));
+      else {
+        // Evidence up to the moment of this step's decision, not the plan's.
+        const readAfter = await freshReading(db, targets);
+        const act = row.action === 'quarantine' ? quarantine : drop;
+        results.push(await act(db, plan.config, row, actor, targets, readAfter));
+      }
     } catch (e) {
       const err = e as Error & { code?: string };
       const why = err.code === '55P03' ? 'could not get a lock in time' : err.message;
@@ -83,19 +121,18 @@ export async function applyCleanup(
   return results;
 }
 
-async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: string, targets: InstanceTarget[]): Promise<ApplyResult> {
+async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: string, targets: InstanceTarget[], readAfter: Date): Promise<ApplyResult> {
   const keep = (detail: string): ApplyResult => ({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail });
   const qname = quarantineNameFor(row.physicalName);
   const done = await step(db, config, async (tx) => {
     const [v] = await tx.select().from(versions).where(eq(versions.id, row.versionId)).for('update');
     if (!v || v.status !== 'retired' || v.quarantineName || v.revision !== row.revision) return keep('kept: changed since the plan was made');
-    const deps = await dependentsCheck(tx, { id: v.id, schema: v.schema, physical_name: v.physicalName, quarantine_name: null });
-    if (deps.verdict !== 'pass') return keep(`kept: ${deps.detail.join('; ')}`);
-    const usage = await usageStillSilent(tx, v, targets, config);
-    if (usage) return keep(`kept: ${usage}`);
+    const changed = await recheck(tx, v, row, targets, config, readAfter);
+    if (changed !== null) return keep(`kept: ${changed}`);
     const fn = await signature(tx, v.schema, v.physicalName);
     if (!fn) return keep('kept: the function is not in the database');
     await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(qname)}`));
+    const tripwire = await createTripwire(tx, v.schema, v.physicalName, qname, fn.oid);
     await tx
       .update(versions)
       .set({ quarantineName: qname, quarantinedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
@@ -105,9 +142,9 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
       action: 'version.quarantine',
       targetType: 'version',
       target: `${v.schema}.${v.physicalName}`,
-      reason: 'cleanup: every check passed; renamed so that any remaining caller fails loudly before the drop',
+      reason: `cleanup: every check passed; renamed, with a tripwire under the old name that ${tripwire.forwards ? 'forwards and counts every call' : 'counts and refuses every call'}, before the drop`,
       before: { name: v.physicalName },
-      after: { name: qname, checks: row.checks.map((c) => ({ check: c.name, verdict: c.verdict })) },
+      after: { name: qname, tripwire: tripwire.forwards ? 'forwards' : 'raises', checks: row.checks.map((c) => ({ check: c.name, verdict: c.verdict })) },
     });
     return null;
   });
@@ -115,27 +152,48 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
   // The barrier is set after the rename committed: any transaction that started before this
   // moment may still hold the old name's plan, so the drop waits for all of them to end.
   await db.update(versions).set({ quarantinedAt: sql`now()` }).where(eq(versions.id, row.versionId));
-  return { physicalName: row.physicalName, schema: row.schema, outcome: 'quarantined', detail: `renamed to ${qname}` };
+  return { physicalName: row.physicalName, schema: row.schema, outcome: 'quarantined', detail: `renamed to ${qname}; its tripwire watches the old name` };
 }
 
-async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, targets: InstanceTarget[]): Promise<ApplyResult> {
+/** Something called a quarantined version (or a deployment needs it): back under its name, retired and kept. */
+async function release(db: Db, config: CleanupConfig, row: PlanRow, actor: string): Promise<ApplyResult> {
+  return step(db, config, async (tx) => {
+    const [v] = await tx.select().from(versions).where(eq(versions.id, row.versionId)).for('update');
+    if (!v || v.status !== 'retired' || !v.quarantineName || v.revision !== row.revision) {
+      return { physicalName: row.physicalName, schema: row.schema, outcome: 'kept' as const, detail: 'kept: changed since the plan was made' };
+    }
+    await unquarantine(tx, v);
+    await tx
+      .update(versions)
+      .set({ quarantineName: null, quarantinedAt: null, revision: sql`${versions.revision} + 1` })
+      .where(eq(versions.id, v.id));
+    const why = row.checks.filter((c) => c.verdict === 'fail' && (c.name === 'usage' || c.name === 'deployments')).flatMap((c) => c.detail);
+    await writeAudit(tx, {
+      actor,
+      action: 'version.unquarantine',
+      targetType: 'version',
+      target: `${v.schema}.${v.physicalName}`,
+      reason: `cleanup: still in use during quarantine (${why.join('; ')}); back under its name, retired and kept`,
+      before: { name: v.quarantineName },
+      after: { name: v.physicalName, status: 'retired' },
+    });
+    return { physicalName: v.physicalName, schema: v.schema, outcome: 'released' as const, detail: `put back under its name, still retired: ${why.join('; ')}` };
+  });
+}
+
+async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, targets: InstanceTarget[], readAfter: Date): Promise<ApplyResult> {
   return step(db, config, async (tx) => {
     const keep = (detail: string): ApplyResult => ({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail });
     const [v] = await tx.select().from(versions).where(eq(versions.id, row.versionId)).for('update');
     if (!v || v.status !== 'retired' || !v.quarantineName || v.revision !== row.revision) return keep('kept: changed since the plan was made');
-    // Re-check what can change between the plan and now, inside this transaction.
-    const deps = await dependentsCheck(tx, { id: v.id, schema: v.schema, physical_name: v.physicalName, quarantine_name: v.quarantineName });
-    if (deps.verdict !== 'pass') return keep(`kept: ${deps.detail.join('; ')}`);
-    const usage = await usageStillSilent(tx, v, targets, config);
-    if (usage) return keep(`kept: ${usage}`);
-    const older = await tx.execute<{ n: number }>(sql`
-      SELECT (SELECT count(*) FROM pg_stat_activity WHERE xact_start < ${v.quarantinedAt!.toISOString()}::timestamptz AND pid <> pg_backend_pid())
-           + (SELECT count(*) FROM pg_prepared_xacts WHERE prepared < ${v.quarantinedAt!.toISOString()}::timestamptz) AS n`);
-    if (Number(older.rows[0]!.n) > 0) return keep('kept: a transaction older than the quarantine is still open');
+    const changed = await recheck(tx, v, row, targets, config, readAfter);
+    if (changed !== null) return keep(`kept: ${changed}`);
     const fn = await signature(tx, v.schema, v.quarantineName);
     if (!fn) return keep('kept: the quarantined function is not in the database');
 
+    // The snapshot is the renamed version's own code, never its tripwire's (nor drifted code).
     const snapshot = await takeDropSnapshot(tx, v.id, fn.oid);
+    await dropTripwire(tx, v.schema, v.physicalName);
     await tx.execute(sql.raw(`DROP ROUTINE ${fn.sig} RESTRICT`));
     await tx
       .update(versions)
@@ -146,11 +204,11 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
       action: 'version.drop',
       targetType: 'version',
       target: `${v.schema}.${v.physicalName}`,
-      reason: 'cleanup: quarantine stayed silent and every check passed',
+      reason: 'cleanup: quarantine stayed silent (its tripwire was never called) and every check passed',
       before: { name: v.quarantineName, ...snapshot },
       after: { status: 'dropped', checks: row.checks.map((c) => ({ check: c.name, verdict: c.verdict })) },
     });
-    return { physicalName: v.physicalName, schema: v.schema, outcome: 'dropped' as const, detail: `dropped ${fn.sig}; restore with procver restore ${v.schema}.${v.physicalName}` };
+    return { physicalName: v.physicalName, schema: v.schema, outcome: 'dropped' as const, detail: `dropped ${fn.sig} and its tripwire; restore with procver restore ${v.schema}.${v.physicalName}` };
   });
 }
 
@@ -181,7 +239,8 @@ export async function runCleanup(
         retired: plan.rows.length,
         quarantined: count('quarantined'),
         dropped: count('dropped'),
-        kept: plan.rows.length - count('quarantined') - count('dropped'),
+        released: count('released'),
+        kept: plan.rows.length - count('quarantined') - count('dropped') - count('released'),
         retiredByPolicy: retired.filter((r) => r.outcome === 'retired').length,
       },
     }),

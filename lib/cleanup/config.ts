@@ -1,11 +1,13 @@
 import { ProcverError } from '../errors';
 import { parseDuration } from '../durations';
+import { evidenceSettings, type EvidenceSettings } from '../usage/evidence';
 import { retentionPolicy, type RetentionPolicy } from './retention';
 
 // The duration helpers live in lib/durations.ts so that retention.ts needs nothing from this file.
 export { formatAge, formatDuration, parseDuration } from '../durations';
 
-export interface CleanupConfig {
+/** Also how fine-grained the usage evidence is (stale readings, stats flush delay, collection interval). */
+export interface CleanupConfig extends EvidenceSettings {
   /** a retired version must have shown zero calls everywhere for this long */
   quietWindowMs: number;
   /** renamed versions wait this long, silent, before they are dropped */
@@ -14,8 +16,6 @@ export interface CleanupConfig {
   rollbackKeep: number;
   /** …and any that stopped being live within this many days */
   rollbackDays: number;
-  /** an instance not read for longer than this makes usage unknown */
-  staleAfterMs: number;
   /** how long a drop or rename may wait for a lock before it gives up (and keeps the version) */
   lockTimeoutMs: number;
   /** retires live versions nobody uses (PROCVER_RETENTION_AFTER, PROCVER_RETENTION_KEEP); null: off */
@@ -35,7 +35,7 @@ export function cleanupConfig(env: Record<string, string | undefined> = process.
     quarantineMs: parseDuration(overrides.quarantine ?? env.PROCVER_QUARANTINE ?? '1d', 'PROCVER_QUARANTINE'),
     rollbackKeep: int('PROCVER_ROLLBACK_KEEP', 2),
     rollbackDays: int('PROCVER_ROLLBACK_DAYS', 14),
-    staleAfterMs: parseDuration(env.PROCVER_USAGE_STALE_AFTER ?? '15m', 'PROCVER_USAGE_STALE_AFTER'),
+    ...evidenceSettings(env),
     lockTimeoutMs: parseDuration(env.PROCVER_CLEANUP_LOCK_TIMEOUT ?? '2s', 'PROCVER_CLEANUP_LOCK_TIMEOUT'),
     retention: retentionPolicy(env),
   };

@@ -1,13 +1,17 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db, Tx } from '../db/client';
+import { ProcverError } from '../errors';
+import { freshReading } from '../usage/collect';
+import { calledKinds, describeEvidence, evidenceFor, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
+import { TRIPWIRE_MARK } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
-export type Verdict = 'pass' | 'fail' | 'unknown';
-export type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
+type Verdict = 'pass' | 'fail' | 'unknown';
+type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
 
 export interface Check {
   name: CheckName;
@@ -26,7 +30,8 @@ export interface PlanRow {
   quarantinedAt: Date | null;
   revision: number;
   checks: Check[];
-  action: 'keep' | 'quarantine' | 'drop';
+  /** release: put a quarantined version back under its name, retired and kept (something called it) */
+  action: 'keep' | 'quarantine' | 'drop' | 'release';
 }
 
 export interface CleanupPlan {
@@ -62,11 +67,34 @@ function worst(checks: Check[]): Verdict {
 }
 
 /**
- * The cleanup plan: every retired version with each check and its verdict. A version is
- * quarantined only when every check but "in flight" passes, and dropped only when all pass.
+ * Refuses a quiet window or quarantine shorter than the evidence can resolve: calls reach
+ * pg_stat_user_functions up to the flush delay late, and are dated to the reading that shows them.
+ */
+export function refuseUnresolvableWindows(config: CleanupConfig): void {
+  const min = shortestResolvablePeriod(config);
+  const why = `PostgreSQL publishes calls up to ${formatDuration(config.flushDelayMs)} late (PROCVER_STATS_FLUSH_DELAY) and readings are ${formatDuration(config.collectIntervalMs)} apart (PROCVER_COLLECT_INTERVAL)`;
+  for (const [what, ms, option] of [['quiet window', config.quietWindowMs, '--quiet-window / PROCVER_QUIET_WINDOW'], ['quarantine', config.quarantineMs, '--quarantine / PROCVER_QUARANTINE']] as const) {
+    if (ms < min) {
+      throw new ProcverError('invalid_input', `the ${what} (${formatDuration(ms)}) is shorter than the evidence can resolve: the minimum is ${formatDuration(min)}, because ${why}; set ${option} to at least ${formatDuration(min)}`);
+    }
+  }
+}
+
+/**
+ * The cleanup plan: every retired version with each check and its verdict. Every configured
+ * instance is read first (a fresh reading, recorded like a collection), so the evidence reaches the
+ * moment of the decision. A version is quarantined only when every check but "in flight" passes,
+ * dropped only when all pass, and put back (released) from quarantine when something called it.
  * Anything not proven ("unknown") keeps the version.
  */
 export async function planCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig): Promise<CleanupPlan> {
+  refuseUnresolvableWindows(config);
+  const readAfter = await freshReading(db, targets);
+  return planFromRegistry(db, targets, config, readAfter);
+}
+
+/** The plan from what the registry holds now; readings older than `readAfter` are stale. */
+export async function planFromRegistry(db: Db, targets: InstanceTarget[], config: CleanupConfig, readAfter: Date): Promise<CleanupPlan> {
   const now = new Date((await db.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
   const candidates = (
     await db.execute<Candidate>(sql`
@@ -81,9 +109,9 @@ export async function planCleanup(db: Db, targets: InstanceTarget[], config: Cle
   // Evidence for every candidate in a few set-based queries, not a handful per version.
   const [deployments, usage, dependents, retire] = await Promise.all([
     deploymentsChecks(db, candidates, now, config),
-    usageChecks(db, candidates, targets, now, config),
+    usageChecks(db, candidates, targets, now, config, readAfter),
     dependentsChecks(db, candidates),
-    config.retention ? retentionCandidates(db as Db, config.retention, targets, config.staleAfterMs) : Promise.resolve([]),
+    config.retention ? retentionCandidates(db as Db, config.retention, targets, now, readAfter) : Promise.resolve([]),
   ]);
 
   const rows: PlanRow[] = [];
@@ -101,14 +129,29 @@ export async function planCleanup(db: Db, targets: InstanceTarget[], config: Cle
       checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config)],
       action: 'keep',
     };
-    const others = worst(row.checks.filter((x) => x.name !== 'in_flight'));
-    if (others === 'pass') row.action = quarantinedAt ? (worst(row.checks) === 'pass' ? 'drop' : 'keep') : 'quarantine';
+    row.action = actionFor(row.checks, c.quarantine_name !== null);
     rows.push(row);
   }
   return { at: now, config, rows, live, retire };
 }
 
-function retiredCheck(c: Candidate, now: Date, config: CleanupConfig): Check {
+/** The "release" action in words, for the CLI and the Cleanup page. */
+export const RELEASE_EXPLAINED =
+  'still in use: something called it during its quarantine (its tripwire forwarded the call) or a deployment now needs it; the next applied run puts it back under its name, retired and kept';
+
+/**
+ * What to do with a version given its checks. A quarantined version that something called (its
+ * tripwire, or its counters) or that a deployment now needs is put back under its name, still retired.
+ */
+export function actionFor(checks: Check[], quarantined: boolean): PlanRow['action'] {
+  const verdict = (name: CheckName) => checks.find((c) => c.name === name)?.verdict;
+  if (quarantined && (verdict('usage') === 'fail' || verdict('deployments') === 'fail')) return 'release';
+  if (worst(checks.filter((x) => x.name !== 'in_flight')) !== 'pass') return 'keep';
+  if (!quarantined) return 'quarantine';
+  return worst(checks) === 'pass' ? 'drop' : 'keep';
+}
+
+export function retiredCheck(c: Pick<Candidate, 'status_changed_at'>, now: Date, config: CleanupConfig): Check {
   const since = new Date(c.status_changed_at);
   const enough = now.getTime() - since.getTime() >= config.quietWindowMs;
   return {
@@ -159,6 +202,11 @@ async function deploymentsChecks(db: Db | Tx, candidates: Pick<Candidate, 'id'>[
   return out;
 }
 
+/** The deployments check for one version (apply re-checks it inside each step's transaction). */
+export async function deploymentsCheck(db: Db | Tx, c: Pick<Candidate, 'id'>, now: Date, config: CleanupConfig): Promise<Check> {
+  return (await deploymentsChecks(db, [c], now, config)).get(Number(c.id))!;
+}
+
 function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
   const out = new Map<K, T[]>();
   for (const row of rows) {
@@ -171,96 +219,41 @@ function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
 }
 
 /** The usage check for one version (apply re-checks it inside each step's transaction). */
-export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Check> {
-  return (await usageChecks(db, [c], targets, now, config)).get(Number(c.id))!;
+export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTarget[], now: Date, config: CleanupConfig, readAfter: Date): Promise<Check> {
+  return (await usageChecks(db, [c], targets, now, config, readAfter)).get(Number(c.id))!;
 }
 
-/**
- * Zero calls on every configured instance over the whole quiet window, with continuous data: a
- * gap, reset, restart, missing or stale instance, or an uncountable version makes it unknown.
- */
-async function usageChecks(db: Db | Tx, candidates: Candidate[], targets: InstanceTarget[], now: Date, config: CleanupConfig): Promise<Map<number, Check>> {
-  const windowStart = new Date(now.getTime() - config.quietWindowMs);
-  const ids = candidates.map((c) => Number(c.id));
-  const [instanceRows, eventRows, counterRows] = await Promise.all([
-    db.execute<{
-      id: number;
-      label: string;
-      first_collected_at: string | null;
-      last_collected_at: string | null;
-      track_functions: string | null;
-    }>(sql`SELECT id, label, first_collected_at::text, last_collected_at::text, track_functions FROM procver.instances`),
-    db.execute<{ instance_id: number; version_id: number | null; kind: string; to_at: string }>(sql`
-      SELECT instance_id, version_id, kind, to_at::text FROM procver.usage_events
-      WHERE (version_id IS NULL OR version_id = ANY(${sql.param(ids)}::bigint[])) AND to_at >= ${windowStart.toISOString()}::timestamptz
-        AND kind IN ('gap', 'restart', 'stats_reset', 'replaced', 'reset', 'recreated', 'missing')
-      ORDER BY to_at DESC`),
-    db.execute<{ instance_id: number; version_id: number; calls: number; last_called_at: string | null }>(sql`
-      SELECT instance_id, version_id, calls, last_called_at::text FROM procver.usage_counters WHERE version_id = ANY(${sql.param(ids)}::bigint[])`),
-  ]);
-  const instances = instanceRows.rows;
-  const counters = new Map(counterRows.rows.map((k) => [`${k.instance_id}/${k.version_id}`, k]));
-  const instanceEvents = eventRows.rows.filter((e) => e.version_id === null);
-  const versionEvents = groupBy(
-    eventRows.rows.filter((e) => e.version_id !== null),
-    (e) => Number(e.version_id),
+/** The evidence module's verdict over the quiet window (and the whole quarantine), as a check: called fails, unknown keeps. */
+async function usageChecks(db: Db | Tx, candidates: Candidate[], targets: InstanceTarget[], now: Date, config: CleanupConfig, readAfter: Date): Promise<Map<number, Check>> {
+  const evidence = await evidenceFor(
+    db,
+    candidates.map((c) => Number(c.id)),
+    {
+      from: new Date(now.getTime() - config.quietWindowMs),
+      // A quarantined version is dropped only if its tripwire stayed silent for the whole quarantine,
+      // however much longer than the quiet window that is.
+      fromByVersion: new Map(candidates.filter((c) => c.quarantined_at !== null).map((c) => [Number(c.id), new Date(c.quarantined_at!)])),
+      now,
+      targets,
+      readAfter,
+    },
   );
+  return new Map([...evidence].map(([id, e]) => [id, usageCheckOf(e, targets.length, now, config)]));
+}
 
-  // What holds for every version alike: instances gone, never read, stale, or starting too late.
-  const configured = new Set(targets.map((t) => instanceLabel(t.url).label));
-  const shared: string[] = [];
-  for (const i of instances) {
-    // An instance that was read during the window but is no longer configured could still serve calls.
-    if (!configured.has(i.label) && i.last_collected_at && new Date(i.last_collected_at) >= windowStart) {
-      shared.push(`${i.label} was read ${ago(new Date(i.last_collected_at), now)} but is no longer configured; is that replica gone?`);
-    }
-  }
-  const readable: { label: string; inst: (typeof instances)[number] }[] = [];
-  for (const t of targets) {
-    const { label } = instanceLabel(t.url);
-    const inst = instances.find((i) => i.label === label);
-    if (!inst?.first_collected_at || !inst.last_collected_at) {
-      shared.push(`${label} (${t.role}) has never been read`);
-      continue;
-    }
-    const first = new Date(inst.first_collected_at);
-    const last = new Date(inst.last_collected_at);
-    if (first > windowStart) shared.push(`usage history on ${label} starts ${iso(first)}, inside the quiet window`);
-    if (now.getTime() - last.getTime() > config.staleAfterMs) shared.push(`${label} was last read ${ago(last, now)}`);
-    readable.push({ label, inst });
-  }
-
-  const out = new Map<number, Check>();
-  for (const c of candidates) {
-    const id = Number(c.id);
-    const fails: string[] = [];
-    const unknowns: string[] = [];
-    if (c.may_be_inlined) unknowns.push('PostgreSQL may inline this LANGUAGE sql function into its callers, so its calls cannot be counted');
-    unknowns.push(...shared);
-    for (const { label, inst } of readable) {
-      if (inst.track_functions === 'none' || (inst.track_functions === 'pl' && c.language === 'sql')) {
-        unknowns.push(`track_functions = '${inst.track_functions}' on ${label}: calls are not counted there`);
-      }
-      const events = [...instanceEvents, ...(versionEvents.get(id) ?? [])]
-        .filter((e) => Number(e.instance_id) === Number(inst.id))
-        .sort((a, b) => new Date(b.to_at).getTime() - new Date(a.to_at).getTime());
-      for (const e of events) {
-        unknowns.push(`${e.kind.replace('_', ' ')} on ${label} ${ago(new Date(e.to_at), now)}: the quiet window restarts after it`);
-      }
-      const k = counters.get(`${inst.id}/${id}`);
-      if (k?.last_called_at && new Date(k.last_called_at) >= windowStart) fails.push(`called on ${label} ${ago(new Date(k.last_called_at), now)}`);
-      if (k && Number(k.calls) === 0) {
-        fails.push(`callers tried it on ${label} but no call completed (PostgreSQL counts no failing calls): something still calls it and fails`);
-      }
-    }
-    const verdict: Verdict = fails.length > 0 ? 'fail' : unknowns.length > 0 ? 'unknown' : 'pass';
-    out.set(id, {
-      name: 'usage',
-      verdict,
-      detail: verdict === 'pass' ? [`no calls on any of ${targets.length} instance(s) for ${formatDuration(config.quietWindowMs)}`] : [...fails, ...unknowns],
-    });
-  }
-  return out;
+function usageCheckOf(e: Evidence, instances: number, now: Date, config: CleanupConfig): Check {
+  const verdict: Verdict = e.verdict === 'called' ? 'fail' : e.verdict === 'unknown' ? 'unknown' : 'pass';
+  // What shows a caller first: that is what an operator acts on.
+  const calling = (x: EvidenceEvent) => Number((calledKinds as readonly string[]).includes(x.kind));
+  const ordered = [...e.events].sort((a, b) => calling(b) - calling(a));
+  return {
+    name: 'usage',
+    verdict,
+    detail:
+      verdict === 'pass'
+        ? [`no calls on any of ${instances} instance(s) for ${formatDuration(config.quietWindowMs)}, read up to now`]
+        : ordered.map((x) => describeEvidence(x, now, 'the quiet window')),
+  };
 }
 
 type DependentsCandidate = Pick<Candidate, 'id' | 'schema' | 'physical_name' | 'quarantine_name'>;
@@ -290,7 +283,16 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
     JOIN unnest(${sql.param(candidates.map((c) => c.schema))}::text[], ${sql.param(candidates.map(current))}::text[]) AS c(schema, name)
       ON c.schema = n.nspname AND c.name = p.proname`);
   const oidsOf = new Map([...groupBy(functions.rows, (f) => `${f.schema}.${f.name}`)].map(([k, fs]) => [k, fs.map((f) => Number(f.oid))]));
-
+  // A quarantine tripwire names its own version in its body (it forwards to it) and goes with it: it is
+  // no dependent of any version (versions of different procedures can share a hash suffix).
+  const tripwires = new Set(
+    (
+      await db.execute<{ oid: number }>(sql`
+        SELECT p.oid::bigint AS oid FROM procver.versions v
+        JOIN pg_namespace n ON n.nspname = v.schema JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = v.physical_name
+        WHERE v.quarantine_name IS NOT NULL AND obj_description(p.oid, 'pg_proc') LIKE ${`${TRIPWIRE_MARK}%`}`)
+    ).rows.map((t) => Number(t.oid)),
+  );
   const present = candidates.filter((c) => oidsOf.get(`${c.schema}.${current(c)}`)?.length === 1);
   const oidOf = (c: DependentsCandidate) => oidsOf.get(`${c.schema}.${current(c)}`)![0]!;
   const suffixOf = (c: DependentsCandidate) => HASH_SUFFIX.exec(c.physical_name)?.[1];
@@ -337,7 +339,9 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
     }
     const oid = found[0]!;
     const suffix = suffixOf(c);
-    const naming = (suffix !== undefined ? (bodiesOf.get(suffix) ?? []) : (oddBodiesOf.get(id) ?? [])).filter((b) => Number(b.oid) !== oid);
+    const naming = (suffix !== undefined ? (bodiesOf.get(suffix) ?? []) : (oddBodiesOf.get(id) ?? [])).filter(
+      (b) => Number(b.oid) !== oid && !tripwires.has(Number(b.oid)),
+    );
     const callers = (callersOf.get(c.physical_name) ?? []).filter((m) => Number(m.id) !== id);
     const list = [
       ...(depsOf.get(oid) ?? []).map((d) => `${d.what} depends on it`),
@@ -360,7 +364,7 @@ interface Oldest {
 }
 
 /** The oldest open (or prepared) transaction on every instance. */
-async function oldestTransactions(targets: InstanceTarget[]): Promise<Oldest[]> {
+export async function oldestTransactions(targets: InstanceTarget[]): Promise<Oldest[]> {
   return Promise.all(
     targets.map(async (t) => {
       const { label } = instanceLabel(t.url);
@@ -382,13 +386,13 @@ async function oldestTransactions(targets: InstanceTarget[]): Promise<Oldest[]> 
   );
 }
 
-function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig): Check {
+export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig): Check {
   if (!quarantinedAt) {
     return {
       name: 'in_flight',
       verdict: 'unknown',
       detail: [
-        `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name and dropped only after ${formatDuration(config.quarantineMs)} with no call and no transaction older than the rename`,
+        `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name, with a tripwire under its old name that forwards every call and counts it, and dropped only after ${formatDuration(config.quarantineMs)} with no call and no transaction older than the rename`,
       ],
     };
   }
@@ -404,6 +408,11 @@ function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[
   return {
     name: 'in_flight',
     verdict,
-    detail: verdict === 'pass' ? [`quarantined as ${c.quarantine_name} ${ago(quarantinedAt, now)}; no transaction older than the rename on any instance`] : [...problems, ...unknowns],
+    detail:
+      verdict === 'pass'
+        ? [
+            `quarantined as ${c.quarantine_name} ${ago(quarantinedAt, now)}; its tripwire under the old name was not called on any instance, and no transaction older than the rename is open`,
+          ]
+        : [...problems, ...unknowns],
   };
 }

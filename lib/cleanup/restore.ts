@@ -4,6 +4,7 @@ import type { Version } from '../db/schema';
 import { ProcverError } from '../errors';
 import { quoteIdent } from '../identifiers';
 import { signature, type DropSnapshot, type SnapshotGrant } from './snapshot';
+import { dropTripwire } from './tripwire';
 
 /** How a version came back: renamed out of quarantine, re-created from cleanup's snapshot, or from the registry's source. */
 export type RestoreHow = 'unquarantined' | 'recreated' | 'source';
@@ -54,8 +55,9 @@ async function refuseTakenNames(tx: Tx, v: Version, names: string[]): Promise<vo
   }
 }
 
-/** Renames a quarantined version back: same OID, grants and dependencies, instantly. */
+/** Renames a quarantined version back, its tripwire gone: same OID, grants and dependencies, instantly. */
 export async function unquarantine(tx: Tx, v: Version): Promise<{ oid: number; how: RestoreHow }> {
+  await dropTripwire(tx, v.schema, v.physicalName);
   const fn = await signature(tx, v.schema, v.quarantineName!);
   // Someone dropped the quarantined function by hand: its code is still in the registry.
   if (!fn) return recreateFromSource(tx, v);

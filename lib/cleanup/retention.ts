@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { ProcverError } from '../errors';
-import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
+import { evidenceFor } from '../usage/evidence';
+import type { InstanceTarget } from '../usage/readInstance';
 import { retireVersion } from '../versions';
 import { formatDuration, parseDuration } from '../durations';
 
@@ -43,16 +44,14 @@ export interface RetentionCandidate {
 }
 
 /**
- * Live versions the policy would retire. Anything that cannot be shown unused keeps it live: a
- * version PostgreSQL may inline (its calls are not counted), one whose callers fail (a counter row
- * with no completed call), and every version while a configured instance is unread, stale, or read
- * for less than the whole period.
+ * Live versions the policy would retire. Whether a version is unused for the period is the evidence
+ * module's decision (the same as the dashboard's and the cleanup plan's): only "silent" counts, so
+ * anything unknown (an inlinable SQL function, a gap, reset or restart, an instance unread, stale,
+ * removed or read for less than the period, drift) or called (failing callers, a tripwire) keeps it live.
  */
-export async function retentionCandidates(db: Db, policy: RetentionPolicy, targets: InstanceTarget[], staleAfterMs: number): Promise<RetentionCandidate[]> {
+export async function retentionCandidates(db: Db, policy: RetentionPolicy, targets: InstanceTarget[], now: Date, readAfter: Date): Promise<RetentionCandidate[]> {
   const seconds = policy.unusedForMs / 1000;
-  // Every configured instance must have been read lately, with history covering the whole period.
-  const labels = targets.map((t) => instanceLabel(t.url).label);
-  if (labels.length === 0) return [];
+  if (targets.length === 0) return [];
   const r = await db.execute<{ id: number; schema: string; physical_name: string; procedure: string; revision: number; rank: number; created_at: string }>(sql`
     WITH ranked AS (
       SELECT v.id, row_number() OVER (PARTITION BY v.procedure_id ORDER BY v.created_at DESC, v.id DESC)::int AS rank
@@ -64,33 +63,32 @@ export async function retentionCandidates(db: Db, policy: RetentionPolicy, targe
     JOIN procver.procedures p ON p.id = v.procedure_id
     WHERE v.status = 'live'
       AND ranked.rank > ${policy.keepNewest}
-      AND v.created_at < now() - make_interval(secs => ${seconds})
-      AND NOT v.may_be_inlined
-      AND NOT EXISTS (
-        SELECT 1 FROM unnest(${sql.param(labels)}::text[]) AS l(label) LEFT JOIN procver.instances i ON i.label = l.label
-        WHERE i.id IS NULL OR i.first_collected_at IS NULL OR i.first_collected_at > now() - make_interval(secs => ${seconds})
-           OR i.last_collected_at < now() - make_interval(secs => ${staleAfterMs / 1000}))
-      AND NOT EXISTS (
-        SELECT 1 FROM procver.usage_counters c
-        WHERE c.version_id = v.id AND (c.last_called_at > now() - make_interval(secs => ${seconds}) OR c.calls = 0))
+      AND v.created_at < ${now.toISOString()}::timestamptz - make_interval(secs => ${seconds})
       AND NOT EXISTS (
         SELECT 1 FROM procver.deployment_versions dv JOIN procver.deployments d ON d.id = dv.deployment_id
         WHERE dv.version_id = v.id AND d.status <> 'archived')
     ORDER BY p.schema, p.name, p.args, v.created_at`);
+  const evidence = await evidenceFor(
+    db,
+    r.rows.map((x) => Number(x.id)),
+    { from: new Date(now.getTime() - policy.unusedForMs), now, targets, readAfter },
+  );
   const d = formatDuration(policy.unusedForMs);
-  return r.rows.map((x) => ({
-    versionId: Number(x.id),
-    schema: x.schema,
-    physicalName: x.physical_name,
-    procedure: x.procedure,
-    revision: x.revision,
-    reasons: [
-      `version ${x.rank} by age of ${x.procedure} (the newest ${policy.keepNewest} are kept)`,
-      `pushed ${x.created_at.slice(0, 16)} UTC, over ${d} ago`,
-      `no call on any instance for ${d}`,
-      'no live, pending or previous deployment references it',
-    ],
-  }));
+  return r.rows
+    .filter((x) => evidence.get(Number(x.id))?.verdict === 'silent')
+    .map((x) => ({
+      versionId: Number(x.id),
+      schema: x.schema,
+      physicalName: x.physical_name,
+      procedure: x.procedure,
+      revision: x.revision,
+      reasons: [
+        `version ${x.rank} by age of ${x.procedure} (the newest ${policy.keepNewest} are kept)`,
+        `pushed ${x.created_at.slice(0, 16)} UTC, over ${d} ago`,
+        `no call on any instance for ${d} (every configured instance read throughout)`,
+        'no live, pending or previous deployment references it',
+      ],
+    }));
 }
 
 /**

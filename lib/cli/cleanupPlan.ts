@@ -1,5 +1,5 @@
 import { formatDuration } from '../cleanup/config';
-import type { CleanupPlan } from '../cleanup/plan';
+import { RELEASE_EXPLAINED, type CleanupPlan } from '../cleanup/plan';
 import { describePolicy } from '../cleanup/retention';
 
 const mark = { pass: '✓', fail: '✗', unknown: '?' } as const;
@@ -12,13 +12,16 @@ export function printPlan(plan: CleanupPlan, apply: boolean): void {
   );
   for (const r of plan.rows) {
     console.log(`\n${r.schema}.${r.physicalName}  ${r.procedure}  → ${r.action.toUpperCase()}${r.quarantinedAt ? ` (quarantined as ${r.currentName})` : ''}`);
+    if (r.action === 'release') console.log(`  ! ${RELEASE_EXPLAINED}`);
     for (const check of r.checks) {
-      check.detail.forEach((d, i) => console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`));
+      check.detail.forEach((d, i) => {
+        console.log(`  ${i === 0 ? mark[check.verdict] : ' '} ${(i === 0 ? check.name.replace('_', ' ') : '').padEnd(12)} ${d}`);
+      });
     }
   }
   const count = (a: string) => plan.rows.filter((r) => r.action === a).length;
   console.log(
-    `\n${plan.rows.length} retired version(s): ${count('drop')} to drop, ${count('quarantine')} to quarantine, ${count('keep')} kept; ${plan.live} live version(s) not considered`,
+    `\n${plan.rows.length} retired version(s): ${count('drop')} to drop, ${count('quarantine')} to quarantine, ${count('release')} to put back from quarantine, ${count('keep')} kept; ${plan.live} live version(s) not considered`,
   );
   if (!c.retention) {
     console.log('retention policy: off (set PROCVER_RETENTION_AFTER, e.g. 30d, to retire unused old versions automatically)');

@@ -5,12 +5,12 @@ import { ProcverError } from '../errors';
  * One CLI command, declared. The declaration is all `procver help` and the README check read, so a
  * command module imports nothing heavy at its top: `run` loads what it needs when it is called.
  */
-export interface OptionSpec {
+interface OptionSpec {
   type: 'string' | 'boolean';
-  /** may be given more than once (the values come as a list) */
-  multiple?: boolean;
   /** placeholder for the value in help text, e.g. "<dir>" */
   value?: string;
+  /** may be given more than once (the values come as an array) */
+  multiple?: boolean;
   description: string;
 }
 
@@ -32,8 +32,8 @@ export function defineCommand<C extends Command>(command: C): C {
 
 /** Parses argv against a command's declared options (node:util parseArgs, strict: an unknown option is an error). */
 export function parseOptions<O extends OptionSpecs>(options: O, argv: string[], allowPositionals = false) {
-  const config = Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.multiple ? { type: o.type, multiple: true } : { type: o.type }])) as {
-    [K in keyof O]: { type: O[K]['type']; multiple: O[K]['multiple'] extends true ? true : undefined };
+  const config = Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { type: o.type, multiple: o.multiple === true }])) as {
+    [K in keyof O]: { type: O[K]['type']; multiple: O[K]['multiple'] extends true ? true : false };
   };
   return parseArgs({ args: argv, allowPositionals, options: config });
 }

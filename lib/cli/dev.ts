@@ -1,15 +1,17 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from '../config';
+import { serveDashboard, type RunningDashboard } from '../dashboard/serve';
+import { packageRoot } from '../packageRoot';
 import { createDb, createPool } from '../db/client';
 import { migrate } from '../db/migrate';
+import { seedLifecycle } from '../demo/lifecycle';
 import { seedDemo, seedDemoUsers } from '../demo/seed';
 import { startTraffic } from '../demo/traffic';
 import { CounterCache, collectUsage } from '../usage/collect';
 import { databaseUrlFor, startEmbedded, type EmbeddedServer } from '../embedded';
 
-// Where the embedded cluster and the demo build outputs live (git-ignored).
-const STATE_DIR = process.env.PROCVER_STATE_DIR ?? join(process.cwd(), '.procver');
 const DEMO_DB = 'procver_demo';
 
 function log(line: string) {
@@ -31,11 +33,13 @@ async function portFree(port: number): Promise<boolean> {
  */
 export async function runDev(): Promise<number> {
   const env = readEnv();
+  // Where the embedded cluster and the demo build outputs live (git-ignored).
+  const STATE_DIR = env.PROCVER_STATE_DIR ?? join(process.cwd(), '.procver');
   let server: EmbeddedServer | undefined;
   let url = env.DATABASE_URL;
   const started = Date.now();
   if (!url) {
-    const wanted = Number(process.env.PROCVER_PG_PORT ?? 54329);
+    const wanted = env.PROCVER_PG_PORT ?? 54329;
     // Without the wanted port, startEmbedded picks a free one (and picks again if it is taken first).
     const port = wanted > 0 && (await portFree(wanted)) ? wanted : undefined;
     server = await startEmbedded({ dataDir: join(STATE_DIR, 'pgdata'), port });
@@ -53,12 +57,14 @@ export async function runDev(): Promise<number> {
   const db = createDb(pool);
   let stopTraffic: (() => Promise<void>) | undefined;
   let next: ReturnType<typeof spawn> | undefined;
+  let dashboard: RunningDashboard | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping…');
     next?.kill('SIGTERM');
+    await dashboard?.close().catch(() => undefined);
     await stopTraffic?.().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await server?.stop().catch(() => undefined);
@@ -70,8 +76,9 @@ export async function runDev(): Promise<number> {
   try {
     const applied = await migrate(pool);
     if (applied > 0) log(`applied ${applied} registry migration(s)`);
-    await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
+    const seeded = await seedDemo(db, pool, join(STATE_DIR, 'demo'), log);
     await seedDemoUsers(db, log);
+    if (seeded.firstRun) await seedLifecycle(db, url, seeded.v0Hashes, log);
     const stopSimulator = startTraffic(db, url, log);
     // The collector runs inside the demo so the numbers move (every 5 s instead of 30).
     const targets = [{ url, role: 'primary' as const }];
@@ -90,9 +97,16 @@ export async function runDev(): Promise<number> {
     return 1;
   }
 
-  const port = process.env.PORT ?? '3000';
-  const mode = process.env.PROCVER_DEV_MODE === 'start' ? 'start' : 'dev';
+  const port = String(env.PORT ?? 3000);
+  const mode = env.PROCVER_DEV_MODE ?? 'dev';
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; dashboard: http://localhost:${port}`);
+  if (!existsSync(join(packageRoot(), 'lib'))) {
+    // The installed package has no sources to run next dev on: it serves its production build.
+    process.env.DATABASE_URL = url;
+    dashboard = await serveDashboard({ dir: join(packageRoot(), 'dist/web'), port: Number(port), host: '127.0.0.1', jsonLog: env.PROCVER_LOG === 'json' });
+    log(`dashboard on ${dashboard.url} (production build)`);
+    return new Promise<number>(() => undefined);
+  }
   next = spawn(join(process.cwd(), 'node_modules/.bin/next'), [mode, '-p', port], {
     stdio: 'inherit',
     env: { NEXT_TELEMETRY_DISABLED: '1', ...process.env, DATABASE_URL: url },

@@ -39,7 +39,9 @@ export function commandHelp(c: Command): string {
     lines.push('', 'Options:');
     const labels = options.map(([name, o]) => `--${name}${o.value ? ` ${o.value}` : ''}`);
     const width = Math.max(...labels.map((l) => l.length));
-    options.forEach(([, o], i) => lines.push(`  ${labels[i]!.padEnd(width)}  ${o.description}`));
+    options.forEach(([, o], i) => {
+      lines.push(`  ${labels[i]!.padEnd(width)}  ${o.description}`);
+    });
   }
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,6 @@ import { runCli } from './run';
 // CPU time, and its code is not slower for what procver parses (bench/cli.ts, bench/RESULTS.md).
 setFlagsFromString('--liftoff-only');
 
-runCli(process.argv.slice(2)).then((code) => {
+void runCli(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

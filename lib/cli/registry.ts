@@ -21,7 +21,7 @@ const loaders: Record<string, () => Promise<{ command: Command }>> = {
   dev: () => import('./commands/dev'),
 };
 
-export const commandNames = Object.keys(loaders);
+const commandNames = Object.keys(loaders);
 
 export async function loadCommand(name: string): Promise<Command | undefined> {
   return Object.hasOwn(loaders, name) ? (await loaders[name]!()).command : undefined;

@@ -26,6 +26,8 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(commandHelp(current));
       return 0;
     }
+    // Every setting, from procver.config.json and the environment, is checked before any work starts.
+    (await import('../config')).loadSettings();
     return await current.run(rest);
   } catch (e) {
     if (e instanceof ProcverError) {

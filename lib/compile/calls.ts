@@ -1,111 +1,652 @@
+import { builtinFunctions } from './builtins';
 import type { Definition, Diagnostic } from './definitions';
-import { identValue, isComment, isNameToken, scanSync, type ScanToken } from './parser';
+import { identValue, isNameToken, parseSync, quoteIdent, scanSync, type ScanToken } from './parser';
+import { builtinCandidates, isPolymorphic, resolveCall, type CallArgument, type Candidate } from './resolve';
+import { formatTypeName, type TypeNameNode } from './types';
 
-/** A call in a body to another managed definition (or to the definition itself). */
+/** A call to another managed definition (or to the definition itself), found in the parse tree. */
 export interface CallSite {
-  /** byte span relative to the token stream the call was found in */
+  /** where the positions are: the file (defaults, SQL-standard bodies) or the body string */
+  space: 'file' | 'body';
+  /** byte span of the (qualified) function name */
   start: number;
   end: number;
   callee: Definition;
+  /** ` AS name` after the call, where PostgreSQL would have named a column or alias after it */
+  keepName: { at: number; text: string } | null;
+  /** the FuncCall node of the tree it was found in */
+  node: object;
 }
 
-/** Keywords after which `name(` declares or names a table, not a call. */
-const notACallAfter = new Set(['TABLE', 'INTO', 'FUNCTION', 'PROCEDURE', 'TYPE', 'INDEX', 'VIEW', 'ON', 'REFERENCES', 'UPDATE', 'ONLY']);
+export interface CallContext {
+  byName: Map<string, Definition[]>;
+  /** the search path unqualified names resolve through, unless a definition sets its own */
+  searchPath: string[];
+  diagnostics: Diagnostic[];
+  warnings: Diagnostic[];
+}
 
-const scanned = new WeakMap<Definition, { tokens: ScanToken[]; error?: string }>();
+type Node = Record<string, unknown>;
 
-/** The body's tokens, scanned once per definition (the scanner is the compiler's main cost). */
-export function bodyTokens(def: Definition): { tokens: ScanToken[]; error?: string } {
-  const cached = scanned.get(def);
-  if (cached) return cached;
-  const body = def.body;
-  let result: { tokens: ScanToken[]; error?: string } = { tokens: [] };
-  if (body.kind === 'atomic') result = { tokens: body.tokens };
-  else if (body.kind === 'string') {
-    try {
-      result = { tokens: scanSync(body.text).tokens };
-    } catch (e) {
-      result = { tokens: [], error: (e as Error).message };
-    }
+interface FuncCallNode {
+  funcname: { String: { sval: string } }[];
+  args?: Node[];
+  agg_star?: boolean;
+  func_variadic?: boolean;
+  location: number;
+}
+
+interface FoundCall {
+  node: FuncCallNode;
+  /** its statement reads tables, whose columns may have a parameter's name */
+  columns: boolean;
+  /** `casts`: the column's value is the call under that many `::type` / CAST(… AS type) */
+  keep: { kind: 'range' | 'column'; ordinality: boolean; casts: number } | null;
+}
+
+const rangeKeys = new Set(['RangeVar', 'RangeFunction', 'RangeSubselect', 'RangeTableFunc', 'JoinExpr']);
+
+function readsTables(n: unknown): boolean {
+  if (Array.isArray(n)) return n.some(readsTables);
+  if (!n || typeof n !== 'object') return false;
+  return Object.entries(n as Node).some(([k, v]) => rangeKeys.has(k) || readsTables(v));
+}
+
+/** Every FuncCall in a tree, with whether a column or FROM alias would be named after it. */
+function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
+  if (Array.isArray(root)) return root.flatMap((r) => funcCalls(r, artificialSelect));
+  const columns = readsTables(root);
+  const out: FoundCall[] = [];
+  const keep = new Map<object, FoundCall['keep']>();
+  const skipTargets = new Set<object>();
+  if (artificialSelect) {
+    const select = (root as Node | undefined)?.['SelectStmt'] as Node | undefined;
+    for (const t of (select?.['targetList'] as Node[] | undefined) ?? []) skipTargets.add(t['ResTarget'] as object);
   }
-  scanned.set(def, result);
-  return result;
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (!n || typeof n !== 'object') return;
+    for (const [k, v] of Object.entries(n as Node)) {
+      if (k === 'RangeFunction') {
+        const rf = v as Node;
+        const first = ((rf['functions'] as Node[] | undefined)?.[0]?.['List'] as Node | undefined)?.['items'] as Node[] | undefined;
+        const fc = first?.[0]?.['FuncCall'];
+        if (fc && !rf['alias'] && !rf['coldeflist'] && !rf['is_rowsfrom']) keep.set(fc, { kind: 'range', ordinality: rf['ordinality'] === true, casts: 0 });
+      } else if (k === 'ResTarget') {
+        const rt = v as Node;
+        // PostgreSQL names the column after a function call, also under casts (FigureColname).
+        let val = rt['val'] as Node | undefined;
+        let casts = 0;
+        while (val?.['TypeCast']) {
+          val = (val['TypeCast'] as Node)['arg'] as Node | undefined;
+          casts++;
+        }
+        const fc = val?.['FuncCall'];
+        if (fc && rt['name'] === undefined && !skipTargets.has(rt)) keep.set(fc, { kind: 'column', ordinality: false, casts });
+      } else if (k === 'FuncCall') {
+        out.push({ node: v as FuncCallNode, columns, keep: keep.get(v as object) ?? null });
+      } else if (k === 'CallStmt') {
+        // CALL's FuncCall comes without its node wrapper.
+        const fc = (v as Node)['funccall'];
+        if (fc) out.push({ node: fc as FuncCallNode, columns, keep: null });
+      }
+      visit(v);
+    }
+  };
+  visit(root);
+  return out;
 }
 
-/** Number of top-level arguments between the parenthesis at `open` and its match. */
-function countArgs(tokens: ScanToken[], open: number): number | null {
+/** Index of the token starting at `at` (tokens sorted by start), or -1. */
+function tokenAt(tokens: ScanToken[], at: number): number {
+  let lo = 0;
+  let hi = tokens.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = tokens[mid]!.start;
+    if (s === at) return mid;
+    if (s < at) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function closingParen(tokens: ScanToken[], open: number): number {
   let depth = 0;
-  let commas = 0;
-  let sawAny = false;
   for (let i = open; i < tokens.length; i++) {
     const t = tokens[i]!.text;
-    if (t === '(' || t === '[') depth++;
-    else if (t === ')' || t === ']') {
-      depth--;
-      if (depth === 0) return sawAny ? commas + 1 : 0;
-    } else if (depth === 1) {
-      if (t === ',') commas++;
-      sawAny = true;
-    } else sawAny = true;
+    if (t === '(') depth++;
+    else if (t === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The PL/pgSQL expressions of a function, each with the line of its statement. */
+interface PlExpression {
+  query: string;
+  parseMode: number;
+  lineno: number;
+  perform: boolean;
+  dynamic: boolean;
+}
+
+const dynamicFields: Record<string, string> = {
+  PLpgSQL_stmt_dynexecute: 'query',
+  PLpgSQL_stmt_dynfors: 'query',
+  PLpgSQL_stmt_open: 'dynquery',
+  PLpgSQL_stmt_return_query: 'dynquery',
+};
+
+function plExpressions(tree: unknown): PlExpression[] {
+  const out: PlExpression[] = [];
+  const visit = (n: unknown, lineno: number, perform: boolean, dynamic: boolean, stmtKind: string | null): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x, lineno, perform, dynamic, stmtKind);
+      return;
+    }
+    if (!n || typeof n !== 'object') return;
+    const o = n as Node;
+    const line = typeof o['lineno'] === 'number' && o['lineno'] > 0 ? (o['lineno'] as number) : lineno;
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'PLpgSQL_expr') {
+        const e = v as { query?: string; parseMode?: number };
+        out.push({ query: e.query ?? '', parseMode: e.parseMode ?? 0, lineno: line, perform, dynamic });
+        continue;
+      }
+      if (k.startsWith('PLpgSQL_stmt_')) {
+        visit(v, line, k === 'PLpgSQL_stmt_perform', false, k);
+        continue;
+      }
+      const isDynamic = dynamic || (stmtKind !== null && dynamicFields[stmtKind] === k);
+      visit(v, line, perform, isDynamic, stmtKind);
+    }
+  };
+  visit(tree, 1, false, false, null);
+  return out;
+}
+
+const SELECT = 'SELECT ';
+
+/**
+ * How to parse one PL/pgSQL expression with the core parser, and which bytes of the body it
+ * was copied from: PL/pgSQL copies statement text verbatim (INTO blanked, PERFORM → SELECT).
+ * `target := expr` is parsed as a select list: `assignAt` is the operator's offset in the query.
+ */
+function plParseForm(e: PlExpression, assignAt: () => { at: number; length: number } | null): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
+  if (e.parseMode === 0) {
+    if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: true };
+    return { text: e.query, prefix: 0, verbatim: e.query, artificial: false };
+  }
+  if (e.parseMode === 2) return { text: SELECT + e.query, prefix: SELECT.length, verbatim: e.query, artificial: true };
+  if (e.parseMode >= 3 && e.parseMode <= 5) {
+    const op = assignAt();
+    if (!op) return null;
+    // The operator becomes a comma of the same length: positions stay where they were.
+    const bytes = Buffer.from(e.query, 'utf8');
+    bytes.fill(0x20, op.at, op.at + op.length);
+    bytes[op.at] = 0x2c;
+    return { text: SELECT + bytes.toString('utf8'), prefix: SELECT.length, verbatim: e.query, artificial: true };
   }
   return null;
 }
 
-/**
- * Finds calls to managed definitions in `def`'s body: a name (optionally schema-qualified)
- * followed by `(`, matched against the source set by name, schema and argument count.
- */
-export function findCalls(def: Definition, byName: Map<string, Definition[]>, diagnostics: Diagnostic[]): CallSite[] {
-  const { tokens: all } = bodyTokens(def);
-  const tokens = all.filter((t) => !isComment(t));
-  const calls: CallSite[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!isNameToken(t) || tokens[i + 1]?.text !== '(') continue;
-    const name = identValue(t);
-    const sameName = byName.get(name);
-    if (!sameName) continue;
-    const qualified = tokens[i - 1]?.text === '.' && isNameToken(tokens[i - 2]);
-    if (tokens[i - 1]?.text === '.' && !qualified) continue; // e.g. (expr).name(
-    const schema = qualified ? identValue(tokens[i - 2]!) : null;
-    const first = qualified ? i - 2 : i;
-    if (notACallAfter.has(tokens[first - 1]?.text.toUpperCase() ?? '')) continue;
+/** Words after which a select-list item ends: where ` AS name` can go. */
+const itemEnds = new Set([',', ')', ';', 'from', 'into', 'where', 'group', 'having', 'window', 'order', 'limit', 'offset', 'union', 'intersect', 'except', 'fetch', 'for', 'returning', 'on']);
 
-    let candidates = sameName.filter((d) => (schema === null ? true : d.schema === schema));
-    if (candidates.length === 0) continue; // another schema's function of the same name: not ours
-    if (schema === null && new Set(candidates.map((d) => d.schema)).size > 1) {
-      const own = candidates.filter((d) => d.schema === def.schema);
-      candidates = own.length > 0 ? own : candidates.filter((d) => d.schema === 'public');
+/**
+ * The last token of the cast applied to what ends at token `end`: `::type` or the `)` of
+ * CAST(… AS type). -1 when the end is not certain (the name is then not kept, with a warning).
+ */
+function afterCast(tokens: ScanToken[], end: number): number {
+  const next = tokens[end + 1]?.text.toLowerCase();
+  if (next === 'as') {
+    // CAST(call AS type): the cast ends at the parenthesis that closes CAST(.
+    let depth = 0;
+    for (let i = end + 1; i < tokens.length; i++) {
+      const t = tokens[i]!.text;
+      if (t === '(') depth++;
+      else if (t === ')' && depth-- === 0) {
+        const following = tokens[i + 1]?.text.toLowerCase() ?? ';';
+        return itemEnds.has(following) || following === '::' ? i : -1;
+      }
     }
-    const n = countArgs(tokens, i + 1);
-    const fitting = n === null ? candidates : candidates.filter((d) => n >= d.minArgs && n <= d.maxArgs);
-    const at = callWhere(def, t);
-    const label = `${schema ? `${schema}.` : ''}${name}`;
-    if (fitting.length === 1) {
-      calls.push({ start: tokens[first]!.start, end: t.end, callee: fitting[0]! });
-    } else if (fitting.length === 0) {
-      diagnostics.push({
-        where: at,
-        message: `call to ${label} with ${n} argument(s) matches none of its managed overloads: ${candidates
-          .map((d) => `${d.schema}.${d.name}(${d.args})`)
-          .join('; ')}`,
-      });
-    } else {
-      diagnostics.push({
-        where: at,
-        message: `call to ${label} with ${n} argument(s) is ambiguous between managed overloads ${fitting
-          .map((d) => `${d.schema}.${d.name}(${d.args})`)
-          .join(' and ')}; procver resolves calls by name and argument count, so give overloads that call each other distinct argument counts`,
-      });
-    }
+    return -1;
   }
-  return calls;
+  if (next !== '::') return -1;
+  let i = end + 2;
+  let last = -1;
+  while (i < tokens.length) {
+    const t = tokens[i]!;
+    const word = t.text.toLowerCase();
+    if (t.text === '(') {
+      i = closingParen(tokens, i);
+      if (i < 0) return -1;
+      last = i++;
+      continue;
+    }
+    if (word === '[' || word === ']' || word === '.' || t.tokenName === 'IDENT' || (t.keywordKind !== 0 && !itemEnds.has(word))) {
+      last = i++;
+      continue;
+    }
+    break;
+  }
+  const following = tokens[last + 1]?.text.toLowerCase() ?? ';';
+  return last >= 0 && (itemEnds.has(following) || following === '::') ? last : -1;
 }
 
-function callWhere(def: Definition, t: ScanToken): string {
+/** The first top-level `:=` or `=` of an assignment that starts at byte `start` of the body. */
+function assignmentOperator(tokens: ScanToken[], start: number, length: number): { at: number; length: number } | null {
+  let depth = 0;
+  for (let i = tokenAt(tokens, start); i >= 0 && i < tokens.length && tokens[i]!.start < start + length; i++) {
+    const t = tokens[i]!.text;
+    if (t === '(' || t === '[') depth++;
+    else if (t === ')' || t === ']') depth--;
+    else if (depth === 0 && (t === ':=' || t === '=')) return { at: tokens[i]!.start - start, length: tokens[i]!.end - tokens[i]!.start };
+  }
+  return null;
+}
+
+class BodyLocator {
+  private readonly bytes: Buffer;
+  private readonly lineStarts: number[] = [0];
+  private readonly claimed = new Set<string>();
+
+  constructor(
+    text: string,
+    private readonly tokens: ScanToken[],
+  ) {
+    this.bytes = Buffer.from(text, 'utf8');
+    for (let i = 0; i < this.bytes.length; i++) if (this.bytes[i] === 0x0a) this.lineStarts.push(i + 1);
+  }
+
+  /** Byte offset where `verbatim` (spaces match anything: blanked INTO) starts at a token on or after `lineno`. */
+  find(verbatim: string, lineno: number): number {
+    const v = Buffer.from(verbatim, 'utf8');
+    const from = this.lineStarts[Math.max(0, lineno - 1)] ?? 0;
+    const at = this.scan(v, from);
+    return at >= 0 ? at : this.scan(v, 0);
+  }
+
+  private scan(v: Buffer, from: number): number {
+    let lo = 0;
+    let hi = this.tokens.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tokens[mid]!.start < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.tokens.length; i++) {
+      const p = this.tokens[i]!.start;
+      if (p + v.length > this.bytes.length) break;
+      let ok = true;
+      for (let j = 0; j < v.length; j++) {
+        if (v[j] !== 0x20 && v[j] !== this.bytes[p + j]) {
+          ok = false;
+          break;
+        }
+      }
+      const key = `${p}:${v.length}`;
+      if (ok && !this.claimed.has(key)) {
+        this.claimed.add(key);
+        return p;
+      }
+    }
+    return -1;
+  }
+}
+
+const typeTextCache = new Map<string, string | null>();
+
+/** A PL/pgSQL variable's declared type, as format_type() prints it. */
+function declaredType(text: string): string | null {
+  let t = typeTextCache.get(text);
+  if (t === undefined) {
+    try {
+      const stmt = parseSync(`SELECT NULL::${text}`).stmts?.[0]?.stmt as unknown as Node;
+      const target = ((stmt['SelectStmt'] as Node)['targetList'] as Node[])[0]!['ResTarget'] as Node;
+      t = formatTypeName(((target['val'] as Node)['TypeCast'] as Node)['typeName'] as TypeNameNode, '');
+    } catch {
+      t = null;
+    }
+    typeTextCache.set(text, t);
+  }
+  return t;
+}
+
+/** What the compiler knows of names in a body: parameters and PL/pgSQL variables, by name. */
+interface Scope {
+  names: Map<string, string | null>;
+  positional: string[];
+}
+
+function scopeOf(def: Definition): Scope {
+  const names = new Map<string, string | null>();
+  for (const p of def.params) if (p.name) names.set(p.name, p.type);
+  const plpgsql = def.body.kind === 'string' ? def.body.plpgsql : undefined;
+  const fn = (plpgsql as { plpgsql_funcs?: { PLpgSQL_function?: { datums?: Node[] } }[] } | undefined)?.plpgsql_funcs?.[0]?.PLpgSQL_function;
+  for (const d of fn?.datums ?? []) {
+    const v = (d['PLpgSQL_var'] ?? d['PLpgSQL_rec']) as { refname?: string; datatype?: { PLpgSQL_type?: { typname?: string } } } | undefined;
+    if (!v?.refname || names.has(v.refname) && def.params.some((p) => p.name === v.refname)) continue;
+    const typname = v.datatype?.PLpgSQL_type?.typname;
+    names.set(v.refname, typname ? declaredType(typname) : null);
+  }
+  return { names, positional: def.params.map((p) => p.type) };
+}
+
+/** The type of an argument expression, where it can be known without a catalog. */
+function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string | null {
+  if (!node) return null;
+  const [kind, value] = Object.entries(node)[0] ?? [];
+  const v = value as Node;
+  switch (kind) {
+    case 'A_Const':
+      if ('isnull' in v) return 'unknown';
+      if ('ival' in v) return 'integer';
+      if ('fval' in v) return 'numeric';
+      if ('sval' in v) return 'unknown';
+      if ('boolval' in v) return 'boolean';
+      if ('bsval' in v) return 'bit';
+      return null;
+    case 'TypeCast':
+      try {
+        return formatTypeName(v['typeName'] as TypeNameNode, '');
+      } catch {
+        return null;
+      }
+    case 'ColumnRef': {
+      const fields = (v['fields'] as Node[] | undefined) ?? [];
+      const only = fields.length === 1 ? (fields[0]!['String'] as { sval?: string } | undefined)?.sval : undefined;
+      return only !== undefined ? (scope.names.get(only) ?? null) : null;
+    }
+    case 'ParamRef':
+      return scope.positional[((v['number'] as number | undefined) ?? 0) - 1] ?? null;
+    case 'NamedArgExpr':
+      return typeOf(v['arg'] as Node, scope, ctx);
+    case 'BoolExpr':
+    case 'NullTest':
+    case 'BooleanTest':
+      return 'boolean';
+    case 'A_Expr': {
+      const op = ((v['name'] as Node[] | undefined)?.[0]?.['String'] as { sval?: string } | undefined)?.sval;
+      if (v['kind'] !== 'AEXPR_OP') return null;
+      if (op === '=' || op === '<>' || op === '<' || op === '>' || op === '<=' || op === '>=') return 'boolean';
+      if (op === '+' || op === '-' || op === '*' || op === '/') {
+        const l = typeOf(v['lexpr'] as Node, scope, ctx);
+        const r = typeOf(v['rexpr'] as Node, scope, ctx);
+        if (l === null || r === null) return null;
+        if (l === r) return l === 'unknown' ? null : l;
+        if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
+        const widening = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
+        const [a, b] = [widening.indexOf(l), widening.indexOf(r)];
+        return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
+      }
+      if (op === '||') {
+        const l = typeOf(v['lexpr'] as Node, scope, ctx);
+        const r = typeOf(v['rexpr'] as Node, scope, ctx);
+        const stringy = (t: string | null) => t === 'text' || t === 'unknown' || t === 'character varying';
+        if (l?.endsWith('[]') || r?.endsWith('[]')) return null;
+        return stringy(l) || stringy(r) ? 'text' : null;
+      }
+      return null;
+    }
+    case 'FuncCall': {
+      const names = ((v['funcname'] as { String: { sval: string } }[]) ?? []).map((n) => n.String.sval);
+      const name = names[names.length - 1] ?? '';
+      const managed = ctx.byName.get(name);
+      if (managed) {
+        // Every managed function of that name returns the same type (and no built-in shares the name).
+        const returns = new Set(managed.map((d) => d.returns));
+        const only = returns.size === 1 ? [...returns][0]! : null;
+        return only && builtinFunctions(name).length === 0 && !isPolymorphic(only) ? only : null;
+      }
+      if (names.length === 2 && names[0] !== 'pg_catalog') return null;
+      const returns = new Set(builtinFunctions(name).map((s) => s.returns));
+      const only = returns.size === 1 ? [...returns][0]! : null;
+      return only && !only.startsWith('setof ') && !isPolymorphic(only) ? only : null;
+    }
+    case 'A_ArrayExpr': {
+      const elements = ((v['elements'] as Node[] | undefined) ?? []).map((e) => typeOf(e, scope, ctx));
+      const known = new Set(elements.filter((t) => t !== 'unknown'));
+      if (elements.includes(null) || known.size !== 1) return null;
+      const element = [...known][0]!;
+      return element.endsWith('[]') ? element : `${element}[]`;
+    }
+    case 'A_Indirection': {
+      const base = typeOf(v['arg'] as Node, scope, ctx);
+      const subscripts = ((v['indirection'] as Node[] | undefined) ?? []).every((i) => 'A_Indices' in i && !(i['A_Indices'] as Node)['is_slice']);
+      return base?.endsWith('[]') && subscripts ? base.slice(0, -2) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function candidateOf(d: Definition): Candidate<Definition> {
+  return { target: d, label: `${d.schema}.${d.name}(${d.args})`, schema: d.schema, params: d.params };
+}
+
+/**
+ * Which managed definition a call goes to, by PostgreSQL's rules: a qualified name in its schema;
+ * an unqualified one through pg_catalog (first unless the path places it) and the search path.
+ */
+function resolveSite(def: Definition, fc: FuncCallNode, scope: Scope, ctx: CallContext, where: () => string): Definition | null {
+  const names = fc.funcname.map((n) => n.String.sval);
+  const name = names[names.length - 1]!;
+  const sameName = ctx.byName.get(name);
+  if (!sameName || names.length > 2 || fc.agg_star) return null;
+  const schema = names.length === 2 ? names[0]! : null;
+  const path = def.searchPath ?? ctx.searchPath;
+  const schemaOrder = path.includes('pg_catalog') ? path : ['pg_catalog', ...path];
+  const managed = sameName.filter((d) => (schema === null ? path.includes(d.schema) : d.schema === schema));
+  if (managed.length === 0) {
+    if (schema === null && builtinFunctions(name).length === 0) {
+      const elsewhere = [...new Set(sameName.map((d) => d.schema))].map((s) => `${s}.${name}`).join(', ');
+      ctx.warnings.push({
+        where: where(),
+        message: `${name}(…) is not on the search path (${path.join(', ')}), so it is not rewritten to ${elsewhere}; qualify the call, give the function SET search_path, or compile with --search-path`,
+      });
+    }
+    return null;
+  }
+  const builtins = schema === null || schema === 'pg_catalog' ? builtinCandidates(name) : [];
+  const candidates: Candidate<Definition>[] = [...managed.map(candidateOf), ...builtins];
+  const args: CallArgument[] = (fc.args ?? []).map((a) => {
+    const named = a['NamedArgExpr'] as { name?: string } | undefined;
+    return { name: named?.name ?? null, type: typeOf(a, scope, ctx) };
+  });
+  const label = `${schema ? `${schema}.` : ''}${name}`;
+  const r = resolveCall(candidates, schemaOrder, args, fc.func_variadic === true);
+  if (r.kind === 'chosen') return r.candidate.target;
+  if (r.kind === 'none') {
+    if (builtins.length > 0) return null; // PostgreSQL reports it, if nothing else fits at run time
+    ctx.diagnostics.push({
+      where: where(),
+      message: `call to ${label} with ${args.length} argument(s) matches none of its managed overloads: ${managed.map((d) => `${d.schema}.${d.name}(${d.args})`).join('; ')}`,
+    });
+    return null;
+  }
+  if (r.candidates.every((c) => c.target === null)) return null;
+  ctx.diagnostics.push({
+    where: where(),
+    message: `call to ${label} with ${args.length} argument(s) could go to ${r.candidates.map((c) => c.label).join(' or ')}: ${r.reason} (e.g. ${label}(x::${r.candidates.find((c) => c.target)?.params[0]?.type ?? 'type'})) or qualify the name`,
+  });
+  return null;
+}
+
+/** Names of managed definitions that appear as `name(` in a token list (a cheap pre-filter). */
+function mentionsManaged(tokens: ScanToken[], byName: Map<string, Definition[]>): Set<string> {
+  const found = new Set<string>();
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (tokens[i + 1]!.text === '(' && isNameToken(t) && byName.has(identValue(t))) found.add(identValue(t));
+  }
+  return found;
+}
+
+/** Managed names called in a dynamic SQL string (`EXECUTE '… app.audit(7)'`): never rewritten. */
+function dynamicMentions(sql: string, byName: Map<string, Definition[]>): string[] {
+  let tokens: ScanToken[];
+  try {
+    tokens = scanSync(sql).tokens;
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (tokens[i + 1]!.text !== '(' || !isNameToken(t)) continue;
+    const defs = byName.get(identValue(t));
+    if (!defs) continue;
+    const qualifier = tokens[i - 1]?.text === '.' && isNameToken(tokens[i - 2]) ? identValue(tokens[i - 2]!) : null;
+    const named = qualifier === null ? defs : defs.filter((d) => d.schema === qualifier);
+    const shown = named.length > 0 ? named : defs;
+    out.push(`${shown[0]!.schema}.${shown[0]!.name}`);
+  }
+  return out;
+}
+
+function stringConstants(root: unknown, into: { sval: string; location: number }[]): void {
+  if (Array.isArray(root)) {
+    for (const x of root) stringConstants(x, into);
+    return;
+  }
+  if (!root || typeof root !== 'object') return;
+  for (const [k, v] of Object.entries(root as Node)) {
+    if (k === 'A_Const' && (v as Node)['sval']) {
+      const c = v as { sval: { sval?: string }; location: number };
+      into.push({ sval: c.sval.sval ?? '', location: c.location });
+    } else stringConstants(v, into);
+  }
+}
+
+/** Strings passed to format(), anywhere in a tree. */
+function formatStrings(calls: FoundCall[], into: { sval: string; location: number }[]): void {
+  for (const c of calls) {
+    const names = c.node.funcname.map((n) => n.String.sval);
+    if (names[names.length - 1] === 'format' && (names.length === 1 || names[0] === 'pg_catalog')) stringConstants(c.node.args ?? [], into);
+  }
+}
+
+/**
+ * Finds every call in `def` (parameter defaults, SQL-standard body, SQL or PL/pgSQL body) that
+ * PostgreSQL would send to a managed definition, from the parse trees.
+ */
+export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
+  const sites: CallSite[] = [];
+  if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return sites;
+  const scope = scopeOf(def);
+  // In SQL functions a column wins over a parameter of the same name (and in PL/pgSQL with
+  // #variable_conflict use_column): where a statement reads tables, a bare name's type is unknown.
+  const columnsWin = def.language !== 'plpgsql' || (def.body.kind === 'string' && def.body.text.includes('variable_conflict'));
+  const positionalOnly: Scope = { names: new Map(), positional: scope.positional };
+  const dynamicStrings: { space: 'file' | 'body'; sval: string; at: number }[] = [];
+
+  const take = (found: FoundCall[], tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number, whereOf: (at: number) => string) => {
+    for (const f of found) {
+      const names = f.node.funcname.map((n) => n.String.sval);
+      if (!ctx.byName.has(names[names.length - 1]!)) continue;
+      const at = toSpace(f.node.location);
+      const callee = resolveSite(def, f.node, f.columns && columnsWin ? positionalOnly : scope, ctx, () => whereOf(at));
+      if (!callee) continue;
+      const first = tokenAt(tokens, at);
+      const last = first + 2 * (names.length - 1);
+      const open = last + 1;
+      if (first < 0 || tokens[open]?.text !== '(') {
+        ctx.diagnostics.push({ where: whereOf(at), message: `procver could not find the call to ${names.join('.')} in the text to rewrite it` });
+        continue;
+      }
+      let keepName: CallSite['keepName'] = null;
+      if (f.keep) {
+        let after = closingParen(tokens, open);
+        if (f.keep.ordinality && tokens[after + 1]?.text.toLowerCase() === 'with' && tokens[after + 2]?.text.toLowerCase() === 'ordinality') after += 2;
+        for (let c = 0; c < f.keep.casts && after >= 0; c++) after = afterCast(tokens, after);
+        const name = names[names.length - 1]!;
+        if (after >= 0) keepName = { at: tokens[after]!.end, text: ` AS ${quoteIdent(name)}` };
+        else {
+          ctx.warnings.push({
+            where: whereOf(at),
+            message: `the column named after ${names.join('.')} would be named after its physical name once rewritten; write AS ${quoteIdent(name)} after the expression`,
+          });
+        }
+      }
+      sites.push({ space, start: tokens[first]!.start, end: tokens[last]!.end, callee, keepName, node: f.node });
+    }
+  };
+  const fileWhere = (at: number) => def.source.where(at);
+
+  for (const p of def.ast.parameters ?? []) {
+    const expr = p.FunctionParameter.defexpr;
+    if (expr) take(funcCalls(expr, false), def.tokens, 'file', (l) => l, fileWhere);
+  }
   const body = def.body;
-  if (body.kind === 'atomic') return def.source.where(t.start);
-  if (body.kind === 'string' && body.contentOffset !== null) return def.source.where(body.contentOffset + t.start);
-  if (body.kind === 'string') return def.source.where(body.token.start);
-  return def.where;
+  if (body.kind === 'atomic') {
+    const found = funcCalls(def.ast.sql_body, false);
+    take(found, def.tokens, 'file', (l) => l, fileWhere);
+    const strings: { sval: string; location: number }[] = [];
+    formatStrings(found, strings);
+    for (const s of strings) dynamicStrings.push({ space: 'file', sval: s.sval, at: s.location });
+  }
+  if (body.kind !== 'string') return finish();
+  const bodyWhere = (at: number) =>
+    body.contentOffset !== null ? def.source.where(body.contentOffset + at) : def.source.where(body.token.start);
+
+  if (body.language === 'sql') {
+    if (!body.parsed || mentionsManaged(body.tokens, ctx.byName).size === 0 && !body.text.includes('format')) return finish();
+    const found = funcCalls(body.parsed, false);
+    take(found, body.tokens, 'body', (l) => l, bodyWhere);
+    const strings: { sval: string; location: number }[] = [];
+    formatStrings(found, strings);
+    for (const s of strings) dynamicStrings.push({ space: 'body', sval: s.sval, at: s.location });
+    return finish();
+  }
+  if (!body.plpgsql) return finish();
+  const mentioned = mentionsManaged(body.tokens, ctx.byName);
+  const expressions = plExpressions(body.plpgsql);
+  const locator = new BodyLocator(body.parseText, body.tokens);
+  for (const e of expressions) {
+    const folded = e.query.toLowerCase();
+    const relevant = [...mentioned].some((n) => e.query.includes(n) || folded.includes(n));
+    const dynamicRelevant = e.dynamic || e.query.includes('format');
+    if (!relevant && !dynamicRelevant) continue;
+    const verbatim = e.perform ? e.query.slice(SELECT.length) : e.query;
+    const start = locator.find(verbatim, e.lineno);
+    const form = plParseForm(e, () => (start < 0 ? null : assignmentOperator(body.tokens, start, Buffer.byteLength(e.query, 'utf8'))));
+    if (!form) continue;
+    let tree: unknown;
+    try {
+      tree = parseSync(form.text).stmts?.[0]?.stmt;
+    } catch {
+      continue; // PostgreSQL parses it when the function first runs; libpg-query validated the body
+    }
+    const found = funcCalls(tree, form.artificial);
+    if (start < 0) {
+      if (found.some((f) => ctx.byName.has(f.node.funcname[f.node.funcname.length - 1]!.String.sval))) {
+        ctx.diagnostics.push({ where: bodyWhere(0), message: `procver could not find the expression "${e.query}" in the body to rewrite its calls` });
+      }
+      continue;
+    }
+    const toBody = (loc: number) => start + loc - form.prefix; // byte offsets; the prefix is ASCII
+    take(found, body.tokens, 'body', toBody, bodyWhere);
+    const strings: { sval: string; location: number }[] = [];
+    if (e.dynamic) stringConstants(tree, strings);
+    else formatStrings(found, strings);
+    for (const s of strings) dynamicStrings.push({ space: 'body', sval: s.sval, at: toBody(s.location) });
+  }
+  return finish();
+
+  function finish(): CallSite[] {
+    for (const s of dynamicStrings) {
+      for (const name of new Set(dynamicMentions(s.sval, ctx.byName))) {
+        const where = s.space === 'file' ? fileWhere(s.at) : bodyWhere(s.at);
+        ctx.warnings.push({
+          where,
+          message: `dynamic SQL calls ${name}, which exists only under versioned names: procver cannot rewrite a call inside a string, so it fails at run time (call it directly, or through an entry point)`,
+        });
+      }
+    }
+    return sites;
+  }
 }

@@ -3,16 +3,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ProcverError } from '../errors';
 import { fitIdentifier } from '../identifiers';
-import { bodyTokens, findCalls, type CallSite } from './calls';
-import { parseDefinitions, type Definition, type Diagnostic } from './definitions';
+import { findCalls, type CallContext, type CallSite } from './calls';
+import { dollarQuoted, parseDefinitions, type Definition, type Diagnostic } from './definitions';
 import { mayBeInlined } from './inlining';
 import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName } from './parser';
 import { SourceText } from './sourceText';
-import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 import { signatureOf, type Signature } from './client/signature';
+import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 
-export const HASH_PREFIX_LENGTH = 10;
+const HASH_PREFIX_LENGTH = 10;
 
 export interface CompiledVersion {
   schema: string;
@@ -38,12 +38,24 @@ export interface CompiledVersion {
 export interface CompileResult {
   versions: CompiledVersion[];
   files: number;
+  /** `file:line:col: message` for what compiles but may fail at run time (dynamic SQL naming managed procedures) */
+  warnings: string[];
+  /** `file:line:col: message` for what was skipped (psql meta-commands) */
+  notices: string[];
   /** properties, bindings, entry points and skipped statements (lib/compile/statements.ts) */
   statements: StatementsResult;
 }
 
 export interface CompileOptions extends Partial<StatementOptions> {
+  /** schema of definitions whose name is not qualified (default public) */
   defaultSchema?: string;
+  /**
+   * The search path unqualified calls resolve through, as push runs with it (default `public`;
+   * pg_catalog is searched first unless listed). A definition's own SET search_path wins.
+   */
+  searchPath?: string[];
+  /** warnings are errors */
+  strict?: boolean;
 }
 
 async function listSqlFiles(dir: string): Promise<string[]> {
@@ -83,10 +95,11 @@ export async function compileDirectory(dir: string, options: CompileOptions = {}
 export async function compileSources(sources: SourceText[], options: CompileOptions = {}): Promise<CompileResult> {
   await loadParser();
   const diagnostics: Diagnostic[] = [];
+  const notices: Diagnostic[] = [];
   const definitions: Definition[] = [];
   const others: OtherStatement[] = [];
   for (const s of sources) {
-    const r = parseDefinitions(s, options.defaultSchema ?? 'public');
+    const r = parseDefinitions(s, options.defaultSchema ?? 'public', notices);
     definitions.push(...r.definitions);
     others.push(...r.others);
     diagnostics.push(...r.diagnostics);
@@ -103,8 +116,10 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   const byName = new Map<string, Definition[]>();
   for (const d of unique) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
 
+  const ctx: CallContext = { byName, searchPath: options.searchPath ?? ['public'], diagnostics, warnings: [] };
   const calls = new Map<Definition, CallSite[]>();
-  for (const d of unique) calls.set(d, findCalls(d, byName, diagnostics));
+  for (const d of unique) calls.set(d, findCalls(d, ctx));
+  if (options.strict) diagnostics.push(...ctx.warnings.map((w) => ({ ...w, message: `${w.message} (--strict)` })));
 
   const order = calleesFirst(unique, calls, diagnostics);
   const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics);
@@ -126,9 +141,10 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
     seen.set(key, v);
   }
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
+  const lines = (ds: Diagnostic[]) => ds.map((d) => `${d.where}: ${d.message}`);
   const byKey = new Map([...compiled.values()].map((v) => [`${v.schema}.${v.name}(${v.args})`, v]));
   const statements: StatementsResult = { ...classified, bindings: compileBindings(classified.bindings, (p) => byKey.get(p)!) };
-  return { versions: [...compiled.values()], files: sources.length, statements };
+  return { versions: [...compiled.values()], files: sources.length, warnings: options.strict ? [] : lines(ctx.warnings), notices: lines(notices), statements };
 }
 
 function compileFailed(diagnostics: Diagnostic[]): ProcverError {
@@ -170,10 +186,12 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     const v = compiled.get(c.callee);
     return v ? qualifiedName(v.schema, v.physicalName) : '$self';
   };
-  const { tokens, error } = bodyTokens(def);
-  const hasBody = def.body.kind !== 'opaque' && !error;
-  const normalBody = hasBody ? normalizeTokens(tokens, calls, calleeSql) : null;
-  const normalized = normalizedDefinition(def.ast, def.schema, normalBody);
+  const body = def.body;
+  const bodySpace = body.kind === 'atomic' ? 'file' : 'body';
+  const inBody = calls.filter((c) => c.space === bodySpace && (body.kind !== 'atomic' || c.start >= body.tokens[0]!.start));
+  const normalBody = body.kind === 'opaque' ? null : normalizeTokens(body.tokens, inBody, calleeSql, def.language === 'plpgsql');
+  const inTrees = new Map<object, string>(calls.map((c) => [c.node, calleeSql(c)]));
+  const normalized = normalizedDefinition(def.ast, def.schema, def.language, normalBody, inTrees);
   const hash = createHash('sha256').update(normalized).digest('hex');
   const physicalName = physicalNameFor(def.name, hash);
   const self = qualifiedName(def.schema, physicalName);
@@ -188,7 +206,7 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     hash,
     physicalName,
     securityDefiner: def.securityDefiner,
-    mayBeInlined: mayBeInlined(def.ast, def.language, def.body.kind === 'string' ? def.body.text : null, def.body.kind === 'string' ? def.body.parsed : undefined),
+    mayBeInlined: mayBeInlined(def.ast, def.language, body.kind === 'string' ? body.text : null, body.kind === 'string' ? body.parsed : undefined),
     source: rewriteStatement(def, calls, finalSql, self),
     normalized,
     callees: [...new Set(calls.filter((c) => c.callee !== def).map((c) => compiled.get(c.callee)!.physicalName))].sort(),
@@ -205,19 +223,20 @@ interface Edit {
 function applyEdits(text: Buffer, base: number, end: number, edits: Edit[]): string {
   let out = '';
   let at = base;
-  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+  for (const e of [...edits].sort((a, b) => a.start - b.start || a.end - b.end)) {
     out += text.subarray(at, e.start).toString('utf8') + e.text;
     at = e.end;
   }
   return out + text.subarray(at, end).toString('utf8');
 }
 
-/** A dollar-quote tag that does not occur in the body. */
-function dollarQuote(body: string, preferred?: string): string {
-  if (preferred && !body.includes(preferred)) return `${preferred}${body}${preferred}`;
-  let tag = '$procver$';
-  for (let n = 1; body.includes(tag); n++) tag = `$procver${n}$`;
-  return `${tag}${body}${tag}`;
+function callEdits(calls: CallSite[], callSql: (c: CallSite) => string): Edit[] {
+  const edits: Edit[] = [];
+  for (const c of calls) {
+    edits.push({ start: c.start, end: c.end, text: callSql(c) });
+    if (c.keepName) edits.push({ start: c.keepName.at, end: c.keepName.at, text: c.keepName.text });
+  }
+  return edits;
 }
 
 /** The original statement with CREATE (no OR REPLACE), the physical name, and rewritten calls. */
@@ -225,21 +244,20 @@ function rewriteStatement(def: Definition, calls: CallSite[], callSql: (c: CallS
   const edits: Edit[] = [
     { start: def.createSpan[0], end: def.createSpan[1], text: 'CREATE' },
     { start: def.nameSpan[0], end: def.nameSpan[1], text: self },
+    ...callEdits(calls.filter((c) => c.space === 'file'), callSql),
   ];
   const body = def.body;
-  if (body.kind === 'atomic') {
-    for (const c of calls) edits.push({ start: c.start, end: c.end, text: callSql(c) });
-  } else if (body.kind === 'string' && calls.length > 0) {
+  const inBody = calls.filter((c) => c.space === 'body');
+  if (body.kind === 'string' && inBody.length > 0) {
     const bytes = Buffer.from(body.text, 'utf8');
     edits.push({
       start: body.token.start,
       end: body.token.end,
-      text: dollarQuote(
-        applyEdits(bytes, 0, bytes.length, calls.map((c) => ({ start: c.start, end: c.end, text: callSql(c) }))),
+      text: dollarQuoted(
+        applyEdits(bytes, 0, bytes.length, callEdits(inBody, callSql)),
         body.contentOffset === null ? undefined : body.token.text.slice(0, body.token.text.indexOf('$', 1) + 1),
       ),
     });
   }
   return applyEdits(def.source.bytes, def.stmtSpan[0], def.stmtSpan[1], edits);
 }
-

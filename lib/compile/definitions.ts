@@ -1,6 +1,7 @@
 import { SourceText } from './sourceText';
 import type { OtherStatement } from './statements';
-import { identValue, isComment, parsePlPgSQLSync, parseSync, scanSync, type ScanToken } from './parser';
+import { parsePlPgSQLSync, parseSync, type ScanToken } from './parser';
+import { scanCode } from './scan';
 import { formatTypeName, type TypeNameNode } from './types';
 
 export interface Diagnostic {
@@ -8,7 +9,7 @@ export interface Diagnostic {
   message: string;
 }
 
-interface FunctionParameter {
+export interface FunctionParameter {
   name?: string;
   argType: TypeNameNode;
   mode: 'FUNC_PARAM_IN' | 'FUNC_PARAM_OUT' | 'FUNC_PARAM_INOUT' | 'FUNC_PARAM_VARIADIC' | 'FUNC_PARAM_TABLE' | 'FUNC_PARAM_DEFAULT';
@@ -32,7 +33,21 @@ export interface CreateFunctionStmt {
 
 /** Where a definition's body is, so calls in it can be found and rewritten. */
 export type Body =
-  | { kind: 'string'; language: string; text: string; token: ScanToken; contentOffset: number | null; parsed?: unknown[] }
+  | {
+      kind: 'string';
+      language: string;
+      /** the body as PostgreSQL receives it (the literal decoded) */
+      text: string;
+      /** its tokens, without comments, with byte offsets into `text` */
+      tokens: ScanToken[];
+      /** `text` with comments blanked (what the parsers read; same byte offsets) */
+      parseText: string;
+      token: ScanToken;
+      contentOffset: number | null;
+      /** LANGUAGE sql: the parsed statements; LANGUAGE plpgsql: libpg-query's PL/pgSQL tree */
+      parsed?: unknown[];
+      plpgsql?: unknown;
+    }
   | { kind: 'atomic'; tokens: ScanToken[] }
   | { kind: 'opaque' };
 
@@ -45,19 +60,27 @@ export interface Definition {
   name: string;
   /** identity argument types as format_type() prints them, ", "-separated */
   args: string;
+  /** the identity arguments one by one (IN, INOUT, VARIADIC; a procedure's OUT too) */
+  params: { name: string | null; type: string; hasDefault: boolean; variadic: boolean }[];
+  /** the result type as format_type() prints it, when it is one plain type (not SETOF, not OUT parameters) */
+  returns: string | null;
   /** how many arguments a call may pass */
   minArgs: number;
   maxArgs: number;
   language: string;
   securityDefiner: boolean;
+  /** the schemas of its own `SET search_path`, if it has one */
+  searchPath: string[] | null;
   ast: CreateFunctionStmt;
-  /** every token of the statement, comments included, with file byte offsets */
+  /** the statement's tokens, comments excluded, with file byte offsets */
   tokens: ScanToken[];
   /** byte span of CREATE [OR REPLACE] and of the (qualified) name */
   createSpan: [number, number];
   nameSpan: [number, number];
   stmtSpan: [number, number];
   body: Body;
+  /** the file as the parser read it (comments blanked): PL/pgSQL is validated against it */
+  parseText: string;
 }
 
 function stringOf(node: unknown): string | undefined {
@@ -67,25 +90,31 @@ function stringOf(node: unknown): string | undefined {
 
 /**
  * Parses one file into function/procedure definitions and the other statements (classified by
- * ./statements). A file that does not parse becomes a diagnostic.
+ * ./statements). A file that does not parse becomes a diagnostic;
+ * psql meta-commands are skipped with a notice.
  */
 export function parseDefinitions(
   source: SourceText,
   defaultSchema: string,
+  notices: Diagnostic[] = [],
 ): { definitions: Definition[]; others: OtherStatement[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const definitions: Definition[] = [];
   const others: OtherStatement[] = [];
+  const scanned = scanCode(source.text, { metaCommands: true });
+  for (const m of scanned.metaCommands) {
+    notices.push({ where: source.where(m.start), message: `skipped the psql meta-command ${source.slice(m.start, m.end).trim()}` });
+  }
   let parsed: ReturnType<typeof parseSync>;
   try {
-    parsed = parseSync(source.text);
+    parsed = parseSync(scanned.parseText);
   } catch (e) {
     const err = e as Error & { sqlDetails?: { cursorPosition?: number } };
-    const at = SourceText.charToByte(source.text, err.sqlDetails?.cursorPosition ?? 0);
+    const at = SourceText.charToByte(scanned.parseText, err.sqlDetails?.cursorPosition ?? 0);
     diagnostics.push({ where: source.where(at), message: err.message });
     return { definitions, others, diagnostics };
   }
-  const allTokens = scanSync(source.text).tokens;
+  const allTokens = scanned.tokens;
   let next = 0; // statements and tokens are both in file order: walk them together
 
   for (const raw of parsed.stmts ?? []) {
@@ -96,8 +125,7 @@ export function parseDefinitions(
     while (last < allTokens.length && allTokens[last]!.end <= end) last++;
     const tokens = allTokens.slice(next, last);
     next = last;
-    const firstCode = tokens.find((t) => !isComment(t));
-    const at = source.where(firstCode?.start ?? start);
+    const at = source.where(tokens[0]?.start ?? start);
     const stmt = raw.stmt as unknown as Record<string, unknown>;
     const create = stmt['CreateFunctionStmt'] as CreateFunctionStmt | undefined;
     if (!create) {
@@ -105,7 +133,7 @@ export function parseDefinitions(
       continue;
     }
     try {
-      definitions.push(toDefinition(source, create, tokens, at, defaultSchema, diagnostics));
+      definitions.push(toDefinition(source, scanned.parseText, create, tokens, at, defaultSchema, diagnostics));
     } catch (e) {
       diagnostics.push({ where: at, message: (e as Error).message.replace(`${at}: `, '') });
     }
@@ -115,13 +143,13 @@ export function parseDefinitions(
 
 function toDefinition(
   source: SourceText,
+  parseText: string,
   ast: CreateFunctionStmt,
-  allStmtTokens: ScanToken[],
+  code: ScanToken[],
   where: string,
   defaultSchema: string,
   diagnostics: Diagnostic[],
 ): Definition {
-  const code = allStmtTokens.filter((t) => !isComment(t));
   const names = ast.funcname.map((n) => n.String.sval);
   const name = names[names.length - 1]!;
   const schema = names.length > 1 ? names[names.length - 2]! : defaultSchema;
@@ -134,15 +162,22 @@ function toDefinition(
   const lastCode = code[code.length - 1]!;
   const stmtEnd = lastCode.text === ';' ? code[code.length - 2]!.end : lastCode.end;
 
-  const params = (ast.parameters ?? []).map((p) => p.FunctionParameter);
+  const all = (ast.parameters ?? []).map((p) => p.FunctionParameter);
   const kind = ast.is_procedure ? 'procedure' : 'function';
-  const identity = params.filter((p) => p.mode !== 'FUNC_PARAM_OUT' && p.mode !== 'FUNC_PARAM_TABLE');
+  const identity = all.filter((p) => p.mode !== 'FUNC_PARAM_OUT' && p.mode !== 'FUNC_PARAM_TABLE');
   const args = identity.map((p) => formatTypeName(p.argType, where)).join(', ');
+  // A procedure's OUT arguments are passed in CALL too (as NULL or a variable).
+  const callable = all.filter((p) => p.mode !== 'FUNC_PARAM_TABLE' && (p.mode !== 'FUNC_PARAM_OUT' || kind === 'procedure'));
+  const params = callable.map((p) => ({
+    name: p.name ?? null,
+    type: formatTypeName(p.argType, where),
+    hasDefault: p.defexpr !== undefined,
+    variadic: p.mode === 'FUNC_PARAM_VARIADIC',
+  }));
   const variadic = identity.some((p) => p.mode === 'FUNC_PARAM_VARIADIC');
   const defaults = identity.filter((p) => p.defexpr !== undefined).length;
   const fixed = identity.filter((p) => p.mode !== 'FUNC_PARAM_VARIADIC').length;
-  // A procedure's OUT arguments are passed in CALL too (as NULL or a variable).
-  const outForCall = kind === 'procedure' ? params.filter((p) => p.mode === 'FUNC_PARAM_OUT').length : 0;
+  const outForCall = callable.length - identity.length;
   const minArgs = fixed - defaults;
   const maxArgs = variadic ? Number.POSITIVE_INFINITY : identity.length + outForCall;
 
@@ -152,7 +187,7 @@ function toDefinition(
     (o) => o.defname === 'security' && (o.arg as { Boolean?: { boolval?: boolean } })?.Boolean?.boolval === true,
   );
 
-  const body = findBody(source, ast, code, options, language, where, diagnostics);
+  const body = findBody(source, parseText, ast, code, options, language, diagnostics);
   return {
     source,
     where,
@@ -160,26 +195,38 @@ function toDefinition(
     schema,
     name,
     args,
+    params,
+    returns: ast.returnType && !ast.returnType.setof && !all.some((p) => p.mode === 'FUNC_PARAM_OUT' || p.mode === 'FUNC_PARAM_INOUT' || p.mode === 'FUNC_PARAM_TABLE') ? formatTypeName(ast.returnType, where) : null,
     minArgs,
     maxArgs,
     language,
     securityDefiner,
+    searchPath: ownSearchPath(options),
     ast,
-    tokens: allStmtTokens,
+    tokens: code,
     createSpan: [code[0]!.start, code[kwIndex - 1]!.end],
     nameSpan: [nameStart.start, nameEnd.end],
     stmtSpan: [code[0]!.start, stmtEnd],
     body,
+    parseText,
   };
+}
+
+/** `SET search_path = a, b` on the definition: the path its unqualified names resolve through. */
+function ownSearchPath(options: DefElem[]): string[] | null {
+  const set = options.find((o) => o.defname === 'set');
+  const stmt = (set?.arg as { VariableSetStmt?: { name?: string; kind?: string; args?: unknown[] } } | undefined)?.VariableSetStmt;
+  if (!stmt || stmt.name !== 'search_path' || stmt.kind !== 'VAR_SET_VALUE') return null;
+  return (stmt.args ?? []).map((a) => (a as { A_Const?: { sval?: { sval?: string } } }).A_Const?.sval?.sval ?? '').filter((s) => s !== '');
 }
 
 function findBody(
   source: SourceText,
+  parseText: string,
   ast: CreateFunctionStmt,
   code: ScanToken[],
   options: DefElem[],
   language: string,
-  where: string,
   diagnostics: Diagnostic[],
 ): Body {
   if (ast.sql_body !== undefined) {
@@ -211,26 +258,95 @@ function findBody(
   if (!token) return { kind: 'opaque' };
   const dollar = token.text.startsWith('$') ? token.text.indexOf('$', 1) + 1 : 0;
   const contentOffset = dollar > 0 ? token.start + dollar : null;
-  const bodyAt = (offsetInBody: number) =>
-    contentOffset === null ? source.where(token.start) : source.where(contentOffset + offsetInBody);
+  const bodyAt = (offsetInBody: number) => (contentOffset === null ? source.where(token.start) : source.where(contentOffset + offsetInBody));
+  const scanned = scanCode(text);
+  const body: Body & { kind: 'string' } = {
+    kind: 'string',
+    language,
+    text,
+    tokens: scanned.tokens,
+    parseText: scanned.parseText,
+    token,
+    contentOffset,
+  };
 
-  let parsed: unknown[] | undefined;
   if (language === 'sql') {
     try {
-      parsed = (parseSync(text).stmts ?? []).map((st) => st.stmt);
+      body.parsed = (parseSync(scanned.parseText).stmts ?? []).map((st) => st.stmt);
     } catch (e) {
       const err = e as Error & { sqlDetails?: { cursorPosition?: number } };
       diagnostics.push({
-        where: bodyAt(SourceText.charToByte(text, err.sqlDetails?.cursorPosition ?? 0)),
+        where: bodyAt(SourceText.charToByte(scanned.parseText, err.sqlDetails?.cursorPosition ?? 0)),
         message: `in the function body: ${err.message}`,
       });
     }
-  } else {
-    try {
-      parsePlPgSQLSync(source.slice(code[0]!.start, code[code.length - 1]!.end));
-    } catch (e) {
-      diagnostics.push({ where: bodyAt(0), message: `in the PL/pgSQL body: ${(e as Error).message}` });
+    return body;
+  }
+  // PL/pgSQL: libpg-query validates the statement. It has no catalog, so a %ROWTYPE variable
+  // is not known to have fields (`r.x := 1` fails); declared as the bare type name (spaces for
+  // `%ROWTYPE`, positions unchanged) it is a row variable whose fields are accepted.
+  const plText = blankRowtype(scanned.parseText, scanned.tokens);
+  const fileBytes = Buffer.from(parseText, 'utf8');
+  const statementWith = (bodyText: string) =>
+    fileBytes.subarray(code[0]!.start, token.start).toString('utf8') +
+    dollarQuoted(bodyText) +
+    fileBytes.subarray(token.end, code[code.length - 1]!.end).toString('utf8');
+  try {
+    body.plpgsql = parsePlPgSQLSync(statementWith(plText));
+  } catch (e) {
+    const message = (e as Error).message;
+    diagnostics.push({ where: bodyAt(plpgsqlErrorOffset(plText, message, statementWith)), message: `in the PL/pgSQL body: ${message}` });
+  }
+  return body;
+}
+
+/** A dollar-quoted literal of `body` with a tag that does not occur in it. */
+export function dollarQuoted(body: string, preferred?: string): string {
+  if (preferred && !body.includes(preferred)) return `${preferred}${body}${preferred}`;
+  let tag = '$procver$';
+  for (let n = 1; body.includes(tag); n++) tag = `$procver${n}$`;
+  return `${tag}${body}${tag}`;
+}
+
+function blankRowtype(text: string, tokens: ScanToken[]): string {
+  let out: Buffer | undefined;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i]!;
+    const n = tokens[i + 1]!;
+    if (t.text === '%' && n.start === t.end && n.text.toLowerCase() === 'rowtype') {
+      out ??= Buffer.from(text, 'utf8');
+      out.fill(0x20, t.start, n.end);
     }
   }
-  return { kind: 'string', language, text, token, contentOffset, parsed };
+  return out ? out.toString('utf8') : text;
+}
+
+/**
+ * Where in the body a PL/pgSQL error is: libpg-query reports no position, so find the shortest
+ * prefix of the body's lines that fails with the same message (the parser reads left to right),
+ * then the token the message names on that line.
+ */
+function plpgsqlErrorOffset(body: string, message: string, statementWith: (bodyText: string) => string): number {
+  const lines = body.split('\n');
+  const fails = (k: number) => {
+    try {
+      parsePlPgSQLSync(statementWith(lines.slice(0, k).join('\n')));
+      return false;
+    } catch (e) {
+      return (e as Error).message === message;
+    }
+  };
+  let lo = 1;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (fails(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  const line = lines[lo - 1] ?? '';
+  const lineStart = Buffer.byteLength(lines.slice(0, lo - 1).map((l) => `${l}\n`).join(''), 'utf8');
+  const near = /at or near "(.*)"$/.exec(message)?.[1] ?? /^"(.*)" is not a known variable/.exec(message)?.[1];
+  let col = near !== undefined ? line.indexOf(near) : -1;
+  if (col < 0) col = line.length - line.trimStart().length;
+  return lineStart + Buffer.byteLength(line.slice(0, col), 'utf8');
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The manifest a frontend build carries: which version of each procedure it calls. */
-export const manifestEntrySchema = z.object({
+const manifestEntrySchema = z.object({
   schema: z.string().min(1),
   name: z.string().min(1),
   args: z.string(),
@@ -11,7 +11,8 @@ export const manifestEntrySchema = z.object({
 });
 export const manifestSchema = z.object({
   version: z.literal(1),
+  /** the normalization rules the hashes were computed with (lib/compile/normalize.ts HASH_SCHEME); absent = 1 */
+  hashScheme: z.number().int().positive().optional(),
   procedures: z.array(manifestEntrySchema),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
-export type ManifestEntry = z.infer<typeof manifestEntrySchema>;

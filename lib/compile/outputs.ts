@@ -5,10 +5,11 @@ import type { CompiledVersion, CompileResult } from './compile';
 import type { Manifest } from './manifest';
 import { renderClient } from './client/render';
 import type { Catalog } from './client/typeMap';
+import { HASH_SCHEME } from './normalize';
 
-export const MANIFEST_FILE = 'procver.manifest.json';
-export const PROCS_FILE = 'procs.ts';
-export const SQL_FILE = 'procver.sql';
+const MANIFEST_FILE = 'procver.manifest.json';
+const PROCS_FILE = 'procs.ts';
+const SQL_FILE = 'procver.sql';
 
 const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
   a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);
@@ -16,6 +17,7 @@ const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
 export function buildManifest(result: CompileResult): Manifest {
   return {
     version: 1,
+    hashScheme: HASH_SCHEME,
     procedures: [...result.versions].sort(byIdentity).map((v) => ({
       schema: v.schema,
       name: v.name,

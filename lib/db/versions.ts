@@ -60,6 +60,11 @@ export const versions = procver.table(
      * function under this version's name whose fingerprint differs (see lib/drift.ts)
      */
     codeFingerprint: text('code_fingerprint'),
+    /**
+     * the xmin of the function's pg_proc row when the fingerprint was recorded: any change to the
+     * row gives it a new xmin, so only functions whose xmin moved need fingerprinting again
+     */
+    codeXmin: text('code_xmin'),
   },
   (t) => [
     unique('versions_procedure_hash').on(t.procedureId, t.hash),

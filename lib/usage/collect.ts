@@ -1,6 +1,6 @@
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
-import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples, versions } from '../db/schema';
+import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples, } from '../db/schema';
 import { ProcverError } from '../errors';
 import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
 
@@ -14,6 +14,8 @@ export interface InstanceResult {
   versionsSeen: number;
   calls: number;
   events: string[];
+  /** when the instance was read (its own clock); absent when it could not be read */
+  readAt?: Date;
 }
 
 export interface CollectOptions {
@@ -27,14 +29,18 @@ export interface CollectOptions {
 export interface Managed extends ManagedName {
   id: number;
   language: string;
+  /** the quarantine tripwire under the version's old name (its calls are events, not the version's counters) */
+  tripwire?: boolean;
 }
 
-/** The versions whose counters are read: every version still in the database. */
+/** The versions whose counters are read: every version still in the database, and every quarantine tripwire. */
 export async function managedVersions(db: Db): Promise<Managed[]> {
-  // A quarantined version keeps its OID and counters under its quarantine name.
-  const r = await db.execute<{ id: string; schema: string; name: string; language: string }>(sql`
-    SELECT id, schema, coalesce(quarantine_name, physical_name) AS name, language FROM procver.versions WHERE status <> 'dropped'`);
-  return r.rows.map((x) => ({ id: Number(x.id), schema: x.schema, physicalName: x.name, language: x.language }));
+  // A quarantined version keeps its OID and counters under its quarantine name; its old name is the tripwire.
+  const r = await db.execute<{ id: string; schema: string; name: string; language: string; tripwire: boolean }>(sql`
+    SELECT id, schema, coalesce(quarantine_name, physical_name) AS name, language, false AS tripwire FROM procver.versions WHERE status <> 'dropped'
+    UNION ALL
+    SELECT id, schema, physical_name, 'plpgsql', true FROM procver.versions WHERE status = 'retired' AND quarantine_name IS NOT NULL`);
+  return r.rows.map((x) => ({ id: Number(x.id), schema: x.schema, physicalName: x.name, language: x.language, ...(x.tripwire ? { tripwire: true } : {}) }));
 }
 
 interface Counter {
@@ -105,6 +111,20 @@ function trackFunctionsFix(label: string, role: string): string {
       ? "set track_functions = 'all' in that standby's postgresql.conf and reload it (ALTER SYSTEM cannot run on a standby)"
       : "run ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf(); (or set it in postgresql.conf)";
   return `track_functions is 'none' on ${label}, so PostgreSQL counts no function calls there; ${how}`;
+}
+
+/**
+ * A reading of every instance taken right before a decision (cleanup's plan and each of its apply
+ * steps), with the collector's own code and recorded like any collection. Returns the moment
+ * readings must be newer than to count as fresh: the earliest of this pass's readings (each carries
+ * its instance's clock) and the registry's clock before the pass. An instance that cannot be read
+ * now gets a gap up to now, and its older reading is not fresh: either keeps every version.
+ */
+export async function freshReading(db: Db, targets: InstanceTarget[]): Promise<Date> {
+  const before = new Date((await db.execute<{ now: string }>(sql`SELECT clock_timestamp()::text AS now`)).rows[0]!.now);
+  const results = await collectUsage(db, targets);
+  const times = results.filter((r) => r.ok && r.readAt).map((r) => r.readAt!.getTime());
+  return new Date(Math.min(before.getTime(), ...times));
 }
 
 /**
@@ -257,7 +277,7 @@ async function applyReading(
   // Another collector applied a newer reading of this instance while this one was in flight:
   // applying this older one would look like a counter reset and count calls twice.
   if (inst.lastCollectedAt && now.getTime() <= inst.lastCollectedAt.getTime()) {
-    return { result: { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'] } };
+    return { result: { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'], readAt: inst.lastCollectedAt } };
   }
   const since = inst.lastCollectedAt ?? now;
   const events: string[] = [];
@@ -290,6 +310,10 @@ async function applyReading(
 
   for (const row of reading.rows) {
     const version = managed[row.index]!;
+    if (version.tripwire) {
+      await recordTripwire(tx, inst.id, version.id, row, event);
+      continue;
+    }
     const prev = counters.get(version.id);
     seen.add(version.id);
     let fresh: boolean; // the counters started from zero since the previous reading
@@ -364,9 +388,31 @@ async function applyReading(
   }
   if (target.role === 'replica' && !reading.inRecovery) warnings.push(`${label} is configured as a replica but is not in recovery (promoted?)`);
   return {
-    result: { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events },
+    result: { label, role: target.role, ok: true, warnings, versionsSeen: reading.rows.length, calls: totalCalls, events, readAt: now },
     applied: cache ? { instanceId: inst.id, at: now, counters } : undefined,
   };
+}
+
+/**
+ * A quarantine tripwire is a fresh function: any row for it in pg_stat_user_functions means it was
+ * called (calls = 0 when the call failed). Recorded once per change, as a 'tripwire' event on the
+ * version: the evidence module reads it as "called", the dashboard shows it red, and cleanup puts the
+ * version back out of quarantine. Its calls are not added to the version's counts: a forwarded call
+ * is counted on the renamed version too.
+ */
+async function recordTripwire(
+  tx: Tx,
+  instanceId: number,
+  versionId: number,
+  row: { oid: number; calls: number },
+  event: (kind: string, versionId: number | null, detail: Record<string, unknown>) => Promise<void>,
+) {
+  const last = await tx.execute<{ oid: number; calls: number }>(sql`
+    SELECT (detail->>'oid')::bigint AS oid, (detail->>'calls')::bigint AS calls FROM procver.usage_events
+    WHERE instance_id = ${instanceId} AND version_id = ${versionId} AND kind = 'tripwire' ORDER BY id DESC LIMIT 1`);
+  const prev = last.rows[0];
+  if (prev && Number(prev.oid) === row.oid && Number(prev.calls) === row.calls) return;
+  await event('tripwire', versionId, { oid: row.oid, calls: row.calls });
 }
 
 async function readCounters(tx: Tx, instanceId: number): Promise<Map<number, Counter>> {

@@ -75,7 +75,10 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
     const index = new Map<string, Map<string, number>>();
     managed.forEach((m, i) => {
       let names = index.get(m.schema);
-      if (!names) index.set(m.schema, (names = new Map()));
+      if (!names) {
+        names = new Map();
+        index.set(m.schema, names);
+      }
       names.set(m.physicalName, i);
     });
     const rows: InstanceReading['rows'] = [];

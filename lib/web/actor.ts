@@ -1,6 +1,7 @@
 import 'server-only';
 import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { readEnv } from '../config';
 import { db } from '../db/pool';
 import type { UserRole } from '../db/schema';
 import { userByEmail, userForSession } from '../users';
@@ -26,7 +27,7 @@ export function hasRole(actor: Actor, min: Role): boolean {
  * email. Null when nobody is signed in.
  */
 export async function currentActor(): Promise<Actor | null> {
-  const proxyHeader = process.env.PROCVER_TRUST_PROXY_HEADER;
+  const proxyHeader = readEnv().PROCVER_TRUST_PROXY_HEADER;
   if (proxyHeader) {
     const email = (await headers()).get(proxyHeader);
     if (email) {

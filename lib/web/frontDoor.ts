@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { ProcverError } from '../errors';
 import { MAX_BODY_BYTES } from './requestBody';
 import { peerHeaderName } from './trustedProxy';
 
@@ -16,7 +17,7 @@ import { peerHeaderName } from './trustedProxy';
  *   Retry-After at once, instead of queueing without bound behind the database pool.
  */
 export interface FrontDoorOptions {
-  /** page and API requests handled at once; PROCVER_MAX_CONCURRENT_REQUESTS, default 32 */
+  /** page and API requests handled at once; PROCVER_MAX_CONCURRENT_REQUESTS, default 16 */
   maxConcurrent: number;
 }
 
@@ -48,8 +49,8 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 
 export function frontDoorOptions(env: NodeJS.ProcessEnv = process.env): FrontDoorOptions {
   const raw = env.PROCVER_MAX_CONCURRENT_REQUESTS?.trim();
-  const n = raw ? Number(raw) : 32;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`PROCVER_MAX_CONCURRENT_REQUESTS: "${raw}" is not a positive whole number; unset it for the default 32`);
+  const n = raw ? Number(raw) : 16;
+  if (!Number.isInteger(n) || n < 1) throw new ProcverError('config', `PROCVER_MAX_CONCURRENT_REQUESTS: "${raw}" is not a positive whole number; unset it for the default 16`);
   return { maxConcurrent: n };
 }
 

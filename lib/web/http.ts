@@ -1,5 +1,5 @@
 import 'server-only';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ProcverError, httpStatus } from '../errors';
 import { currentActor, hasRole, type Actor, type Role } from './actor';
 import { MAX_BODY_BYTES, readJsonBody } from './requestBody';

@@ -35,7 +35,7 @@ const optional = <T extends z.ZodType>(t: T) => z.preprocess(present, t.optional
 export const window = z.preprocess(present, z.enum(Object.keys(usageWindows) as [UsageWindow, ...UsageWindow[]]).default('24h'));
 
 /** The Cleanup page's filter by planned action. */
-export const cleanupShows = ['all', 'drop', 'quarantine', 'keep'] as const;
+export const cleanupShows = ['all', 'drop', 'quarantine', 'release', 'keep'] as const;
 
 /** A whole number that fits the column it is compared with (never beyond bigint or a JS safe integer). */
 const wholeNumber = (max: number) =>

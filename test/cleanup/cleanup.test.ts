@@ -10,13 +10,15 @@ import { addDeployment, markLive } from '../../lib/deployments';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import type { InstanceTarget } from '../../lib/usage/readInstance';
+import { getOverview } from '../../lib/overview';
+import { usageForVersions } from '../../lib/usage';
 import { restoreVersion, retireVersion } from '../../lib/versions';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { testTempDir } from '../helpers/disposal';
 import { compileFiles } from '../helpers/sources';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
-const config = { ...cleanupConfig({}, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
+const config = { ...cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
 /**
  * For "not yet" assertions: windows no busy machine can outlast between two statements, so a
  * slow step never turns "keep" into "drop". Waiting (quietly) is only ever used to let `config`'s pass.
@@ -119,8 +121,9 @@ describe('cleanup: quarantine, drop, restore', () => {
 
     const [q] = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     expect(q).toMatchObject({ physicalName: v.physical, outcome: 'quarantined' });
-    // Any remaining caller now fails loudly, superusers included.
-    await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
+    // The old name is now the tripwire (forwards to the renamed version); the snapshot will not be it.
+    const tripwire = await t.pool.query(`SELECT obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname = $1`, [v.physical]);
+    expect(tripwire.rows).toEqual([{ comment: `procver quarantine tripwire for app.${v.physical}: forwards to app.${quarantineNameFor(v.physical)}` }]);
     row = (await planCleanup(t.db, primary(), longWindows)).rows.find((x) => x.physicalName === v.physical)!;
     expect(row.action).toBe('keep'); // quarantine period not over
     expect(check(row, 'in_flight').detail[0]).toMatch(/in quarantine for \d+s of 1h/);
@@ -149,17 +152,65 @@ describe('cleanup: quarantine, drop, restore', () => {
     expect(status.rows[0].status).toBe('live');
   });
 
-  it('a call during quarantine fails loudly, and restore renames it back instantly', async () => {
+  it('a call during quarantine is forwarded and counted, puts the version back (retired, kept) with an audit entry, and shows red', async () => {
     const v = await version('BEGIN RETURN x + 1; END');
     await retire(v.physical);
     await quietly();
     await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
-    await expect(t.pool.query(`SELECT ${v.sql}(1)`)).rejects.toThrow(/does not exist/);
+    const oid = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [quarantineNameFor(v.physical)])).rows[0].oid;
+    // A caller cleanup did not know about: served by the tripwire, no error.
+    expect(await callsOk(v.sql)).toBe(3);
+    await quietly();
+    const row = await rowOf(v.physical);
+    expect(row.action).toBe('release');
+    expect(check(row, 'usage').detail).toContainEqual(expect.stringMatching(/^the quarantine tripwire under its old name was called on 127\.0\.0\.1:\d+\/\w+ \d+s ago: something still calls it$/));
+    const results = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+    expect(results.find((r) => r.physicalName === v.physical)).toMatchObject({ outcome: 'released' });
+    const after = await t.pool.query(
+      `SELECT p.oid::bigint AS oid, obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname IN ($1, $2)`,
+      [v.physical, quarantineNameFor(v.physical)],
+    );
+    expect(after.rows).toEqual([{ oid, comment: null }]); // the version itself, back under its name; no tripwire
+    const state = await t.pool.query('SELECT status, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical]);
+    expect(state.rows[0]).toEqual({ status: 'retired', quarantine_name: null });
+    const audit = await t.pool.query(`SELECT action, reason FROM procver.audit_log WHERE target = $1 ORDER BY id`, [`app.${v.physical}`]);
+    expect(audit.rows.map((r) => r.action)).toEqual(['version.retire', 'version.quarantine', 'version.unquarantine']);
+    expect(audit.rows[2].reason).toMatch(/^cleanup: still in use during quarantine \(.*the quarantine tripwire under its old name was called/);
+    // Red on the dashboard: a retired version called after it was retired.
+    const u = (await usageForVersions(t.db, [row.versionId], '24h', primary())).get(row.versionId)!;
+    expect(u.evidence).toBe('called');
+    const retiredAt = (await t.pool.query('SELECT status_changed_at FROM procver.versions WHERE id = $1', [row.versionId])).rows[0].status_changed_at;
+    expect(u.lastCalledAt!.getTime()).toBeGreaterThan(retiredAt.getTime());
+    expect((await getOverview(t.db)).retiredButCalled.map((r) => r.physicalName)).toContain(v.physical);
+  });
+
+  it('a tripwire hit anywhere in a quarantine longer than the quiet window still puts the version back', async () => {
+    const longQuarantine = { ...config, quarantineMs: 3_600_000 };
+    const v = await version('BEGIN RETURN x + 5; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), longQuarantine), 'cleanup-test', primary());
+    expect(await callsOk(v.sql)).toBe(7);
+    await collectUsage(t.db, primary());
+    await quietly(); // the call is now older than the quiet window, but inside the quarantine
+    const row = (await planCleanup(t.db, primary(), longQuarantine)).rows.find((x) => x.physicalName === v.physical)!;
+    expect(check(row, 'usage').verdict).toBe('fail');
+    expect(row.action).toBe('release');
+  });
+
+  it('restore of a quarantined version removes the tripwire and renames it back instantly', async () => {
+    const v = await version('BEGIN RETURN x + 2; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     const oid = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [quarantineNameFor(v.physical)])).rows[0].oid;
     await restoreVersion(t.db, { name: v.physical, reason: 'a caller broke', actor: 'ops' });
-    expect(await callsOk(v.sql)).toBe(3);
-    const now = (await t.pool.query('SELECT oid::bigint AS oid FROM pg_proc WHERE proname = $1', [v.physical])).rows[0].oid;
-    expect(now).toBe(oid); // same function: OID, grants and dependencies kept
+    const now = await t.pool.query(`SELECT oid::bigint AS oid, obj_description(oid, 'pg_proc') AS comment FROM pg_proc WHERE proname IN ($1, $2)`, [
+      v.physical,
+      quarantineNameFor(v.physical),
+    ]);
+    expect(now.rows).toEqual([{ oid, comment: null }]); // same function: OID, grants and dependencies kept
+    expect(await callsOk(v.sql)).toBe(4);
   });
 
   it('keeps a quarantined version while a transaction older than the rename is open', async () => {
@@ -319,6 +370,84 @@ describe('cleanup: re-checks inside the transaction', () => {
   });
 });
 
+describe('cleanup: resets are resets', () => {
+  it('after pg_stat_reset() a called version is kept as unknown (a reset), never diagnosed as failing callers', async () => {
+    const v = await version('BEGIN RETURN x * 3; END');
+    await callsOk(v.sql);
+    await collectUsage(t.db, primary());
+    await retire(v.physical);
+    await t.pool.query('SELECT pg_stat_reset()');
+    await quietly();
+    const u = check(await rowOf(v.physical), 'usage');
+    expect(u.verdict).toBe('unknown');
+    expect(u.detail).toContainEqual(expect.stringMatching(/^reset on 127\.0\.0\.1:\d+\/\w+ \d+s ago: the quiet window restarts after it$/));
+    expect(u.detail.join()).not.toMatch(/no call completed/);
+  });
+});
+
+describe('cleanup: the apply step re-checks what the plan checked', () => {
+  it('a live deployment registered between plan and apply keeps the version', async () => {
+    const v = await version('BEGIN RETURN x - 1; END');
+    await retire(v.physical);
+    await quietly();
+    const stale = await planCleanup(t.db, primary(), config);
+    expect(stale.rows.find((r) => r.physicalName === v.physical)!.action).toBe('quarantine');
+    // Forced live past the retired-version guard, as an operator may (the audit log records it).
+    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'hotfix', manifest: buildManifest(v.c), live: true, override: true, actor: 'ci' });
+    const [r] = (await applyCleanup(t.db, stale, 'cron', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toMatchObject({ outcome: 'kept' });
+    expect(r!.detail).toBe(`kept: late_${v.physical}/hotfix is live and references it`);
+    const row = (await t.pool.query('SELECT status, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0];
+    expect(row).toEqual({ status: 'retired', quarantine_name: null });
+  });
+
+  it('a deployment registered while a version is quarantined puts it back (release)', async () => {
+    const v = await version('BEGIN RETURN x - 2; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cron', primary());
+    // Registered (pending: going live past a quarantined version is refused), so it protects the version.
+    await addDeployment(t.db, { app: `late_${v.physical}`, deploymentId: 'rollback', manifest: buildManifest(v.c), live: false, actor: 'ci' });
+    const row = await rowOf(v.physical);
+    expect(row.action).toBe('release');
+    const [r] = (await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cron', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toMatchObject({ outcome: 'released' });
+    expect(await callsOk(v.sql)).toBe(0);
+  });
+});
+
+describe('cleanup: windows the evidence cannot resolve', () => {
+  it('refuses a quiet window or quarantine shorter than the flush delay plus the collection interval, naming the minimum', async () => {
+    const tooShort = cleanupConfig({}, { quietWindow: '1s', quarantine: '1d' });
+    await expect(planCleanup(t.db, primary(), tooShort)).rejects.toThrow(
+      'the quiet window (1s) is shorter than the evidence can resolve: the minimum is 90s, because PostgreSQL publishes calls up to 1m late (PROCVER_STATS_FLUSH_DELAY) and readings are 30s apart (PROCVER_COLLECT_INTERVAL); set --quiet-window / PROCVER_QUIET_WINDOW to at least 90s',
+    );
+    await expect(planCleanup(t.db, primary(), cleanupConfig({ PROCVER_COLLECT_INTERVAL: '1m' }, { quietWindow: '7d', quarantine: '1m' }))).rejects.toThrow(
+      /^the quarantine \(1m\) is shorter than the evidence can resolve: the minimum is 2m/,
+    );
+    await expect(planCleanup(t.db, primary(), cleanupConfig({}, { quietWindow: '90s', quarantine: '90s' }))).resolves.toMatchObject({ config: { quietWindowMs: 90_000 } });
+  });
+
+  it('keeps every version while an instance cannot be read now, even if it was read a moment ago', async () => {
+    const v = await version('BEGIN RETURN x - 3; END');
+    await retire(v.physical);
+    await quietly();
+    const down = { url: `postgres://postgres:x@127.0.0.1:2/app`, role: 'replica' as const };
+    // Read "a moment ago": the registry says so, but now it is down.
+    const { label, host, port } = (await import('../../lib/usage/readInstance')).instanceLabel(down.url);
+    await t.pool.query(
+      `INSERT INTO procver.instances (label, host, port, role, first_collected_at, last_collected_at, last_attempt_at, track_functions)
+       VALUES ($1, $2, $3, 'replica', now() - interval '1 day', now(), now(), 'all')`,
+      [label, host, port],
+    );
+    const row = await rowOf(v.physical, [...primary(), down]);
+    expect(row.action).toBe('keep');
+    expect(check(row, 'usage').detail).toContainEqual(expect.stringMatching(new RegExp(`^gap on ${label.replace(/[.]/g, '\\.')} \\d+s ago \\(cannot read`)));
+    await t.pool.query('DELETE FROM procver.usage_events WHERE instance_id = (SELECT id FROM procver.instances WHERE label = $1)', [label]);
+    await t.pool.query('DELETE FROM procver.instances WHERE label = $1', [label]);
+  });
+});
+
 describe('cleanup: concurrency', () => {
   it('two cleanup runs at once quarantine a version once', async () => {
     const v = await version('BEGIN RETURN x; END');
@@ -326,7 +455,7 @@ describe('cleanup: concurrency', () => {
     await quietly();
     const plans = await Promise.all([planCleanup(t.db, primary(), config), planCleanup(t.db, primary(), config)]);
     const results = (await Promise.all(plans.map((p) => applyCleanup(t.db, p, 'cron', primary())))).flat().filter((r) => r.physicalName === v.physical);
-    expect(results.map((r) => r.outcome).sort()).toEqual(['kept', 'quarantined']);
+    expect(results.map((r) => r.outcome).sort(), JSON.stringify(results)).toEqual(['kept', 'quarantined']);
     const audit = await t.pool.query(`SELECT count(*)::int AS n FROM procver.audit_log WHERE target = $1 AND action = 'version.quarantine'`, [`app.${v.physical}`]);
     expect(audit.rows[0].n).toBe(1);
   });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quarantineNameFor } from '../../lib/cleanup/apply';
@@ -9,7 +8,7 @@ import { qualifiedName } from '../../lib/identifiers';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { restoreVersion } from '../../lib/versions';
 import { dropLikeCleanup as dropIn, quarantineLikeCleanup as quarantineIn } from '../helpers/cleanup';
-import { createNamedTestRole, createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
 let t: TestDatabase;
@@ -19,8 +18,13 @@ beforeAll(async () => {
 const dropLikeCleanup = (physical: string) => dropIn(t.db, physical);
 const quarantineLikeCleanup = (physical: string) => quarantineIn(t.db, physical);
 
-const suffix = randomBytes(3).toString('hex');
-const role = (name: string) => `${name}_${suffix}`;
+/** Roles by label, created on first use (dropped when the file ends). */
+const roles = new Map<string, string>();
+const role = (label: string) => roles.get(label)!;
+async function newRole(label: string): Promise<string> {
+  roles.set(label, await createTestRole(label));
+  return role(label);
+}
 const push = (over: Partial<PushOptions['grants']> = {}): PushOptions => ({
   actor: 'test',
   grants: { roles: [], publicExecute: true, ...over },
@@ -60,7 +64,7 @@ describe('restore is exact: definition, owner, privileges (as a set), comment', 
       'NULL ACL, while default privileges now grant another role on new functions',
       async () => {
         const p = (await pushed(fn('r_null_dp')))['r_null_dp']!;
-        await createNamedTestRole(role('dp'));
+        await newRole('dp');
         await t.pool.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO ${role('dp')}`);
         return p;
       },
@@ -69,7 +73,7 @@ describe('restore is exact: definition, owner, privileges (as a set), comment', 
     [
       'PUBLIC plus a granted role (push --grant)',
       async () => {
-        await createNamedTestRole(role('r'));
+        await newRole('r');
         return (await pushed(fn('r_public_role'), push({ roles: [role('r')] })))['r_public_role']!;
       },
       (b) => expect(b.acl).toContain(`=X/${b.owner}`),
@@ -77,7 +81,7 @@ describe('restore is exact: definition, owner, privileges (as a set), comment', 
     [
       'PUBLIC revoked plus a role (push --revoke-public --grant)',
       async () => {
-        await createNamedTestRole(role('rr'));
+        await newRole('rr');
         return (await pushed(fn('r_revoked'), push({ roles: [role('rr')], publicExecute: false })))['r_revoked']!;
       },
       (b) => expect(b.acl.some((a) => a.startsWith('='))).toBe(false),
@@ -87,8 +91,7 @@ describe('restore is exact: definition, owner, privileges (as a set), comment', 
       async () => {
         const p = (await pushed(fn('r_chain')))['r_chain']!;
         const s = `${qualifiedName('app', p)}(integer)`;
-        const [own, a, b] = [role('own'), role('ga'), role('gb')];
-        for (const r of [own, a, b]) await createNamedTestRole(r);
+        const [own, a, b] = [await newRole('own'), await newRole('ga'), await newRole('gb')];
         await t.pool.query(`GRANT USAGE ON SCHEMA app TO ${own}, ${a}, ${b}`);
         await t.pool.query(`ALTER FUNCTION ${s} OWNER TO ${own}`);
         await t.pool.query(`REVOKE ALL ON FUNCTION ${s} FROM PUBLIC`);
@@ -135,7 +138,7 @@ describe('restore is exact: definition, owner, privileges (as a set), comment', 
     expect(v).toMatchObject({ status: 'live', quarantineName: null });
     const audit = await t.pool.query(`SELECT after->>'how' AS how FROM procver.audit_log WHERE action = 'version.restore' AND target = $1`, [`app.${physical}`]);
     expect(audit.rows).toEqual([{ how: 'recreated' }]);
-    await t.pool.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE ALL ON FUNCTIONS FROM ${role('dp')}`).catch(() => undefined);
+    if (roles.has('dp')) await t.pool.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE ALL ON FUNCTIONS FROM ${role('dp')}`);
   });
 });
 
@@ -190,7 +193,7 @@ CREATE FUNCTION app.caller_${tag}(x integer) RETURNS integer LANGUAGE sql AS $$ 
   });
 
   it('says exactly why not, and restores nothing, when a role in its grants is gone', async () => {
-    await createNamedTestRole(role('gone'));
+    await newRole('gone');
     const p = await pushed(pair('gone'), push({ roles: [role('gone')] }));
     await dropLikeCleanup(p['caller_gone']!);
     await dropLikeCleanup(p['callee_gone']!);

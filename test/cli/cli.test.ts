@@ -148,11 +148,14 @@ describe('procver CLI', () => {
     await ok(['check', '--manifest', manifest], env);
   });
 
-  it('cleanup plans, quarantines and drops; a rollback to the old build names the fix; restore --deployment re-creates', async () => {
+  it('cleanup plans, quarantines and drops; a rollback to the old build names the fix; restore --deployment re-creates', { timeout: 180_000 }, async () => {
     const env = {
       DATABASE_URL: t.url,
-      PROCVER_QUIET_WINDOW: '1s',
-      PROCVER_QUARANTINE: '1s',
+      PROCVER_QUIET_WINDOW: '2s',
+      PROCVER_QUARANTINE: '2s',
+      // The calls here are flushed at once (each test session ends), and collect runs right before.
+      PROCVER_STATS_FLUSH_DELAY: '1s',
+      PROCVER_COLLECT_INTERVAL: '1s',
       PROCVER_ROLLBACK_KEEP: '0',
       PROCVER_ROLLBACK_DAYS: '0',
     };
@@ -167,21 +170,24 @@ describe('procver CLI', () => {
     const old = JSON.parse(readFileSync(join(v1, 'build/procver.manifest.json'), 'utf8')).procedures[0].physicalName;
     await ok(['collect', '--once'], env);
     await ok(['retire', old, '--reason', 'c2 replaced it'], env);
-    await new Promise((r) => setTimeout(r, 1100)); // the quiet window of 1s has passed
+    const tooShort = await procver(['cleanup', '--quiet-window', '1s'], env);
+    expect(tooShort.code).toBe(7);
+    expect(tooShort.stderr).toContain('the quiet window (1s) is shorter than the evidence can resolve: the minimum is 2s');
+    await new Promise((r) => setTimeout(r, 2100)); // the quiet window of 2s has passed
     await ok(['collect', '--once'], env);
 
     const dry = await ok(['cleanup'], env);
-    expect(dry.stdout).toContain('cleanup plan (dry run; --apply to act): quiet window 1s, quarantine 1s');
+    expect(dry.stdout).toContain('cleanup plan (dry run; --apply to act): quiet window 2s, quarantine 2s');
     expect(dry.stdout).toContain(`cl.${old}  cl.greet()  → QUARANTINE`);
-    expect(dry.stdout).toMatch(/✓ retired +retired \d+s ago; the quiet window is 1s/);
+    expect(dry.stdout).toMatch(/✓ retired +retired \d+s ago; the quiet window is 2s/);
     expect(dry.stdout).toMatch(/✓ deployments +only archived or old deployments reference it \(1\)/);
     expect(dry.stdout).toMatch(/\? in flight +not quarantined yet/);
-    expect(dry.stdout).toMatch(/1 retired version\(s\): 0 to drop, 1 to quarantine, 0 kept/);
+    expect(dry.stdout).toMatch(/1 retired version\(s\): 0 to drop, 1 to quarantine, 0 to put back from quarantine, 0 kept/);
     const json = JSON.parse((await ok(['cleanup', '--json'], env)).stdout);
     expect(json.plan.rows[0].checks.map((c: { name: string }) => c.name)).toEqual(['retired', 'deployments', 'usage', 'dependents', 'in_flight']);
 
     expect((await ok(['cleanup', '--apply'], env)).stdout).toMatch(new RegExp(`quarantined +cl\\.${old}: renamed to greet__\\w+__quarantined`));
-    await new Promise((r) => setTimeout(r, 1100)); // the quarantine of 1s has passed
+    await new Promise((r) => setTimeout(r, 2100)); // the quarantine of 2s has passed
     await ok(['collect', '--once'], env);
     expect((await ok(['cleanup', '--apply'], env)).stdout).toMatch(new RegExp(`dropped +cl\\.${old}: dropped`));
 

@@ -56,7 +56,12 @@ describe('typed calls in procs.ts', () => {
       max: 2,
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     });
-    db = { query: (text, values) => (sent.push(text), frontend.query(text, values)) };
+    db = {
+      query: (text, values) => {
+        sent.push(text);
+        return frontend.query(text, values);
+      },
+    };
   });
 
   afterAll(async () => {

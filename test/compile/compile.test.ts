@@ -119,7 +119,7 @@ as $body$ begin return (select SUM(amount) from app.items /* inline */ where id 
 describe('compile: calls between managed procedures (Merkle)', () => {
   const files = {
     'tax.sql': `CREATE FUNCTION shop.tax(c integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT round(c * 0.2)::int $$;`,
-    'price.sql': `CREATE FUNCTION shop.price(c integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN c + tax(c); END $$;`,
+    'price.sql': `CREATE FUNCTION shop.price(c integer) RETURNS integer LANGUAGE plpgsql SET search_path = shop AS $$ BEGIN RETURN c + tax(c); END $$;`,
     'checkout.sql': `CREATE FUNCTION shop.checkout(c integer) RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT shop.price(c); END;`,
     'other.sql': `CREATE FUNCTION shop.unrelated() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;`,
   };
@@ -130,7 +130,7 @@ describe('compile: calls between managed procedures (Merkle)', () => {
     const price = r.get('shop.price(integer)')!;
     expect(price.source).toContain(`RETURN c + shop.${tax.physicalName}(c);`);
     expect(price.callees).toEqual([tax.physicalName]);
-    expect(r.get('shop.checkout(integer)')!.source).toContain(`SELECT shop.${price.physicalName}(c);`);
+    expect(r.get('shop.checkout(integer)')!.source).toContain(`SELECT shop.${price.physicalName}(c) AS price;`);
   });
 
   it('gives every transitive caller a new version when a callee changes, and nothing else', async () => {
@@ -144,7 +144,7 @@ describe('compile: calls between managed procedures (Merkle)', () => {
 
   it('rewrites a self-recursive call to its own physical name', async () => {
     const r = await compileFiles({
-      'f.sql': `CREATE FUNCTION m.fact(n integer) RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN IF n < 2 THEN RETURN 1; END IF; RETURN n * fact(n - 1); END $$;`,
+      'f.sql': `CREATE FUNCTION m.fact(n integer) RETURNS bigint LANGUAGE plpgsql SET search_path = m AS $$ BEGIN IF n < 2 THEN RETURN 1; END IF; RETURN n * fact(n - 1); END $$;`,
     });
     const v = r.versions[0]!;
     expect(v.source).toContain(`RETURN n * m.${v.physicalName}(n - 1)`);
@@ -158,7 +158,7 @@ describe('compile: calls between managed procedures (Merkle)', () => {
     expect(e.details.join('\n')).toMatch(/mutual recursion .*m\.(even|odd)\(integer\) -> m\.(odd|even)\(integer\) -> m\.(even|odd)\(integer\)/);
   });
 
-  it('resolves overloads by argument count and refuses an ambiguous call', async () => {
+  it('resolves overloads by argument count and types, and refuses a call it cannot decide', async () => {
     const ok = await compileFiles({
       'o.sql': `CREATE FUNCTION m.f(a integer) RETURNS integer LANGUAGE sql AS 'SELECT a';
 CREATE FUNCTION m.f(a integer, b integer) RETURNS integer LANGUAGE sql AS 'SELECT a + b';
@@ -172,9 +172,9 @@ CREATE FUNCTION m.g() RETURNS integer LANGUAGE sql AS 'SELECT m.f(1) + m.f(1, 2)
     const e = await compileError({
       'o.sql': `CREATE FUNCTION m.f(a integer) RETURNS integer LANGUAGE sql AS 'SELECT a';
 CREATE FUNCTION m.f(a text) RETURNS integer LANGUAGE sql AS 'SELECT 1';
-CREATE FUNCTION m.g() RETURNS integer LANGUAGE sql AS 'SELECT m.f(1)';`,
+CREATE FUNCTION m.g() RETURNS integer LANGUAGE sql AS 'SELECT m.f(x) FROM m.t';`,
     });
-    expect(e.details[0]).toMatch(/^o\.sql:3:\d+: call to m\.f with 1 argument\(s\) is ambiguous/);
+    expect(e.details[0]).toMatch(/^o\.sql:3:\d+: call to m\.f with 1 argument\(s\) could go to m\.f\(integer\) or m\.f\(text\): the type of argument 1 cannot be known/);
   });
 
   it('does not rewrite names inside string literals or comments', async () => {
@@ -253,6 +253,7 @@ describe('compile: outputs', () => {
     const r = await compileFiles(corpusFiles);
     const manifest = JSON.parse(renderManifest(r));
     expect(manifest.version).toBe(1);
+    expect(manifest.hashScheme).toBe(2);
     const entry = manifest.procedures.find((p: { name: string }) => p.name === 'sum_all');
     expect(Object.keys(entry).sort()).toEqual(['args', 'hash', 'kind', 'name', 'physicalName', 'schema']);
     const procs = renderProcsModule(r);

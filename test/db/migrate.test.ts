@@ -98,11 +98,33 @@ CREATE FUNCTION app.g() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 2; E
 CREATE PROCEDURE app.p() LANGUAGE sql BEGIN ATOMIC SELECT 1; END;`,
     });
     await migrate(t.pool);
-    const r = await t.pool.query(`SELECT count(*)::int AS n FROM procver.versions WHERE code_fingerprint IS NULL`);
+    const r = await t.pool.query(`SELECT count(*)::int AS n FROM procver.versions WHERE code_fingerprint IS NULL OR code_xmin IS NULL`);
     expect(r.rows[0].n).toBe(0);
     expect((await findDrift(t.db)).size).toBe(0);
     await t.pool.query(`DO $$ BEGIN EXECUTE format('CREATE OR REPLACE FUNCTION app.%I(n integer DEFAULT 2) RETURNS integer LANGUAGE plpgsql AS ''BEGIN RETURN 3; END''',
       (SELECT physical_name FROM procver.versions WHERE physical_name LIKE 'f\\_\\_%')); END $$`);
     expect([...(await findDrift(t.db)).values()].map((d) => d.physicalName)).toEqual([expect.stringMatching(/^f__/)]);
+  });
+
+  it('records the pg_proc xmin of versions fingerprinted before it was kept, except where the code drifted meanwhile', async () => {
+    const t = await createTestDatabase({ migrated: false });
+    const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"code_xmin" = p.xmin')));
+    expect(before).toBeGreaterThan(0);
+    await migrate(t.pool, { upTo: before });
+    await pushToOlderRegistry(t.pool, {
+      'f.sql': `CREATE FUNCTION app.f() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION app.g() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 2; END $$;`,
+    });
+    // as a push of that registry recorded it
+    await t.pool.query(`UPDATE procver.versions v SET code_fingerprint = procver.code_fingerprint(format('app.%I()', v.physical_name)::regprocedure)`);
+    const g = (await t.pool.query(`SELECT physical_name FROM procver.versions WHERE physical_name LIKE 'g\\_\\_%'`)).rows[0].physical_name;
+    await t.pool.query(`CREATE OR REPLACE FUNCTION app.${g}() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 22; END $$`);
+    await migrate(t.pool);
+    const rows = await t.pool.query(`SELECT physical_name = $1 AS drifted, code_xmin IS NOT NULL AS has_xmin FROM procver.versions ORDER BY 1`, [g]);
+    expect(rows.rows).toEqual([
+      { drifted: false, has_xmin: true },
+      { drifted: true, has_xmin: false },
+    ]);
+    expect([...(await findDrift(t.db)).values()].map((d) => d.physicalName)).toEqual([g]);
   });
 });

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
 import { expect, test } from '@playwright/test';
 import { DEMO_PASSWORD, signIn, users } from './auth';
 
@@ -194,13 +197,19 @@ test('cross-origin checks: a client-sent X-Forwarded-Host is not trusted, the sc
   await admin.dispose();
 });
 
-test('one client failing for many emails, with rotating X-Forwarded-For, locks nobody else out', async ({ request }) => {
+test('one client failing for many emails locks nobody else out, and rotating X-Forwarded-For does not escape the per-email limit', async ({ request }) => {
+  // No trusted proxy is configured: every client is unknown, and there is no bucket they all share.
   for (let i = 0; i < 31; i++) {
-    const r = await request.post('/api/session', { data: { email: `random-${Date.now()}-${i}@example.com`, password: 'wrong password' }, headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+    const r = await request.post('/api/session', { data: { email: `random-${Date.now()}-${i}@example.com`, password: 'wrong password' } });
     expect(r.status()).toBe(401);
   }
-  const admin = await request.post('/api/session', { data: { email: users.admin, password: DEMO_PASSWORD } });
-  expect(admin.status()).toBe(200);
+  expect((await request.post('/api/session', { data: { email: users.admin, password: DEMO_PASSWORD } })).status()).toBe(200);
+  const target = `target-${Date.now()}@example.com`;
+  const statuses = [];
+  for (let i = 0; i < 8; i++) {
+    statuses.push((await request.post('/api/session', { data: { email: target, password: 'wrong password' }, headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status());
+  }
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
 });
 
 const errorBoundary = 'Something went wrong loading this page.';
@@ -263,6 +272,7 @@ test('hostile input on every route is a 400 or 404, never a 500, and no page hit
   // could exist but does not (the streamed page shows Not found). A RegExp: the page names the bad parameter.
   const notFoundText = 'There is no such procedure, version or page.';
   const pages: [path: string, expected: 404 | 'absent' | RegExp][] = [
+    ['/?window=%00&x=%00', /Overview/],
     ['/procedures?q=%00', /Invalid address/],
     ['/procedures?sort=bogus', /Invalid address/],
     ['/procedures?after=%00', /Invalid address/],
@@ -323,4 +333,35 @@ test('forty wrong passwords at once for one email get five password checks, and 
   expect(statuses.filter((s) => s === 429).length).toBe(35);
   const right = await request.post('/api/session', { data: { email: users.viewer, password: DEMO_PASSWORD } });
   expect(right.status()).toBe(429);
+});
+
+// After the lockout test, and last of all: it leaves the demo's audit log tampered with.
+test('the Audit page recomputes the chain itself: a database hash function replaced to agree does not hide a tampered entry', async ({ page }) => {
+  // The demo's embedded cluster (playwright.config.ts puts it in E2E_STATE_DIR); its port is in postmaster.pid.
+  const port = readFileSync(join(process.env.E2E_STATE_DIR!, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[3]!.trim();
+  const c = new pg.Client({ connectionString: `postgres://postgres:procver@127.0.0.1:${port}/procver_demo` });
+  await c.connect();
+  try {
+    const original = (await c.query(`SELECT pg_get_functiondef('procver.audit_entry_hash(text, procver.audit_log)'::regprocedure) AS def`)).rows[0].def as string;
+    await c.query(`CREATE OR REPLACE FUNCTION procver.audit_entry_hash(prev text, e procver.audit_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT e.hash $$`);
+    await c.query('ALTER TABLE procver.audit_log DISABLE TRIGGER audit_no_update_delete');
+    await c.query(`UPDATE procver.audit_log SET reason = 'nothing to see' WHERE seq = 2`);
+    await c.query('ALTER TABLE procver.audit_log ENABLE TRIGGER audit_no_update_delete');
+    // The database now vouches for the tampered row:
+    expect((await c.query(`SELECT hash = procver.audit_entry_hash(prev_hash, a) AS vouched FROM procver.audit_log a WHERE seq = 2`)).rows[0].vouched).toBe(true);
+    await signIn(page);
+    // The page shares one verdict for up to 30 s, so a fresh one may take that long to appear.
+    await expect
+      .poll(
+        async () => {
+          await page.goto('/audit');
+          return (await page.getByRole('alert').filter({ hasText: 'tampered with' }).textContent({ timeout: 10_000 }).catch(() => null)) ?? 'not yet';
+        },
+        { timeout: 50_000, intervals: [1000, 5000] },
+      )
+      .toContain('entry #2');
+    await c.query(original); // new entries are chained properly again
+  } finally {
+    await c.end();
+  }
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { procverOk } from '../helpers/cli';
+import { procverProcess, succeeded } from '../helpers/cli';
 import { buildStorefront, startStorefront, type RunningStorefront, type StorefrontBuild } from '../helpers/storefront';
 import { signIn } from './auth';
 
@@ -34,7 +34,8 @@ test('a storefront serving with its deployment identity shows as "seen live"', a
   const url = demoDatabaseUrl();
   build = await buildStorefront(join(process.cwd(), 'examples/shop/v3'), url, deployment);
   // Registered, not put live: the other browser tests expect the demo's live builds.
-  await procverOk(['deployments', 'add', '--app', 'storefront', '--id', deployment, '--manifest', build.manifest], { DATABASE_URL: url });
+  const add = ['deployments', 'add', '--app', 'storefront', '--id', deployment, '--manifest', build.manifest];
+  succeeded(add, await procverProcess(add, { DATABASE_URL: url }));
   await signIn(page);
   const row = page.getByTestId(`deployment-storefront/${deployment}`);
   await page.goto('/deployments');

@@ -15,11 +15,11 @@ function newest(paths: string[]): number {
 }
 
 /**
- * The package's build outputs, up to date with the sources: the CLI is rebuilt every time (a
- * second), the dashboard (next build, a minute or more) only when a source it is built from changed.
+ * The package's build outputs, up to date with the sources: the CLI is built by the global setup
+ * (test/setup/cli.ts) at the start of every run; the dashboard (next build, a minute or more) is
+ * rebuilt here only when a source it is built from changed.
  */
 export function ensureBuilt(): void {
-  execFileSync('npm', ['run', '--silent', 'build:cli'], { stdio: 'inherit' });
   const built = existsSync('dist/web/server.js') ? statSync('dist/web/server.js').mtimeMs : 0;
   if (built < newest(['app', 'components', 'lib', 'proxy.ts', 'next.config.ts', 'drizzle', 'package.json'])) {
     execFileSync('npm', ['run', '--silent', 'build:web'], { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });

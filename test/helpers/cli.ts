@@ -52,9 +52,13 @@ export async function procverProcess(args: string[], env: Record<string, string>
   }
 }
 
-/** procver, failing with its output unless it exits 0; returns what it printed on stdout. */
-export async function procverOk(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const r = await procver(args, env);
+/** What a command printed on stdout, when it must succeed; otherwise an error carrying all of its output. */
+export function succeeded(args: string[], r: CliResult): string {
   if (r.code !== 0) throw new Error(`procver ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
   return r.stdout;
+}
+
+/** procver in-process, failing with its output unless it exits 0; returns what it printed on stdout. */
+export async function procverOk(args: string[], env: Record<string, string> = {}): Promise<string> {
+  return succeeded(args, await procver(args, env));
 }

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { freePort } from '../../lib/embedded';
 
 const run = promisify(execFile);
-export const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /** Why the replica tests cannot run here, or null when they can. */
 export function replicationUnavailable(): string | null {
@@ -65,10 +65,7 @@ async function waitForReplay(primaryAdminUrl: string, standbyAdminUrl: string): 
   try {
     const lsn = (await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
     for (let i = 0; i < 300; i++) {
-      const r = await standby.query<{ caught_up: boolean }>(
-        'SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up',
-        [lsn],
-      );
+      const r = await standby.query<{ caught_up: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up', [lsn]);
       if (r.rows[0]!.caught_up) return;
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -89,7 +86,9 @@ export async function startPrimaryAndStandby(): Promise<ReplicatedPair> {
   const standbyDir = join(base, 'standby');
   const [pPort, sPort] = [await freePort(), await freePort()];
   const children: ChildProcess[] = [];
-  const killAll = () => children.forEach((c) => c.exitCode === null && c.kill('SIGINT'));
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGINT');
+  };
   process.on('exit', killAll);
 
   await run(join(PG_BIN, 'initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], ids);
@@ -125,6 +124,36 @@ export async function startPrimaryAndStandby(): Promise<ReplicatedPair> {
             }),
         ),
       );
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One plain PostgreSQL server from PG_BIN (Debian's 15), in a temporary directory. */
+export async function startServer(): Promise<{ adminUrl: string; stop(): Promise<void> }> {
+  const ids = runAs();
+  const base = mkdtempSync(join(tmpdir(), 'procver-pg-'));
+  chmodSync(base, 0o755);
+  if (ids.uid !== undefined) chownSync(base, ids.uid, ids.gid!);
+  const dir = join(base, 'data');
+  const port = await freePort();
+  await run(join(PG_BIN, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], ids);
+  appendFileSync(join(dir, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n`);
+  const child = spawn(join(PG_BIN, 'postgres'), ['-D', dir, '-p', String(port)], { ...ids, stdio: 'ignore' });
+  const kill = () => child.exitCode === null && child.kill('SIGINT');
+  process.on('exit', kill);
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitReady(adminUrl, false);
+  return {
+    adminUrl,
+    async stop() {
+      process.off('exit', kill);
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGINT');
+        });
+      }
       rmSync(base, { recursive: true, force: true });
     },
   };

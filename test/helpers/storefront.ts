@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { procverOk } from './cli';
+import { procverProcess, succeeded } from './cli';
 
 /**
  * Building and serving examples/storefront as a frontend pipeline would: `procver compile` of a
@@ -27,7 +27,9 @@ export async function buildStorefront(revisionDir: string, databaseUrl: string, 
   mkdirSync(join(STOREFRONT_DIR, '.builds'), { recursive: true });
   const dir = mkdtempSync(join(STOREFRONT_DIR, '.builds', `${label}-`));
   for (const f of ['app.ts', 'server.ts']) copyFileSync(join(STOREFRONT_DIR, f), join(dir, f));
-  await procverOk(['compile', revisionDir, '--out', join(dir, 'generated'), '--database-url', databaseUrl]);
+  // A process, as in a frontend's build (and the Playwright worker need not load procver's CLI).
+  const args = ['compile', revisionDir, '--out', join(dir, 'generated'), '--database-url', databaseUrl];
+  succeeded(args, await procverProcess(args, {}, 120_000));
   return { dir, manifest: join(dir, 'generated/procver.manifest.json'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -78,10 +78,11 @@ describe('the npm package, installed into an empty project', () => {
     expect((await procver(['audit', 'verify'])).stdout).toMatch(/audit log intact: \d+ entries, every link verified/);
     // The functions are there under their hashed names.
     const m = JSON.parse(readFileSync(join(project, manifest), 'utf8')) as { procedures: { schema: string; physicalName: string }[] };
-    const created = await t.pool.query(`SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = ANY($1)`, [
-      m.procedures.map((p) => `${p.schema}.${p.physicalName}`),
-    ]);
-    expect(created.rows[0].n).toBe(15);
+    const created = await t.pool.query(
+      `SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = ANY($1)`,
+      [m.procedures.map((p) => `${p.schema}.${p.physicalName}`)],
+    );
+    expect(created.rows[0].n).toBe(14);
   });
 
   it('serves the production dashboard: /api/health, /api/ready (200 after a collection), JSON request logs, graceful SIGTERM', async () => {
@@ -114,8 +115,39 @@ describe('the npm package, installed into an empty project', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toContain('dashboard stopped');
-    const logs = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const logs = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     expect(logs).toContainEqual(expect.objectContaining({ msg: 'request', method: 'GET', path: '/api/ready', status: 200 }));
     expect(err).toBe('');
+  });
+
+  it('runs the demo (`procver dev`) against DATABASE_URL with the packaged dashboard', async () => {
+    const demo = await createTestDatabase({ migrated: false });
+    const child = spawn(join(project, 'node_modules/.bin/procver'), ['dev'], {
+      cwd: project,
+      env: { ...env(), DATABASE_URL: demo.url, PORT: '0', PROCVER_DEMO_PASSWORD: 'tarball-demo' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const started = /dashboard on (http:\S+) \(production build\)/;
+    for (let i = 0; i < 1200 && !started.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    const url = started.exec(out)?.[1];
+    expect(url, `demo did not start:\n${out}`).toBeDefined();
+    const signIn = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@procver.demo', password: 'tarball-demo' }),
+    });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const page = await fetch(`${url}/procedures`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('get_customer');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -1,5 +1,4 @@
 import { eq, sql } from 'drizzle-orm';
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
 import { auditLog, versions } from '../../lib/db/schema';
@@ -74,7 +73,7 @@ describe('push: versions side by side', () => {
     const t = await createTestDatabase();
     const files = {
       'a.sql': `CREATE FUNCTION app.rate() RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT 0.2 $$;
-CREATE FUNCTION app.tax(c numeric) RETURNS numeric LANGUAGE plpgsql AS $$ BEGIN RETURN c * rate(); END $$;`,
+CREATE FUNCTION app.tax(c numeric) RETURNS numeric LANGUAGE plpgsql SET search_path = app AS $$ BEGIN RETURN c * rate(); END $$;`,
     };
     const v1 = await compileFiles(files);
     await pushVersions(t.db, v1, opts);
@@ -87,6 +86,23 @@ CREATE FUNCTION app.tax(c numeric) RETURNS numeric LANGUAGE plpgsql AS $$ BEGIN 
     };
     expect(Number(await call(v1))).toBe(20);
     expect(Number(await call(v2))).toBe(25);
+  });
+});
+
+describe('push: a registry hashed under an older scheme', () => {
+  it('says which procedures got a new version only because the hash rules changed', async () => {
+    const t = await createTestDatabase();
+    const c = await compileFiles({ 'a.sql': 'CREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;' });
+    // A version pushed by an older procver: another physical name, a normalized form without hashScheme.
+    const old = { ...c.versions[0]!, hash: 'f'.repeat(64), physicalName: 'one__ffffffffff', normalized: '{"kind":"function"}' };
+    old.source = old.source.replace(c.versions[0]!.physicalName, old.physicalName);
+    const first = await pushVersions(t.db, { ...c, versions: [old] }, opts);
+    expect(first.rehashed).toEqual([]);
+    const r = await pushVersions(t.db, c, opts);
+    expect(r.created).toEqual([`app.${c.versions[0]!.physicalName}`]);
+    expect(r.rehashed).toEqual(['app.one()']);
+    const again = await compileFiles({ 'a.sql': 'CREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;' });
+    expect((await pushVersions(t.db, again, opts)).rehashed).toEqual([]);
   });
 });
 
@@ -183,7 +199,6 @@ CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SE
   });
 });
 
-export { pg };
 
 describe('push: hostile names', () => {
   it('creates injection-shaped schema and function names verbatim and harmlessly', async () => {

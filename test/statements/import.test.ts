@@ -16,7 +16,8 @@ const dumpFile = readFileSync(join(__dirname, '../fixtures/shopDump.sql'), 'utf8
 /** The dump's role, made for this file (roles are server-wide). */
 let clerk = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'imported/' };
-const config = cleanupConfig({}, { quietWindow: '0s', quarantine: '0s' });
+/** Short windows; the test moves the clock by backdating the registry instead of waiting. */
+const config = cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' });
 
 /** Restores the dump on its own connection (it empties search_path for its session, as pg_dump's output does). */
 async function restore(url: string): Promise<void> {
@@ -192,11 +193,18 @@ describe('procver import: adopting an existing database', () => {
     expect(before).toContain("'2020-02-02 10:00:00+00'");
 
     await retireVersion(copy.db, { name: oldName.slice(4), actor: 'test', reason: 'replaced' });
-    const row = async () => (await planCleanup(copy.db, [], config)).rows.find((x) => `${x.schema}.${x.physicalName}` === oldName)!;
+    const backdate = () =>
+      copy.pool.query(`UPDATE procver.versions SET status_changed_at = status_changed_at - interval '1 hour', quarantined_at = quarantined_at - interval '1 hour'
+                       WHERE schema || '.' || physical_name = $1`, [oldName]);
+    const plan = async () => {
+      await backdate();
+      return planCleanup(copy.db, [], config);
+    };
+    const row = async () => (await plan()).rows.find((x) => `${x.schema}.${x.physicalName}` === oldName)!;
     expect((await row()).action).toBe('quarantine');
-    expect((await applyCleanup(copy.db, await planCleanup(copy.db, [], config), 'test', [])).map((x) => x.outcome)).toEqual(['quarantined']);
+    expect((await applyCleanup(copy.db, await plan(), 'test', [])).map((x) => x.outcome)).toEqual(['quarantined']);
     expect((await row()).action).toBe('drop');
-    expect((await applyCleanup(copy.db, await planCleanup(copy.db, [], config), 'test', [])).map((x) => x.outcome)).toEqual(['dropped']);
+    expect((await applyCleanup(copy.db, await plan(), 'test', [])).map((x) => x.outcome)).toEqual(['dropped']);
     expect(await definition()).toBeNull();
     expect((await copy.pool.query(`SELECT status::text FROM procver.versions WHERE schema || '.' || physical_name = $1`, [oldName])).rows).toEqual([{ status: 'dropped' }]);
 

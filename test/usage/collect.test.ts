@@ -61,6 +61,8 @@ describe('collect: deltas from the counters', () => {
     await call(t.url, f.counted.sql, 4); // before the first reading: happened at unknown times
     const first = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
     expect(first[0]).toMatchObject({ ok: true, calls: 0 });
+    // Usage history must cover the whole window for a count to be known: pretend it started long ago.
+    await t.pool.query(`UPDATE procver.instances SET first_collected_at = now() - interval '40 days'`);
     await call(t.url, f.counted.sql, 3);
     const second = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
     expect(second[0]).toMatchObject({ ok: true, calls: 3 });
@@ -99,6 +101,21 @@ describe('collect: deltas from the counters', () => {
     expect(u.countedCalls).toBe(3 + 2 + 1);
     expect(u.calls).toBeNull(); // a reset inside the window: the total is not certain
     expect(u.unknownBecause.join()).toMatch(/stats reset/);
+  });
+
+  it('a counter that pg_stat_reset() put back to zero is a reset, never "callers are failing"', async () => {
+    await call(t.url, f.counted.sql, 2);
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    await t.pool.query('SELECT pg_stat_reset()');
+    const r = await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    expect(r[0]!.events).toEqual(expect.arrayContaining(['stats_reset', 'reset']));
+    // PostgreSQL keeps the row, with calls = 0: what a failing caller also leaves.
+    const k = await t.db.select().from(usageCounters).where(eq(usageCounters.versionId, f.counted.id));
+    expect(k.map((x) => x.calls)).toEqual([0]);
+    const u = (await usageForVersions(t.db, [f.counted.id])).get(f.counted.id)!;
+    expect(u.evidence).toBe('called'); // by the two calls before the reset, inside the window
+    expect(u.unknownBecause).toContainEqual(expect.stringMatching(/^reset on 127\.0\.0\.1:\d+\/\w+ \d+s ago: this window restarts after it$/));
+    expect(u.unknownBecause.join()).not.toMatch(/no call completed|failing/);
   });
 
   it('treats a counter that went down (single-function reset) as a reset, never negative', async () => {
@@ -166,6 +183,7 @@ describe('collect: overlapping collectors', () => {
     const f = await setup(t);
     const target = { url: t.url, role: 'primary' as const };
     await collectUsage(t.db, [target]);
+    await t.pool.query(`UPDATE procver.instances SET first_collected_at = now() - interval '40 days'`); // history covers the window
     const managed = await managedVersions(t.db);
     const older = await readInstance(t.url, managed);
     await call(t.url, f.counted.sql, 3);

@@ -56,6 +56,7 @@ CREATE FUNCTION app.unused() RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN
     ];
     const baseline = await collectUsage(db, targets);
     expect(baseline.map((r) => r.ok)).toEqual([true, true]);
+    await pool.query(`UPDATE procver.instances SET first_collected_at = now() - interval '40 days'`); // history covers the window
 
     for (let i = 0; i < 5; i++) await standby.query(`SELECT ${qualifiedName(report.schema, report.physicalName)}(${i})`);
     await standby.query('SELECT pg_stat_force_next_flush()');

@@ -34,6 +34,7 @@ describe('usage rollups', () => {
       sqlB: qualifiedName(vs[1]!.schema, vs[1]!.physicalName),
     };
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]); // baseline
+    await t.pool.query(`UPDATE procver.instances SET first_collected_at = now() - interval '40 days'`); // history covers every window
   });
 
   it('adds each pass to hourly and daily rows per version, and per procedure over its versions', async () => {

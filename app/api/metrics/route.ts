@@ -2,12 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { connection } from 'next/server';
 import { authorize } from '@/lib/web/http';
 import { db } from '@/lib/db/pool';
-import { metricsVersions } from '@/lib/config';
+import { metricsVersions, readEnv } from '@/lib/config';
 import { renderMetrics } from '@/lib/metrics';
 
 /** Prometheus cannot sign in: it may send `Authorization: Bearer $PROCVER_METRICS_TOKEN` instead. */
 async function allowed(req: Request): Promise<Response | null> {
-  const token = process.env.PROCVER_METRICS_TOKEN;
+  const token = readEnv().PROCVER_METRICS_TOKEN;
   const given = req.headers.get('authorization');
   if (token && given) {
     const a = Buffer.from(given);

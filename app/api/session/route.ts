@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { db } from '@/lib/db/pool';
-import { SESSION_HOURS, signIn, signOut } from '@/lib/users';
+import { sessionHours } from '@/lib/config';
+import { signIn, signOut } from '@/lib/users';
 import { SESSION_COOKIE } from '@/lib/web/actor';
 import { errorResponse, json, mutationInput } from '@/lib/web/http';
 import { clientAddress, requestOrigin, sameOrigin } from '@/lib/web/trustedProxy';
@@ -21,7 +22,7 @@ export async function POST(req: Request) {
     if (!input.ok) return input.response;
     const s = await signIn(db(), input.input.email, input.input.password, clientAddress(req.headers));
     const res = json({ email: s.user.email, role: s.user.role });
-    res.headers.set('set-cookie', cookie(req, s.token, SESSION_HOURS * 3600));
+    res.headers.set('set-cookie', cookie(req, s.token, sessionHours() * 3600));
     return res;
   } catch (e) {
     return errorResponse(e);

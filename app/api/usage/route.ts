@@ -3,6 +3,7 @@ import { connection } from 'next/server';
 import { db } from '@/lib/db/pool';
 import { versions } from '@/lib/db/schema';
 import { usageForVersions } from '@/lib/usage';
+import { usageTargets } from '@/lib/config';
 import { json, read } from '@/lib/web/http';
 import { parseQuery, queries } from '@/lib/web/params';
 
@@ -14,7 +15,7 @@ export async function GET(req: Request) {
   const { ids, window } = parsed.value;
   return read(async () => {
     const [usage, rows] = await Promise.all([
-      usageForVersions(db(), ids, window),
+      usageForVersions(db(), ids, window, usageTargets()),
       db().select({ id: versions.id, status: versions.status, revision: versions.revision, statusChangedAt: versions.statusChangedAt }).from(versions).where(inArray(versions.id, ids)),
     ]);
     return {

@@ -2,10 +2,11 @@ import { ProcverError } from '../../errors';
 import type { InstanceResult } from '../../usage/collect';
 import { defineCommand, parseOptions } from '../command';
 import { withDb } from '../db';
+import { evidenceSettings } from '../../usage/evidence';
 
 const options = {
   once: { type: 'boolean', description: 'collect once and exit (for cron); exit 1 if an instance could not be read' },
-  interval: { type: 'string', value: '<seconds>', description: 'seconds between collections when long-running (default 30)' },
+  interval: { type: 'string', value: '<seconds>', description: 'seconds between collections when long-running (default PROCVER_COLLECT_INTERVAL, 30s)' },
 } as const;
 
 function printCollect(results: InstanceResult[]): void {
@@ -21,18 +22,21 @@ function printCollect(results: InstanceResult[]): void {
 export const command = defineCommand({
   name: 'collect',
   summary:
-    'Read call counters (pg_stat_user_functions) from the primary and PROCVER_REPLICA_URLS into the registry; every --interval seconds until SIGTERM, or once (cron).',
+    'Read call counters (pg_stat_user_functions) from the primary and PROCVER_REPLICA_URLS into the registry; every --interval seconds until SIGTERM, or once (cron). Warns about drifted versions.',
   usage: ['collect [--once] [--interval <seconds>]'],
   options,
   async run(argv) {
     const { values } = parseOptions(options, argv);
-    const interval = Number(values.interval ?? 30);
+    // The same interval cleanup assumes when it refuses windows too short to resolve (PROCVER_COLLECT_INTERVAL).
+    const interval = Number(values.interval ?? evidenceSettings().collectIntervalMs / 1000);
     if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
-    const [{ readEnv, usageTargets }, { CounterCache, collectUsage }] = await Promise.all([import('../../config'), import('../../usage/collect')]);
+    const [{ usageRetention, usageTargets }, { CounterCache, collectUsage }, { driftWatcher }] = await Promise.all([
+      import('../../config'),
+      import('../../usage/collect'),
+      import('../printDrift'),
+    ]);
     const targets = usageTargets();
-    const env = readEnv();
-    const retention = { retentionDays: env.PROCVER_SAMPLE_RETENTION_DAYS ?? 14, hourlyRetentionDays: env.PROCVER_HOURLY_RETENTION_DAYS ?? 8 };
-    const { driftWatcher } = await import('../printDrift');
+    const retention = usageRetention();
     return withDb(async (db) => {
       const drift = driftWatcher(db);
       if (values.once) {

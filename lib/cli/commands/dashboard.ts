@@ -14,8 +14,6 @@ export const command = defineCommand({
   options,
   async run(argv) {
     const { values } = parseOptions(options, argv);
-    const port = Number(values.port ?? process.env.PORT ?? 3000);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ProcverError('invalid_input', '--port must be a port number (0-65535)');
     const [{ databaseUrl, readEnv }, { join }, { packageRoot }, { serveDashboard }] = await Promise.all([
       import('../../config'),
       import('node:path'),
@@ -23,12 +21,14 @@ export const command = defineCommand({
       import('../../dashboard/serve'),
     ]);
     const env = readEnv();
+    const port = values.port === undefined ? (env.PORT ?? 3000) : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ProcverError('invalid_input', '--port must be a port number (0-65535)');
     databaseUrl(env);
     const dashboard = await serveDashboard({
       dir: join(packageRoot(), 'dist/web'),
       port,
       host: values.host ?? '127.0.0.1',
-      jsonLog: process.env.PROCVER_LOG === 'json',
+      jsonLog: env.PROCVER_LOG === 'json',
     });
     console.log(`procver dashboard on ${dashboard.url}`);
     await new Promise<void>((resolve) => {

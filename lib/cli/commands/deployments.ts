@@ -7,16 +7,17 @@ const options = {
   app: { type: 'string', value: '<app>', description: 'the frontend app' },
   id: { type: 'string', value: '<deployment-id>', description: 'the deployment (build) id' },
   manifest: { type: 'string', value: '<file>', description: "the build's procver.manifest.json" },
-  live: { type: 'boolean', description: 'add: put it live at once (refused while it references retired or quarantined versions, unless --override)' },
-  override: { type: 'boolean', description: 'add --live: go live even though it references retired or quarantined versions (audited)' },
+  live: { type: 'boolean', description: 'add: put it live at once (refused while it references retired or quarantined versions)' },
+  override: { type: 'boolean', description: 'add --live: put it live although it references retired versions (audited); never past a quarantined one' },
   json: { type: 'boolean', description: 'list: print JSON' },
 } as const;
 
 export const command = defineCommand({
   name: 'deployments',
-  summary: 'Register frontend deployments, put one live (also how you roll back; the live one becomes previous), list them.',
+  summary:
+    'Register frontend deployments (saying which versions are retired, quarantined or drifted), put one live (also how you roll back; the live one becomes previous), list them.',
   usage: [
-    'deployments add --app <app> --id <deployment-id> --manifest <file> [--live [--override]]',
+    'deployments add --app <app> --id <deployment-id> --manifest <file> [--live] [--override]',
     'deployments live --app <app> --id <deployment-id>',
     'deployments list [--app <app>] [--json]',
   ],

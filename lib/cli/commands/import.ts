@@ -1,9 +1,9 @@
-import { defineCommand, parseOptions } from '../command';
 import { ProcverError } from '../../errors';
+import { defineCommand, parseOptions } from '../command';
 
 const options = {
-  schema: { type: 'string', multiple: true, value: '<name>', description: 'schema to read (repeat, or comma-separate; default: every schema but the system ones and procver)' },
-  out: { type: 'string', value: '<dir>', description: 'where to write the sources, one file per schema (refused if a file is there)' },
+  schema: { type: 'string', value: '<name>', multiple: true, description: 'import only these schemas (repeat, or comma-separated; default: every schema but system ones and procver)' },
+  out: { type: 'string', value: '<dir>', description: 'where to write the sources' },
 } as const;
 
 export const command = defineCommand({

@@ -19,7 +19,8 @@ async function readPassword(fromStdin: boolean): Promise<string | null> {
     if (!line) throw new ProcverError('invalid_input', 'no password on standard input');
     return line;
   }
-  return process.env.PROCVER_NEW_PASSWORD || null;
+  const { readEnv } = await import('../../config');
+  return readEnv().PROCVER_NEW_PASSWORD ?? null;
 }
 
 const roles = ['viewer', 'operator', 'admin'] as const;
@@ -56,7 +57,13 @@ export const command = defineCommand({
         const rows = await withDb((db) => listUsers(db));
         if (values.json) console.log(JSON.stringify(rows, null, 2));
         else if (rows.length === 0) console.log('no users');
-        else console.log(table(['email', 'name', 'role', 'disabled'], rows.map((u) => [u.email, u.name, u.role, u.disabledAt ? u.disabledAt.toISOString() : ''])));
+        else
+          console.log(
+            table(
+              ['email', 'name', 'role', 'disabled'],
+              rows.map((u) => [u.email, u.name, u.role, u.disabledAt ? u.disabledAt.toISOString() : '']),
+            ),
+          );
         return 0;
       }
       case 'set-role': {

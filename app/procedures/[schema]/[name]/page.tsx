@@ -9,6 +9,7 @@ import { bindingReferences } from '@/lib/bindings';
 import { db } from '@/lib/db/pool';
 import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
+import { usageTargets } from '@/lib/config';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 import { parseQuery, parseRoute, queries, routes } from '@/lib/web/params';
@@ -34,7 +35,7 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
     const group = await getProcedureGroup(db(), schema, name);
     if (!group) return null;
     const ids = group.overloads.flatMap((o) => o.versions.map((v) => v.id));
-    const [usage, series, bound] = await Promise.all([usageForVersions(db(), ids, window), callSeriesFor(db(), ids), bindingReferences(db(), ids)]);
+    const [usage, series, bound] = await Promise.all([usageForVersions(db(), ids, window, usageTargets()), callSeriesFor(db(), ids), bindingReferences(db(), ids)]);
     return { group, usage, series, bound };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${schema}.${name}`}>{r.message}</ErrorState>;

@@ -9,8 +9,8 @@ import { ErrorState } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { bindingReferences } from '@/lib/bindings';
 import { diffLines } from '@/lib/diff';
-import { versionProperties } from '@/lib/properties';
 import { describeDrift } from '@/lib/drift';
+import { versionProperties } from '@/lib/properties';
 import { getVersionDetail } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
@@ -96,6 +96,24 @@ export default async function VersionPage({ params, searchParams }: Props) {
         </dl>
       </div>
 
+      {detail.drift ? (
+        <section role="alert" aria-labelledby="drift" className="space-y-2 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-900">
+          <h2 id="drift" className="font-semibold">
+            Drift: the database does not run this version&apos;s source
+          </h2>
+          <p>
+            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and
+            cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
+          </p>
+          <p className="font-medium">In the database now:</p>
+          {detail.drift.definitions.map((d) => (
+            <pre key={d} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
+              {d}
+            </pre>
+          ))}
+        </section>
+      ) : null}
+
       <section aria-labelledby="properties">
         <h2 id="properties" className="font-semibold">
           Properties
@@ -113,32 +131,14 @@ export default async function VersionPage({ params, searchParams }: Props) {
               <span className="text-slate-400">no GRANT, REVOKE, COMMENT or OWNER for this procedure</span>
             ) : (
               <ul className="font-mono text-xs">
-                {properties.fromSources.map((s, i) => (
-                  <li key={i}>{s}</li>
+                {properties.fromSources.map((s) => (
+                  <li key={s}>{s}</li>
                 ))}
               </ul>
             )}
           </dd>
         </dl>
       </section>
-
-      {detail.drift ? (
-        <section role="alert" aria-labelledby="drift" className="space-y-2 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-900">
-          <h2 id="drift" className="font-semibold">
-            Drift: the database does not run this version&apos;s source
-          </h2>
-          <p>
-            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and
-            cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
-          </p>
-          <p className="font-medium">In the database now:</p>
-          {detail.drift.definitions.map((d, i) => (
-            <pre key={i} className="overflow-x-auto rounded border border-red-200 bg-white p-3 text-xs text-slate-900">
-              {d}
-            </pre>
-          ))}
-        </section>
-      ) : null}
 
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="calls">
@@ -175,7 +175,7 @@ export default async function VersionPage({ params, searchParams }: Props) {
                 ))}
               </select>
             </div>
-            <button className="rounded bg-slate-900 px-3 py-1.5 text-white">Show diff</button>
+            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">Show diff</button>
           </form>
         )}
         {other ? (
@@ -189,6 +189,7 @@ export default async function VersionPage({ params, searchParams }: Props) {
               </thead>
               <tbody>
                 {diffLines(other.version.source, v.source).map((d, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: diff rows are positional and never reordered
                   <tr key={i} className={rowStyle[d.kind]} data-diff={d.kind}>
                     <td className="w-10 select-none px-2 text-right text-slate-400">{d.left?.line ?? ''}</td>
                     <td className={`whitespace-pre px-2 ${d.kind === 'removed' || d.kind === 'changed' ? 'text-red-800' : ''}`}>{d.left?.text ?? ''}</td>

@@ -1,0 +1,1 @@
+ALTER TABLE "procver"."versions" ADD COLUMN "code_xmin" text;

@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import { compileSources } from '../../lib/compile/compile';
+import { SourceText } from '../../lib/compile/sourceText';
+import { ProcverError } from '../../lib/errors';
+import { compileFiles } from '../helpers/sources';
+
+async function compileError(files: Record<string, string>, options: Parameters<typeof compileSources>[1] = {}): Promise<ProcverError> {
+  try {
+    await compileSources(Object.entries(files).map(([p, t]) => new SourceText(p, t)), options);
+  } catch (e) {
+    if (e instanceof ProcverError) return e;
+    throw e;
+  }
+  throw new Error('expected compile to fail');
+}
+
+const one = async (sql: string) => (await compileFiles({ 'a.sql': sql })).versions;
+const byName = async (files: Record<string, string>, options: Parameters<typeof compileSources>[1] = {}) => {
+  const r = await compileSources(Object.entries(files).map(([p, t]) => new SourceText(p, t)), options);
+  return { ...r, get: (name: string) => r.versions.find((v) => v.name === name)! };
+};
+
+describe('compile: everything PostgreSQL accepts in a definition', () => {
+  it.each([
+    ['NOT /* c */ LIKE', "SELECT 'a' NOT /* c */ LIKE 'b'"],
+    ['NOT -- c IN', 'SELECT 1 NOT -- c\n IN (2)'],
+    ['NULLS /* c */ FIRST', 'SELECT x FROM generate_series(1, 3) x ORDER BY 1 NULLS /* c */ FIRST LIMIT 1'],
+    ['WITH /* c */ ORDINALITY', 'SELECT n::int FROM unnest(ARRAY[5]) WITH /* c */ ORDINALITY AS u(v, n)'],
+    ["'a' -- c ⏎ 'b'", "SELECT 'hello, ' -- part one\n 'world'"],
+  ])('accepts a comment between tokens: %s (SQL body, SQL-standard body, PL/pgSQL)', async (_what, select) => {
+    const v = await one(`CREATE FUNCTION m.s() RETURNS text LANGUAGE sql AS $$ ${select} $$;
+CREATE FUNCTION m.t() RETURNS text LANGUAGE sql BEGIN ATOMIC ${select}; END;
+CREATE FUNCTION m.p() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN (${select}); END $$;`);
+    expect(v).toHaveLength(3);
+  });
+
+  it('accepts a comment inside a type in the signature and keeps the comment in the created source', async () => {
+    const [v] = await one('CREATE FUNCTION m.at(t timestamp WITH /* c */ TIME ZONE) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;');
+    expect(v!.args).toBe('timestamp with time zone');
+    expect(v!.source).toContain('WITH /* c */ TIME ZONE');
+  });
+
+  it('refuses a C-style comment between continued string literals, as PostgreSQL does', async () => {
+    const e = await compileError({ 'a.sql': "CREATE FUNCTION m.s() RETURNS text LANGUAGE sql AS $$ SELECT 'a' /* c */\n 'b' $$;" });
+    expect(e.details).toEqual(['a.sql:2:2: in the function body: syntax error at or near "\'b\'"']);
+  });
+
+  it('accepts assignment to a field of a %ROWTYPE variable', async () => {
+    const v = await one(`CREATE FUNCTION m.r(a integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE r m.t%ROWTYPE;
+BEGIN
+  r.x := a;
+  RETURN r.x;
+END $$;`);
+    expect(v).toHaveLength(1);
+  });
+
+  it('points a PL/pgSQL error at its line inside the body', async () => {
+    const e = await compileError({
+      'p.sql': `CREATE FUNCTION m.p(a integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  n := a;
+  missing := 2;
+  RETURN n;
+END $$;`,
+    });
+    expect(e.details).toEqual(['p.sql:6:3: in the PL/pgSQL body: "missing" is not a known variable']);
+  });
+
+  it('skips psql meta-commands with a notice naming file:line', async () => {
+    const r = await compileFiles({
+      'm.sql': `\\set ON_ERROR_STOP on
+CREATE FUNCTION m.one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+\\i other.sql
+  \\connect app
+CREATE FUNCTION m.two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;`,
+    });
+    expect(r.versions.map((v) => v.name).sort()).toEqual(['one', 'two']);
+    expect(r.notices).toEqual([
+      'm.sql:1:1: skipped the psql meta-command \\set ON_ERROR_STOP on',
+      'm.sql:3:1: skipped the psql meta-command \\i other.sql',
+      'm.sql:4:3: skipped the psql meta-command \\connect app',
+    ]);
+  });
+});
+
+describe('compile: rewrites exactly the calls PostgreSQL sends to a managed function', () => {
+  const audit = 'CREATE FUNCTION app.audit(v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;\n';
+
+  it('leaves a CTE and a table alias with a column list named like a managed function alone', async () => {
+    const r = await byName({
+      'a.sql': `${audit}CREATE FUNCTION app.uses() RETURNS integer LANGUAGE sql AS $$
+  WITH audit(v) AS (SELECT 1) SELECT audit.v + n + app.audit(2) FROM audit, (VALUES (1)) AS audit2(n)
+$$;
+CREATE FUNCTION app.uses2() RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN (WITH audit(v) AS (SELECT 1) SELECT sum(n) FROM audit, (VALUES (1)) AS audit(n));
+END $$;`,
+    });
+    const a = r.get('audit').physicalName;
+    expect(r.get('uses').source).toContain(`WITH audit(v) AS (SELECT 1) SELECT audit.v + n + app.${a}(2) FROM audit, (VALUES (1)) AS audit2(n)`);
+    expect(r.get('uses2').callees).toEqual([]);
+    expect(r.get('uses2').source).toContain('(VALUES (1)) AS audit(n)');
+  });
+
+  it('sends a call PostgreSQL resolves to a pg_catalog built-in to the built-in', async () => {
+    const r = await byName(
+      {
+        'a.sql': `CREATE FUNCTION app.length(p point) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION app.f(t text, p point) RETURNS integer LANGUAGE sql AS $$ SELECT length(t) + length(p) + length('lit') $$;`,
+      },
+      { searchPath: ['app'] },
+    );
+    const len = r.get('length').physicalName;
+    expect(r.get('f').source).toContain(`SELECT length(t) + app.${len}(p) + length('lit')`);
+    expect(r.get('f').callees).toEqual([len]);
+  });
+
+  it('keeps the implicit alias and column name taken from the function name', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION app.stats() RETURNS TABLE (total integer) LANGUAGE sql AS $$ SELECT 1 $$;
+${audit}CREATE FUNCTION app.report() RETURNS integer LANGUAGE sql AS $$
+  SELECT stats.total + t.audit FROM app.stats(), (SELECT app.audit(1)) t
+$$;
+CREATE FUNCTION app.numbered() RETURNS bigint LANGUAGE sql AS $$ SELECT stats.ordinality FROM app.stats() WITH ORDINALITY $$;`,
+    });
+    const stats = r.get('stats').physicalName;
+    const audit2 = r.get('audit').physicalName;
+    expect(r.get('report').source).toContain(`FROM app.${stats}() AS stats, (SELECT app.${audit2}(1) AS audit) t`);
+    expect(r.get('numbered').source).toContain(`FROM app.${stats}() WITH ORDINALITY AS stats`);
+  });
+
+  it('keeps the column name of a call under casts', async () => {
+    const r = await byName({
+      'a.sql': `${audit}CREATE FUNCTION app.casts() RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT app.audit(1)::bigint::text, CAST(app.audit(2) AS numeric(10, 2))::text FROM app.t
+$$;`,
+    });
+    const a = r.get('audit').physicalName;
+    expect(r.get('casts').source).toContain(`SELECT app.${a}(1)::bigint::text AS audit, CAST(app.${a}(2) AS numeric(10, 2))::text AS audit FROM app.t`);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('rewrites calls in parameter DEFAULT expressions, and they are part of the hash', async () => {
+    const files = {
+      'a.sql': `CREATE FUNCTION app.four() RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
+CREATE FUNCTION app.f(x integer DEFAULT app.four()) RETURNS integer LANGUAGE sql AS $$ SELECT x $$;`,
+    };
+    const r = await byName(files);
+    expect(r.get('f').source).toContain(`x integer DEFAULT app.${r.get('four').physicalName}()`);
+    expect(r.get('f').callees).toEqual([r.get('four').physicalName]);
+    const changed = await byName({ 'a.sql': files['a.sql'].replace('SELECT 4', 'SELECT 5') });
+    expect(changed.get('f').hash).not.toBe(r.get('f').hash);
+  });
+
+  it('resolves unqualified names through the definition’s own SET search_path, else the given search path', async () => {
+    const files = {
+      'a.sql': `${audit}CREATE FUNCTION app.own() RETURNS integer LANGUAGE sql SET search_path = app AS $$ SELECT audit(1) $$;
+CREATE FUNCTION app.plain() RETURNS integer LANGUAGE sql AS $$ SELECT audit(1) $$;`,
+    };
+    const byDefault = await byName(files);
+    expect(byDefault.get('own').callees).toEqual([byDefault.get('audit').physicalName]);
+    expect(byDefault.get('plain').callees).toEqual([]);
+    expect(byDefault.warnings).toEqual([
+      'a.sql:3:71: audit(…) is not on the search path (public), so it is not rewritten to app.audit; qualify the call, give the function SET search_path, or compile with --search-path',
+    ]);
+    const withPath = await byName(files, { searchPath: ['app', 'public'] });
+    expect(withPath.get('plain').callees).toEqual([withPath.get('audit').physicalName]);
+  });
+});
+
+describe('compile: overloads with the same argument count', () => {
+  const diag = `CREATE FUNCTION t.diag(msg text) RETURNS text LANGUAGE sql AS $$ SELECT '# ' || msg $$;
+CREATE FUNCTION t.diag(msg anyelement) RETURNS text LANGUAGE sql AS $$ SELECT '# ' || msg::text $$;
+CREATE FUNCTION t.num(n integer) RETURNS text LANGUAGE sql AS $$ SELECT 'int' $$;
+CREATE FUNCTION t.num(n numeric) RETURNS text LANGUAGE sql AS $$ SELECT 'numeric' $$;
+`;
+  const target = (r: Awaited<ReturnType<typeof byName>>, name: string, args: string) =>
+    r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
+
+  it('resolves by literal, cast, parameter, variable and named-argument types as PostgreSQL does', async () => {
+    const r = await byName({
+      'a.sql': `${diag}CREATE FUNCTION t.caller(p integer, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v numeric := 1.5;
+BEGIN
+  RETURN t.diag('literal') || t.diag(p) || t.diag(q) || t.diag(1.5::numeric) || t.num(1) || t.num(v) || t.num(2.5) || t.num(n => p) || t.num(p::bigint);
+END $$;`,
+    });
+    const src = r.get('caller').source;
+    const dText = target(r, 'diag', 'text');
+    const dAny = target(r, 'diag', 'anyelement');
+    const nInt = target(r, 'num', 'integer');
+    const nNum = target(r, 'num', 'numeric');
+    expect(src).toContain(`RETURN t.${dText}('literal') || t.${dAny}(p) || t.${dText}(q) || t.${dAny}(1.5::numeric) || t.${nInt}(1) || t.${nNum}(v) || t.${nNum}(2.5) || t.${nInt}(n => p) || t.${nNum}(p::bigint);`);
+  });
+
+  it('refuses only a call whose types it cannot know, naming file:line and the candidates', async () => {
+    const e = await compileError({
+      'a.sql': `${diag}CREATE FUNCTION t.caller() RETURNS text LANGUAGE sql AS $$
+  SELECT t.num(x) FROM t.things
+$$;`,
+    });
+    expect(e.details).toEqual([
+      'a.sql:6:10: call to t.num with 1 argument(s) could go to t.num(integer) or t.num(numeric): the type of argument 1 cannot be known before the call runs; cast it (e.g. t.num(x::integer)) or qualify the name',
+    ]);
+  });
+});
+
+describe('compile: hashes ignore spelling, not meaning', () => {
+  const base = `CREATE FUNCTION app.f(a integer, b boolean, c timestamp with time zone, d character varying(10)) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE n integer := a;
+BEGIN
+  IF b THEN RETURN n::integer + length('x'); END IF;
+  RETURN 0;
+END
+$$;`;
+  const hash = async (sql: string) => (await one(sql))[0]!.hash;
+
+  it.each([
+    ['type aliases', base.replace('a integer', 'a int4').replace('b boolean', 'b bool').replace('c timestamp with time zone', 'c timestamptz').replace('character varying(10)', 'varchar').replace('n::integer', 'n::int4').replace('n integer', 'n int')],
+    ['explicit default attributes', base.replace('LANGUAGE plpgsql', 'LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY INVOKER PARALLEL UNSAFE COST 100 NOT LEAKPROOF')],
+    ['END; instead of END', base.replace('END\n$$', () => 'END;\n$$')],
+    ['needless identifier quotes', base.replace('RETURN n::', 'RETURN "n"::').replace('IF b', 'IF "b"')],
+    ['another string quoting', base.replace("length('x')", 'length($q$x$q$)')],
+    ['an escape string', base.replace("length('x')", "length(E'x')")],
+    ['a string continued over a comment line', base.replace("length('x')", "length(''  -- nothing\n 'x')")],
+    ['IN written out', base.replace('(a integer', '(IN a integer')],
+  ])('is the same with %s', async (_what, variant) => {
+    expect(await hash(variant)).toBe(await hash(base));
+  });
+
+  it('is the same with a trailing ; in a SQL body, ROWS 1000 on a set-returning function and RETURNS record of OUT parameters', async () => {
+    const sql = 'CREATE FUNCTION app.g(x integer) RETURNS SETOF integer LANGUAGE sql AS $$ SELECT x $$;';
+    expect(await hash(sql.replace('SELECT x', 'SELECT x;').replace('LANGUAGE sql', 'LANGUAGE sql ROWS 1000'))).toBe(await hash(sql));
+    const out = 'CREATE FUNCTION app.h(x integer, OUT a integer, OUT b integer) LANGUAGE sql AS $$ SELECT x, x $$;';
+    expect(await hash(out.replace('LANGUAGE', 'RETURNS record LANGUAGE'))).toBe(await hash(out));
+  });
+
+  it.each([
+    ['a string', base.replace("length('x')", "length('y')")],
+    ['an escape that changes the value', base.replace("length('x')", "length(E'x\\\\n')")],
+    ['a quoted identifier that needs quotes', base.replace('IF b', 'IF "B"')],
+    ['the volatility', base.replace('LANGUAGE plpgsql', 'LANGUAGE plpgsql STABLE')],
+    ['the cost', base.replace('LANGUAGE plpgsql', 'LANGUAGE plpgsql COST 5')],
+    ['a cast type', base.replace('n::integer', 'n::bigint')],
+  ])('changes with %s', async (_what, variant) => {
+    expect(await hash(variant)).not.toBe(await hash(base));
+  });
+
+  it('records the hash scheme in the normalized definition', async () => {
+    const [v] = await one(base);
+    expect(JSON.parse(v!.normalized).hashScheme).toBe(2);
+  });
+});
+
+describe('compile: dynamic SQL naming managed procedures', () => {
+  const files = {
+    'a.sql': `CREATE FUNCTION app.audit(v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;
+CREATE FUNCTION app.create_parent(t text) RETURNS void LANGUAGE sql AS $$ SELECT $$;
+CREATE FUNCTION app.dyn(s text) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE r integer;
+BEGIN
+  EXECUTE 'SELECT app.audit(7)' INTO r;
+  EXECUTE format('SELECT %I.create_parent(%L)', s, 'x');
+  EXECUTE 'SELECT 1' INTO r;
+  RETURN r;
+END $$;`,
+  };
+
+  it('warns with file:line where a string that reaches EXECUTE or format() names one', async () => {
+    const r = await compileFiles(files);
+    expect(r.warnings).toEqual([
+      'a.sql:6:11: dynamic SQL calls app.audit, which exists only under versioned names: procver cannot rewrite a call inside a string, so it fails at run time (call it directly, or through an entry point)',
+      'a.sql:7:18: dynamic SQL calls app.create_parent, which exists only under versioned names: procver cannot rewrite a call inside a string, so it fails at run time (call it directly, or through an entry point)',
+    ]);
+  });
+
+  it('makes them errors with strict', async () => {
+    const e = await compileError(files, { strict: true });
+    expect(e.details).toHaveLength(2);
+    expect(e.details[0]).toMatch(/^a\.sql:6:11: dynamic SQL calls app\.audit, .*\(--strict\)$/);
+  });
+});
+
+describe('compile: calls the corpus found missing', () => {
+  it('rewrites CALL in PL/pgSQL and a call spelled in upper case', async () => {
+    const r = await byName({
+      'a.sql': `CREATE PROCEDURE app.bump(INOUT t integer) LANGUAGE plpgsql AS $$ BEGIN t := t + 1; END $$;
+CREATE FUNCTION app.last_day(d date) RETURNS date LANGUAGE sql AS $$ SELECT d $$;
+CREATE FUNCTION app.caller() RETURNS date LANGUAGE plpgsql AS $$
+DECLARE v integer := 1;
+BEGIN
+  CALL app.bump(v);
+  RETURN APP.LAST_DAY(current_date);
+END $$;`,
+    });
+    const src = r.get('caller').source;
+    expect(src).toContain(`CALL app.${r.get('bump').physicalName}(v);`);
+    expect(src).toContain(`RETURN app.${r.get('last_day').physicalName}(current_date);`);
+  });
+});
+
+describe('compile: argument types pgTAP needs known', () => {
+  it('knows ARRAY[…] of parameters, subscripts, arithmetic, managed results and array coercion', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION t._rexists(k character[], n name) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE FUNCTION t._rexists(k character, n name) RETURNS boolean LANGUAGE sql AS $$ SELECT t._rexists(ARRAY[$1], $2) $$;
+CREATE FUNCTION t._get(k text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION t._set(k text, v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;
+CREATE FUNCTION t._set(k integer, v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;
+CREATE FUNCTION t._names(n text[]) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION t._names(n integer) RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE FUNCTION t.caller(todos integer[], ns name[]) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM t._set('failed', t._get('failed') + 1);
+  PERFORM t._set(todos[1], todos[2] - 1);
+  RETURN t._names(ns);
+END $$;`,
+    });
+    const phys = (name: string, args: string) => r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
+    expect(r.versions.find((v) => v.args === 'character, name')!.source).toContain(`t.${phys('_rexists', 'character[], name')}(ARRAY[$1], $2)`);
+    const src = r.get('caller').source;
+    expect(src).toContain(`PERFORM t.${phys('_set', 'text, integer')}('failed', t.${phys('_get', 'text')}('failed') + 1);`);
+    expect(src).toContain(`PERFORM t.${phys('_set', 'integer, integer')}(todos[1], todos[2] - 1);`);
+    expect(src).toContain(`RETURN t.${phys('_names', 'text[]')}(ns);`);
+  });
+});
+
+describe('compile: a column that has a parameter’s name', () => {
+  it('does not take the parameter’s type in a SQL function that reads tables (the column wins there)', async () => {
+    const e = await compileError({
+      'a.sql': `CREATE FUNCTION app.d(v integer) RETURNS text LANGUAGE sql AS $$ SELECT 'i' $$;
+CREATE FUNCTION app.d(v text) RETURNS text LANGUAGE sql AS $$ SELECT 't' $$;
+CREATE FUNCTION app.f(y integer) RETURNS text LANGUAGE sql AS $$ SELECT app.d(y) || app.d($1) FROM app.t $$;`,
+    });
+    expect(e.details).toEqual([
+      'a.sql:3:73: call to app.d with 1 argument(s) could go to app.d(integer) or app.d(text): the type of argument 1 cannot be known before the call runs; cast it (e.g. app.d(x::integer)) or qualify the name',
+    ]);
+  });
+});
