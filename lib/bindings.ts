@@ -10,6 +10,8 @@ export interface BindingsPushed {
   moved: string[];
   /** bindings whose statement changed while they point at the same versions */
   updated: string[];
+  /** unchanged in the sources but missing or pointing elsewhere in the database: created again */
+  repaired: string[];
 }
 
 /**
@@ -18,7 +20,7 @@ export interface BindingsPushed {
  * records which versions it points to. A binding whose statements did not change is left alone.
  */
 export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string): Promise<BindingsPushed> {
-  const out: BindingsPushed = { created: [], moved: [], updated: [] };
+  const out: BindingsPushed = { created: [], moved: [], updated: [], repaired: [] };
   if (list.length === 0) return out;
   const registered = await tx.execute<{ id: number; identity: string; statements: string[]; versions: string[] | null }>(sql`
     SELECT b.id, b.identity, b.statements,
@@ -26,9 +28,12 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
               JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = b.id) AS versions
     FROM procver.bindings b WHERE b.identity = ANY(${sql.param(list.map((b) => b.identity))}::text[])`);
   const byIdentity = new Map(registered.rows.map((r) => [r.identity, r]));
+  const unchanged = list.filter((b) => JSON.stringify(byIdentity.get(b.identity)?.statements) === JSON.stringify(b.statements));
+  const intact = await stillInPlace(tx, unchanged);
   for (const b of list) {
     const before = byIdentity.get(b.identity);
-    if (before && JSON.stringify(before.statements) === JSON.stringify(b.statements)) continue;
+    const repair = unchanged.includes(b);
+    if (repair && intact.has(b.identity)) continue;
     await tx.execute(sql`SAVEPOINT procver_binding`);
     try {
       for (const s of b.statements) await tx.execute(sql.raw(s));
@@ -57,15 +62,26 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
       SELECT ${id}, unnest(${sql.param(b.versions.map((v) => versionIds.get(v)!))}::bigint[])`);
     await writeAudit(tx, {
       actor,
-      action: !before ? 'binding.create' : moved ? 'binding.move' : 'binding.update',
+      action: !before ? 'binding.create' : moved ? 'binding.move' : repair ? 'binding.repair' : 'binding.update',
       targetType: 'binding',
       target: b.identity,
       before: before ? { versions: before.versions ?? [], statements: before.statements } : null,
       after: { versions: b.versions, statements: b.statements, from: b.where },
     });
-    (!before ? out.created : moved ? out.moved : out.updated).push(b.identity);
+    (!before ? out.created : moved ? out.moved : repair ? out.repaired : out.updated).push(b.identity);
   }
   return out;
+}
+
+/**
+ * Which unchanged bindings are still in the database calling their versions (someone may have
+ * dropped one, or re-created it on the unversioned function): one query for all of them.
+ */
+async function stillInPlace(tx: Tx, list: CompiledBinding[]): Promise<Set<string>> {
+  if (list.length === 0) return new Set();
+  const r = await tx.execute<Record<string, boolean>>(sql.raw(`SELECT ${list.map((b, i) => `(${b.probe}) AS p${i}`).join(', ')}`));
+  const row = r.rows[0]!;
+  return new Set(list.filter((_, i) => row[`p${i}`] === true).map((b) => b.identity));
 }
 
 export interface BindingReference {

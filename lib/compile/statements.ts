@@ -44,6 +44,8 @@ export interface CompiledBinding {
   versions: string[];
   /** what push runs to create it or point it at these versions (replace, or drop and create) */
   statements: string[];
+  /** a boolean SQL expression: the binding exists and depends on each of its versions */
+  probe: string;
   where: string;
 }
 
@@ -86,6 +88,8 @@ interface PendingBinding {
   createSpan: [number, number];
   create: string;
   drop: string | null;
+  /** SQL for the binding's OID and the catalog it is in, for checking what it calls in the database */
+  object: { catalog: string; oid: string };
   references: Reference[];
   where: string;
 }
@@ -370,6 +374,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       create: constraint ? 'CREATE CONSTRAINT' : 'CREATE OR REPLACE',
       createSpan: constraint ? [code[0]!.start, code.find((t) => t.text.toUpperCase() === 'CONSTRAINT')!.end] : base.createSpan,
       drop: constraint ? `DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${rel.sql}` : null,
+      object: { catalog: 'pg_trigger', oid: `SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass(${quoteLiteral(rel.sql)}) AND tgname = ${quoteLiteral(name)}` },
       references,
     };
   }
@@ -377,7 +382,15 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
     const references = one(names(node['funcname']), 0, executedNameSpan(code));
     if (references.length === 0) return null;
     const name = node['trigname'] as string;
-    return { ...base, kind: 'event trigger', identity: `event trigger ${name}`, create: 'CREATE', drop: `DROP EVENT TRIGGER IF EXISTS ${quoteIdent(name)}`, references };
+    return {
+      ...base,
+      kind: 'event trigger',
+      identity: `event trigger ${name}`,
+      create: 'CREATE',
+      drop: `DROP EVENT TRIGGER IF EXISTS ${quoteIdent(name)}`,
+      object: { catalog: 'pg_event_trigger', oid: `SELECT oid FROM pg_event_trigger WHERE evtname = ${quoteLiteral(name)}` },
+      references,
+    };
   }
   if (kind === 'CreatePolicyStmt') {
     const references: Reference[] = [];
@@ -387,7 +400,15 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
     if (references.length === 0) return null;
     const rel = relationName(node['table'] as { schemaname?: string; relname: string }, defaultSchema);
     const name = node['policy_name'] as string;
-    return { ...base, kind: 'policy', identity: `policy ${name} on ${rel.display}`, create: 'CREATE', drop: `DROP POLICY IF EXISTS ${quoteIdent(name)} ON ${rel.sql}`, references };
+    return {
+      ...base,
+      kind: 'policy',
+      identity: `policy ${name} on ${rel.display}`,
+      create: 'CREATE',
+      drop: `DROP POLICY IF EXISTS ${quoteIdent(name)} ON ${rel.sql}`,
+      object: { catalog: 'pg_policy', oid: `SELECT oid FROM pg_policy WHERE polrelid = to_regclass(${quoteLiteral(rel.sql)}) AND polname = ${quoteLiteral(name)}` },
+      references,
+    };
   }
   if (kind === 'DefineStmt' && (node['kind'] === 'OBJECT_AGGREGATE' || node['kind'] === 'OBJECT_OPERATOR')) {
     const defs = ((node['definition'] ?? []) as { DefElem: DefElem }[]).map((d) => d.DefElem);
@@ -408,7 +429,15 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       }
       if (references.length === 0) return null;
       const args = params.length === 0 ? '*' : params.map((p) => formatTypeName(p, o.where)).join(', ');
-      return { ...base, kind: 'aggregate', identity: `aggregate ${schema}.${objName}(${args})`, create: 'CREATE OR REPLACE', drop: null, references };
+      return {
+        ...base,
+        kind: 'aggregate',
+        identity: `aggregate ${schema}.${objName}(${args})`,
+        create: 'CREATE OR REPLACE',
+        drop: null,
+        object: { catalog: 'pg_proc', oid: `SELECT to_regprocedure(${quoteLiteral(`${qualifiedName(schema, objName)}(${args})`)})` },
+        references,
+      };
     }
     const left = typeOf(defs.find((d) => d.defname.toLowerCase() === 'leftarg'));
     const right = typeOf(defs.find((d) => d.defname.toLowerCase() === 'rightarg'));
@@ -425,6 +454,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       identity: `operator ${schema}.${objName}(${signature})`,
       create: 'CREATE',
       drop: `DROP OPERATOR IF EXISTS ${quoteIdent(schema)}.${objName} (${signature})`,
+      object: { catalog: 'pg_operator', oid: `SELECT to_regoperator(${quoteLiteral(`${quoteIdent(schema)}.${objName}(${signature})`)})` },
       references,
     };
   }
@@ -467,6 +497,15 @@ function entryPointsOf(definitions: Definition[], options: StatementOptions, dia
 
 export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
 
+/** True when the binding exists and PostgreSQL records it as depending on each of these versions. */
+function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): string {
+  const depends = versions.map(
+    (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${b.object.oid})
+      AND refclassid = 'pg_proc'::regclass AND refobjid = to_regprocedure(${quoteLiteral(`${qualifiedName(v.schema, v.physicalName)}(${v.args})`)}))`,
+  );
+  return depends.join(' AND ');
+}
+
 /**
  * The `--` comments on the lines right above a definition (the parser starts a statement at its
  * first token, so they are outside it): the block of blank and comment lines, scanned on its own.
@@ -492,7 +531,7 @@ function leadingComments(d: Definition): ScanToken[] {
 }
 
 /** Rewrites each binding to call the versions compiled from the same sources. */
-export function compileBindings(pending: PendingBinding[], physical: (procedure: string) => { schema: string; physicalName: string }): CompiledBinding[] {
+export function compileBindings(pending: PendingBinding[], physical: (procedure: string) => { schema: string; physicalName: string; args: string }): CompiledBinding[] {
   return pending.map((b) => {
     const edits = [
       { start: b.createSpan[0], end: b.createSpan[1], text: b.create },
@@ -518,6 +557,7 @@ export function compileBindings(pending: PendingBinding[], physical: (procedure:
         return `${v.schema}.${v.physicalName}`;
       }),
       statements: b.drop ? [b.drop, text] : [text],
+      probe: probeSql(b, procedures.map(physical)),
       where: b.where,
     };
   });

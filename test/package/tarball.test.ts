@@ -51,7 +51,7 @@ describe('the npm package, installed into an empty project', () => {
   it('runs compile, migrate, push, deployments add/live/list, check, collect --once, cleanup and audit verify', async () => {
     const compiled = await procver(['compile', 'sql', '--out', 'src/generated']);
     expect(compiled.stderr).toBe('');
-    expect(compiled.stdout).toContain('compiled 14 definition(s) from 3 file(s)');
+    expect(compiled.stdout).toContain('compiled 15 definition(s) from 4 file(s)');
     // The generated module stands alone: no import of procver (or anything else).
     const procs = readFileSync(join(project, 'src/generated/procs.ts'), 'utf8');
     expect(procs).toContain('"shop.get_customer": "shop.get_customer__');
@@ -62,10 +62,10 @@ describe('the npm package, installed into an empty project', () => {
     await t.pool.query(readFileSync(join(process.cwd(), 'examples/shop/setup.sql'), 'utf8'));
     const pushed = await procver(['push', 'sql']);
     expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(pushed.stdout).toContain('pushed 14 version(s): 14 created, 0 re-created, 0 unchanged');
+    expect(pushed.stdout).toContain('pushed 15 version(s): 15 created, 0 re-created, 0 unchanged');
     const manifest = 'src/generated/procver.manifest.json';
-    expect((await procver(['check', '--manifest', manifest])).stdout).toContain('ok: all 14 referenced version(s) exist and are live');
-    expect((await procver(['deployments', 'add', '--app', 'web', '--id', 'b1', '--manifest', manifest])).stdout).toContain('registered web/b1 (14 version(s)), pending');
+    expect((await procver(['check', '--manifest', manifest])).stdout).toContain('ok: all 15 referenced version(s) exist and are live');
+    expect((await procver(['deployments', 'add', '--app', 'web', '--id', 'b1', '--manifest', manifest])).stdout).toContain('registered web/b1 (15 version(s)), pending');
     expect((await procver(['deployments', 'live', '--app', 'web', '--id', 'b1'])).stdout).toContain('web/b1 is live');
     const list = JSON.parse((await procver(['deployments', 'list', '--json'])).stdout);
     expect(list.map((d: { deploymentId: string; status: string }) => [d.deploymentId, d.status])).toEqual([['b1', 'live']]);
@@ -74,7 +74,7 @@ describe('the npm package, installed into an empty project', () => {
     expect(collected.stdout).toMatch(/^primary 127\.0\.0\.1:\d+\/procver_test_\w+: \d+ version\(s\) with counters/m);
     const cleanup = await procver(['cleanup', '--apply']);
     expect(cleanup.code).toBe(0);
-    expect(cleanup.stdout).toContain('0 retired version(s): 0 to drop, 0 to quarantine, 0 kept; 14 live version(s) not considered');
+    expect(cleanup.stdout).toContain('0 retired version(s): 0 to drop, 0 to quarantine, 0 kept; 15 live version(s) not considered');
     expect((await procver(['audit', 'verify'])).stdout).toMatch(/audit log intact: \d+ entries, every link verified/);
     // The functions are there under their hashed names.
     const m = JSON.parse(readFileSync(join(project, manifest), 'utf8')) as { procedures: { schema: string; physicalName: string }[] };

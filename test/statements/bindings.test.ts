@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult } from '../../lib/compile/compile';
 import { pushVersions, type PushOptions } from '../../lib/push';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
 const suffix = randomBytes(4).toString('hex');
-const owner = `owner_${suffix}`;
-const reader = `reader_${suffix}`;
+let owner = '';
+let reader = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'sql/' };
 
 const sources = (v: number, triggerSpacing = ' ') => ({
@@ -52,7 +52,8 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    await t.pool.query(`DO $$ BEGIN CREATE ROLE ${owner}; CREATE ROLE ${reader}; END $$`);
+    owner = await createTestRole('owner');
+    reader = await createTestRole('reader');
     await t.pool.query(`CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO ${reader};
       CREATE TABLE app.ddl_log (tag text, v int);
       CREATE TABLE app.notes (who text, body text); ALTER TABLE app.notes ENABLE ROW LEVEL SECURITY; GRANT SELECT ON app.notes TO ${reader};
@@ -88,6 +89,7 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       created: [],
       moved: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'operator app.~~~(integer, integer)', 'trigger notes_check on app.notes'],
       updated: [],
+      repaired: [],
     });
     expect(await state()).toEqual({
       event_trigger: phys(c2, 'ddl_note'),
@@ -104,12 +106,35 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
 
   it('a binding whose statement changed but points at the same versions is updated, not moved', async () => {
     const r = await pushVersions(t.db, await compileFiles(sources(2, '\n  ')), opts);
-    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'] });
+    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'], repaired: [] });
     const audit = (await t.pool.query(`SELECT action, count(*)::int AS n FROM procver.audit_log WHERE action LIKE 'binding.%' GROUP BY 1 ORDER BY 1`)).rows;
     expect(audit).toEqual([
       { action: 'binding.create', n: 4 },
       { action: 'binding.move', n: 4 },
       { action: 'binding.update', n: 1 },
     ]);
+  });
+
+  it('a binding dropped or re-pointed by hand is created again at the next push, even with unchanged sources', async () => {
+    const c2 = await compileFiles(sources(2, '\n  '));
+    await t.pool.query(`DROP POLICY only_one ON app.notes; DROP EVENT TRIGGER note_ddl_${suffix};
+      CREATE FUNCTION app.plain_check() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+      DROP TRIGGER notes_check ON app.notes;
+      CREATE CONSTRAINT TRIGGER notes_check AFTER INSERT ON app.notes FOR EACH ROW EXECUTE FUNCTION app.plain_check();`);
+    const r = await pushVersions(t.db, c2, opts);
+    expect(r.statements!.bindings).toEqual({
+      created: [],
+      moved: [],
+      updated: [],
+      repaired: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'trigger notes_check on app.notes'],
+    });
+    expect(await state()).toEqual({
+      event_trigger: phys(c2, 'ddl_note'),
+      policy: `${phys(c2, 'visible')}(who)`,
+      operator: phys(c2, 'near'),
+      constraint_trigger: phys(c2, 'check_note'),
+    });
+    const again = await pushVersions(t.db, c2, opts);
+    expect(again.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
   });
 });

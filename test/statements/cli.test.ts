@@ -30,12 +30,12 @@ describe('procver CLI: statements that are not functions, and import', () => {
     expect(skipped.code).toBe(0);
     const lines = skipped.stdout.split('\n');
     expect(lines.slice(0, 6)).toEqual([
-      'compiled 1 definition(s) from 1 file(s)',
       'notice: skipped BEGIN, COMMIT: push runs in its own transaction and settings do not carry over; unqualified names use the schema public',
       'skipped 2 statement(s) that belong to your migration tool:',
       expect.stringMatching(/\/m\.sql:2:1: CREATE TABLE$/),
       expect.stringMatching(/\/m\.sql:5:1: CREATE INDEX$/),
       'also: 1 binding(s)',
+      'compiled 1 definition(s) from 1 file(s)',
     ]);
   });
 

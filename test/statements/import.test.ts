@@ -1,6 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,19 +9,22 @@ import { compileDirectory, type CompileResult } from '../../lib/compile/compile'
 import { importDatabase, writeImport, type ImportResult } from '../../lib/import';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { restoreVersion, retireVersion } from '../../lib/versions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+import { testTempDir } from '../helpers/disposal';
 
-const dump = readFileSync(join(__dirname, '../fixtures/shopDump.sql'), 'utf8');
+const dumpFile = readFileSync(join(__dirname, '../fixtures/shopDump.sql'), 'utf8');
+/** The dump's role, made for this file (roles are server-wide). */
+let clerk = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'imported/' };
-const config = cleanupConfig({}, { quietWindow: '0s', quarantine: '0s' });
+/** Short windows; the test moves the clock by backdating the registry instead of waiting. */
+const config = cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' });
 
 /** Restores the dump on its own connection (it empties search_path for its session, as pg_dump's output does). */
 async function restore(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query(`DO $$ BEGIN CREATE ROLE procver_shop_clerk; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
-    await c.query(dump);
+    await c.query(dumpFile.replaceAll('procver_shop_clerk', clerk));
   } finally {
     await c.end();
   }
@@ -38,12 +39,13 @@ describe('procver import: adopting an existing database', () => {
   const phys = (c: CompileResult, name: string) => `app.${c.versions.find((v) => v.name === name)!.physicalName}`;
 
   beforeAll(async () => {
+    clerk = await createTestRole('clerk');
     source = await createTestDatabase({ migrated: false });
     copy = await createTestDatabase();
     await restore(source.url);
     await restore(copy.url);
     imported = await importDatabase(source.pool, { schemas: ['app'] });
-    dir = mkdtempSync(join(tmpdir(), 'procver-import-'));
+    dir = testTempDir('procver-import-');
     await writeImport(imported, dir);
     compiled = await compileDirectory(dir);
   });
@@ -80,7 +82,7 @@ describe('procver import: adopting an existing database', () => {
       'policy own_orders on app.orders',
     ]);
     const text = imported.files.get('app.sql')!;
-    expect(text).toContain('REVOKE ALL ON ROUTINE app.place_order(integer, integer, integer) FROM PUBLIC;\nGRANT EXECUTE ON ROUTINE app.place_order(integer, integer, integer) TO procver_shop_clerk;');
+    expect(text).toContain(`REVOKE ALL ON ROUTINE app.place_order(integer, integer, integer) FROM PUBLIC;\nGRANT EXECUTE ON ROUTINE app.place_order(integer, integer, integer) TO ${clerk};`);
     expect(text).toContain("COMMENT ON ROUTINE app.order_total(integer) IS 'Sum of an order''s lines';");
     expect(text).not.toContain('citext');
   });
@@ -132,7 +134,7 @@ describe('procver import: adopting an existing database', () => {
           maxPrice: await q(`SELECT app.max_price(price)::text AS m FROM app.items`),
           samePrice: await q(`SELECT id FROM app.items WHERE price OPERATOR(app.=~) 18.4 ORDER BY id`),
           asClerk: await (async () => {
-            await c.query(`BEGIN; SET LOCAL ROLE procver_shop_clerk; SET LOCAL app.customer = '2'`);
+            await c.query(`BEGIN; SET LOCAL ROLE ${clerk}; SET LOCAL app.customer = '2'`);
             const rows = await q(`SELECT id, customer_id FROM app.orders ORDER BY id`);
             await c.query('ROLLBACK');
             return rows;
@@ -155,7 +157,7 @@ describe('procver import: adopting an existing database', () => {
       (
         await db.pool.query(
           `SELECT p.prosecdef AS secdef, obj_description(p.oid, 'pg_proc') AS comment,
-                  has_function_privilege('procver_shop_clerk', p.oid, 'EXECUTE') AS clerk,
+                  has_function_privilege('${clerk}', p.oid, 'EXECUTE') AS clerk,
                   EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE a.grantee = 0) AS public
            FROM pg_proc p WHERE p.oid = $1::regprocedure`,
           [sig],
@@ -191,11 +193,18 @@ describe('procver import: adopting an existing database', () => {
     expect(before).toContain("'2020-02-02 10:00:00+00'");
 
     await retireVersion(copy.db, { name: oldName.slice(4), actor: 'test', reason: 'replaced' });
-    const row = async () => (await planCleanup(copy.db, [], config)).rows.find((x) => `${x.schema}.${x.physicalName}` === oldName)!;
+    const backdate = () =>
+      copy.pool.query(`UPDATE procver.versions SET status_changed_at = status_changed_at - interval '1 hour', quarantined_at = quarantined_at - interval '1 hour'
+                       WHERE schema || '.' || physical_name = $1`, [oldName]);
+    const plan = async () => {
+      await backdate();
+      return planCleanup(copy.db, [], config);
+    };
+    const row = async () => (await plan()).rows.find((x) => `${x.schema}.${x.physicalName}` === oldName)!;
     expect((await row()).action).toBe('quarantine');
-    expect((await applyCleanup(copy.db, await planCleanup(copy.db, [], config), 'test', [])).map((x) => x.outcome)).toEqual(['quarantined']);
+    expect((await applyCleanup(copy.db, await plan(), 'test', [])).map((x) => x.outcome)).toEqual(['quarantined']);
     expect((await row()).action).toBe('drop');
-    expect((await applyCleanup(copy.db, await planCleanup(copy.db, [], config), 'test', [])).map((x) => x.outcome)).toEqual(['dropped']);
+    expect((await applyCleanup(copy.db, await plan(), 'test', [])).map((x) => x.outcome)).toEqual(['dropped']);
     expect(await definition()).toBeNull();
     expect((await copy.pool.query(`SELECT status::text FROM procver.versions WHERE schema || '.' || physical_name = $1`, [oldName])).rows).toEqual([{ status: 'dropped' }]);
 

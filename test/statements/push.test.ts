@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bindingReferences } from '../../lib/bindings';
 import { planCleanup } from '../../lib/cleanup/plan';
@@ -7,10 +6,10 @@ import type { CompileResult } from '../../lib/compile/compile';
 import { versionProperties } from '../../lib/properties';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { retireVersion } from '../../lib/versions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
-const reader = `reader_${randomBytes(4).toString('hex')}`;
+let reader = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'migrations/' };
 
 /** A migration file as a team's migration tool has it: functions mixed with everything around them. */
@@ -46,7 +45,6 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     return `app.${v.physicalName}`;
   };
   const q = async <T>(text: string, params: unknown[] = []) => (await t.pool.query(text, params)).rows as T[];
-  const oid = async (name: string) => (await q<{ oid: number }>(`SELECT to_regprocedure($1)::oid::int AS oid`, [name]))[0]!.oid;
   const triggerFunction = async () =>
     (await q<{ fn: string }>(`SELECT tgfoid::regproc::text AS fn FROM pg_trigger WHERE tgname = 'items_touch'`))[0]!.fn;
   const props = async (sig: string) =>
@@ -62,7 +60,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    await t.pool.query(`DO $$ BEGIN CREATE ROLE ${reader}; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    reader = await createTestRole('reader');
     await t.pool.query(`CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, price numeric, updated_at timestamptz)`);
     await t.pool.query(`INSERT INTO app.items VALUES (1, 2.5, NULL), (2, 4, NULL)`);
     first = await compileFiles({ 'migrations/0042_items.sql': migration('2000-01-01', 'How many items') });
@@ -80,7 +78,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
   it('pushes: the trigger fires through the hashed version, the aggregate aggregates, properties are applied', async () => {
     const r = await pushVersions(t.db, first, opts);
     expect(r.created).toHaveLength(3);
-    expect(r.statements!.bindings).toEqual({ created: ['trigger items_touch on app.items', 'aggregate app.total_price(numeric)'], moved: [], updated: [] });
+    expect(r.statements!.bindings).toEqual({ created: ['trigger items_touch on app.items', 'aggregate app.total_price(numeric)'], moved: [], updated: [], repaired: [] });
     expect(r.statements!.properties.changed).toEqual(['app.item_count()']);
 
     expect(await triggerFunction()).toBe(phys(first, 'touch'));
@@ -130,7 +128,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     const before = await q(`SELECT count(*)::int AS n FROM procver.audit_log`);
     const r = await pushVersions(t.db, await compileFiles({ 'migrations/0042_items.sql': migration('2000-01-01', 'How many items') }), opts);
     expect(r.created).toEqual([]);
-    expect(r.statements).toEqual({ properties: { changed: [] }, bindings: { created: [], moved: [], updated: [] }, entryPoints: { moved: [] } });
+    expect(r.statements).toEqual({ properties: { changed: [] }, bindings: { created: [], moved: [], updated: [], repaired: [] }, entryPoints: { moved: [] } });
     expect(await q(`SELECT count(*)::int AS n FROM procver.audit_log`)).toEqual(before);
   });
 
@@ -142,7 +140,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
 
     const r = await pushVersions(t.db, second, opts);
     expect(r.created).toEqual([phys(second, 'touch')]);
-    expect(r.statements!.bindings).toEqual({ created: [], moved: ['trigger items_touch on app.items'], updated: [] });
+    expect(r.statements!.bindings).toEqual({ created: [], moved: ['trigger items_touch on app.items'], updated: [], repaired: [] });
     expect(r.statements!.properties.changed).toEqual(['app.item_count()']);
     expect(await triggerFunction()).toBe(phys(second, 'touch'));
     await t.pool.query(`UPDATE app.items SET price = price WHERE id = 2`);
@@ -156,7 +154,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     // Cleanup sees the trigger as a reference like a deployment: the new version is kept, the old one released.
     const newTouch = Number((await q<{ id: number }>(`SELECT id FROM procver.versions WHERE schema || '.' || physical_name = $1`, [phys(second, 'touch')]))[0]!.id);
     for (const name of [phys(first, 'touch'), phys(second, 'touch')]) await retireVersion(t.db, { name, actor: 'test', reason: 'test' });
-    const plan = await planCleanup(t.db, [], cleanupConfig({}, { quietWindow: '0s', quarantine: '0s' }));
+    const plan = await planCleanup(t.db, [], cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }));
     const deployments = (id: number) => plan.rows.find((x) => x.versionId === id)!.checks.find((c) => c.name === 'deployments')!;
     expect(deployments(oldTouch).verdict).toBe('pass');
     expect(deployments(newTouch).verdict).toBe('fail');
