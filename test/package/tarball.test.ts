@@ -74,7 +74,7 @@ describe('the npm package, installed into an empty project', () => {
     expect(collected.stdout).toMatch(/^primary 127\.0\.0\.1:\d+\/procver_test_\w+: \d+ version\(s\) with counters/m);
     const cleanup = await procver(['cleanup', '--apply']);
     expect(cleanup.code).toBe(0);
-    expect(cleanup.stdout).toContain('0 retired version(s): 0 to drop, 0 to quarantine, 0 kept; 15 live version(s) not considered');
+    expect(cleanup.stdout).toContain('0 retired version(s): 0 to drop, 0 to quarantine, 0 to put back from quarantine, 0 kept; 15 live version(s) not considered');
     expect((await procver(['audit', 'verify'])).stdout).toMatch(/audit log intact: \d+ entries, every link verified/);
     // The functions are there under their hashed names.
     const m = JSON.parse(readFileSync(join(project, manifest), 'utf8')) as { procedures: { schema: string; physicalName: string }[] };
@@ -82,7 +82,7 @@ describe('the npm package, installed into an empty project', () => {
       `SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = ANY($1)`,
       [m.procedures.map((p) => `${p.schema}.${p.physicalName}`)],
     );
-    expect(created.rows[0].n).toBe(14);
+    expect(created.rows[0].n).toBe(15);
   });
 
   it('serves the production dashboard: /api/health, /api/ready (200 after a collection), JSON request logs, graceful SIGTERM', async () => {
