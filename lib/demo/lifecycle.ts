@@ -26,8 +26,10 @@ export async function seedLifecycle(db: Db, url: string, v0Hashes: string[], log
   const targets = [{ url, role: 'primary' as const }];
   const counters = new CounterCache();
   const collect = () => collectUsage(db, targets, {}, counters);
-  // Windows of zero: the demo shows the steps now instead of after a week of silence.
-  const config = { ...cleanupConfig(), quietWindowMs: 0, quarantineMs: 0, retention: null };
+  // Windows of zero: the demo shows the steps now instead of after a week of silence. Zero flush
+  // delay and collection interval too, or cleanup refuses windows its evidence cannot resolve: these
+  // v0 versions were never called by anything, and the demo takes its own reading before each run.
+  const config = { ...cleanupConfig(), quietWindowMs: 0, quarantineMs: 0, flushDelayMs: 0, collectIntervalMs: 0, retention: null };
   const old = await db
     .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, procedure: procedures.name })
     .from(versions)

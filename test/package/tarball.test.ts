@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { testTempDir } from '../helpers/disposal';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,7 @@ describe('the npm package, installed into an empty project', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    const work = mkdtempSync(join(tmpdir(), 'procver-tarball-'));
+    const work = testTempDir('procver-tarball-');
     const packed = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { timeout: 300_000 });
     const tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
     project = join(work, 'app');
