@@ -1,4 +1,4 @@
-import catalog from './pgCatalogFunctions.json';
+import catalog from './pgCatalogFunctions.json' with { type: 'json' };
 
 /**
  * pg_catalog's functions in PostgreSQL 15 (name → [argument types, variadic, defaults, result]),
