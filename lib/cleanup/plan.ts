@@ -6,6 +6,7 @@ import { freshReading } from '../usage/collect';
 import { calledKinds, describeEvidence, evidenceFor, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
+import { quoteIdent } from '../identifiers';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
 import { TRIPWIRE_MARK } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
@@ -361,6 +362,11 @@ interface Oldest {
   label: string;
   oldest: Date | null;
   error?: string;
+  /**
+   * Sessions whose pg_stat_activity row our role may not read (other roles' rows show a NULL
+   * xact_start without pg_read_all_stats): their transactions could be older than the rename.
+   */
+  hidden?: { sessions: number; role: string };
 }
 
 /** The oldest open (or prepared) transaction on every instance. */
@@ -372,11 +378,18 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
       client.on('error', () => undefined);
       try {
         await client.connect();
-        const r = await client.query<{ oldest: string | null }>(`
+        // A row is readable with pg_read_all_stats or the privileges of its role (PostgreSQL's own
+        // rule; superusers have both); a row of a dropped role is counted as hidden.
+        const r = await client.query<{ oldest: string | null; hidden: number; role: string }>(`
           SELECT least(
             (SELECT min(xact_start) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()),
-            (SELECT min(prepared) FROM pg_prepared_xacts))::text AS oldest`);
-        return { label, oldest: r.rows[0]?.oldest ? new Date(r.rows[0].oldest) : null };
+            (SELECT min(prepared) FROM pg_prepared_xacts))::text AS oldest,
+            (SELECT count(*) FROM pg_stat_activity a
+             WHERE a.usesysid IS NOT NULL AND a.pid <> pg_backend_pid() AND NOT pg_has_role('pg_read_all_stats', 'USAGE')
+               AND NOT CASE WHEN EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.usesysid) THEN pg_has_role(a.usesysid, 'USAGE') ELSE false END)::int AS hidden,
+            current_user::text AS role`);
+        const row = r.rows[0]!;
+        return { label, oldest: row.oldest ? new Date(row.oldest) : null, ...(row.hidden > 0 ? { hidden: { sessions: row.hidden, role: row.role } } : {}) };
       } catch (e) {
         return { label, oldest: null, error: (e as Error).message };
       } finally {
@@ -403,6 +416,11 @@ export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: 
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
     else if (o.oldest && o.oldest < quarantinedAt) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
+    if (o.hidden) {
+      unknowns.push(
+        `cannot see when the transactions of ${o.hidden.sessions} other session(s) on ${o.label} started: role ${o.hidden.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO ${quoteIdent(o.hidden.role)} there`,
+      );
+    }
   }
   const verdict: Verdict = problems.length > 0 ? 'fail' : unknowns.length > 0 ? 'unknown' : 'pass';
   return {
