@@ -107,7 +107,8 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   const live = Number((await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.versions WHERE status = 'live'`)).rows[0]!.n);
   const oldest = await oldestTransactions(targets);
 
-  // Evidence for every candidate in a few set-based queries, not a handful per version.
+  // Evidence for every candidate in a few set-based queries, not a handful per version; in parallel
+  // because `db` is the pool here (each query gets its own connection), never a transaction.
   const [deployments, usage, dependents, retire] = await Promise.all([
     deploymentsChecks(db, candidates, now, config),
     usageChecks(db, candidates, targets, now, config, readAfter),
@@ -300,35 +301,35 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
   const bySuffix = present.filter((c) => suffixOf(c) !== undefined);
   const odd = present.filter((c) => suffixOf(c) === undefined);
 
-  const [deps, bodies, oddBodies, managed] = await Promise.all([
-    db.execute<{ ref: number; what: string }>(sql`
+  // One after the other: inside an apply step these share the step's transaction (one connection,
+  // which runs one query at a time; pg deprecates queueing more).
+  const deps = await db.execute<{ ref: number; what: string }>(sql`
       SELECT refobjid::bigint AS ref, pg_describe_object(classid, objid, objsubid) AS what FROM pg_depend
       WHERE refclassid = 'pg_proc'::regclass AND refobjid = ANY(${sql.param(present.map(oidOf))}::oid[]) AND deptype IN ('n', 'a', 'i')
-      ORDER BY 2`),
+      ORDER BY 2`);
+  const bodies =
     bySuffix.length === 0
       ? { rows: [] }
-      : db.execute<{ oid: number; what: string; suffix: string }>(sql`
+      : await db.execute<{ oid: number; what: string; suffix: string }>(sql`
       SELECT DISTINCT p.oid::bigint AS oid, p.oid::regprocedure::text AS what, lower(m[1]) AS suffix
       FROM pg_proc p, regexp_matches(p.prosrc, '__([0-9a-fA-F]{10})', 'g') AS m
       WHERE lower(m[1]) = ANY(${sql.param(bySuffix.map((c) => suffixOf(c)!))}::text[])
-      ORDER BY 2`),
-    // Names without the usual suffix (none are made so; kept for safety): searched one by one.
-    Promise.all(
-      odd.map((c) =>
-        db.execute<{ oid: number; what: string }>(sql`
-          SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS what FROM pg_proc p
-          WHERE p.oid <> ${oidOf(c)}::oid AND (position(${c.physical_name} IN p.prosrc) > 0 OR position(${current(c)} IN p.prosrc) > 0)
-          ORDER BY 2`),
-      ),
-    ),
-    db.execute<{ what: string; callee: string; id: number }>(sql`
-      SELECT v.schema || '.' || v.physical_name AS what, v.id, c AS callee
-      FROM procver.versions v, unnest(v.callees) AS c
-      WHERE v.status <> 'dropped' AND c = ANY(${sql.param(candidates.map((x) => x.physical_name))}::text[]) ORDER BY 1`),
-  ]);
+      ORDER BY 2`);
+  // Names without the usual suffix (none are made so; kept for safety): searched one by one.
+  const oddBodiesOf = new Map<number, { oid: number; what: string }[]>();
+  for (const c of odd) {
+    const found = await db.execute<{ oid: number; what: string }>(sql`
+      SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS what FROM pg_proc p
+      WHERE p.oid <> ${oidOf(c)}::oid AND (position(${c.physical_name} IN p.prosrc) > 0 OR position(${current(c)} IN p.prosrc) > 0)
+      ORDER BY 2`);
+    oddBodiesOf.set(Number(c.id), found.rows);
+  }
+  const managed = await db.execute<{ what: string; callee: string; id: number }>(sql`
+    SELECT v.schema || '.' || v.physical_name AS what, v.id, c AS callee
+    FROM procver.versions v, unnest(v.callees) AS c
+    WHERE v.status <> 'dropped' AND c = ANY(${sql.param(candidates.map((x) => x.physical_name))}::text[]) ORDER BY 1`);
   const depsOf = groupBy(deps.rows, (d) => Number(d.ref));
   const bodiesOf = groupBy<{ oid: number; what: string; suffix: string }, string>(bodies.rows, (b) => b.suffix);
-  const oddBodiesOf = new Map(odd.map((c, i) => [Number(c.id), oddBodies[i]!.rows]));
   const callersOf = groupBy(managed.rows, (m) => m.callee);
 
   for (const c of candidates) {

@@ -16,6 +16,7 @@ import { restoreVersion, retireVersion } from '../../lib/versions';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { testTempDir } from '../helpers/disposal';
 import { compileFiles } from '../helpers/sources';
+import { queriesQueuedOnABusyConnection } from '../helpers/overlap';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
 const config = { ...cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
@@ -367,6 +368,23 @@ describe('cleanup: re-checks inside the transaction', () => {
     expect(r).toMatchObject({ outcome: 'kept' });
     expect(r!.detail).toMatch(/^kept: called on /);
     expect((await t.pool.query('SELECT quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0].quarantine_name).toBeNull();
+  });
+});
+
+describe('cleanup: one query at a time on a step\'s connection', () => {
+  it('quarantines and drops (every re-check inside the step\'s transaction) without queueing a query on a busy connection', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await version(`BEGIN RETURN 1; END`, { name: `caller_${randomBytes(3).toString('hex')}`, args: '' }); // another function body to search
+    await retire(v.physical);
+    await quietly();
+    const queued = await queriesQueuedOnABusyConnection(async () => {
+      const quarantined = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+      expect(quarantined.find((r) => r.physicalName === v.physical)?.outcome).toBe('quarantined');
+      await quietly();
+      const dropped = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+      expect(dropped.find((r) => r.physicalName === v.physical)?.outcome).toBe('dropped');
+    });
+    expect(queued).toEqual([]);
   });
 });
 
