@@ -18,6 +18,13 @@ import { qualifiedName, quoteIdent } from '../identifiers';
  */
 export const TRIPWIRE_MARK = 'procver quarantine tripwire';
 
+/**
+ * What a quarantined version is, in the words every message uses: calls to it do not fail (most
+ * shapes are forwarded), but it runs behind a stand-in and is on its way to being dropped.
+ */
+export const QUARANTINE_EXPLAINED =
+  'renamed by cleanup, and until its drop a tripwire stands in under its name, counting each call and forwarding it (or, for a trigger or pseudo-type function it cannot forward, refusing it)';
+
 type Shape = {
   kind: string;
   retset: boolean;
