@@ -25,7 +25,7 @@ import {
 } from './plan';
 import { unquarantine } from './restore';
 import { signature, takeDropSnapshot } from './snapshot';
-import { createTripwire, dropTripwire } from './tripwire';
+import { createTripwire, dropTripwire, hasTripwire } from './tripwire';
 
 
 export interface ApplyResult {
@@ -131,6 +131,10 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
     if (changed !== null) return keep(`kept: ${changed}`);
     const fn = await signature(tx, v.schema, v.physicalName);
     if (!fn) return keep('kept: the function is not in the database');
+    // Two functions under one name (an overload that got there first) could not be told apart to drop
+    // or rename back: the name must be free.
+    const taken = await signature(tx, v.schema, qname, { any: true });
+    if (taken) return keep(`kept: ${taken.sig} already uses the quarantine name ${v.schema}.${qname}; rename or drop it first`);
     await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(qname)}`));
     const tripwire = await createTripwire(tx, v.schema, v.physicalName, qname, fn.oid);
     await tx
@@ -190,6 +194,12 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
     if (changed !== null) return keep(`kept: ${changed}`);
     const fn = await signature(tx, v.schema, v.quarantineName);
     if (!fn) return keep('kept: the quarantined function is not in the database');
+    // The quarantine's silence is evidence only if its tripwire stood there to see the calls.
+    if (!(await hasTripwire(tx, v.schema, v.physicalName))) {
+      return keep(
+        `kept: its tripwire under ${v.schema}.${v.physicalName} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${v.schema}.${v.physicalName} --reason <why>, and a later cleanup quarantines it again`,
+      );
+    }
 
     // The snapshot is the renamed version's own code, never its tripwire's (nor drifted code).
     const snapshot = await takeDropSnapshot(tx, v.id, fn.oid);

@@ -112,13 +112,24 @@ export async function createTripwire(tx: Tx, schema: string, physicalName: strin
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** Drops the tripwire under `schema.physicalName`, if there is one; anything else under that name is an error. */
-export async function dropTripwire(tx: Tx, schema: string, physicalName: string): Promise<void> {
+/** Every function under `schema.physicalName` (a tripwire's name) and whether it is marked as one. */
+async function underOldName(tx: Tx, schema: string, physicalName: string) {
   const r = await tx.execute<{ sig: string; comment: string | null }>(sql`
     SELECT p.oid::regprocedure::text AS sig, obj_description(p.oid, 'pg_proc') AS comment
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ${schema} AND p.proname = ${physicalName}`);
-  for (const f of r.rows) {
-    if (!f.comment?.startsWith(TRIPWIRE_MARK)) {
+  return r.rows.map((f) => ({ ...f, tripwire: f.comment?.startsWith(TRIPWIRE_MARK) === true }));
+}
+
+/** Whether procver's tripwire (and nothing else) stands under `schema.physicalName`. */
+export async function hasTripwire(tx: Tx, schema: string, physicalName: string): Promise<boolean> {
+  const found = await underOldName(tx, schema, physicalName);
+  return found.length === 1 && found[0]!.tripwire;
+}
+
+/** Drops the tripwire under `schema.physicalName`, if there is one; anything else under that name is an error. */
+export async function dropTripwire(tx: Tx, schema: string, physicalName: string): Promise<void> {
+  for (const f of await underOldName(tx, schema, physicalName)) {
+    if (!f.tripwire) {
       throw new ProcverError('conflict', `${f.sig} is in the database under the quarantined version's name and is not procver's tripwire; rename or drop it first`);
     }
     await tx.execute(sql.raw(`DROP ROUTINE ${f.sig}`));

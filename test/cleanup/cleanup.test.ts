@@ -388,6 +388,43 @@ describe('cleanup: one query at a time on a step\'s connection', () => {
   });
 });
 
+describe('cleanup: a drop needs its quarantine intact', () => {
+  it('keeps a version whose quarantine name another function (an overload) already uses', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await retire(v.physical);
+    await quietly();
+    const squatter = `app.${quarantineNameFor(v.physical)}(text)`;
+    await t.pool.query(`CREATE FUNCTION ${qualifiedName('app', quarantineNameFor(v.physical))}(y text) RETURNS integer LANGUAGE sql AS 'SELECT 1'`);
+    const [r] = (await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toEqual({
+      physicalName: v.physical,
+      schema: 'app',
+      outcome: 'kept',
+      detail: `kept: ${squatter} already uses the quarantine name app.${quarantineNameFor(v.physical)}; rename or drop it first`,
+    });
+    expect((await t.pool.query('SELECT quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0].quarantine_name).toBeNull();
+    expect(await callsOk(v.sql)).toBe(2);
+  });
+
+  it('keeps a quarantined version whose tripwire was dropped by hand: its silence proves nothing', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+    await t.pool.query(`DROP FUNCTION ${v.sql}(integer)`); // the tripwire, under the old name
+    await quietly();
+    const plan = await planCleanup(t.db, primary(), config);
+    expect(plan.rows.find((x) => x.physicalName === v.physical)!.action).toBe('drop');
+    const [r] = (await applyCleanup(t.db, plan, 'cleanup-test', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r!.outcome).toBe('kept');
+    expect(r!.detail).toBe(
+      `kept: its tripwire under app.${v.physical} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore app.${v.physical} --reason <why>, and a later cleanup quarantines it again`,
+    );
+    const left = await t.pool.query('SELECT status::text, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical]);
+    expect(left.rows).toEqual([{ status: 'retired', quarantine_name: quarantineNameFor(v.physical) }]);
+  });
+});
+
 describe('cleanup: resets are resets', () => {
   it('after pg_stat_reset() a called version is kept as unknown (a reset), never diagnosed as failing callers', async () => {
     const v = await version('BEGIN RETURN x * 3; END');
