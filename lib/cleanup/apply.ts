@@ -25,7 +25,7 @@ import {
 } from './plan';
 import { unquarantine } from './restore';
 import { signature, takeDropSnapshot } from './snapshot';
-import { createTripwire, dropTripwire, hasTripwire } from './tripwire';
+import { createTripwire, dropTripwire, standingTripwires } from './tripwire';
 
 
 export interface ApplyResult {
@@ -70,7 +70,8 @@ async function recheck(tx: Tx, v: typeof versions.$inferSelect, row: PlanRow, ta
   const usage = await usageCheck(tx, c, targets, now, config, readAfter);
   const dependents = await dependentsCheck(tx, c);
   const oldest = quarantinedAt ? await oldestTransactions(targets) : [];
-  const checks = [retiredCheck(c, now, config), deployments, usage, dependents, inFlightCheck(c, quarantinedAt, oldest, now, config)];
+  const tripwireStands = (await standingTripwires(tx, [{ schema: v.schema, physicalName: v.physicalName }])).size === 1;
+  const checks = [retiredCheck(c, now, config), deployments, usage, dependents, inFlightCheck(c, quarantinedAt, oldest, now, config, tripwireStands)];
   if (actionFor(checks, v.quarantineName !== null) === row.action) return null;
   return checks
     .filter((x) => x.verdict !== 'pass' && !(x.name === 'in_flight' && row.action === 'quarantine'))
@@ -194,12 +195,6 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
     if (changed !== null) return keep(`kept: ${changed}`);
     const fn = await signature(tx, v.schema, v.quarantineName);
     if (!fn) return keep('kept: the quarantined function is not in the database');
-    // The quarantine's silence is evidence only if its tripwire stood there to see the calls.
-    if (!(await hasTripwire(tx, v.schema, v.physicalName))) {
-      return keep(
-        `kept: its tripwire under ${v.schema}.${v.physicalName} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${v.schema}.${v.physicalName} --reason <why>, and a later cleanup quarantines it again`,
-      );
-    }
 
     // The snapshot is the renamed version's own code, never its tripwire's (nor drifted code).
     const snapshot = await takeDropSnapshot(tx, v.id, fn.oid);

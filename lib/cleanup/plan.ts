@@ -8,7 +8,7 @@ import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
 import { quoteIdent } from '../identifiers';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
-import { TRIPWIRE_MARK } from './tripwire';
+import { standingTripwires, TRIPWIRE_MARK } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
 type Verdict = 'pass' | 'fail' | 'unknown';
@@ -106,6 +106,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   ).rows;
   const live = Number((await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.versions WHERE status = 'live'`)).rows[0]!.n);
   const oldest = await oldestTransactions(targets);
+  const tripwires = await standingTripwires(db, candidates.filter((c) => c.quarantine_name !== null).map((c) => ({ schema: c.schema, physicalName: c.physical_name })));
 
   // Evidence for every candidate in a few set-based queries, not a handful per version; in parallel
   // because `db` is the pool here (each query gets its own connection), never a transaction.
@@ -128,7 +129,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
       currentName: c.quarantine_name ?? c.physical_name,
       quarantinedAt,
       revision: c.revision,
-      checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config)],
+      checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`))],
       action: 'keep',
     };
     row.action = actionFor(row.checks, c.quarantine_name !== null);
@@ -400,7 +401,8 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
   );
 }
 
-export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig): Check {
+/** `tripwireStands`: procver's tripwire is under the old name (see standingTripwires); only for a quarantined version. */
+export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig, tripwireStands: boolean): Check {
   if (!quarantinedAt) {
     return {
       name: 'in_flight',
@@ -414,6 +416,11 @@ export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: 
   const unknowns: string[] = [];
   const elapsed = now.getTime() - quarantinedAt.getTime();
   if (elapsed < config.quarantineMs) problems.push(`in quarantine for ${formatAge(elapsed)} of ${formatDuration(config.quarantineMs)}`);
+  if (!tripwireStands) {
+    unknowns.push(
+      `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why>, and a later cleanup quarantines it again`,
+    );
+  }
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
     else if (o.oldest && o.oldest < quarantinedAt) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);

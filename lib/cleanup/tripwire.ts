@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { ProcverError } from '../errors';
 import { qualifiedName, quoteIdent } from '../identifiers';
 
@@ -120,10 +120,18 @@ async function underOldName(tx: Tx, schema: string, physicalName: string) {
   return r.rows.map((f) => ({ ...f, tripwire: f.comment?.startsWith(TRIPWIRE_MARK) === true }));
 }
 
-/** Whether procver's tripwire (and nothing else) stands under `schema.physicalName`. */
-export async function hasTripwire(tx: Tx, schema: string, physicalName: string): Promise<boolean> {
-  const found = await underOldName(tx, schema, physicalName);
-  return found.length === 1 && found[0]!.tripwire;
+/**
+ * Which of these old names (`schema.physicalName`) have procver's tripwire, and nothing else, under
+ * them. A quarantine is evidence only while its tripwire stands there to see the calls.
+ */
+export async function standingTripwires(db: Db | Tx, names: { schema: string; physicalName: string }[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const r = await db.execute<{ schema: string; name: string }>(sql`
+    SELECT n.nspname AS schema, p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    JOIN unnest(${sql.param(names.map((x) => x.schema))}::text[], ${sql.param(names.map((x) => x.physicalName))}::text[]) AS o(schema, name)
+      ON o.schema = n.nspname AND o.name = p.proname
+    GROUP BY 1, 2 HAVING count(*) = 1 AND bool_and(coalesce(obj_description(p.oid, 'pg_proc'), '') LIKE ${`${TRIPWIRE_MARK}%`})`);
+  return new Set(r.rows.map((x) => `${x.schema}.${x.name}`));
 }
 
 /** Drops the tripwire under `schema.physicalName`, if there is one; anything else under that name is an error. */

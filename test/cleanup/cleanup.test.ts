@@ -411,15 +411,16 @@ describe('cleanup: a drop needs its quarantine intact', () => {
     await retire(v.physical);
     await quietly();
     await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
-    await t.pool.query(`DROP FUNCTION ${v.sql}(integer)`); // the tripwire, under the old name
     await quietly();
     const plan = await planCleanup(t.db, primary(), config);
     expect(plan.rows.find((x) => x.physicalName === v.physical)!.action).toBe('drop');
+    await t.pool.query(`DROP FUNCTION ${v.sql}(integer)`); // the tripwire, under the old name, after the plan
+    const gone = `its tripwire under app.${v.physical} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore app.${v.physical} --reason <why>, and a later cleanup quarantines it again`;
     const [r] = (await applyCleanup(t.db, plan, 'cleanup-test', primary())).filter((x) => x.physicalName === v.physical);
-    expect(r!.outcome).toBe('kept');
-    expect(r!.detail).toBe(
-      `kept: its tripwire under app.${v.physical} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore app.${v.physical} --reason <why>, and a later cleanup quarantines it again`,
-    );
+    expect(r).toMatchObject({ outcome: 'kept', detail: `kept: ${gone}` });
+    const row = await rowOf(v.physical);
+    expect(row.action).toBe('keep');
+    expect(check(row, 'in_flight')).toEqual({ name: 'in_flight', verdict: 'unknown', detail: [gone] });
     const left = await t.pool.query('SELECT status::text, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical]);
     expect(left.rows).toEqual([{ status: 'retired', quarantine_name: quarantineNameFor(v.physical) }]);
   });

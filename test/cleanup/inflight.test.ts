@@ -49,7 +49,7 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
     try {
       const rename = new Date((await t.pool.query<{ now: string }>('SELECT clock_timestamp()::text AS now')).rows[0]!.now);
       const now = new Date(rename.getTime() + config.quarantineMs + 1000);
-      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) => inFlightCheck(quarantined, rename, oldest, now, config);
+      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) => inFlightCheck(quarantined, rename, oldest, now, config, true);
 
       const blind = await oldestTransactions([{ url: cleaner.url, role: 'primary' }]);
       expect(blind[0]!.oldest).toBeNull(); // the other role's xact_start is NULL to us
