@@ -4,6 +4,7 @@ import type { Manifest } from './compile/manifest';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Deployment } from './db/schema';
 import { ProcverError } from './errors';
+import { QUARANTINE_EXPLAINED } from './cleanup/tripwire';
 import { decodeCursor, encodeCursor } from './cursor';
 import { lockRegistry } from './locks';
 import { z } from 'zod';
@@ -27,8 +28,8 @@ const WARNINGS = new Set(['retired', 'quarantined', 'drifted']);
 /**
  * Registers a frontend deployment and the versions it references (all of which must exist). It
  * says which of them are retired, quarantined or drifted; putting it live at once (`live`) is
- * refused while any is quarantined (calls to it fail), and while any is retired unless
- * overridden, which the audit log records.
+ * refused while any is quarantined (about to be dropped, only a tripwire under its name), and
+ * while any is retired unless overridden, which the audit log records.
  */
 export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<{ id: number; versions: number; warnings: ResolvedEntry[] }> {
   checkDeploymentKey(input.app, input.deploymentId);
@@ -47,11 +48,13 @@ export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<
     const quarantined = warnings.filter((r) => r.problem === 'quarantined');
     const retired = warnings.filter((r) => r.problem === 'retired');
     const live = `register it without --live, restore them (procver restore --deployment ${input.app}/${input.deploymentId} --reason <why>), then put it live`;
-    // A quarantined version is renamed: every call to it fails, so no override puts it live.
+    // A quarantined version is on its way to being dropped, behind a tripwire that counts its calls
+    // as a caller cleanup missed (and refuses the shapes it cannot forward): a deployment that
+    // needs it must bring it back under its own name first, so no override puts it live.
     if (input.live && quarantined.length > 0) {
       throw new ProcverError(
         'conflict',
-        `deployment ${input.app}/${input.deploymentId} not registered: it would go live calling ${quarantined.length} quarantined version(s), and calls to them fail; ${live}`,
+        `deployment ${input.app}/${input.deploymentId} not registered: it would go live calling ${quarantined.length} quarantined version(s), each ${QUARANTINE_EXPLAINED}; ${live}`,
         quarantined.map((r) => `${r.label}: ${r.message}`),
         'referenced',
       );
@@ -112,12 +115,13 @@ async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string
     .from(deploymentVersions)
     .innerJoin(versions, eq(versions.id, deploymentVersions.versionId))
     .innerJoin(procedures, eq(procedures.id, versions.procedureId))
-    // A quarantined version is renamed: calls to it fail just as to a dropped one.
+    // A quarantined version is about to be dropped: it must be back under its own name before a
+    // deployment relies on it, just as a dropped one.
     .where(and(eq(deploymentVersions.deploymentId, target.id), or(eq(versions.status, 'dropped'), isNotNull(versions.quarantineName))));
   if (dropped.length > 0) {
     throw new ProcverError(
       'conflict',
-      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped or quarantined; restore these ${dropped.length} version(s) first: procver restore --deployment ${app}/${deploymentId} --reason <why>`,
+      `deployment ${app}/${deploymentId} calls ${dropped.length} version(s) that cleanup dropped or quarantined (a quarantined one is ${QUARANTINE_EXPLAINED}); restore these ${dropped.length} version(s) first: procver restore --deployment ${app}/${deploymentId} --reason <why>`,
       dropped.map((d) => `${d.schema}.${d.name}(${d.args}) -> ${d.physicalName}`),
     );
   }

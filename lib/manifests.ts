@@ -3,6 +3,7 @@ import { manifestSchema, type Manifest } from './compile/manifest';
 import type { Db, Tx } from './db/client';
 import { describeDrift, findDrift } from './drift';
 import { ProcverError } from './errors';
+import { QUARANTINE_EXPLAINED } from './cleanup/tripwire';
 
 /** Validates a manifest from any source (file, request body); `label` names it in errors. */
 export function parseManifest(raw: unknown, label: string): Manifest {
@@ -65,7 +66,7 @@ export async function resolveManifest(db: Db | Tx, manifest: Manifest): Promise<
       return problem('dropped', `${e.physicalName} was dropped by cleanup; bring it back exactly with ${restore} (or push its source again)`);
     }
     if (r.quarantine_name !== null) {
-      return problem('quarantined', `${e.physicalName} is retired and in cleanup's quarantine (renamed to ${r.quarantine_name}, so calls to it fail); restore it with ${restore}`);
+      return problem('quarantined', `${e.physicalName} is retired and in cleanup's quarantine: ${QUARANTINE_EXPLAINED}; it is now named ${r.quarantine_name}; restore it with ${restore}`);
     }
     if (!r.present) {
       return problem('absent_from_database', `${e.physicalName} is registered but missing from the database (procver did not remove it); \`procver push\` of its source re-creates it`);

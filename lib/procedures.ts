@@ -4,6 +4,7 @@ import type { Db } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type DeploymentStatus, type Procedure, type Version } from './db/schema';
 import { decodeCursor, encodeCursor } from './cursor';
 import { procedureCallsInWindow, type UsageWindow } from './usage';
+import { describeEvidence, uncountedEvents } from './usage/evidence';
 
 export const procedureSorts = ['name', 'live', 'calls', 'latest', 'deployments'] as const;
 export type ProcedureSort = (typeof procedureSorts)[number];
@@ -23,8 +24,10 @@ export interface ProcedureRow {
   deployments: number;
   /** calls counted in the window over every instance */
   calls: number;
-  /** some version may be inlined by PostgreSQL: its calls are not counted, so the total is unknown */
+  /** PostgreSQL does not count some version's calls (inlined, or track_functions): the total is a lower bound */
   uncounted: boolean;
+  /** why, in the evidence module's words (empty when every call is counted) */
+  uncountedWhy: string[];
 }
 
 export interface ListProceduresOptions {
@@ -101,7 +104,7 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
     : sql``;
   const order = keyExpr ? sql`${keyExpr} ${dir}, p.schema ${dir}, p.name ${dir}, p.args ${dir}` : sql`p.schema ${dir}, p.name ${dir}, p.args ${dir}`;
 
-  const [pageRows, total] = await Promise.all([
+  const [pageRows, total, instances] = await Promise.all([
     db.execute<{
       id: number;
       schema: string;
@@ -116,7 +119,7 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
       latest_created_at: string | null;
       deployments: number;
       calls: number;
-      uncounted: boolean;
+      counting: { language: string; may_be_inlined: boolean }[];
     }>(sql`
       WITH page AS (
         SELECT p.id, p.schema, p.name, p.args, p.kind, ${keyExpr ?? sql`NULL::float8`} AS k
@@ -125,7 +128,7 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
         ORDER BY ${order}
         LIMIT ${pageSize + 1})
       SELECT page.id, page.schema, page.name, page.args, page.kind::text AS kind, page.k, s.live, s.retired, s.dropped,
-        s.latest_physical_name, s.latest_created_at, s.uncounted,
+        s.latest_physical_name, s.latest_created_at, s.counting,
         coalesce((SELECT sum(c.calls) FROM ${procedureCallsInWindow(window)} c WHERE c.procedure_id = page.id), 0)::float8 AS calls,
         (SELECT count(DISTINCT dv.deployment_id) FROM procver.deployment_versions dv
          JOIN procver.versions v ON v.id = dv.version_id JOIN procver.deployments d ON d.id = dv.deployment_id
@@ -137,11 +140,16 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
           count(*) FILTER (WHERE v.status = 'dropped')::int AS dropped,
           (array_agg(v.physical_name ORDER BY v.created_at DESC, v.id DESC))[1] AS latest_physical_name,
           max(v.created_at) AS latest_created_at,
-          coalesce(bool_or(v.may_be_inlined), false) AS uncounted
+          coalesce(jsonb_agg(DISTINCT jsonb_build_object('language', v.language, 'may_be_inlined', v.may_be_inlined)), '[]'::jsonb) AS counting
         FROM procver.versions v WHERE v.procedure_id = page.id) s
       ORDER BY page.k ${dir}, page.schema ${dir}, page.name ${dir}, page.args ${dir}`),
     db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.procedures p WHERE ${where}`),
+    db.execute<{ label: string; track_functions: string | null }>(sql`SELECT label, track_functions FROM procver.instances`),
   ]);
+  // Whether calls are counted is the evidence module's decision, per distinct kind of version.
+  const uncountedWhy = (counting: { language: string; may_be_inlined: boolean }[]) => [
+    ...new Set(counting.flatMap((v) => uncountedEvents(v, instances.rows)).map((e) => describeEvidence(e, new Date(), 'the window'))),
+  ];
   const ordered = pageRows.rows;
   const more = ordered.length > pageSize;
   const rows = ordered.slice(0, pageSize);
@@ -153,21 +161,25 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
     total: Number(total.rows[0]?.n ?? 0),
     next: hasAfter && rows.length > 0 ? edge(rows.at(-1)) : null,
     previous: hasBefore && rows.length > 0 ? edge(rows[0]) : null,
-    rows: rows.map((x) => ({
-      id: Number(x.id),
-      schema: x.schema,
-      name: x.name,
-      args: x.args,
-      kind: x.kind,
-      live: x.live,
-      retired: x.retired,
-      dropped: x.dropped,
-      latestPhysicalName: x.latest_physical_name,
-      latestCreatedAt: x.latest_created_at === null ? null : new Date(x.latest_created_at),
-      deployments: x.deployments,
-      calls: Number(x.calls),
-      uncounted: x.uncounted,
-    })),
+    rows: rows.map((x) => {
+      const why = uncountedWhy(x.counting);
+      return {
+        id: Number(x.id),
+        schema: x.schema,
+        name: x.name,
+        args: x.args,
+        kind: x.kind,
+        live: x.live,
+        retired: x.retired,
+        dropped: x.dropped,
+        latestPhysicalName: x.latest_physical_name,
+        latestCreatedAt: x.latest_created_at === null ? null : new Date(x.latest_created_at),
+        deployments: x.deployments,
+        calls: Number(x.calls),
+        uncounted: why.length > 0,
+        uncountedWhy: why,
+      };
+    }),
   };
 }
 
@@ -219,9 +231,7 @@ export async function getProcedureGroup(db: Db, schema: string, name: string): P
     name,
     overloads: procs.map((p) => ({
       ...p,
-      versions: vs
-        .filter((v) => v.procedureId === p.id)
-        .map((v) => ({ ...v, deployments: deps.filter((d) => d.versionId === v.id).map(({ versionId: _, ...d }) => d) })),
+      versions: vs.filter((v) => v.procedureId === p.id).map((v) => ({ ...v, deployments: deps.filter((d) => d.versionId === v.id).map(({ versionId: _, ...d }) => d) })),
     })),
   };
 }

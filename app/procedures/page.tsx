@@ -112,7 +112,7 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
                   </td>
                   <td className="px-3 py-2 text-right tabular-nums">
                     {p.uncounted ? (
-                      <span className="whitespace-nowrap text-slate-500" title="PostgreSQL may inline this LANGUAGE sql function into its callers, so pg_stat_user_functions cannot count its calls">
+                      <span className="whitespace-nowrap text-slate-500" title={p.uncountedWhy.join('; ')}>
                         not counted{p.calls > 0 ? ` (≥ ${p.calls.toLocaleString('en')})` : ''}
                       </span>
                     ) : (

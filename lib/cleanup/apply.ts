@@ -25,7 +25,7 @@ import {
 } from './plan';
 import { unquarantine } from './restore';
 import { signature, takeDropSnapshot } from './snapshot';
-import { createTripwire, dropTripwire } from './tripwire';
+import { createTripwire, dropTripwire, standingTripwires } from './tripwire';
 
 
 export interface ApplyResult {
@@ -70,7 +70,8 @@ async function recheck(tx: Tx, v: typeof versions.$inferSelect, row: PlanRow, ta
   const usage = await usageCheck(tx, c, targets, now, config, readAfter);
   const dependents = await dependentsCheck(tx, c);
   const oldest = quarantinedAt ? await oldestTransactions(targets) : [];
-  const checks = [retiredCheck(c, now, config), deployments, usage, dependents, inFlightCheck(c, quarantinedAt, oldest, now, config)];
+  const tripwireStands = (await standingTripwires(tx, [{ schema: v.schema, physicalName: v.physicalName }])).size === 1;
+  const checks = [retiredCheck(c, now, config), deployments, usage, dependents, inFlightCheck(c, quarantinedAt, oldest, now, config, tripwireStands)];
   if (actionFor(checks, v.quarantineName !== null) === row.action) return null;
   return checks
     .filter((x) => x.verdict !== 'pass' && !(x.name === 'in_flight' && row.action === 'quarantine'))
@@ -131,6 +132,10 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
     if (changed !== null) return keep(`kept: ${changed}`);
     const fn = await signature(tx, v.schema, v.physicalName);
     if (!fn) return keep('kept: the function is not in the database');
+    // Two functions under one name (an overload that got there first) could not be told apart to drop
+    // or rename back: the name must be free.
+    const taken = await signature(tx, v.schema, qname, { any: true });
+    if (taken) return keep(`kept: ${taken.sig} already uses the quarantine name ${v.schema}.${qname}; rename or drop it first`);
     await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(qname)}`));
     const tripwire = await createTripwire(tx, v.schema, v.physicalName, qname, fn.oid);
     await tx

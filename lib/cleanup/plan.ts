@@ -6,8 +6,9 @@ import { freshReading } from '../usage/collect';
 import { calledKinds, describeEvidence, evidenceFor, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
+import { quoteIdent } from '../identifiers';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
-import { TRIPWIRE_MARK } from './tripwire';
+import { standingTripwires, TRIPWIRE_MARK } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
 type Verdict = 'pass' | 'fail' | 'unknown';
@@ -105,8 +106,10 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   ).rows;
   const live = Number((await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.versions WHERE status = 'live'`)).rows[0]!.n);
   const oldest = await oldestTransactions(targets);
+  const tripwires = await standingTripwires(db, candidates.filter((c) => c.quarantine_name !== null).map((c) => ({ schema: c.schema, physicalName: c.physical_name })));
 
-  // Evidence for every candidate in a few set-based queries, not a handful per version.
+  // Evidence for every candidate in a few set-based queries, not a handful per version; in parallel
+  // because `db` is the pool here (each query gets its own connection), never a transaction.
   const [deployments, usage, dependents, retire] = await Promise.all([
     deploymentsChecks(db, candidates, now, config),
     usageChecks(db, candidates, targets, now, config, readAfter),
@@ -126,7 +129,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
       currentName: c.quarantine_name ?? c.physical_name,
       quarantinedAt,
       revision: c.revision,
-      checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config)],
+      checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`))],
       action: 'keep',
     };
     row.action = actionFor(row.checks, c.quarantine_name !== null);
@@ -299,35 +302,35 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
   const bySuffix = present.filter((c) => suffixOf(c) !== undefined);
   const odd = present.filter((c) => suffixOf(c) === undefined);
 
-  const [deps, bodies, oddBodies, managed] = await Promise.all([
-    db.execute<{ ref: number; what: string }>(sql`
+  // One after the other: inside an apply step these share the step's transaction (one connection,
+  // which runs one query at a time; pg deprecates queueing more).
+  const deps = await db.execute<{ ref: number; what: string }>(sql`
       SELECT refobjid::bigint AS ref, pg_describe_object(classid, objid, objsubid) AS what FROM pg_depend
       WHERE refclassid = 'pg_proc'::regclass AND refobjid = ANY(${sql.param(present.map(oidOf))}::oid[]) AND deptype IN ('n', 'a', 'i')
-      ORDER BY 2`),
+      ORDER BY 2`);
+  const bodies =
     bySuffix.length === 0
       ? { rows: [] }
-      : db.execute<{ oid: number; what: string; suffix: string }>(sql`
+      : await db.execute<{ oid: number; what: string; suffix: string }>(sql`
       SELECT DISTINCT p.oid::bigint AS oid, p.oid::regprocedure::text AS what, lower(m[1]) AS suffix
       FROM pg_proc p, regexp_matches(p.prosrc, '__([0-9a-fA-F]{10})', 'g') AS m
       WHERE lower(m[1]) = ANY(${sql.param(bySuffix.map((c) => suffixOf(c)!))}::text[])
-      ORDER BY 2`),
-    // Names without the usual suffix (none are made so; kept for safety): searched one by one.
-    Promise.all(
-      odd.map((c) =>
-        db.execute<{ oid: number; what: string }>(sql`
-          SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS what FROM pg_proc p
-          WHERE p.oid <> ${oidOf(c)}::oid AND (position(${c.physical_name} IN p.prosrc) > 0 OR position(${current(c)} IN p.prosrc) > 0)
-          ORDER BY 2`),
-      ),
-    ),
-    db.execute<{ what: string; callee: string; id: number }>(sql`
-      SELECT v.schema || '.' || v.physical_name AS what, v.id, c AS callee
-      FROM procver.versions v, unnest(v.callees) AS c
-      WHERE v.status <> 'dropped' AND c = ANY(${sql.param(candidates.map((x) => x.physical_name))}::text[]) ORDER BY 1`),
-  ]);
+      ORDER BY 2`);
+  // Names without the usual suffix (none are made so; kept for safety): searched one by one.
+  const oddBodiesOf = new Map<number, { oid: number; what: string }[]>();
+  for (const c of odd) {
+    const found = await db.execute<{ oid: number; what: string }>(sql`
+      SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS what FROM pg_proc p
+      WHERE p.oid <> ${oidOf(c)}::oid AND (position(${c.physical_name} IN p.prosrc) > 0 OR position(${current(c)} IN p.prosrc) > 0)
+      ORDER BY 2`);
+    oddBodiesOf.set(Number(c.id), found.rows);
+  }
+  const managed = await db.execute<{ what: string; callee: string; id: number }>(sql`
+    SELECT v.schema || '.' || v.physical_name AS what, v.id, c AS callee
+    FROM procver.versions v, unnest(v.callees) AS c
+    WHERE v.status <> 'dropped' AND c = ANY(${sql.param(candidates.map((x) => x.physical_name))}::text[]) ORDER BY 1`);
   const depsOf = groupBy(deps.rows, (d) => Number(d.ref));
   const bodiesOf = groupBy<{ oid: number; what: string; suffix: string }, string>(bodies.rows, (b) => b.suffix);
-  const oddBodiesOf = new Map(odd.map((c, i) => [Number(c.id), oddBodies[i]!.rows]));
   const callersOf = groupBy(managed.rows, (m) => m.callee);
 
   for (const c of candidates) {
@@ -361,6 +364,11 @@ interface Oldest {
   label: string;
   oldest: Date | null;
   error?: string;
+  /**
+   * Sessions whose pg_stat_activity row our role may not read (other roles' rows show a NULL
+   * xact_start without pg_read_all_stats): their transactions could be older than the rename.
+   */
+  hidden?: { sessions: number; role: string };
 }
 
 /** The oldest open (or prepared) transaction on every instance. */
@@ -372,11 +380,18 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
       client.on('error', () => undefined);
       try {
         await client.connect();
-        const r = await client.query<{ oldest: string | null }>(`
+        // A row is readable with pg_read_all_stats or the privileges of its role (PostgreSQL's own
+        // rule; superusers have both); a row of a dropped role is counted as hidden.
+        const r = await client.query<{ oldest: string | null; hidden: number; role: string }>(`
           SELECT least(
             (SELECT min(xact_start) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()),
-            (SELECT min(prepared) FROM pg_prepared_xacts))::text AS oldest`);
-        return { label, oldest: r.rows[0]?.oldest ? new Date(r.rows[0].oldest) : null };
+            (SELECT min(prepared) FROM pg_prepared_xacts))::text AS oldest,
+            (SELECT count(*) FROM pg_stat_activity a
+             WHERE a.usesysid IS NOT NULL AND a.pid <> pg_backend_pid() AND NOT pg_has_role('pg_read_all_stats', 'USAGE')
+               AND NOT CASE WHEN EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.usesysid) THEN pg_has_role(a.usesysid, 'USAGE') ELSE false END)::int AS hidden,
+            current_user::text AS role`);
+        const row = r.rows[0]!;
+        return { label, oldest: row.oldest ? new Date(row.oldest) : null, ...(row.hidden > 0 ? { hidden: { sessions: row.hidden, role: row.role } } : {}) };
       } catch (e) {
         return { label, oldest: null, error: (e as Error).message };
       } finally {
@@ -386,7 +401,8 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
   );
 }
 
-export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig): Check {
+/** `tripwireStands`: procver's tripwire is under the old name (see standingTripwires); only for a quarantined version. */
+export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig, tripwireStands: boolean): Check {
   if (!quarantinedAt) {
     return {
       name: 'in_flight',
@@ -400,9 +416,19 @@ export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: 
   const unknowns: string[] = [];
   const elapsed = now.getTime() - quarantinedAt.getTime();
   if (elapsed < config.quarantineMs) problems.push(`in quarantine for ${formatAge(elapsed)} of ${formatDuration(config.quarantineMs)}`);
+  if (!tripwireStands) {
+    unknowns.push(
+      `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why>, and a later cleanup quarantines it again`,
+    );
+  }
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
     else if (o.oldest && o.oldest < quarantinedAt) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
+    if (o.hidden) {
+      unknowns.push(
+        `cannot see when the transactions of ${o.hidden.sessions} other session(s) on ${o.label} started: role ${o.hidden.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO ${quoteIdent(o.hidden.role)} there`,
+      );
+    }
   }
   const verdict: Verdict = problems.length > 0 ? 'fail' : unknowns.length > 0 ? 'unknown' : 'pass';
   return {

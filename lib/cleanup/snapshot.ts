@@ -22,12 +22,16 @@ export interface SnapshotGrant {
   grantable: boolean;
 }
 
-/** The function named exactly `schema.name`: its OID and regprocedure text for ALTER/DROP. */
-export async function signature(tx: Tx, schema: string, name: string): Promise<{ oid: number; sig: string } | null> {
+/**
+ * The function named exactly `schema.name`: its OID and regprocedure text for ALTER/DROP; null
+ * unless there is exactly one (overloads cannot be told apart by name). `any`: the first of several.
+ */
+export async function signature(tx: Tx, schema: string, name: string, opts: { any?: boolean } = {}): Promise<{ oid: number; sig: string } | null> {
   const r = await tx.execute<{ oid: number; sig: string }>(sql`
     SELECT p.oid::bigint AS oid, p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ${schema} AND p.proname = ${name}`);
-  return r.rows.length === 1 ? { oid: Number(r.rows[0]!.oid), sig: r.rows[0]!.sig } : null;
+    WHERE n.nspname = ${schema} AND p.proname = ${name} ORDER BY p.oid`);
+  const first = r.rows[0];
+  return first && (r.rows.length === 1 || opts.any) ? { oid: Number(first.oid), sig: first.sig } : null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { ProcverError } from '../errors';
 import { qualifiedName, quoteIdent } from '../identifiers';
 
@@ -17,6 +17,13 @@ import { qualifiedName, quoteIdent } from '../identifiers';
  * restore's, and its comment marks it so that nothing else under the old name is ever taken for it.
  */
 export const TRIPWIRE_MARK = 'procver quarantine tripwire';
+
+/**
+ * What a quarantined version is, in the words every message uses: calls to it do not fail (most
+ * shapes are forwarded), but it runs behind a stand-in and is on its way to being dropped.
+ */
+export const QUARANTINE_EXPLAINED =
+  'renamed by cleanup, and until its drop a tripwire stands in under its name, counting each call and forwarding it (or, for a trigger or pseudo-type function it cannot forward, refusing it)';
 
 type Shape = {
   kind: string;
@@ -105,13 +112,32 @@ export async function createTripwire(tx: Tx, schema: string, physicalName: strin
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** Drops the tripwire under `schema.physicalName`, if there is one; anything else under that name is an error. */
-export async function dropTripwire(tx: Tx, schema: string, physicalName: string): Promise<void> {
+/** Every function under `schema.physicalName` (a tripwire's name) and whether it is marked as one. */
+async function underOldName(tx: Tx, schema: string, physicalName: string) {
   const r = await tx.execute<{ sig: string; comment: string | null }>(sql`
     SELECT p.oid::regprocedure::text AS sig, obj_description(p.oid, 'pg_proc') AS comment
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ${schema} AND p.proname = ${physicalName}`);
-  for (const f of r.rows) {
-    if (!f.comment?.startsWith(TRIPWIRE_MARK)) {
+  return r.rows.map((f) => ({ ...f, tripwire: f.comment?.startsWith(TRIPWIRE_MARK) === true }));
+}
+
+/**
+ * Which of these old names (`schema.physicalName`) have procver's tripwire, and nothing else, under
+ * them. A quarantine is evidence only while its tripwire stands there to see the calls.
+ */
+export async function standingTripwires(db: Db | Tx, names: { schema: string; physicalName: string }[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const r = await db.execute<{ schema: string; name: string }>(sql`
+    SELECT n.nspname AS schema, p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    JOIN unnest(${sql.param(names.map((x) => x.schema))}::text[], ${sql.param(names.map((x) => x.physicalName))}::text[]) AS o(schema, name)
+      ON o.schema = n.nspname AND o.name = p.proname
+    GROUP BY 1, 2 HAVING count(*) = 1 AND bool_and(coalesce(obj_description(p.oid, 'pg_proc'), '') LIKE ${`${TRIPWIRE_MARK}%`})`);
+  return new Set(r.rows.map((x) => `${x.schema}.${x.name}`));
+}
+
+/** Drops the tripwire under `schema.physicalName`, if there is one; anything else under that name is an error. */
+export async function dropTripwire(tx: Tx, schema: string, physicalName: string): Promise<void> {
+  for (const f of await underOldName(tx, schema, physicalName)) {
+    if (!f.tripwire) {
       throw new ProcverError('conflict', `${f.sig} is in the database under the quarantined version's name and is not procver's tripwire; rename or drop it first`);
     }
     await tx.execute(sql.raw(`DROP ROUTINE ${f.sig}`));

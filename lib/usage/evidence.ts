@@ -95,6 +95,24 @@ export function shortestResolvablePeriod(s: EvidenceSettings): number {
   return s.flushDelayMs + s.collectIntervalMs;
 }
 
+/** Languages whose calls track_functions = 'pl' does not count (it counts procedural languages only). */
+const COUNTED_ONLY_WITH_ALL = ['sql', 'c', 'internal'];
+
+/**
+ * Why PostgreSQL does not count a version's calls (anywhere, or on some instances), if it does not:
+ * the one place that decides it, for the evidence below and for the procedures list's "not counted".
+ */
+export function uncountedEvents(v: { language: string; may_be_inlined: boolean }, instances: { label: string; track_functions: string | null }[]): EvidenceEvent[] {
+  const events: EvidenceEvent[] = [];
+  if (v.may_be_inlined) events.push({ kind: 'inlinable', instance: null, at: null });
+  for (const i of instances) {
+    if (i.track_functions === 'none' || (i.track_functions === 'pl' && COUNTED_ONLY_WITH_ALL.includes(v.language))) {
+      events.push({ kind: 'not_tracked', instance: i.label, at: null, note: i.track_functions });
+    }
+  }
+  return events;
+}
+
 /** usage_events kinds, as the collector records them, and what each means here. */
 const eventKind: Record<string, EvidenceKind> = {
   gap: 'gap',
@@ -200,13 +218,8 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
       if ((e.version_id !== null && Number(e.version_id) !== id) || !relevant.has(Number(e.instance_id)) || new Date(e.to_at) < start) continue;
       events.push({ kind: eventKind[e.kind]!, source: e.kind, instance: labelOf.get(Number(e.instance_id)) ?? '?', at: new Date(e.to_at), note: e.detail?.error });
     }
-    if (v.may_be_inlined) events.push({ kind: 'inlinable', instance: null, at: null });
+    events.push(...uncountedEvents(v, read));
     if (drift.has(id)) events.push({ kind: 'drift', instance: null, at: null, note: drift.get(id)!.kind });
-    for (const i of read) {
-      if (i.track_functions === 'none' || (i.track_functions === 'pl' && v.language === 'sql')) {
-        events.push({ kind: 'not_tracked', instance: i.label, at: null, note: i.track_functions });
-      }
-    }
     events.push(...shared);
     out.set(id, { versionId: id, verdict: verdictOf(events), events });
   }

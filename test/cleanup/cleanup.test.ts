@@ -16,6 +16,7 @@ import { restoreVersion, retireVersion } from '../../lib/versions';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 import { testTempDir } from '../helpers/disposal';
 import { compileFiles } from '../helpers/sources';
+import { queriesQueuedOnABusyConnection } from '../helpers/overlap';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
 const config = { ...cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
@@ -368,6 +369,61 @@ describe('cleanup: re-checks inside the transaction', () => {
     expect(r).toMatchObject({ outcome: 'kept' });
     expect(r!.detail).toMatch(/^kept: called on /);
     expect((await t.pool.query('SELECT quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0].quarantine_name).toBeNull();
+  });
+});
+
+describe('cleanup: one query at a time on a step\'s connection', () => {
+  it('quarantines and drops (every re-check inside the step\'s transaction) without queueing a query on a busy connection', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await version(`BEGIN RETURN 1; END`, { name: `caller_${randomBytes(3).toString('hex')}`, args: '' }); // another function body to search
+    await retire(v.physical);
+    await quietly();
+    const queued = await queriesQueuedOnABusyConnection(async () => {
+      const quarantined = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+      expect(quarantined.find((r) => r.physicalName === v.physical)?.outcome).toBe('quarantined');
+      await quietly();
+      const dropped = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+      expect(dropped.find((r) => r.physicalName === v.physical)?.outcome).toBe('dropped');
+    });
+    expect(queued).toEqual([]);
+  });
+});
+
+describe('cleanup: a drop needs its quarantine intact', () => {
+  it('keeps a version whose quarantine name another function (an overload) already uses', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await retire(v.physical);
+    await quietly();
+    const squatter = `app.${quarantineNameFor(v.physical)}(text)`;
+    await t.pool.query(`CREATE FUNCTION ${qualifiedName('app', quarantineNameFor(v.physical))}(y text) RETURNS integer LANGUAGE sql AS 'SELECT 1'`);
+    const [r] = (await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toEqual({
+      physicalName: v.physical,
+      schema: 'app',
+      outcome: 'kept',
+      detail: `kept: ${squatter} already uses the quarantine name app.${quarantineNameFor(v.physical)}; rename or drop it first`,
+    });
+    expect((await t.pool.query('SELECT quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical])).rows[0].quarantine_name).toBeNull();
+    expect(await callsOk(v.sql)).toBe(2);
+  });
+
+  it('keeps a quarantined version whose tripwire was dropped by hand: its silence proves nothing', async () => {
+    const v = await version('BEGIN RETURN x; END');
+    await retire(v.physical);
+    await quietly();
+    await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
+    await quietly();
+    const plan = await planCleanup(t.db, primary(), config);
+    expect(plan.rows.find((x) => x.physicalName === v.physical)!.action).toBe('drop');
+    await t.pool.query(`DROP FUNCTION ${v.sql}(integer)`); // the tripwire, under the old name, after the plan
+    const gone = `its tripwire under app.${v.physical} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore app.${v.physical} --reason <why>, and a later cleanup quarantines it again`;
+    const [r] = (await applyCleanup(t.db, plan, 'cleanup-test', primary())).filter((x) => x.physicalName === v.physical);
+    expect(r).toMatchObject({ outcome: 'kept', detail: `kept: ${gone}` });
+    const row = await rowOf(v.physical);
+    expect(row.action).toBe('keep');
+    expect(check(row, 'in_flight')).toEqual({ name: 'in_flight', verdict: 'unknown', detail: [gone] });
+    const left = await t.pool.query('SELECT status::text, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical]);
+    expect(left.rows).toEqual([{ status: 'retired', quarantine_name: quarantineNameFor(v.physical) }]);
   });
 });
 

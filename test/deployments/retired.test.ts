@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quarantineNameFor } from '../../lib/cleanup/apply';
+import { QUARANTINE_EXPLAINED } from '../../lib/cleanup/tripwire';
 import { buildManifest } from '../../lib/compile/outputs';
 import type { Manifest } from '../../lib/compile/manifest';
 import { addDeployment, markLive, restoreDeploymentVersions } from '../../lib/deployments';
@@ -35,7 +36,7 @@ CREATE FUNCTION app.ok() RETURNS integer LANGUAGE sql AS $$ SELECT 3 $$;`,
       ['app.q()', 'quarantined'],
       ['app.r()', 'retired'],
     ]);
-    expect(r.warnings[0]!.message).toContain(`renamed to ${quarantineNameFor(quarantined)}`);
+    expect(r.warnings[0]!.message).toContain(`it is now named ${quarantineNameFor(quarantined)}`);
     const audit = await t.pool.query(`SELECT after FROM procver.audit_log WHERE action = 'deployment.add' AND target = 'web/p1'`);
     expect(audit.rows[0].after.warnings).toEqual(['app.q(): quarantined', 'app.r(): retired']);
   });
@@ -45,7 +46,7 @@ CREATE FUNCTION app.ok() RETURNS integer LANGUAGE sql AS $$ SELECT 3 $$;`,
       const err = await addDeployment(t.db, { app: 'web', deploymentId: 'l1', manifest: m, live: true, override, actor: 'ci' }).catch((e) => e);
       expect(err).toMatchObject({ code: 'conflict', reason: 'referenced', details: [expect.stringMatching(/^app\.q\(\): /)] });
       expect(err.message).toBe(
-        'deployment web/l1 not registered: it would go live calling 1 quarantined version(s), and calls to them fail; register it without --live, restore them (procver restore --deployment web/l1 --reason <why>), then put it live',
+        'deployment web/l1 not registered: it would go live calling 1 quarantined version(s), each renamed by cleanup, and until its drop a tripwire stands in under its name, counting each call and forwarding it (or, for a trigger or pseudo-type function it cannot forward, refusing it); register it without --live, restore them (procver restore --deployment web/l1 --reason <why>), then put it live',
       );
     }
     const n = await t.pool.query(`SELECT count(*)::int AS n FROM procver.deployments WHERE deployment_id = 'l1'`);
@@ -68,7 +69,7 @@ CREATE FUNCTION app.ok() RETURNS integer LANGUAGE sql AS $$ SELECT 3 $$;`,
     const err = await markLive(t.db, 'web', 'p1', 'ci').catch((e) => e);
     expect(err).toMatchObject({ code: 'conflict', details: [`app.q() -> ${quarantined}`] });
     expect(err.message).toBe(
-      'deployment web/p1 calls 1 version(s) that cleanup dropped or quarantined; restore these 1 version(s) first: procver restore --deployment web/p1 --reason <why>',
+      `deployment web/p1 calls 1 version(s) that cleanup dropped or quarantined (a quarantined one is ${QUARANTINE_EXPLAINED}); restore these 1 version(s) first: procver restore --deployment web/p1 --reason <why>`,
     );
     const restored = await restoreDeploymentVersions(t.db, 'web', 'p1', 'rollback', 'ops');
     expect(restored.map((r) => [r.name, r.how])).toEqual([

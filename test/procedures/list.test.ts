@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listProcedures, procedureSorts, type ProcedureRow } from '../../lib/procedures';
 import { pushVersions } from '../../lib/push';
+import { collectUsage } from '../../lib/usage/collect';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
 
@@ -82,5 +83,37 @@ describe('listProcedures: keyset pages', () => {
   it('refuses a cursor it did not make', async () => {
     await expect(listProcedures(t.db, { after: 'not-a-cursor' })).rejects.toThrow(/page cursor is not valid/);
     await expect(listProcedures(t.db, { after: Buffer.from('{"k":"x"}').toString('base64url') })).rejects.toThrow(/page cursor is not valid/);
+  });
+});
+
+describe('listProcedures: "not counted" is the evidence module\'s decision', () => {
+  it('marks inlinable SQL, and SQL on an instance with track_functions = pl, as not counted, saying why; PL/pgSQL is counted', async () => {
+    const t = await createTestDatabase();
+    const c = await compileFiles({
+      'a.sql': `CREATE FUNCTION app.pl(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$;
+CREATE FUNCTION app.inlined(x integer) RETURNS integer LANGUAGE sql STABLE AS $$ SELECT x + 1 $$;
+CREATE FUNCTION app.not_inlined(x integer) RETURNS integer LANGUAGE sql SECURITY DEFINER AS $$ SELECT x + 2 $$;`,
+    });
+    await pushVersions(t.db, c, push);
+    const why = async () => new Map((await listProcedures(t.db, { pageSize: 10 })).rows.map((r) => [r.name, [r.uncounted, r.uncountedWhy]]));
+    const inlined = 'PostgreSQL may inline this LANGUAGE sql function into its callers, so its calls cannot be counted';
+    expect(await why()).toEqual(
+      new Map([
+        ['inlined', [true, [inlined]]],
+        ['not_inlined', [false, []]],
+        ['pl', [false, []]],
+      ]),
+    );
+    await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
+    // As an instance that counts PL functions only reports itself:
+    const { label } = (await t.pool.query(`UPDATE procver.instances SET track_functions = 'pl' RETURNING label`)).rows[0];
+    const pl = `track_functions = 'pl' on ${label}: calls are not counted there`;
+    expect(await why()).toEqual(
+      new Map([
+        ['inlined', [true, [inlined, pl]]],
+        ['not_inlined', [true, [pl]]],
+        ['pl', [false, []]],
+      ]),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quarantineNameFor } from '../../lib/cleanup/apply';
+import { QUARANTINE_EXPLAINED } from '../../lib/cleanup/tripwire';
 import { buildManifest } from '../../lib/compile/outputs';
 import { qualifiedName } from '../../lib/identifiers';
 import { checkManifest } from '../../lib/manifests';
@@ -39,7 +40,7 @@ describe('push re-creates dropped versions; check tells the truth about each ver
       [
         'app.spare()',
         'quarantined',
-        `${name('spare')} is retired and in cleanup's quarantine (renamed to ${quarantineNameFor(name('spare'))}, so calls to it fail); restore it with \`procver restore app.${name('spare')} --reason <why>\``,
+        `${name('spare')} is retired and in cleanup's quarantine: ${QUARANTINE_EXPLAINED}; it is now named ${quarantineNameFor(name('spare'))}; restore it with \`procver restore app.${name('spare')} --reason <why>\``,
       ],
     ]);
   });

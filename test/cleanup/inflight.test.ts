@@ -1,0 +1,88 @@
+import pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inFlightCheck, oldestTransactions, type Candidate } from '../../lib/cleanup/plan';
+import { cleanupConfig } from '../../lib/cleanup/config';
+import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+
+const config = cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' });
+const quarantined: Candidate = {
+  id: 1,
+  schema: 'app',
+  physical_name: 'f__0123456789',
+  quarantine_name: 'f__0123456789__quarantined',
+  quarantined_at: null,
+  status_changed_at: new Date(0).toISOString(),
+  language: 'plpgsql',
+  may_be_inlined: false,
+  revision: 1,
+  procedure: 'app.f()',
+};
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+
+/** t.url as `role` (a login role with a password, so that any authentication method lets it in). */
+async function urlAs(label: string): Promise<{ role: string; url: string }> {
+  const role = await createTestRole(label, { login: true });
+  await t.pool.query(`ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD 'pw'`);
+  const u = new URL(t.url);
+  u.username = role;
+  u.password = 'pw';
+  return { role, url: u.toString() };
+}
+
+async function openTransaction(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query('BEGIN');
+  await c.query('SELECT 1');
+  return c;
+}
+
+describe('cleanup: in-flight check without the right to see other sessions', () => {
+  it('keeps a quarantined version (unknown) while another role holds a transaction we cannot see, naming the grant; with pg_read_all_stats it sees it', async () => {
+    const cleaner = await urlAs('cleaner');
+    const other = await urlAs('other');
+    const old = await openTransaction(other.url);
+    try {
+      const rename = new Date((await t.pool.query<{ now: string }>('SELECT clock_timestamp()::text AS now')).rows[0]!.now);
+      const now = new Date(rename.getTime() + config.quarantineMs + 1000);
+      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) => inFlightCheck(quarantined, rename, oldest, now, config, true);
+
+      const blind = await oldestTransactions([{ url: cleaner.url, role: 'primary' }]);
+      expect(blind[0]!.oldest).toBeNull(); // the other role's xact_start is NULL to us
+      const check = at(blind);
+      expect(check.verdict).toBe('unknown');
+      expect(check.detail).toEqual([
+        expect.stringMatching(
+          new RegExp(`^cannot see when the transactions of [1-9]\\d* other session\\(s\\) on .* started: role ${cleaner.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO "?${cleaner.role}"? there$`),
+        ),
+      ]);
+
+      await t.pool.query(`GRANT pg_read_all_stats TO ${pg.escapeIdentifier(cleaner.role)}`);
+      const seeing = at(await oldestTransactions([{ url: cleaner.url, role: 'primary' }]));
+      expect(seeing.verdict).toBe('fail');
+      expect(seeing.detail.join()).toMatch(/a transaction open on .* started before the rename/);
+    } finally {
+      await old.query('ROLLBACK');
+      await old.end();
+    }
+  });
+
+  it('a superuser sees every session: nothing hidden, the other role\'s transaction is dated', async () => {
+    const other = await urlAs('other');
+    const old = await openTransaction(other.url);
+    try {
+      const started = new Date((await old.query<{ s: string }>('SELECT xact_start::text AS s FROM pg_stat_activity WHERE pid = pg_backend_pid()')).rows[0]!.s);
+      const [oldest] = await oldestTransactions([{ url: t.url, role: 'primary' }]);
+      expect(oldest!.hidden).toBeUndefined();
+      expect(oldest!.error).toBeUndefined();
+      expect(oldest!.oldest!.getTime()).toBeLessThanOrEqual(started.getTime());
+    } finally {
+      await old.query('ROLLBACK');
+      await old.end();
+    }
+  });
+});
