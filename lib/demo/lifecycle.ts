@@ -26,8 +26,10 @@ export async function seedLifecycle(db: Db, url: string, v0Hashes: string[], log
   const targets = [{ url, role: 'primary' as const }];
   const counters = new CounterCache();
   const collect = () => collectUsage(db, targets, {}, counters);
-  // Windows of zero: the demo shows the steps now instead of after a week of silence.
-  const config = { ...cleanupConfig(), quietWindowMs: 0, quarantineMs: 0, retention: null };
+  // Windows of zero: the demo shows the steps now instead of after a week of silence. Zero windows
+  // are only resolvable with zero flush delay and collect interval (refuseUnresolvableWindows); the
+  // demo reads its one instance right before each run, and nothing calls the v0 versions.
+  const config = { ...cleanupConfig(), quietWindowMs: 0, quarantineMs: 0, flushDelayMs: 0, collectIntervalMs: 0, retention: null };
   const old = await db
     .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, procedure: procedures.name })
     .from(versions)
