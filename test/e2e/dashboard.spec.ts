@@ -180,7 +180,7 @@ test('the cleanup page explains every check and keeps what is not proven unused'
   await expect(row).toContainText(/managed version shop\.cart_total__\w+ calls it/);
   await expect(page.getByRole('button', { name: /Apply plan \(0\)/ })).toBeDisabled();
   await page.getByRole('button', { name: 'Re-check (dry run)' }).click();
-  await expect(page.getByText(/Checked at \d\d:\d\d:\d\d UTC: 0 to drop, 0 to quarantine, \d+ kept\. Nothing was changed\./)).toBeVisible();
+  await expect(page.getByText(/Checked at \d\d:\d\d:\d\d UTC: 0 to drop, 0 to quarantine, \d+ to put back from quarantine, \d+ kept\. Nothing was changed\./)).toBeVisible();
   await expect(row).toContainText('keep');
   await page.screenshot({ path: info.outputPath('cleanup.png'), fullPage: true });
 
