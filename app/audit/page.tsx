@@ -116,9 +116,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   <td className="px-3 py-2">{e.actor}</td>
                   <td className="px-3 py-2">{e.action}</td>
                   <td className="px-3 py-2 font-mono text-xs">{e.target}</td>
-                  <td className="min-w-[14rem] px-3 py-2">{e.reason}</td>
+                  <td className="min-w-[12rem] max-w-sm px-3 py-2">{e.reason}</td>
                   {/* JSON has no spaces to wrap at: break anywhere rather than push the table off the screen. */}
-                  <td className="max-w-md px-3 py-2 font-mono text-xs break-all text-slate-600">
+                  <td className="min-w-[24rem] px-3 py-2 font-mono text-xs break-all text-slate-600">
                     {short(e.before)}
                     {e.before !== null && e.after !== null ? ' → ' : ''}
                     {short(e.after)}
