@@ -34,7 +34,7 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
             type="button"
             disabled={run.isPending || pending === 0}
             onClick={() => {
-              if (window.confirm(`Apply the plan: quarantine, drop or retire ${pending} version(s)? Each is re-checked first.`)) run.mutate(true);
+              if (window.confirm(`Apply the plan: quarantine, drop, put back or retire ${pending} version(s)? Each is re-checked first.`)) run.mutate(true);
             }}
             className="rounded bg-red-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
           >
@@ -69,7 +69,8 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
 
 function summarize(rows: RunResult['rows']) {
   const n = (a: string) => rows.filter((r) => r.action === a).length;
-  return `${n('drop')} to drop, ${n('quarantine')} to quarantine, ${n('keep')} kept`;
+  // The CLI's words (lib/cli/cleanupPlan.ts).
+  return `${n('drop')} to drop, ${n('quarantine')} to quarantine, ${n('release')} to put back from quarantine, ${n('keep')} kept`;
 }
 
 function outcomes(results: RunResult['results']) {

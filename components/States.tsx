@@ -15,3 +15,15 @@ export function ErrorState({ title, children }: { title: string; children?: Reac
     </div>
   );
 }
+
+/** A query string the page refuses: what is wrong, and the page without it. */
+export function InvalidAddress({ error, href, title = 'Invalid address' }: { error: string; href: string; title?: string }) {
+  return (
+    <ErrorState title={title}>
+      <p>{error}</p>
+      <a href={href} className="mt-2 inline-block underline">
+        Open {href} without it
+      </a>
+    </ErrorState>
+  );
+}

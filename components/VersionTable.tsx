@@ -28,6 +28,10 @@ interface VersionRow {
   pushedBy: string;
   deployments: { app: string; deploymentId: string; status: string }[];
   series: number[];
+  /** cleanup renamed it to this name (a tripwire forwards calls under its own name) */
+  quarantineName: string | null;
+  /** what is wrong with its code in the database, when it drifted (lib/drift.ts) */
+  drift: string | null;
 }
 
 interface Props {
@@ -92,7 +96,7 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
               <tr
                 key={r.id}
                 data-testid={`version-${r.physicalName}`}
-                className={`border-t border-slate-100 align-top ${calledWhileRetired ? 'bg-red-50' : ''}`}
+                className={`border-t border-slate-100 align-top ${calledWhileRetired || r.drift ? 'bg-red-50' : ''}`}
               >
                 <td className="px-3 py-2">
                   <Link
@@ -106,6 +110,16 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
                 </td>
                 <td className="px-3 py-2">
                   <VersionStatus status={status} />
+                  {r.drift ? (
+                    <div className="mt-1 whitespace-nowrap text-xs font-semibold text-red-700" title={r.drift}>
+                      drifted
+                    </div>
+                  ) : null}
+                  {r.quarantineName && status === 'retired' ? (
+                    <div className="mt-1 whitespace-nowrap text-xs text-amber-800" title={`renamed to ${r.quarantineName}; a tripwire under its name forwards and counts every call`}>
+                      quarantined
+                    </div>
+                  ) : null}
                   {calledWhileRetired ? <div className="mt-1 text-xs font-semibold text-red-700">still called!</div> : null}
                 </td>
                 <td className="px-3 py-2 whitespace-nowrap" title={`pushed by ${r.pushedBy}`}>

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { connection } from 'next/server';
-import { EmptyState, ErrorState } from '@/components/States';
+import { EmptyState, ErrorState, InvalidAddress } from '@/components/States';
 import { Suspense } from 'react';
 import { AuditChainPending, AuditChainStatus } from '@/components/AuditChainStatus';
 import { auditActions, searchAudit } from '@/lib/audit';
@@ -23,7 +23,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   await requirePageActor('viewer');
   const raw = await searchParams;
   const filter = auditFilterFromParams(raw);
-  if (!filter.ok) return <ErrorState title="Invalid filter">{filter.error}</ErrorState>;
+  if (!filter.ok) return <InvalidAddress title="Invalid filter" error={filter.error} href="/audit" />;
   const r = await load(() => Promise.all([searchAudit(db(), { ...filter.value, limit: 50 }), auditActions(db())]));
   if (!r.ok) return <ErrorState title="Cannot read the audit log">{r.message}</ErrorState>;
   const [{ entries, next }, actions] = r.data;
@@ -116,8 +116,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   <td className="px-3 py-2">{e.actor}</td>
                   <td className="px-3 py-2">{e.action}</td>
                   <td className="px-3 py-2 font-mono text-xs">{e.target}</td>
-                  <td className="px-3 py-2">{e.reason}</td>
-                  <td className="px-3 py-2 font-mono text-xs text-slate-600">
+                  <td className="min-w-[12rem] max-w-sm px-3 py-2">{e.reason}</td>
+                  {/* JSON has no spaces to wrap at: break anywhere rather than push the table off the screen. */}
+                  <td className="min-w-[24rem] px-3 py-2 font-mono text-xs break-all text-slate-600">
                     {short(e.before)}
                     {e.before !== null && e.after !== null ? ' → ' : ''}
                     {short(e.after)}

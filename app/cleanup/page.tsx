@@ -1,10 +1,11 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { connection } from 'next/server';
 import { Suspense } from 'react';
 import { PlanRunner, PlanRunnerPending } from '@/components/cleanup/PlanRunner';
 import { PlanPending, PlanSections, type Show } from '@/components/cleanup/PlanSections';
 import { RelativeTime } from '@/components/RelativeTime';
-import { EmptyState, ErrorState } from '@/components/States';
+import { EmptyState, ErrorState, InvalidAddress } from '@/components/States';
 import { VersionActionDialog } from '@/components/VersionActionDialog';
 import { searchAudit } from '@/lib/audit';
 import { cleanupConfig, formatDuration, parseDuration } from '@/lib/cleanup/config';
@@ -24,7 +25,7 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
   const actor = await requirePageActor('viewer');
   const params = await searchParams;
   const query = parseQuery(queries.cleanup, params);
-  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  if (!query.ok) return <InvalidAddress error={query.error} href="/cleanup" />;
   const show: Show = query.value.show ?? 'all';
   const page = query.value.page ?? 1;
   // The page itself is quick; the plan streams in below it.
@@ -86,9 +87,9 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
           <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white text-sm">
             {dropped.map((d) => (
               <li key={`${d.schema}.${d.physicalName}`} className="flex flex-wrap items-center gap-3 px-3 py-2">
-                <span className="font-mono">
+                <Link className="font-mono text-sky-800 underline" href={`/versions/${encodeURIComponent(d.schema)}/${encodeURIComponent(d.physicalName)}`}>
                   {d.schema}.{d.physicalName}
-                </span>
+                </Link>
                 <span className="font-mono text-slate-600">{d.procedure}</span>
                 <span className="text-slate-500">
                   dropped <RelativeTime date={d.droppedAt} />

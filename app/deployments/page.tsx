@@ -5,7 +5,7 @@ import { DeploymentStatus } from '@/components/badges';
 import { DeploymentDetails } from '@/components/DeploymentDetails';
 import { RestoreDeploymentVersions } from '@/components/RestoreDeploymentVersions';
 import { RelativeTime } from '@/components/RelativeTime';
-import { EmptyState, ErrorState } from '@/components/States';
+import { EmptyState, ErrorState, InvalidAddress } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { pageDeployments } from '@/lib/deployments';
 import { requirePageActor } from '@/lib/web/actor';
@@ -19,7 +19,7 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
   await connection();
   const actor = await requirePageActor('viewer');
   const query = parseQuery(queries.deployments, await searchParams);
-  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  if (!query.ok) return <InvalidAddress error={query.error} href="/deployments" />;
   const { older } = query.value;
   const r = await load(() => pageDeployments(db(), { older, limit: PAGE_SIZE }));
   if (!r.ok) return <ErrorState title="Cannot list deployments">{r.message}</ErrorState>;

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { connection } from 'next/server';
 import { RelativeTime } from '@/components/RelativeTime';
-import { EmptyState, ErrorState } from '@/components/States';
+import { EmptyState, ErrorState, InvalidAddress } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { listProcedures, type ProcedureSort } from '@/lib/procedures';
 import { requirePageActor } from '@/lib/web/actor';
@@ -26,7 +26,7 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
   await requirePageActor('viewer');
   const params = await searchParams;
   const query = parseQuery(queries.procedures, params);
-  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  if (!query.ok) return <InvalidAddress error={query.error} href="/procedures" />;
   const q = query.value.q ?? '';
   const sort: ProcedureSort = query.value.sort ?? 'name';
   const dir = query.value.dir ?? 'asc';

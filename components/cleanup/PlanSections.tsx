@@ -14,7 +14,7 @@ const verdictStyle = {
 const actionStyle: Record<string, string> = {
   drop: 'bg-red-100 text-red-800',
   quarantine: 'bg-amber-100 text-amber-900',
-  release: 'bg-red-50 text-red-700',
+  release: 'bg-red-700 text-white',
   keep: 'bg-slate-100 text-slate-700',
 };
 
@@ -54,8 +54,10 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
     <>
       <section aria-labelledby="plan" className="space-y-3">
         <h2 id="plan" className="font-semibold">
-          Plan: {count('all').toLocaleString('en')} retired version(s), {count('drop').toLocaleString('en')} to drop,{' '}
-          {count('quarantine').toLocaleString('en')} to quarantine{count('release') > 0 ? `, ${count('release').toLocaleString('en')} to put back from quarantine` : ''}
+          {/* The CLI's summary line, word for word (lib/cli/cleanupPlan.ts). */}
+          Plan: {count('all').toLocaleString('en')} retired version(s): {count('drop').toLocaleString('en')} to drop,{' '}
+          {count('quarantine').toLocaleString('en')} to quarantine, {count('release').toLocaleString('en')} to put back from quarantine,{' '}
+          {count('keep').toLocaleString('en')} kept
         </h2>
         {plan.rows.length > 0 ? (
           <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">
@@ -105,7 +107,12 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
         ) : (
           <ul className="space-y-3">
             {visible.map((row) => (
-              <li key={row.versionId} data-testid={`plan-${row.physicalName}`} className="rounded border border-slate-200 bg-white p-4">
+              <li
+                key={row.versionId}
+                data-testid={`plan-${row.physicalName}`}
+                // Red like "retired but still called": a tripwire hit is a caller nobody knew about.
+                className={`rounded border p-4 ${row.action === 'release' ? 'border-red-300 bg-red-50' : 'border-slate-200 bg-white'}`}
+              >
                 <div className="flex flex-wrap items-center gap-3">
                   <span className={`rounded px-2 py-0.5 text-xs font-semibold uppercase ${actionStyle[row.action]}`}>{row.action}</span>
                   <Link className="font-mono text-sky-800 underline" href={`/versions/${encodeURIComponent(row.schema)}/${encodeURIComponent(row.physicalName)}`}>

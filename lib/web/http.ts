@@ -4,6 +4,7 @@ import { ProcverError, httpStatus } from '../errors';
 import { currentActor, hasRole, type Actor, type Role } from './actor';
 import { MAX_BODY_BYTES, readJsonBody } from './requestBody';
 import { sameOrigin } from './trustedProxy';
+import { databaseProblem } from './dbProblem';
 
 export function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
@@ -15,6 +16,9 @@ export function errorResponse(e: unknown): Response {
   }
   // Never a stack trace or SQL to the client.
   console.error(e);
+  // The database down is not a bug in procver: say so, and 503 so clients and proxies retry.
+  const problem = databaseProblem(e);
+  if (problem) return json({ error: problem.message, code: 'unavailable' }, problem.status);
   return json({ error: 'internal error', code: 'internal' }, 500);
 }
 

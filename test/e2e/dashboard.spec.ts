@@ -23,7 +23,7 @@ async function planCounts(request: APIRequestContext) {
   expect(res.status()).toBe(200);
   const rows = ((await res.json()) as { rows: { version: string; action: string }[] }).rows;
   const n = (a: string) => rows.filter((r) => r.action === a).length;
-  return { rows, drop: n('drop'), quarantine: n('quarantine'), keep: n('keep') };
+  return { rows, drop: n('drop'), quarantine: n('quarantine'), release: n('release'), keep: n('keep') };
 }
 
 test.beforeEach(async ({ page, request }) => {
@@ -213,10 +213,14 @@ test('the cleanup page explains every check and keeps what is not proven unused'
   await expect(row.locator('dt')).toHaveText([/retired pass/, /deployments fail/, /usage fail/, /dependents pass/, /in flight unknown/]);
   const counts = await planCounts(request);
   expect(counts.rows).toContainEqual({ version: `${p.schema}.${p.v1}`, action: 'keep' });
-  await expect(page.getByRole('button', { name: `Apply plan (${counts.drop + counts.quarantine})` })).toBeVisible();
+  await expect(page.getByRole('button', { name: `Apply plan (${counts.drop + counts.quarantine + counts.release})` })).toBeVisible();
   await page.getByRole('button', { name: 'Re-check (dry run)' }).click();
   await expect(
-    page.getByText(new RegExp(`Checked at \\d\\d:\\d\\d:\\d\\d UTC: ${counts.drop} to drop, ${counts.quarantine} to quarantine, ${counts.keep} kept\\. Nothing was changed\\.`)),
+    page.getByText(
+      new RegExp(
+        `Checked at \\d\\d:\\d\\d:\\d\\d UTC: ${counts.drop} to drop, ${counts.quarantine} to quarantine, ${counts.release} to put back from quarantine, ${counts.keep} kept\\. Nothing was changed\\.`,
+      ),
+    ),
   ).toBeVisible();
   await expect(row).toContainText('keep');
   await page.screenshot({ path: info.outputPath('cleanup.png'), fullPage: true });

@@ -3,10 +3,11 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { connection } from 'next/server';
 import { BoundBy } from '@/components/BoundBy';
-import { ErrorState } from '@/components/States';
+import { ErrorState, InvalidAddress } from '@/components/States';
 import { VersionTable, type UsageJson } from '@/components/VersionTable';
 import { bindingReferences } from '@/lib/bindings';
 import { db } from '@/lib/db/pool';
+import { driftProblem, findDrift } from '@/lib/drift';
 import { getProcedureGroup } from '@/lib/procedures';
 import { callSeriesFor, usageForVersions } from '@/lib/usage';
 import { usageTargets } from '@/lib/config';
@@ -29,18 +30,23 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
   if (!route) notFound();
   const { schema, name } = route;
   const query = parseQuery(queries.procedure, await searchParams);
-  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  if (!query.ok) return <InvalidAddress error={query.error} href={`/procedures/${encodeURIComponent(schema)}/${encodeURIComponent(name)}`} />;
   const { window } = query.value;
   const r = await load(async () => {
     const group = await getProcedureGroup(db(), schema, name);
     if (!group) return null;
     const ids = group.overloads.flatMap((o) => o.versions.map((v) => v.id));
-    const [usage, series, bound] = await Promise.all([usageForVersions(db(), ids, window, usageTargets()), callSeriesFor(db(), ids), bindingReferences(db(), ids)]);
-    return { group, usage, series, bound };
+    const [usage, series, bound, drift] = await Promise.all([
+      usageForVersions(db(), ids, window, usageTargets()),
+      callSeriesFor(db(), ids),
+      bindingReferences(db(), ids),
+      findDrift(db(), { versionIds: ids }),
+    ]);
+    return { group, usage, series, bound, drift };
   });
   if (!r.ok) return <ErrorState title={`Cannot read ${schema}.${name}`}>{r.message}</ErrorState>;
   if (!r.data) notFound();
-  const { group, usage, series, bound } = r.data;
+  const { group, usage, series, bound, drift } = r.data;
 
   return (
     <div className="space-y-8">
@@ -92,6 +98,8 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
               pushedBy: v.pushedBy,
               deployments: v.deployments,
               series: series.get(v.id) ?? [],
+              quarantineName: v.quarantineName,
+              drift: drift.has(v.id) ? driftProblem(drift.get(v.id)!) : null,
             }))}
             initialUsage={Object.fromEntries(
               o.versions.map((v) => {

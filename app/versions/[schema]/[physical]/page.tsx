@@ -5,7 +5,7 @@ import { connection } from 'next/server';
 import { DeploymentBadge, VersionStatus } from '@/components/badges';
 import { BoundBy } from '@/components/BoundBy';
 import { RelativeTime } from '@/components/RelativeTime';
-import { ErrorState } from '@/components/States';
+import { ErrorState, InvalidAddress } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { bindingReferences } from '@/lib/bindings';
 import { diffLines } from '@/lib/diff';
@@ -43,7 +43,7 @@ export default async function VersionPage({ params, searchParams }: Props) {
   if (!route) notFound();
   const { schema, physical } = route;
   const query = parseQuery(queries.version, await searchParams);
-  if (!query.ok) return <ErrorState title="Invalid address">{query.error}</ErrorState>;
+  if (!query.ok) return <InvalidAddress error={query.error} href={`/versions/${encodeURIComponent(schema)}/${encodeURIComponent(physical)}`} />;
   const { against } = query.value;
   const r = await load(async () => {
     const detail = await getVersionDetail(db(), schema, physical);
@@ -82,6 +82,19 @@ export default async function VersionPage({ params, searchParams }: Props) {
           <dd>
             <RelativeTime date={v.createdAt} /> by {v.pushedBy}
           </dd>
+          {v.quarantineName && v.quarantinedAt ? (
+            <>
+              <dt className="text-slate-500">Quarantine</dt>
+              <dd data-testid="quarantine">
+                renamed to <span className="font-mono">{v.quarantineName}</span> by cleanup <RelativeTime date={v.quarantinedAt} />; a tripwire
+                under its name forwards and counts every call, and cleanup puts it back if one comes (see{' '}
+                <Link href="/cleanup" className="text-sky-800 underline">
+                  Cleanup
+                </Link>
+                )
+              </dd>
+            </>
+          ) : null}
           <dt className="text-slate-500">Deployments</dt>
           <dd className="flex flex-wrap gap-1">
             {detail.deployments.length === 0 ? <span className="text-slate-400">none</span> : null}
