@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupConfig } from '../../lib/cleanup/config';
 import { planFromRegistry } from '../../lib/cleanup/plan';
@@ -19,7 +20,7 @@ describe('evidence: the dashboard, cleanup and retention agree on every case', (
   let subject: { id: number; sql: string };
   let primary: InstanceTarget;
   const replica: InstanceTarget = { url: 'postgres://x@127.0.0.1:1/replica', role: 'replica' };
-  const config = { ...cleanupConfig({ PROCVER_RETENTION_AFTER: '24h', PROCVER_RETENTION_KEEP: '1' }, { quietWindow: '24h' }), rollbackKeep: 0, rollbackDays: 0 };
+  const config = { ...cleanupConfig(readEnv({ PROCVER_RETENTION_AFTER: '24h', PROCVER_RETENTION_KEEP: '1' }), { quietWindow: '24h' }), rollbackKeep: 0, rollbackDays: 0 };
 
   beforeAll(async () => {
     t = await createTestDatabase();
