@@ -9,7 +9,13 @@ export async function register() {
   // must not be loaded into the edge bundle.
   if (process.env.NEXT_RUNTIME === 'nodejs') {
     const { loadSettings } = await import('./lib/config');
-    loadSettings();
+    try {
+      loadSettings();
+    } catch (e) {
+      // Next.js would log a thrown error and go on serving failures: stop instead, as the CLI does.
+      console.error(`procver: ${(e as Error).message}`);
+      process.exit(3);
+    }
     const { installFrontDoor } = await import('./lib/web/frontDoor');
     installFrontDoor();
   }
