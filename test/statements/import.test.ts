@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 const dump = readFileSync(join(__dirname, '../fixtures/shopDump.sql'), 'utf8');
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'imported/' };
-const config = cleanupConfig(readEnv({}), { quietWindow: '0s', quarantine: '0s' });
+const config = cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '0s', PROCVER_COLLECT_INTERVAL: '0s' }), { quietWindow: '0s', quarantine: '0s' });
 
 /** Restores the dump on its own connection (it empties search_path for its session, as pg_dump's output does). */
 async function restore(url: string): Promise<void> {

@@ -157,7 +157,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     // Cleanup sees the trigger as a reference like a deployment: the new version is kept, the old one released.
     const newTouch = Number((await q<{ id: number }>(`SELECT id FROM procver.versions WHERE schema || '.' || physical_name = $1`, [phys(second, 'touch')]))[0]!.id);
     for (const name of [phys(first, 'touch'), phys(second, 'touch')]) await retireVersion(t.db, { name, actor: 'test', reason: 'test' });
-    const plan = await planCleanup(t.db, [], cleanupConfig(readEnv({}), { quietWindow: '0s', quarantine: '0s' }));
+    const plan = await planCleanup(t.db, [], cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '0s', PROCVER_COLLECT_INTERVAL: '0s' }), { quietWindow: '0s', quarantine: '0s' }));
     const deployments = (id: number) => plan.rows.find((x) => x.versionId === id)!.checks.find((c) => c.name === 'deployments')!;
     expect(deployments(oldTouch).verdict).toBe('pass');
     expect(deployments(newTouch).verdict).toBe('fail');

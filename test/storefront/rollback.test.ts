@@ -62,7 +62,7 @@ describe('storefront rollback drill', () => {
    */
   async function retireAndCleanUp(versions: { schema: string; physicalName: string }[], gone: string) {
     const targets = [{ url: t.url, role: 'primary' as const }];
-    const config = { ...cleanupConfig(readEnv({}), { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 0, rollbackDays: 0 };
+    const config = { ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 0, rollbackDays: 0 };
     for (const v of versions) await retireVersion(t.db, { name: `${v.schema}.${v.physicalName}`, reason: 'rollback drill: unused by the live build', actor: 'drill' });
     await collectUsage(t.db, targets);
     for (let round = 0; round < 8 && (await callable(gone)); round++) {
