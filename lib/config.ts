@@ -135,9 +135,18 @@ function configError(where: string, issue: z.core.$ZodIssue, known?: string[]): 
   return new ProcverError('config', `${where}${path ? `${path}: ` : ''}${issue.message}${hint}`);
 }
 
+let lastProcessEnv: { key: string; env: Env } | null = null;
+
+/**
+ * The environment, checked. The dashboard reads it on every request (proxy, trusted proxies), so
+ * the process environment is parsed again only when one of procver's variables changed.
+ */
 export function readEnv(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Env {
+  const key = env === process.env ? settingNames.map((name) => env[name] ?? '').join('\0') : null;
+  if (key !== null && lastProcessEnv?.key === key) return lastProcessEnv.env;
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw configError('environment variable ', parsed.error.issues[0]!);
+  if (key !== null) lastProcessEnv = { key, env: parsed.data };
   return parsed.data;
 }
 

@@ -49,6 +49,22 @@ describe('environment variables (one schema)', () => {
     expect(m).not.toContain('secret-password');
   });
 
+  it('reads the process environment again as soon as a variable of its changes', () => {
+    const before = process.env.PROCVER_SESSION_HOURS;
+    try {
+      process.env.PROCVER_SESSION_HOURS = '3';
+      expect(sessionHours(readEnv())).toBe(3);
+      expect(readEnv()).toBe(readEnv());
+      process.env.PROCVER_SESSION_HOURS = '4';
+      expect(sessionHours(readEnv())).toBe(4);
+      process.env.PROCVER_SESSION_HOURS = 'x';
+      expect(configError(() => readEnv())).toBe('environment variable PROCVER_SESSION_HOURS: not a number of hours');
+    } finally {
+      if (before === undefined) delete process.env.PROCVER_SESSION_HOURS;
+      else process.env.PROCVER_SESSION_HOURS = before;
+    }
+  });
+
   it('reads defaults and numbers, with an empty variable meaning unset', () => {
     expect(sessionHours(readEnv({}))).toBe(12);
     expect(sessionHours(readEnv({ PROCVER_SESSION_HOURS: '1.5' }))).toBe(1.5);
