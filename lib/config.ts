@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './durations';
 import { ProcverError } from './errors';
+import { parsePublicUrl, parseTrustedProxies } from './web/proxySettings';
 
 // An empty variable means unset (as shells and CI systems often pass them).
 const optional = <T extends z.ZodTypeAny>(t: T) => z.preprocess((v) => (v === '' ? undefined : v), t.optional());
@@ -19,8 +20,42 @@ const durationText = z.string().refine(
   },
   { message: 'not a duration; use a number with s, m, h or d (e.g. 7d, 30m)' },
 );
-const wholeNumber = (min: number) => z.coerce.number({ message: 'not a number' }).int({ message: 'not a whole number' }).min(min);
+/**
+ * A setting checked by the parser its reader uses, so the start-up check and the reader cannot
+ * disagree. The parsers put the setting's name first themselves; the issue gets only the rest,
+ * since configError() puts the name in front.
+ */
+const parsedBy = (parse: (v: string) => unknown) =>
+  z.string().superRefine((v, ctx) => {
+    try {
+      parse(v);
+    } catch (e) {
+      if (!(e instanceof ProcverError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message.replace(/^[A-Za-z_-]+:? /, '') });
+    }
+  });
+const wholeNumber = (min: number) => z.coerce.number({ message: 'not a number' }).int({ message: 'not a whole number' }).min(min, { message: `must be at least ${min}` });
 const connectionUrl = z.string().refine((v) => URL.canParse(v), { message: 'not a connection URL (postgres://user:password@host:5432/database)' });
+
+/**
+ * A search path as PostgreSQL writes it (`app, "My Schema", public`): unquoted names fold to
+ * lower case. `$user` is left out: the compiler cannot know who will run the code. `setting` names
+ * where the text came from (a flag, the variable or the file) for the error.
+ */
+export function parseSearchPath(text: string, setting: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const item = raw.trim();
+    if (item === '') continue;
+    if (item.startsWith('"')) {
+      if (!item.endsWith('"') || item.length < 2) throw new ProcverError('config', `${setting}: unterminated quoted schema name ${item}; write e.g. app, "My Schema", public`);
+      const name = item.slice(1, -1).replaceAll('""', '"');
+      if (name !== '$user') out.push(name);
+    } else if (item !== '$user') out.push(item.toLowerCase());
+  }
+  if (out.length === 0) throw new ProcverError('config', `${setting} names no schema; write e.g. app, public`);
+  return out;
+}
 
 /**
  * Every environment variable procver reads, in one schema: each is validated where it is read, and
@@ -33,6 +68,8 @@ const envSchema = z.object({
   PROCVER_ACTOR: optional(z.string()),
   /** roles that get EXECUTE on every new version, comma-separated */
   PROCVER_GRANT_EXECUTE: optional(z.string()),
+  /** `compile`/`push`: the search path unqualified calls resolve through, as PostgreSQL writes it */
+  PROCVER_SEARCH_PATH: optional(parsedBy((v) => parseSearchPath(v, 'PROCVER_SEARCH_PATH'))),
   /** replicas whose function counters are read too, comma-separated connection URLs */
   PROCVER_REPLICA_URLS: optional(z.string()),
   /** days raw usage samples are kept (hourly rollups are kept) */
@@ -47,6 +84,12 @@ const envSchema = z.object({
   PROCVER_METRICS_TOKEN: optional(z.string()),
   /** dashboard session lifetime in hours */
   PROCVER_SESSION_HOURS: optional(z.coerce.number({ message: 'not a number of hours' }).positive({ message: 'must be more than 0 hours' })),
+  /** the proxies in front of the dashboard: CIDRs, or a hop count */
+  PROCVER_TRUSTED_PROXIES: optional(parsedBy(parseTrustedProxies)),
+  /** the address people open; the only origin mutations are accepted from */
+  PROCVER_PUBLIC_URL: optional(parsedBy(parsePublicUrl)),
+  /** page and API requests the dashboard handles at once */
+  PROCVER_MAX_CONCURRENT_REQUESTS: optional(wholeNumber(1)),
   /** header an authenticating proxy sets to the user's email */
   PROCVER_TRUST_PROXY_HEADER: optional(z.string().regex(/^[A-Za-z0-9-]+$/, { message: 'not an HTTP header name' })),
   /** cleanup: quiet window, quarantine, staleness, lock timeout, schedule (durations) */
@@ -55,6 +98,9 @@ const envSchema = z.object({
   PROCVER_USAGE_STALE_AFTER: optional(durationText),
   PROCVER_CLEANUP_LOCK_TIMEOUT: optional(durationText),
   PROCVER_CLEANUP_INTERVAL: optional(durationText),
+  /** usage evidence: how often `collect` reads every instance, how late PostgreSQL publishes counts */
+  PROCVER_COLLECT_INTERVAL: optional(durationText),
+  PROCVER_STATS_FLUSH_DELAY: optional(durationText),
   /** cleanup: the rollback window (previous deployments per app, days since live) */
   PROCVER_ROLLBACK_KEEP: optional(wholeNumber(0)),
   PROCVER_ROLLBACK_DAYS: optional(wholeNumber(0)),
@@ -72,13 +118,18 @@ const envSchema = z.object({
   /** `procver dev` only */
   PROCVER_DEMO_PASSWORD: optional(z.string()),
   PROCVER_STATE_DIR: optional(z.string()),
-  PROCVER_PG_PORT: optional(wholeNumber(0).max(65535)),
+  PROCVER_PG_PORT: optional(wholeNumber(0).max(65535, { message: 'not a port (0 to 65535)' })),
   PROCVER_DEV_MODE: optional(z.enum(['dev', 'start'])),
+  /** dev: `off` starts no simulated frontends */
+  PROCVER_DEMO_TRAFFIC: optional(z.enum(['on', 'off'])),
   /** the dashboard's port (`procver dev`, `procver dashboard`) */
-  PORT: optional(wholeNumber(0).max(65535)),
+  PORT: optional(wholeNumber(0).max(65535, { message: 'not a port (0 to 65535)' })),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Every environment variable procver reads (the README's Configuration table lists exactly these). */
+export const settingNames: readonly string[] = Object.keys(envSchema.shape);
 
 function configError(where: string, issue: z.core.$ZodIssue, known?: string[]): ProcverError {
   const path = issue.path.join('.');
@@ -86,9 +137,18 @@ function configError(where: string, issue: z.core.$ZodIssue, known?: string[]): 
   return new ProcverError('config', `${where}${path ? `${path}: ` : ''}${issue.message}${hint}`);
 }
 
+let lastProcessEnv: { key: string; env: Env } | null = null;
+
+/**
+ * The environment, checked. The dashboard reads it on every request (proxy, trusted proxies), so
+ * the process environment is parsed again only when one of procver's variables changed.
+ */
 export function readEnv(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Env {
+  const key = env === process.env ? settingNames.map((name) => env[name] ?? '').join('\0') : null;
+  if (key !== null && lastProcessEnv?.key === key) return lastProcessEnv.env;
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw configError('environment variable ', parsed.error.issues[0]!);
+  if (key !== null) lastProcessEnv = { key, env: parsed.data };
   return parsed.data;
 }
 
@@ -103,6 +163,12 @@ const fileSchema = z.strictObject({
   sources: z.string().min(1).optional(),
   /** schema for unqualified names */
   schema: z.string().min(1).optional(),
+  /** the search path of `compile` and `push` (PROCVER_SEARCH_PATH), as PostgreSQL writes it */
+  searchPath: parsedBy((v) => parseSearchPath(v, 'searchPath')).optional(),
+  /** `compile`/`push`: skip (and list) statements that belong to a migration tool (--skip-other) */
+  skipOther: z.boolean().optional(),
+  /** `compile`/`push`: warnings are errors (--strict) */
+  strict: z.boolean().optional(),
   /** default output directory of `compile` */
   out: z.string().min(1).optional(),
   /** roles granted EXECUTE on every new version */
@@ -128,11 +194,18 @@ const fileSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof fileSchema>;
 
+/** Every key procver.config.json may have, `windows.quiet` style. */
+export const fileKeys: readonly string[] = [
+  ...Object.keys(fileSchema.shape).filter((k) => k !== '$schema' && k !== 'windows'),
+  ...Object.keys(fileSchema.shape.windows.unwrap().shape).map((k) => `windows.${k}`),
+];
+
 /** Which environment variable each file setting stands in for: set, the variable wins. */
 function fileAsEnv(f: ConfigFile): Record<string, string | undefined> {
   const w = f.windows ?? {};
   const text = (v: number | boolean | undefined) => (v === undefined ? undefined : String(v));
   return {
+    PROCVER_SEARCH_PATH: f.searchPath,
     PROCVER_GRANT_EXECUTE: f.grants?.join(','),
     PROCVER_PUBLIC_EXECUTE: text(f.publicExecute),
     PROCVER_REPLICA_URLS: f.replicas?.join(','),

@@ -1,4 +1,4 @@
-import { ProcverError } from '../errors';
+import { readEnv, type Env } from '../config';
 import { parseDuration } from '../durations';
 import { evidenceSettings, type EvidenceSettings } from '../usage/evidence';
 import { retentionPolicy, type RetentionPolicy } from './retention';
@@ -22,19 +22,13 @@ export interface CleanupConfig extends EvidenceSettings {
   retention: RetentionPolicy | null;
 }
 
-export function cleanupConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<'quietWindow' | 'quarantine', string>> = {}): CleanupConfig {
-  const int = (name: string, fallback: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new ProcverError('config', `${name}: "${raw}" is not a whole number`);
-    return n;
-  };
+/** The settings from lib/config.ts (checked there); `overrides` are the cleanup command's flags, which win. */
+export function cleanupConfig(env: Env = readEnv(), overrides: Partial<Record<'quietWindow' | 'quarantine', string>> = {}): CleanupConfig {
   return {
-    quietWindowMs: parseDuration(overrides.quietWindow ?? env.PROCVER_QUIET_WINDOW ?? '7d', 'PROCVER_QUIET_WINDOW'),
-    quarantineMs: parseDuration(overrides.quarantine ?? env.PROCVER_QUARANTINE ?? '1d', 'PROCVER_QUARANTINE'),
-    rollbackKeep: int('PROCVER_ROLLBACK_KEEP', 2),
-    rollbackDays: int('PROCVER_ROLLBACK_DAYS', 14),
+    quietWindowMs: overrides.quietWindow !== undefined ? parseDuration(overrides.quietWindow, '--quiet-window') : parseDuration(env.PROCVER_QUIET_WINDOW ?? '7d', 'PROCVER_QUIET_WINDOW'),
+    quarantineMs: overrides.quarantine !== undefined ? parseDuration(overrides.quarantine, '--quarantine') : parseDuration(env.PROCVER_QUARANTINE ?? '1d', 'PROCVER_QUARANTINE'),
+    rollbackKeep: env.PROCVER_ROLLBACK_KEEP ?? 2,
+    rollbackDays: env.PROCVER_ROLLBACK_DAYS ?? 14,
     ...evidenceSettings(env),
     lockTimeoutMs: parseDuration(env.PROCVER_CLEANUP_LOCK_TIMEOUT ?? '2s', 'PROCVER_CLEANUP_LOCK_TIMEOUT'),
     retention: retentionPolicy(env),

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { ProcverError } from '../errors';
+import { readEnv, type Env } from '../config';
 import { evidenceFor } from '../usage/evidence';
 import type { InstanceTarget } from '../usage/readInstance';
 import { retireVersion } from '../versions';
@@ -18,15 +18,10 @@ export interface RetentionPolicy {
   unusedForMs: number;
 }
 
-export function retentionPolicy(env: Record<string, string | undefined> = process.env): RetentionPolicy | null {
+export function retentionPolicy(env: Env = readEnv()): RetentionPolicy | null {
   const after = env.PROCVER_RETENTION_AFTER;
-  if (after === undefined || after === '') return null;
-  const keepRaw = env.PROCVER_RETENTION_KEEP ?? '3';
-  const keepNewest = Number(keepRaw);
-  if (!Number.isInteger(keepNewest) || keepNewest < 1) {
-    throw new ProcverError('config', `PROCVER_RETENTION_KEEP: "${keepRaw}" must be a whole number of at least 1 (the newest versions kept live)`);
-  }
-  return { keepNewest, unusedForMs: parseDuration(after, 'PROCVER_RETENTION_AFTER') };
+  if (after === undefined) return null;
+  return { keepNewest: env.PROCVER_RETENTION_KEEP ?? 3, unusedForMs: parseDuration(after, 'PROCVER_RETENTION_AFTER') };
 }
 
 export function describePolicy(p: RetentionPolicy): string {

@@ -1,45 +1,33 @@
 import type { CompileOptions, CompileResult } from '../compile/compile';
-import { ProcverError } from '../errors';
+import { fileSettings, parseSearchPath, readEnv, type ConfigFile, type Env } from '../config';
 import { compileStatementLines } from './statementsReport';
 
 /** The options `compile` and `push` share. */
 export const compileArgOptions = {
   schema: { type: 'string', value: '<name>', description: 'schema of definitions whose name is not qualified (default public)' },
-  'search-path': { type: 'string', value: '<path>', description: 'the path unqualified calls resolve through, e.g. "app, public" (or PROCVER_SEARCH_PATH)' },
-  strict: { type: 'boolean', description: 'turn warnings (dynamic SQL, names off the path) into errors' },
-  'skip-other': { type: 'boolean', description: 'skip (and list) statements that belong to your migration tool: tables, indexes, views …' },
+  'search-path': { type: 'string', value: '<path>', description: 'the path unqualified calls resolve through, e.g. "app, public" (or PROCVER_SEARCH_PATH, or searchPath in procver.config.json)' },
+  strict: { type: 'boolean', description: 'turn warnings (dynamic SQL, names off the path) into errors (or strict in procver.config.json)' },
+  'skip-other': { type: 'boolean', description: 'skip (and list) statements that belong to your migration tool: tables, indexes, views … (or skipOther in procver.config.json)' },
 } as const;
 
-/**
- * A search path as PostgreSQL writes it (`app, "My Schema", public`): unquoted names fold to
- * lower case. `$user` is left out: the compiler cannot know who will run the code.
- */
-export function parseSearchPath(text: string, setting: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split(',')) {
-    const item = raw.trim();
-    if (item === '') continue;
-    if (item.startsWith('"')) {
-      if (!item.endsWith('"') || item.length < 2) throw new ProcverError('config', `${setting}: unterminated quoted schema name ${item}; write e.g. app, "My Schema", public`);
-      const name = item.slice(1, -1).replaceAll('""', '"');
-      if (name !== '$user') out.push(name);
-    } else if (item !== '$user') out.push(item.toLowerCase());
-  }
-  if (out.length === 0) throw new ProcverError('config', `${setting} names no schema; write e.g. app, public`);
-  return out;
-}
+export { parseSearchPath } from '../config';
 
+/**
+ * Flags, then the environment, then procver.config.json. The file's searchPath reaches this
+ * through PROCVER_SEARCH_PATH (loadSettings fills the variable in from the file where it is unset).
+ */
 export function compileOptionsFrom(
   values: { schema?: string; 'search-path'?: string; strict?: boolean; 'skip-other'?: boolean },
-  env: Record<string, string | undefined> = process.env,
+  env: Env = readEnv(),
+  file: ConfigFile = fileSettings(),
 ): CompileOptions {
-  const path = values['search-path'] ?? env['PROCVER_SEARCH_PATH'];
+  const path = values['search-path'] ?? env.PROCVER_SEARCH_PATH;
   const setting = values['search-path'] !== undefined ? '--search-path' : 'PROCVER_SEARCH_PATH';
   return {
-    defaultSchema: values.schema,
+    defaultSchema: values.schema ?? file.schema,
     searchPath: path !== undefined ? parseSearchPath(path, setting) : undefined,
-    strict: values.strict === true,
-    skipOther: values['skip-other'] === true,
+    strict: values.strict === true || file.strict === true,
+    skipOther: values['skip-other'] === true || file.skipOther === true,
   };
 }
 

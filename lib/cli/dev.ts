@@ -80,7 +80,7 @@ export async function runDev(): Promise<number> {
     await seedDemoUsers(db, log);
     if (seeded.firstRun) await seedLifecycle(db, url, seeded.v0Hashes, log);
     // PROCVER_DEMO_TRAFFIC=off: no simulated frontends; the browser tests make the calls they need.
-    const stopSimulator = process.env.PROCVER_DEMO_TRAFFIC === 'off' ? async () => undefined : startTraffic(db, url, log);
+    const stopSimulator = env.PROCVER_DEMO_TRAFFIC === 'off' ? async () => undefined : startTraffic(db, url, log);
     // Where the demo's database is, for tools (and the browser tests) that work on it beside the dashboard.
     mkdirSync(STATE_DIR, { recursive: true });
     writeFileSync(join(STATE_DIR, 'database-url'), `${url}\n`, { mode: 0o600 });

@@ -3,7 +3,8 @@ import type { Command } from './command';
 const environment = `Environment: DATABASE_URL (required except for compile and dev), PROCVER_ACTOR (audit name),
 PROCVER_GRANT_EXECUTE (roles granted EXECUTE on new versions), PROCVER_PUBLIC_EXECUTE=false,
 PROCVER_REPLICA_URLS (replicas to collect from), PROCVER_SAMPLE_RETENTION_DAYS (default 14),
-PROCVER_HOURLY_RETENTION_DAYS (default 8; daily rollups are kept).
+PROCVER_HOURLY_RETENTION_DAYS (default 8; daily rollups are kept). Every setting, and its key in
+procver.config.json: README "Configuration". All are checked at start; a bad one exits 3.
 `;
 
 /** Words of text wrapped to lines of at most `width` characters, each indented. */

@@ -26,9 +26,9 @@ export async function seedLifecycle(db: Db, url: string, v0Hashes: string[], log
   const targets = [{ url, role: 'primary' as const }];
   const counters = new CounterCache();
   const collect = () => collectUsage(db, targets, {}, counters);
-  // Windows of zero: the demo shows the steps now instead of after a week of silence. Zero flush
-  // delay and collection interval too, or cleanup refuses windows its evidence cannot resolve: these
-  // v0 versions were never called by anything, and the demo takes its own reading before each run.
+  // Windows of zero: the demo shows the steps now instead of after a week of silence. The demo
+  // collects right after its calls on one local server, so no flush delay or interval applies
+  // (else cleanup refuses windows shorter than the evidence resolves, and the demo cannot start).
   const config = { ...cleanupConfig(), quietWindowMs: 0, quarantineMs: 0, flushDelayMs: 0, collectIntervalMs: 0, retention: null };
   const old = await db
     .select({ id: versions.id, schema: versions.schema, physicalName: versions.physicalName, procedure: procedures.name })

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
+import { readEnv, type Env } from '../config';
 import { findDrift } from '../drift';
 import { formatAge, parseDuration } from '../durations';
 import { instanceLabel, type InstanceTarget } from './readInstance';
@@ -77,12 +78,11 @@ export interface EvidenceSettings {
   collectIntervalMs: number;
 }
 
-export function evidenceSettings(env: Record<string, string | undefined> = process.env): EvidenceSettings {
-  const d = (name: string, fallback: string) => parseDuration(env[name] || fallback, name);
+export function evidenceSettings(env: Env = readEnv()): EvidenceSettings {
   return {
-    staleAfterMs: d('PROCVER_USAGE_STALE_AFTER', '15m'),
-    flushDelayMs: d('PROCVER_STATS_FLUSH_DELAY', '60s'),
-    collectIntervalMs: d('PROCVER_COLLECT_INTERVAL', '30s'),
+    staleAfterMs: parseDuration(env.PROCVER_USAGE_STALE_AFTER ?? '15m', 'PROCVER_USAGE_STALE_AFTER'),
+    flushDelayMs: parseDuration(env.PROCVER_STATS_FLUSH_DELAY ?? '60s', 'PROCVER_STATS_FLUSH_DELAY'),
+    collectIntervalMs: parseDuration(env.PROCVER_COLLECT_INTERVAL ?? '30s', 'PROCVER_COLLECT_INTERVAL'),
   };
 }
 

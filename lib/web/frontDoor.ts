@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { ProcverError } from '../errors';
+import { readEnv, type Env } from '../config';
 import { MAX_BODY_BYTES } from './requestBody';
 import { peerHeaderName } from './trustedProxy';
 
@@ -47,11 +47,8 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
   }
 }
 
-export function frontDoorOptions(env: NodeJS.ProcessEnv = process.env): FrontDoorOptions {
-  const raw = env.PROCVER_MAX_CONCURRENT_REQUESTS?.trim();
-  const n = raw ? Number(raw) : 16;
-  if (!Number.isInteger(n) || n < 1) throw new ProcverError('config', `PROCVER_MAX_CONCURRENT_REQUESTS: "${raw}" is not a positive whole number; unset it for the default 16`);
-  return { maxConcurrent: n };
+export function frontDoorOptions(env: Env = readEnv()): FrontDoorOptions {
+  return { maxConcurrent: env.PROCVER_MAX_CONCURRENT_REQUESTS ?? 16 };
 }
 
 export function installFrontDoor(options: FrontDoorOptions = frontDoorOptions()): void {

@@ -1,5 +1,8 @@
-import { BlockList, isIP } from 'node:net';
-import { ProcverError } from '../errors';
+import { type BlockList, isIP } from 'node:net';
+import { readEnv, type Env } from '../config';
+import { normalizeAddress, parsePublicUrl, parseTrustedProxies, type TrustedProxies } from './proxySettings';
+
+export { parsePublicUrl, parseTrustedProxies, type TrustedProxies } from './proxySettings';
 
 /**
  * Who is at the other end of a request, and which origin the dashboard is served under, decided
@@ -14,12 +17,6 @@ import { ProcverError } from '../errors';
  * Without a trusted proxy the client is unknown (null): behind an unconfigured proxy every client
  * would share the proxy's address, and the forwarded headers are whatever the client wrote.
  */
-export type TrustedProxies =
-  | { kind: 'none' }
-  /** this many proxies in front, each appending its peer to X-Forwarded-For; 0: clients connect directly */
-  | { kind: 'hops'; hops: number }
-  | { kind: 'cidrs'; ranges: BlockList };
-
 export interface ProxyConfig {
   proxies: TrustedProxies;
   /** origin of PROCVER_PUBLIC_URL, e.g. https://procver.example.com */
@@ -35,55 +32,10 @@ export function peerHeaderName(create = false): string | null {
   return g[PEER_HEADER_KEY] ?? null;
 }
 
-function normalizeAddress(a: string): string | null {
-  let s = a.trim();
-  // "[::1]:1234" and "1.2.3.4:5678" as some proxies write them
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
-  if (bracketed) s = bracketed[1]!;
-  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(':'));
-  if (s.toLowerCase().startsWith('::ffff:') && isIP(s.slice(7)) === 4) s = s.slice(7);
-  return isIP(s) ? s.toLowerCase() : null;
-}
-
-export function parseTrustedProxies(raw: string | undefined): TrustedProxies {
-  const value = raw?.trim();
-  if (!value) return { kind: 'none' };
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value);
-    if (hops > 10) throw new ProcverError('config', `PROCVER_TRUSTED_PROXIES: ${hops} hops is more than any real proxy chain; give the number of proxies in front of procver (0 to 10) or their CIDRs`);
-    return { kind: 'hops', hops };
-  }
-  const ranges = new BlockList();
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [addr, bits, extra] = part.split('/');
-    const ip = addr ? normalizeAddress(addr) : null;
-    const family = ip ? isIP(ip) : 0;
-    const prefix = bits === undefined ? (family === 4 ? 32 : 128) : /^\d+$/.test(bits) ? Number(bits) : NaN;
-    if (!ip || extra !== undefined || !(prefix >= 0 && prefix <= (family === 4 ? 32 : 128))) {
-      throw new ProcverError('config', `PROCVER_TRUSTED_PROXIES: "${part}" is neither a CIDR (10.0.0.0/8, fd00::/8, 127.0.0.1) nor a hop count; fix the setting or unset it`);
-    }
-    ranges.addSubnet(ip, prefix, family === 4 ? 'ipv4' : 'ipv6');
-  }
-  return { kind: 'cidrs', ranges };
-}
-
-export function parsePublicUrl(raw: string | undefined): URL | null {
-  const value = raw?.trim();
-  if (!value) return null;
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new ProcverError('config', `PROCVER_PUBLIC_URL: "${value}" is not a URL; set it to the address people open, e.g. https://procver.example.com`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ProcverError('config', `PROCVER_PUBLIC_URL: "${value}" must start with https:// or http://`);
-  return new URL(u.origin);
-}
-
 let cached: { key: string; config: ProxyConfig } | null = null;
 
 /** The proxy settings from the environment, parsed once per distinct value. */
-export function proxyConfig(env: NodeJS.ProcessEnv = process.env): ProxyConfig {
+export function proxyConfig(env: Env = readEnv()): ProxyConfig {
   const key = `${env.PROCVER_TRUSTED_PROXIES ?? ''}\n${env.PROCVER_PUBLIC_URL ?? ''}`;
   if (cached?.key !== key) cached = { key, config: { proxies: parseTrustedProxies(env.PROCVER_TRUSTED_PROXIES), publicOrigin: parsePublicUrl(env.PROCVER_PUBLIC_URL) } };
   return cached.config;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEnv } from '../../lib/config';
 import { runCleanup } from '../../lib/cleanup/apply';
 import { cleanupConfig, formatDuration, type CleanupConfig } from '../../lib/cleanup/config';
 import { qualifiedName } from '../../lib/compile/parser';
@@ -132,9 +133,9 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
     const gapMs = Math.max(...Object.values(callers).map((c) => c.longestGapMs()));
     const seconds = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`;
     const env = { PROCVER_STATS_FLUSH_DELAY: seconds(3 * (1000 + gapMs)), PROCVER_COLLECT_INTERVAL: seconds(2 * passMs) };
-    const base = cleanupConfig(env);
+    const base = cleanupConfig(readEnv(env));
     const shortest = formatDuration(shortestResolvablePeriod(base));
-    const config: CleanupConfig = { ...cleanupConfig(env, { quietWindow: shortest, quarantine: shortest }), rollbackKeep: 0, rollbackDays: 0 };
+    const config: CleanupConfig = { ...cleanupConfig(readEnv(env), { quietWindow: shortest, quarantine: shortest }), rollbackKeep: 0, rollbackDays: 0 };
     const windowMs = config.quietWindowMs;
     console.log(`chaos: collection pass ${Math.round(passMs)} ms, longest caller pause ${gapMs} ms → flush delay ${env.PROCVER_STATS_FLUSH_DELAY}, interval ${env.PROCVER_COLLECT_INTERVAL}, windows ${shortest}`);
 

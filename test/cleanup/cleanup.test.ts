@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import { compileFiles } from '../helpers/sources';
 import { queriesQueuedOnABusyConnection } from '../helpers/overlap';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
-const config = { ...cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
+const config = { ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
 /**
  * For "not yet" assertions: windows no busy machine can outlast between two statements, so a
  * slow step never turns "keep" into "drop". Waiting (quietly) is only ever used to let `config`'s pass.
@@ -475,14 +476,14 @@ describe('cleanup: the apply step re-checks what the plan checked', () => {
 
 describe('cleanup: windows the evidence cannot resolve', () => {
   it('refuses a quiet window or quarantine shorter than the flush delay plus the collection interval, naming the minimum', async () => {
-    const tooShort = cleanupConfig({}, { quietWindow: '1s', quarantine: '1d' });
+    const tooShort = cleanupConfig(readEnv({}), { quietWindow: '1s', quarantine: '1d' });
     await expect(planCleanup(t.db, primary(), tooShort)).rejects.toThrow(
       'the quiet window (1s) is shorter than the evidence can resolve: the minimum is 90s, because PostgreSQL publishes calls up to 1m late (PROCVER_STATS_FLUSH_DELAY) and readings are 30s apart (PROCVER_COLLECT_INTERVAL); set --quiet-window / PROCVER_QUIET_WINDOW to at least 90s',
     );
-    await expect(planCleanup(t.db, primary(), cleanupConfig({ PROCVER_COLLECT_INTERVAL: '1m' }, { quietWindow: '7d', quarantine: '1m' }))).rejects.toThrow(
+    await expect(planCleanup(t.db, primary(), cleanupConfig(readEnv({ PROCVER_COLLECT_INTERVAL: '1m' }), { quietWindow: '7d', quarantine: '1m' }))).rejects.toThrow(
       /^the quarantine \(1m\) is shorter than the evidence can resolve: the minimum is 2m/,
     );
-    await expect(planCleanup(t.db, primary(), cleanupConfig({}, { quietWindow: '90s', quarantine: '90s' }))).resolves.toMatchObject({ config: { quietWindowMs: 90_000 } });
+    await expect(planCleanup(t.db, primary(), cleanupConfig(readEnv({}), { quietWindow: '90s', quarantine: '90s' }))).resolves.toMatchObject({ config: { quietWindowMs: 90_000 } });
   });
 
   it('keeps every version while an instance cannot be read now, even if it was read a moment ago', async () => {

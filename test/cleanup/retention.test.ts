@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCleanup } from '../../lib/cleanup/apply';
@@ -49,25 +50,25 @@ CREATE FUNCTION app.s(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SE
   });
 
   it('is off unless configured, and says how to turn it on', async () => {
-    expect(retentionPolicy({})).toBeNull();
-    expect(() => retentionPolicy({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '0' })).toThrow(/PROCVER_RETENTION_KEEP/);
-    const plan = await planCleanup(t.db, targets, cleanupConfig({}));
+    expect(retentionPolicy(readEnv({}))).toBeNull();
+    expect(() => retentionPolicy(readEnv({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '0' }))).toThrow(/PROCVER_RETENTION_KEEP/);
+    const plan = await planCleanup(t.db, targets, cleanupConfig(readEnv({})));
     expect(plan.retire).toEqual([]);
   });
 
   it('plans to retire only old, unreferenced, uncalled, countable versions beyond the newest N, and explains each', async () => {
-    const config = cleanupConfig({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '3' });
+    const config = cleanupConfig(readEnv({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '3' }));
     const plan = await planCleanup(t.db, targets, config);
     // Of 6: the newest 3 are kept, #2 is in a pending deployment, #3 was called; #1 remains. The
     // inlinable SQL function is never retired (its calls cannot be counted).
     expect(plan.retire.map((r) => r.physicalName)).toEqual([names[0]]);
     expect(plan.retire[0]!.reasons.join('\n')).toMatch(/newest 3 are kept[\s\S]*no call on any instance for 30d[\s\S]*no live, pending or previous deployment/);
     // A shorter period than the versions' age: nothing is old enough.
-    expect((await planCleanup(t.db, targets, cleanupConfig({ PROCVER_RETENTION_AFTER: '41d' }))).retire).toEqual([]);
+    expect((await planCleanup(t.db, targets, cleanupConfig(readEnv({ PROCVER_RETENTION_AFTER: '41d' })))).retire).toEqual([]);
   });
 
   it('retires them when applied, each with an audit entry naming the policy, and drops nothing', async () => {
-    const config = cleanupConfig({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '3' });
+    const config = cleanupConfig(readEnv({ PROCVER_RETENTION_AFTER: '30d', PROCVER_RETENTION_KEEP: '3' }));
     const progress: [string, number, number][] = [];
     const { retired } = await runCleanup(t.db, targets, config, { apply: true, actor: 'cron', onProgress: (...p) => progress.push(p) });
     expect(progress).toEqual([['retire', 1, 1]]); // nothing to quarantine or drop in this run
@@ -85,7 +86,7 @@ CREATE FUNCTION app.s(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SE
   // everything for the whole period too (a replica removed during it).
   it('keeps everything while an instance has not been read for the whole period', async () => {
     const replica: InstanceTarget = { url: t.url.replace('127.0.0.1', 'localhost'), role: 'replica' };
-    const plan = await planCleanup(t.db, [...targets, replica], cleanupConfig({ PROCVER_RETENTION_AFTER: '30d' }));
+    const plan = await planCleanup(t.db, [...targets, replica], cleanupConfig(readEnv({ PROCVER_RETENTION_AFTER: '30d' })));
     expect(plan.retire).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { grantPolicy, loadSettings, readConfigFile, readEnv, sessionHours, usageTargets } from '../../lib/config';
+import { compileOptionsFrom } from '../../lib/cli/compileOptions';
 import { ProcverError } from '../../lib/errors';
 import { writeTree } from '../helpers/sources';
 
@@ -30,10 +31,38 @@ describe('environment variables (one schema)', () => {
     );
     expect(configError(() => readEnv({ PROCVER_ROLLBACK_KEEP: '1.5' }))).toBe('environment variable PROCVER_ROLLBACK_KEEP: not a whole number');
     expect(configError(() => readEnv({ PROCVER_TRUST_PROXY_HEADER: 'x user' }))).toBe('environment variable PROCVER_TRUST_PROXY_HEADER: not an HTTP header name');
+    expect(configError(() => readEnv({ PROCVER_TRUSTED_PROXIES: 'proxy.internal' }))).toBe(
+      'environment variable PROCVER_TRUSTED_PROXIES: "proxy.internal" is neither a CIDR (10.0.0.0/8, fd00::/8, 127.0.0.1) nor a hop count; fix the setting or unset it',
+    );
+    expect(configError(() => readEnv({ PROCVER_PUBLIC_URL: 'procver.example.com' }))).toBe(
+      'environment variable PROCVER_PUBLIC_URL: "procver.example.com" is not a URL; set it to the address people open, e.g. https://procver.example.com',
+    );
+    expect(configError(() => readEnv({ PROCVER_MAX_CONCURRENT_REQUESTS: '0' }))).toBe('environment variable PROCVER_MAX_CONCURRENT_REQUESTS: must be at least 1');
+    expect(configError(() => readEnv({ PROCVER_MAX_CONCURRENT_REQUESTS: 'many' }))).toBe('environment variable PROCVER_MAX_CONCURRENT_REQUESTS: not a number');
+    expect(configError(() => readEnv({ PROCVER_STATS_FLUSH_DELAY: '60' }))).toBe(
+      'environment variable PROCVER_STATS_FLUSH_DELAY: not a duration; use a number with s, m, h or d (e.g. 7d, 30m)',
+    );
+    expect(configError(() => readEnv({ PROCVER_COLLECT_INTERVAL: 'often' }))).toMatch(/^environment variable PROCVER_COLLECT_INTERVAL: not a duration/);
     // The value of a bad DATABASE_URL (it may hold a password) is never echoed.
     const m = configError(() => readEnv({ DATABASE_URL: 'secret-password' }));
     expect(m).toContain('environment variable DATABASE_URL: not a connection URL');
     expect(m).not.toContain('secret-password');
+  });
+
+  it('reads the process environment again as soon as a variable of its changes', () => {
+    const before = process.env.PROCVER_SESSION_HOURS;
+    try {
+      process.env.PROCVER_SESSION_HOURS = '3';
+      expect(sessionHours(readEnv())).toBe(3);
+      expect(readEnv()).toBe(readEnv());
+      process.env.PROCVER_SESSION_HOURS = '4';
+      expect(sessionHours(readEnv())).toBe(4);
+      process.env.PROCVER_SESSION_HOURS = 'x';
+      expect(configError(() => readEnv())).toBe('environment variable PROCVER_SESSION_HOURS: not a number of hours');
+    } finally {
+      if (before === undefined) delete process.env.PROCVER_SESSION_HOURS;
+      else process.env.PROCVER_SESSION_HOURS = before;
+    }
   });
 
   it('reads defaults and numbers, with an empty variable meaning unset', () => {
@@ -55,7 +84,7 @@ describe('procver.config.json', () => {
       `${join(dir, 'bad-duration.json')}: windows.quiet: not a duration; use a number with s, m, h or d (e.g. 7d, 30m)`,
     );
     expect(configError(() => readConfigFile(join(dir, 'unknown.json'), true))).toMatch(
-      /unknown\.json: Unrecognized key: "grant" \(known: \$schema, sources, schema, out, grants, publicExecute, replicas, windows\)$/,
+      /unknown\.json: Unrecognized key: "grant" \(known: \$schema, sources, schema, searchPath, skipOther, strict, out, grants, publicExecute, replicas, windows\)$/,
     );
     expect(configError(() => readConfigFile(join(dir, 'bad-url.json'), true))).toMatch(/bad-url\.json: replicas\.0: not a connection URL/);
     expect(configError(() => readConfigFile(join(dir, 'bad-json.json'), true))).toMatch(/bad-json\.json: not valid JSON: /);
@@ -87,6 +116,24 @@ describe('procver.config.json', () => {
     expect([env.PROCVER_QUIET_WINDOW, env.PROCVER_ROLLBACK_KEEP, env.PROCVER_QUARANTINE]).toEqual(['3d', '4', undefined]);
   });
 
+  it('searchPath: a flag, then PROCVER_SEARCH_PATH, then the file; a bad one names the file and key', () => {
+    const dir = writeTree({
+      'procver.config.json': JSON.stringify({ searchPath: 'app, public', skipOther: true }),
+      'bad.json': JSON.stringify({ searchPath: '"open' }),
+    });
+    const fromFile: NodeJS.ProcessEnv = {} as NodeJS.ProcessEnv;
+    const file = loadSettings(dir, fromFile);
+    expect(file.skipOther).toBe(true);
+    expect(compileOptionsFrom({}, readEnv(fromFile), file)).toMatchObject({ searchPath: ['app', 'public'], skipOther: true });
+    const fromEnv = { PROCVER_SEARCH_PATH: 'ops' } as unknown as NodeJS.ProcessEnv;
+    loadSettings(dir, fromEnv);
+    expect(compileOptionsFrom({}, readEnv(fromEnv), file).searchPath).toEqual(['ops']);
+    expect(compileOptionsFrom({ 'search-path': 'cli' }, readEnv(fromEnv), file).searchPath).toEqual(['cli']);
+    expect(configError(() => readConfigFile(join(dir, 'bad.json'), true))).toBe(
+      `${join(dir, 'bad.json')}: searchPath: unterminated quoted schema name "open; write e.g. app, "My Schema", public`,
+    );
+  });
+
   it('the CLI: the file gives compile its sources and out; a flag overrides; a bad setting stops every command with exit 3', async () => {
     const dir = writeTree({
       'db/a.sql': 'CREATE FUNCTION app.a() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;',
@@ -100,5 +147,11 @@ describe('procver.config.json', () => {
 
     const bad = await run('node', [bin, 'compile'], { cwd: dir, env: { ...env, PROCVER_SESSION_HOURS: 'abc' } }).catch((e) => e);
     expect([bad.code, bad.stderr]).toEqual([3, 'procver: environment variable PROCVER_SESSION_HOURS: not a number of hours\n']);
+    // Settings read only by the dashboard or the collector stop every command too.
+    const proxies = await run('node', [bin, 'compile'], { cwd: dir, env: { ...env, PROCVER_TRUSTED_PROXIES: 'proxy.internal' } }).catch((e) => e);
+    expect([proxies.code, proxies.stderr]).toEqual([
+      3,
+      'procver: environment variable PROCVER_TRUSTED_PROXIES: "proxy.internal" is neither a CIDR (10.0.0.0/8, fd00::/8, 127.0.0.1) nor a hop count; fix the setting or unset it\n',
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupConfig } from '../../lib/cleanup/config';
@@ -81,7 +82,7 @@ describe('entry points: the logical name as a forwarder to the newest pushed ver
     expect(moved).toEqual([{ before: { version: phys(first, 'audit') }, after: phys(second, 'audit') }]);
 
     for (const name of [phys(first, 'audit'), phys(second, 'audit')]) await retireVersion(t.db, { name, actor: 'test', reason: 'test' });
-    const plan = await planCleanup(t.db, [], cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }));
+    const plan = await planCleanup(t.db, [], cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }));
     const check = (name: string) => plan.rows.find((x) => `${x.schema}.${x.physicalName}` === name)!.checks.find((c) => c.name === 'deployments')!;
     expect(check(phys(first, 'audit')).verdict).toBe('pass');
     expect(check(phys(second, 'audit')).detail[0]).toMatch(/^entry point app\.audit\(integer\) points to it/);

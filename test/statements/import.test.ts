@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -17,7 +18,7 @@ const dumpFile = readFileSync(join(__dirname, '../fixtures/shopDump.sql'), 'utf8
 let clerk = '';
 const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'imported/' };
 /** Short windows; the test moves the clock by backdating the registry instead of waiting. */
-const config = cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' });
+const config = cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' });
 
 /** Restores the dump on its own connection (it empties search_path for its session, as pg_dump's output does). */
 async function restore(url: string): Promise<void> {

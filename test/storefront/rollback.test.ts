@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,8 +62,7 @@ describe('storefront rollback drill', () => {
    */
   async function retireAndCleanUp(versions: { schema: string; physicalName: string }[], gone: string) {
     const targets = [{ url: t.url, role: 'primary' as const }];
-    // The test's own readings come every ~2 s and nothing contends for the statistics: 1 s each resolves 2 s windows.
-    const config = { ...cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 0, rollbackDays: 0 };
+    const config = { ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 0, rollbackDays: 0 };
     for (const v of versions) await retireVersion(t.db, { name: `${v.schema}.${v.physicalName}`, reason: 'rollback drill: unused by the live build', actor: 'drill' });
     await collectUsage(t.db, targets);
     for (let round = 0; round < 8 && (await callable(gone)); round++) {

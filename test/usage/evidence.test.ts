@@ -1,3 +1,4 @@
+import { readEnv } from '../../lib/config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupConfig } from '../../lib/cleanup/config';
 import { planFromRegistry } from '../../lib/cleanup/plan';
@@ -5,7 +6,7 @@ import { retentionCandidates } from '../../lib/cleanup/retention';
 import { qualifiedName } from '../../lib/compile/parser';
 import { pushVersions } from '../../lib/push';
 import { usageForVersions } from '../../lib/usage';
-import { evidenceFor, type EvidenceKind, type EvidenceVerdict } from '../../lib/usage/evidence';
+import { evidenceFor, evidenceSettings, type EvidenceKind, type EvidenceVerdict } from '../../lib/usage/evidence';
 import { instanceLabel, type InstanceTarget } from '../../lib/usage/readInstance';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
@@ -19,7 +20,7 @@ describe('evidence: the dashboard, cleanup and retention agree on every case', (
   let subject: { id: number; sql: string };
   let primary: InstanceTarget;
   const replica: InstanceTarget = { url: 'postgres://x@127.0.0.1:1/replica', role: 'replica' };
-  const config = { ...cleanupConfig({ PROCVER_RETENTION_AFTER: '24h', PROCVER_RETENTION_KEEP: '1' }, { quietWindow: '24h' }), rollbackKeep: 0, rollbackDays: 0 };
+  const config = { ...cleanupConfig(readEnv({ PROCVER_RETENTION_AFTER: '24h', PROCVER_RETENTION_KEEP: '1' }), { quietWindow: '24h' }), rollbackKeep: 0, rollbackDays: 0 };
 
   beforeAll(async () => {
     t = await createTestDatabase();
@@ -126,5 +127,16 @@ describe('evidence: the dashboard, cleanup and retention agree on every case', (
     const check = plan.rows.find((r) => r.versionId === subject.id)!.checks.find((c) => c.name === 'usage')!;
     expect(check.verdict).toBe({ called: 'fail', unknown: 'unknown', silent: 'pass' }[verdict]);
     await t.pool.query(`UPDATE procver.versions SET status = 'live' WHERE id = $1`, [subject.id]);
+  });
+});
+
+describe('evidence settings', () => {
+  it('come from the checked environment, an empty variable meaning the default', () => {
+    expect(evidenceSettings(readEnv({}))).toEqual({ staleAfterMs: 15 * 60_000, flushDelayMs: 60_000, collectIntervalMs: 30_000 });
+    expect(evidenceSettings(readEnv({ PROCVER_USAGE_STALE_AFTER: '1h', PROCVER_STATS_FLUSH_DELAY: '5s', PROCVER_COLLECT_INTERVAL: '' }))).toEqual({
+      staleAfterMs: 3_600_000,
+      flushDelayMs: 5_000,
+      collectIntervalMs: 30_000,
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, parsePublicUrl, parseTrustedProxies, peerHeaderName, requestOrigin, sameOrigin, type ProxyConfig } from '../../lib/web/trustedProxy';
+import { readEnv } from '../../lib/config';
+import { frontDoorOptions } from '../../lib/web/frontDoor';
+import { clientAddress, parsePublicUrl, parseTrustedProxies, peerHeaderName, proxyConfig, requestOrigin, sameOrigin, type ProxyConfig } from '../../lib/web/trustedProxy';
 
 const peerHeader = peerHeaderName(true)!;
 
@@ -66,5 +68,15 @@ describe('client identity and origin from trusted proxies only', () => {
   it('requests without an Origin pass unless the browser says they are cross-site', () => {
     expect(sameOrigin(headers(null, { host: 'x' }), config(undefined))).toBe(true);
     expect(sameOrigin(headers(null, { host: 'x', 'sec-fetch-site': 'cross-site' }), config(undefined))).toBe(false);
+  });
+});
+
+describe('the dashboard settings come from lib/config.ts', () => {
+  it('reads the proxies, the public URL and the request limit from the checked environment, with their defaults', () => {
+    const set = proxyConfig(readEnv({ PROCVER_TRUSTED_PROXIES: '2', PROCVER_PUBLIC_URL: 'https://procver.example.com/some/path' }));
+    expect([set.proxies, set.publicOrigin?.href]).toEqual([{ kind: 'hops', hops: 2 }, 'https://procver.example.com/']);
+    expect(proxyConfig(readEnv({ PROCVER_TRUSTED_PROXIES: '' }))).toEqual({ proxies: { kind: 'none' }, publicOrigin: null });
+    expect(frontDoorOptions(readEnv({}))).toEqual({ maxConcurrent: 16 });
+    expect(frontDoorOptions(readEnv({ PROCVER_MAX_CONCURRENT_REQUESTS: '4' }))).toEqual({ maxConcurrent: 4 });
   });
 });

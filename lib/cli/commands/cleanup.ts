@@ -23,7 +23,7 @@ export const command = defineCommand({
       import('../../cleanup/config'),
       import('../cleanupPlan'),
     ]);
-    const config = cleanupConfig(process.env, { quietWindow: values['quiet-window'], quarantine: values.quarantine });
+    const config = cleanupConfig(undefined, { quietWindow: values['quiet-window'], quarantine: values.quarantine });
     const targets = usageTargets();
     return withDb(async (db) => {
       const bars = { apply: progressBar('quarantining and dropping'), retire: progressBar('retiring by the retention policy') };

@@ -26,7 +26,7 @@ export const command = defineCommand({
     ]);
     const file = fileSettings();
     const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver compile <dir> (or "sources" in procver.config.json)');
-    const result = await compileDirectory(dir, compileOptionsFrom({ ...values, schema: values.schema ?? file.schema }));
+    const result = await compileDirectory(dir, compileOptionsFrom(values));
     printCompileMessages(result);
     const databaseUrl = values['database-url'];
     const types = databaseUrl ? await (await import('../../compile/client/catalog')).readCatalog(databaseUrl, result) : undefined;

@@ -27,7 +27,7 @@ export const command = defineCommand({
     ]);
     const file = fileSettings();
     const dir = positionals[0] ?? file.sources ?? positional(positionals, 'source directory: procver push <dir> (or "sources" in procver.config.json)');
-    const compiled = await compileDirectory(dir, compileOptionsFrom({ ...values, schema: values.schema ?? file.schema }));
+    const compiled = await compileDirectory(dir, compileOptionsFrom(values));
     printCompileMessages(compiled);
     const policy = grantPolicy();
     if (values.grant)
