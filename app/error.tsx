@@ -23,9 +23,7 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
     <div role="alert" className="rounded border border-red-200 bg-red-50 p-4 text-red-800">
       <h1 className="font-semibold">Something went wrong loading this page.</h1>
       <p className="mt-1 text-sm">
-        {database ? (
-          <span data-testid="database-problem">The registry cannot be read: {database}. </span>
-        ) : null}
+        {database ? <span data-testid="database-problem">The registry cannot be read: {database}. </span> : null}
         The server log has the details
         {error.digest ? (
           <>

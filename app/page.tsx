@@ -53,13 +53,10 @@ export default async function OverviewPage() {
                 <Link className="font-mono underline" href={`/versions/${encodeURIComponent(v.schema)}/${encodeURIComponent(v.physicalName)}`}>
                   {v.physicalName}
                 </Link>{' '}
-                ({v.procedure}): about {v.calls.toLocaleString('en')} call(s) since it was retired, the last{' '}
-                <RelativeTime date={v.lastCalledAt} />
+                ({v.procedure}): about {v.calls.toLocaleString('en')} call(s) since it was retired, the last <RelativeTime date={v.lastCalledAt} />
               </li>
             ))}
-            {o.moreRetiredButCalled ? (
-              <li className="text-sm text-red-800">…and more: these are the {o.retiredButCalled.length} called most recently.</li>
-            ) : null}
+            {o.moreRetiredButCalled ? <li className="text-sm text-red-800">…and more: these are the {o.retiredButCalled.length} called most recently.</li> : null}
           </ul>
         )}
       </section>
@@ -78,14 +75,24 @@ export default async function OverviewPage() {
           Instances
         </h2>
         {instances.length === 0 ? (
-          <p className="mt-2 text-sm text-slate-600">No usage collected yet: run <code>procver collect</code>.</p>
+          <p className="mt-2 text-sm text-slate-600">
+            No usage collected yet: run <code>procver collect</code>.
+          </p>
         ) : (
           <ul aria-label="Instances" className="mt-2 flex flex-wrap gap-3 text-sm">
             {instances.map((i) => (
               <li key={i.label} className={`rounded border px-3 py-2 ${i.lastError ? 'border-red-300 bg-red-50' : 'border-slate-200 bg-white'}`}>
                 <span className="font-medium">{i.role}</span> <span className="font-mono text-xs">{i.label}</span>{' '}
                 <span className="ml-1 text-slate-600">
-                  {i.lastError ? `not read: ${i.lastError}` : i.lastCollectedAt ? <>read <RelativeTime date={i.lastCollectedAt} /></> : 'never read'}
+                  {i.lastError ? (
+                    `not read: ${i.lastError}`
+                  ) : i.lastCollectedAt ? (
+                    <>
+                      read <RelativeTime date={i.lastCollectedAt} />
+                    </>
+                  ) : (
+                    'never read'
+                  )}
                 </span>
               </li>
             ))}

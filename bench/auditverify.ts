@@ -55,7 +55,13 @@ async function main() {
     console.log(`machine: ${machine()}\n`);
     console.log(
       report(`audit chain verification, ${N} entries`, [
-        { name: 'verifyAuditChain (hashes recomputed in Node)', median: median(ours), p95: percentile(ours, 95), floorMedian: median(floor), note: 'floor: the in-database hash walk' },
+        {
+          name: 'verifyAuditChain (hashes recomputed in Node)',
+          median: median(ours),
+          p95: percentile(ours, 95),
+          floorMedian: median(floor),
+          note: 'floor: the in-database hash walk',
+        },
       ]),
     );
   } finally {

@@ -88,8 +88,20 @@ async function main() {
     console.log(
       report(`collect over ${N.toLocaleString('en')} functions with counters (${RUNS} passes each, after a baseline pass)`, [
         { name: 'one-shot pass (--once, cron): reads the counters back', median: median(once), p95: percentile(once, 95), floorMedian, note: 'no counter moved' },
-        { name: 'long-running collector: counters kept in memory', median: median(cached), p95: percentile(cached, 95), floorMedian, note: 'no counter moved; target < 1 s' },
-        { name: 'long-running collector, 10% of counters moved', median: median(moved), p95: percentile(moved, 95), floorMedian, note: `${(N / 10).toLocaleString('en')} counters, samples and rollup rows written` },
+        {
+          name: 'long-running collector: counters kept in memory',
+          median: median(cached),
+          p95: percentile(cached, 95),
+          floorMedian,
+          note: 'no counter moved; target < 1 s',
+        },
+        {
+          name: 'long-running collector, 10% of counters moved',
+          median: median(moved),
+          p95: percentile(moved, 95),
+          floorMedian,
+          note: `${(N / 10).toLocaleString('en')} counters, samples and rollup rows written`,
+        },
       ]),
     );
   } finally {

@@ -51,7 +51,9 @@ async function main() {
     writeFileSync(join(dir, `m${f % 10}`, `file_${f}.sql`), text);
   }
   await loadParser();
-  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.sql'));
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.sql'));
   const floor = await time(() => {
     for (const f of files) parseSync(readFileSync(join(dir, f), 'utf8'));
   }, 5);

@@ -28,7 +28,13 @@ import { defaultSeed, seedRegistry } from './seed';
 
 const [n, v, d, r] = process.argv.slice(2).map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const seed = { ...defaultSeed, procedures: n || defaultSeed.procedures, versions: v || defaultSeed.versions, days: d || defaultSeed.days, instances: r || defaultSeed.instances };
+const seed = {
+  ...defaultSeed,
+  procedures: n || defaultSeed.procedures,
+  versions: v || defaultSeed.versions,
+  days: d || defaultSeed.days,
+  instances: r || defaultSeed.instances,
+};
 
 interface Recorded {
   text: string;
@@ -145,7 +151,13 @@ async function main() {
         await Promise.all(statements.map((s) => floorPool.query(s.text, s.values)));
         floor.push(performance.now() - t0);
       }
-      figures.push({ name, median: median(ours), p95: percentile(ours, 95), floorMedian: median(floor), note: `p95 ${(percentile(ours, 95) / percentile(floor, 95)).toFixed(2)}× floor p95; ${statements.length} statement(s)` });
+      figures.push({
+        name,
+        median: median(ours),
+        p95: percentile(ours, 95),
+        floorMedian: median(floor),
+        note: `p95 ${(percentile(ours, 95) / percentile(floor, 95)).toFixed(2)}× floor p95; ${statements.length} statement(s)`,
+      });
       for (const s of statements) {
         if (!/^\s*(WITH|SELECT|select|with)/.test(s.text)) continue;
         const plan = await floorPool.query(`EXPLAIN (FORMAT JSON) ${s.text}`, s.values);
@@ -170,16 +182,30 @@ async function main() {
     for (let i = 0; i < Math.max(1, Math.min(RUNS, Number(process.env.BENCH_PLAN_RUNS ?? 3))); i++) {
       const t0 = performance.now();
       // From the registry as seeded: the plan's own fresh reading would only record gaps for these addresses.
-      const plan = await planFromRegistry(db, targets.map((t) => ({ url: `postgres://x@${t.label}`, role: t.role as 'primary' | 'replica' })), config, new Date(Date.now() - config.staleAfterMs));
+      const plan = await planFromRegistry(
+        db,
+        targets.map((t) => ({ url: `postgres://x@${t.label}`, role: t.role as 'primary' | 'replica' })),
+        config,
+        new Date(Date.now() - config.staleAfterMs),
+      );
       planRuns.push(performance.now() - t0);
       rows = plan.rows.length;
     }
-    figures.push({ name: `cleanup plan (${retired.toLocaleString('en')} retired versions)`, median: median(planRuns), p95: percentile(planRuns, 95), note: `${rows} plan rows, ${((median(planRuns) / Math.max(rows, 1)) * 1000).toFixed(0)} µs per version` });
+    figures.push({
+      name: `cleanup plan (${retired.toLocaleString('en')} retired versions)`,
+      median: median(planRuns),
+      p95: percentile(planRuns, 95),
+      note: `${rows} plan rows, ${((median(planRuns) / Math.max(rows, 1)) * 1000).toFixed(0)} µs per version`,
+    });
 
     console.log(`Machine: ${machine()}`);
     console.log(`Seed: ${seed.procedures} procedures × ${seed.versions} versions × ${seed.days} days × ${seed.instances} instances, ${RUNS} runs each\n`);
     console.log(report('Dashboard data (what each page reads) and the cleanup plan', figures));
-    console.log(findings.length > 0 ? ['Sequential scans of large tables (EXPLAIN):', ...findings.map((f) => `- ${f}`)].join('\n') : 'EXPLAIN: no sequential scan of a large table in any page statement.');
+    console.log(
+      findings.length > 0
+        ? ['Sequential scans of large tables (EXPLAIN):', ...findings.map((f) => `- ${f}`)].join('\n')
+        : 'EXPLAIN: no sequential scan of a large table in any page statement.',
+    );
     await floorPool.end();
   } finally {
     await pool.end();

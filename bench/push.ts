@@ -20,10 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 async function main() {
   const server = await startEmbedded({ dataDir: mkdtempSync(join(tmpdir(), 'procver-bench-pg-')), ephemeral: true });
   try {
-    const defs = Array.from(
-      { length: N },
-      (_, i) => `CREATE FUNCTION bench.f_${i}(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x + ${i}; END $$;`,
-    );
+    const defs = Array.from({ length: N }, (_, i) => `CREATE FUNCTION bench.f_${i}(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x + ${i}; END $$;`);
     const compiled = await compileSources([new SourceText('bench.sql', defs.join('\n'))]);
     const statements = compiled.versions.map((v) => v.source);
     const admin = new pg.Client({ connectionString: server.adminUrl });

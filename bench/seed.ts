@@ -115,9 +115,12 @@ export async function seedRegistry(pool: pg.Pool, opts: SeedOptions, progress: P
     progress(`functions: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   // A version is called while it is the newest or the one before it: [pushed, pushed + 2 periods).
-  await pool.query(`CREATE TEMP TABLE called AS
+  await pool.query(
+    `CREATE TEMP TABLE called AS
     SELECT v.id AS version_id, v.procedure_id, v.created_at AS from_at, least(v.created_at + make_interval(secs => 2 * $1::float8 * 86400), now()) AS to_at
-    FROM procver.versions v`, [periodDays]);
+    FROM procver.versions v`,
+    [periodDays],
+  );
   await step(
     'usage_daily',
     `INSERT INTO procver.usage_daily (instance_id, version_id, day, calls, total_time, self_time)

@@ -16,7 +16,8 @@ export async function AuditChainStatus() {
   }
   return chain.ok ? (
     <p role="status" className="rounded border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-      ✓ Hash chain verified: all {chain.entries.toLocaleString('en')} entries are intact and in order (checked <RelativeTime date={chain.checkedAt} />).
+      ✓ Hash chain verified: all {chain.entries.toLocaleString('en')} entries are intact and in order (checked <RelativeTime date={chain.checkedAt} />
+      ).
     </p>
   ) : (
     <p role="alert" className="rounded border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800">

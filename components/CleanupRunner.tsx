@@ -26,7 +26,12 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap gap-2">
-        <button type="button" onClick={() => run.mutate(false)} disabled={run.isPending} className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
+        <button
+          type="button"
+          onClick={() => run.mutate(false)}
+          disabled={run.isPending}
+          className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100"
+        >
           Re-check (dry run)
         </button>
         {canApply ? (
@@ -47,7 +52,11 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
           {run.variables ? `Applying: each of ${pending.toLocaleString('en')} version(s) is re-checked in its own transaction…` : 'Checking…'}
         </p>
       ) : null}
-      {run.isError ? <p role="alert" className="text-sm text-red-700">{run.error.message}</p> : null}
+      {run.isError ? (
+        <p role="alert" className="text-sm text-red-700">
+          {run.error.message}
+        </p>
+      ) : null}
       {run.data && run.data.results.length === 0 ? (
         <p role="status" className="text-sm text-slate-600">
           Checked at {new Date(run.data.at).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC: {summarize(run.data.rows)}. Nothing was changed.
@@ -55,10 +64,18 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
       ) : null}
       {run.data && run.data.results.length > 0 ? (
         <ul role="status" className="text-sm">
-          {run.data.results.length > SHOWN ? <li className="font-medium">{outcomes(run.data.results)}; the first {SHOWN}:</li> : null}
+          {run.data.results.length > SHOWN ? (
+            <li className="font-medium">
+              {outcomes(run.data.results)}; the first {SHOWN}:
+            </li>
+          ) : null}
           {run.data.results.slice(0, SHOWN).map((r) => (
             <li key={r.physicalName}>
-              <span className="font-medium">{r.outcome}</span> <span className="font-mono">{r.schema}.{r.physicalName}</span>: {r.detail}
+              <span className="font-medium">{r.outcome}</span>{' '}
+              <span className="font-mono">
+                {r.schema}.{r.physicalName}
+              </span>
+              : {r.detail}
             </li>
           ))}
         </ul>

@@ -32,8 +32,8 @@ export async function DriftStatus() {
   return (
     <div role="alert" className="mt-2 space-y-1">
       <p className="text-sm font-medium text-red-800">
-        {drifted.length.toLocaleString('en')} version(s) drifted: someone changed their code in the database. Callers run that code, not the
-        registry&apos;s; cleanup never drops them and <code>procver check</code> fails for builds that use them.
+        {drifted.length.toLocaleString('en')} version(s) drifted: someone changed their code in the database. Callers run that code, not the registry&apos;s; cleanup
+        never drops them and <code>procver check</code> fails for builds that use them.
       </p>
       <ul className="space-y-1">
         {drifted.slice(0, SHOWN).map((d) => (

@@ -38,7 +38,14 @@ export function SignInForm() {
         <label htmlFor="password" className="block text-sm font-medium">
           Password
         </label>
-        <input id="password" name="password" type="password" autoComplete="current-password" required className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5" />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5"
+        />
       </div>
       {error ? (
         <p role="alert" className="text-sm text-red-700">

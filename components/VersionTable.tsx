@@ -116,7 +116,10 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
                     </div>
                   ) : null}
                   {r.quarantineName && status === 'retired' ? (
-                    <div className="mt-1 whitespace-nowrap text-xs text-amber-800" title={`renamed to ${r.quarantineName}; a tripwire under its name forwards and counts every call`}>
+                    <div
+                      className="mt-1 whitespace-nowrap text-xs text-amber-800"
+                      title={`renamed to ${r.quarantineName}; a tripwire under its name forwards and counts every call`}
+                    >
                       quarantined
                     </div>
                   ) : null}

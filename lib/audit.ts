@@ -136,8 +136,22 @@ const jsonText = (s: string | null) => (s === null ? 'null' : JSON.stringify(s))
  * never asks the database to hash: whoever can rewrite rows could also rewrite that function.
  */
 export function auditEntryHash(prev: string | null, e: Omit<StoredEntry, 'hash' | 'prev_hash'>): string {
-  const parts = [jsonText(prev), e.seq ?? 'null', e.id, jsonText(e.epoch), jsonText(e.actor), jsonText(e.action), jsonText(e.target_type), jsonText(e.target), jsonText(e.reason), e.before ?? 'null', e.after ?? 'null'];
-  return createHash('sha256').update(`[${parts.join(', ')}]`, 'utf8').digest('hex');
+  const parts = [
+    jsonText(prev),
+    e.seq ?? 'null',
+    e.id,
+    jsonText(e.epoch),
+    jsonText(e.actor),
+    jsonText(e.action),
+    jsonText(e.target_type),
+    jsonText(e.target),
+    jsonText(e.reason),
+    e.before ?? 'null',
+    e.after ?? 'null',
+  ];
+  return createHash('sha256')
+    .update(`[${parts.join(', ')}]`, 'utf8')
+    .digest('hex');
 }
 
 const VERIFY_PAGE = 5000;

@@ -34,7 +34,11 @@ const parsedBy = (parse: (v: string) => unknown) =>
       ctx.addIssue({ code: 'custom', message: e.message.replace(/^[A-Za-z_-]+:? /, '') });
     }
   });
-const wholeNumber = (min: number) => z.coerce.number({ message: 'not a number' }).int({ message: 'not a whole number' }).min(min, { message: `must be at least ${min}` });
+const wholeNumber = (min: number) =>
+  z.coerce
+    .number({ message: 'not a number' })
+    .int({ message: 'not a whole number' })
+    .min(min, { message: `must be at least ${min}` });
 const connectionUrl = z.string().refine((v) => URL.canParse(v), { message: 'not a connection URL (postgres://user:password@host:5432/database)' });
 
 /**
@@ -48,7 +52,8 @@ export function parseSearchPath(text: string, setting: string): string[] {
     const item = raw.trim();
     if (item === '') continue;
     if (item.startsWith('"')) {
-      if (!item.endsWith('"') || item.length < 2) throw new ProcverError('config', `${setting}: unterminated quoted schema name ${item}; write e.g. app, "My Schema", public`);
+      if (!item.endsWith('"') || item.length < 2)
+        throw new ProcverError('config', `${setting}: unterminated quoted schema name ${item}; write e.g. app, "My Schema", public`);
       const name = item.slice(1, -1).replaceAll('""', '"');
       if (name !== '$user') out.push(name);
     } else if (item !== '$user') out.push(item.toLowerCase());

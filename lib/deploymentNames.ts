@@ -12,7 +12,11 @@ export const MAX_APP_LENGTH = 64;
 export const MAX_DEPLOYMENT_ID_LENGTH = 128;
 const rule = 'letters, digits, . _ - + only, starting with a letter or digit';
 
-export const deploymentApp = z.string().min(1, 'an app is required').max(MAX_APP_LENGTH, `an app has at most ${MAX_APP_LENGTH} characters`).regex(NAME, `an app has ${rule}`);
+export const deploymentApp = z
+  .string()
+  .min(1, 'an app is required')
+  .max(MAX_APP_LENGTH, `an app has at most ${MAX_APP_LENGTH} characters`)
+  .regex(NAME, `an app has ${rule}`);
 export const deploymentId = z
   .string()
   .min(1, 'a deployment id is required')
@@ -23,7 +27,8 @@ export const deploymentKey = z.object({ app: deploymentApp, id: deploymentId });
 /** An app and id as given (flags, URLs), or invalid_input naming what is wrong. */
 export function checkDeploymentKey(app: string, id: string): { app: string; id: string } {
   const parsed = deploymentKey.safeParse({ app, id });
-  if (!parsed.success) throw new ProcverError('invalid_input', parsed.error.issues.map((i) => `${JSON.stringify(i.path[0] === 'app' ? app : id)}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new ProcverError('invalid_input', parsed.error.issues.map((i) => `${JSON.stringify(i.path[0] === 'app' ? app : id)}: ${i.message}`).join('; '));
   return parsed.data;
 }
 

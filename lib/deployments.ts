@@ -87,7 +87,14 @@ export async function addDeployment(db: Db, input: AddDeploymentInput): Promise<
         ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${w.label}: ${w.problem}`) } : {}),
       },
     });
-    if (input.live) await makeLive(tx, input.app, input.deploymentId, input.actor, retired.map((r) => `${r.label}: ${r.problem}`));
+    if (input.live)
+      await makeLive(
+        tx,
+        input.app,
+        input.deploymentId,
+        input.actor,
+        retired.map((r) => `${r.label}: ${r.problem}`),
+      );
     return { id, versions: versionIds.length, warnings };
   });
 }
@@ -128,15 +135,9 @@ async function makeLive(tx: Tx, app: string, deploymentId: string, actor: string
 
   const current = rows.find((d) => d.status === 'live');
   if (current) {
-    await tx
-      .update(deployments)
-      .set({ status: 'previous', supersededAt: sql`now()`, statusChangedAt: sql`now()` })
-      .where(eq(deployments.id, current.id));
+    await tx.update(deployments).set({ status: 'previous', supersededAt: sql`now()`, statusChangedAt: sql`now()` }).where(eq(deployments.id, current.id));
   }
-  await tx
-    .update(deployments)
-    .set({ status: 'live', liveAt: sql`now()`, statusChangedAt: sql`now()` })
-    .where(eq(deployments.id, target.id));
+  await tx.update(deployments).set({ status: 'live', liveAt: sql`now()`, statusChangedAt: sql`now()` }).where(eq(deployments.id, target.id));
   await writeAudit(tx, {
     actor,
     action: overridden.length > 0 ? 'deployment.live.override' : 'deployment.live',

@@ -13,7 +13,10 @@ export function diffLines(a: string, b: string): DiffRow[] {
   const left = a.split('\n');
   const right = b.split('\n');
   if (left.length * right.length > 16_000_000) {
-    return pairUp(left.map((t, i) => ({ line: i + 1, text: t })), right.map((t, i) => ({ line: i + 1, text: t })));
+    return pairUp(
+      left.map((t, i) => ({ line: i + 1, text: t })),
+      right.map((t, i) => ({ line: i + 1, text: t })),
+    );
   }
   const n = left.length;
   const m = right.length;

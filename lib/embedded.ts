@@ -122,10 +122,14 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       },
       onError: (m) => log(String(m)),
       postgresFlags: [
-        '-c', 'track_functions=all',
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
+        '-c',
+        'track_functions=all',
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
         // Throwaway test clusters need no durability; the dev cluster keeps it.
         ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
       ],

@@ -19,8 +19,8 @@ export function fitIdentifier(base: string, suffix: string): string {
  * quote a name without loading the compiler.
  */
 const QUOTED_KEYWORDS = new Set(
+  // column-name keywords
   (
-    // column-name keywords
     'between bigint bit boolean char character coalesce dec decimal exists extract float greatest grouping inout int integer ' +
     'interval json json_array json_arrayagg json_exists json_object json_objectagg json_query json_scalar json_serialize ' +
     'json_table json_value least merge_action national nchar none normalize nullif numeric out overlay position precision ' +

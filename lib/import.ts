@@ -82,7 +82,10 @@ export async function importDatabase(pool: pg.Pool, options: ImportOptions = {})
     for (const b of bindings.statements) add(b.schema, `${b.sql};\n`);
     const files = new Map<string, string>();
     for (const [schema, parts] of bySchema) {
-      files.set(`${schema}.sql`, `-- imported by procver from schema ${schema}: functions as pg_get_functiondef gives them,\n-- their owner, grants and comment, and the bindings that call them.\n\n${parts.join('\n')}`);
+      files.set(
+        `${schema}.sql`,
+        `-- imported by procver from schema ${schema}: functions as pg_get_functiondef gives them,\n-- their owner, grants and comment, and the bindings that call them.\n\n${parts.join('\n')}`,
+      );
     }
     return { files, functions: functions.length, bindings: bindings.statements.length, leftOut: bindings.leftOut };
   } catch (e) {

@@ -66,10 +66,16 @@ export async function resolveManifest(db: Db | Tx, manifest: Manifest): Promise<
       return problem('dropped', `${e.physicalName} was dropped by cleanup; bring it back exactly with ${restore} (or push its source again)`);
     }
     if (r.quarantine_name !== null) {
-      return problem('quarantined', `${e.physicalName} is retired and in cleanup's quarantine: ${QUARANTINE_EXPLAINED}; it is now named ${r.quarantine_name}; restore it with ${restore}`);
+      return problem(
+        'quarantined',
+        `${e.physicalName} is retired and in cleanup's quarantine: ${QUARANTINE_EXPLAINED}; it is now named ${r.quarantine_name}; restore it with ${restore}`,
+      );
     }
     if (!r.present) {
-      return problem('absent_from_database', `${e.physicalName} is registered but missing from the database (procver did not remove it); \`procver push\` of its source re-creates it`);
+      return problem(
+        'absent_from_database',
+        `${e.physicalName} is registered but missing from the database (procver did not remove it); \`procver push\` of its source re-creates it`,
+      );
     }
     const d = drift.get(Number(r.version_id));
     if (d) return problem('drifted', `${describeDrift(d)}; put procver's code back, or ship the change as a new version with \`procver push\``);

@@ -61,9 +61,13 @@ export async function renderMetrics(db: Db, opts: { versions?: 'all' | 'retired'
   out.push('# HELP procver_procedure_calls_total Calls to all versions of a procedure counted by procver, per instance.');
   out.push('# TYPE procver_procedure_calls_total counter');
   for (const r of perProcedure.rows) {
-    out.push(`procver_procedure_calls_total{schema="${label(r.schema)}",procedure="${label(r.name)}",args="${label(r.args)}",instance="${label(r.instance)}"} ${r.calls}`);
+    out.push(
+      `procver_procedure_calls_total{schema="${label(r.schema)}",procedure="${label(r.name)}",args="${label(r.args)}",instance="${label(r.instance)}"} ${r.calls}`,
+    );
   }
-  out.push('# HELP procver_retired_version_calls_24h Calls to retired versions in the last 24 hours since they were retired (hour buckets): above 0 means a caller still uses them.');
+  out.push(
+    '# HELP procver_retired_version_calls_24h Calls to retired versions in the last 24 hours since they were retired (hour buckets): above 0 means a caller still uses them.',
+  );
   out.push('# TYPE procver_retired_version_calls_24h gauge');
   for (const r of retired.rows) {
     out.push(
@@ -73,7 +77,8 @@ export async function renderMetrics(db: Db, opts: { versions?: 'all' | 'retired'
   out.push('# HELP procver_instance_last_collect_timestamp_seconds When the instance was last read successfully.');
   out.push('# TYPE procver_instance_last_collect_timestamp_seconds gauge');
   for (const i of inst) {
-    if (i.lastCollectedAt) out.push(`procver_instance_last_collect_timestamp_seconds${labels({ instance: i.label, role: i.role })} ${i.lastCollectedAt.getTime() / 1000}`);
+    if (i.lastCollectedAt)
+      out.push(`procver_instance_last_collect_timestamp_seconds${labels({ instance: i.label, role: i.role })} ${i.lastCollectedAt.getTime() / 1000}`);
   }
   out.push('# HELP procver_instance_collect_lag_seconds Seconds since the instance was last read successfully.');
   out.push('# TYPE procver_instance_collect_lag_seconds gauge');

@@ -40,7 +40,11 @@ function sameJson(a: unknown, b: unknown): boolean {
     Array.isArray(x)
       ? x.map(canonical)
       : x && typeof x === 'object'
-        ? Object.fromEntries(Object.entries(x).sort(([k], [l]) => k.localeCompare(l)).map(([k, v]) => [k, canonical(v)]))
+        ? Object.fromEntries(
+            Object.entries(x)
+              .sort(([k], [l]) => k.localeCompare(l))
+              .map(([k, v]) => [k, canonical(v)]),
+          )
         : x;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

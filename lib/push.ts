@@ -200,7 +200,10 @@ async function createVersions(tx: Tx, list: CompiledVersion[], grants: GrantPoli
         try {
           await tx.execute(sql.raw(v.source));
         } catch (e) {
-          throw new ProcverError('conflict', `PostgreSQL refused ${v.schema}.${v.name}(${v.args}) from ${v.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+          throw new ProcverError(
+            'conflict',
+            `PostgreSQL refused ${v.schema}.${v.name}(${v.args}) from ${v.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
+          );
         }
       }
     }

@@ -106,7 +106,10 @@ async function admitAttempt(db: Db, email: string, client: string | null): Promi
     if (by_email >= MAX_FAILURES_PER_EMAIL || by_client >= MAX_FAILURES_PER_CLIENT) {
       throw new ProcverError('rate_limited', `too many failed sign-ins; try again in ${WINDOW_MINUTES} minutes`);
     }
-    const [row] = await tx.insert(signInFailures).values({ email, client: client ?? UNKNOWN_CLIENT }).returning({ id: signInFailures.id });
+    const [row] = await tx
+      .insert(signInFailures)
+      .values({ email, client: client ?? UNKNOWN_CLIENT })
+      .returning({ id: signInFailures.id });
     return row!.id;
   });
 }
@@ -143,7 +146,10 @@ export async function userForSession(db: Db, token: string): Promise<User | null
     .where(and(eq(sessions.tokenHash, sha256(token)), gt(sessions.expiresAt, sql`now()`)));
   const u = rows[0]?.user;
   if (!u || u.disabledAt) return null;
-  await db.update(sessions).set({ lastSeenAt: sql`now()` }).where(eq(sessions.tokenHash, sha256(token)));
+  await db
+    .update(sessions)
+    .set({ lastSeenAt: sql`now()` })
+    .where(eq(sessions.tokenHash, sha256(token)));
   return u;
 }
 

@@ -197,8 +197,7 @@ export async function restoreWithCallees(tx: Tx, targets: Version[], reason: str
   const restored: RestoredVersion[] = [];
   for (const v of ordered) {
     const via = calledBy.get(v.id) ?? null;
-    const { oid, how } =
-      v.status === 'dropped' ? await recreateDropped(tx, v) : v.quarantineName ? await unquarantine(tx, v) : await stillThere(tx, v);
+    const { oid, how } = v.status === 'dropped' ? await recreateDropped(tx, v) : v.quarantineName ? await unquarantine(tx, v) : await stillThere(tx, v);
     const [updated] = await tx
       .update(versions)
       .set({
@@ -257,11 +256,7 @@ export async function getVersionDetail(db: Db, schema: string, physicalName: str
     row.version.callees.length === 0
       ? Promise.resolve([])
       : db.select(brief).from(versions).where(inArray(versions.physicalName, row.version.callees)).orderBy(asc(versions.physicalName)),
-    db
-      .select(brief)
-      .from(versions)
-      .where(sql`${versions.callees} @> ARRAY[${physicalName}]::text[]`)
-      .orderBy(asc(versions.physicalName)),
+    db.select(brief).from(versions).where(sql`${versions.callees} @> ARRAY[${physicalName}]::text[]`).orderBy(asc(versions.physicalName)),
     db
       .select({ app: deployments.app, deploymentId: deployments.deploymentId, status: deployments.status })
       .from(deploymentVersions)

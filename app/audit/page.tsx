@@ -87,7 +87,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </label>
           <input id="to" type="date" name="to" defaultValue={val('to')} className="rounded border border-slate-300 px-2 py-1" />
         </div>
-        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">Filter</button>
+        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">
+          Filter
+        </button>
         {f.actor || f.action || f.target || f.from || f.to ? (
           <Link href="/audit" className="px-2 py-1.5 underline">
             Clear
@@ -130,8 +132,16 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </div>
       )}
       <nav aria-label="Pages" className="flex justify-end gap-2 text-sm">
-        {f.before ? <Link href={`/audit?${qs({})}`} className="rounded border px-3 py-1">Newest</Link> : null}
-        {next ? <Link href={`/audit?${qs({ before: String(next) })}`} className="rounded border px-3 py-1">Older</Link> : null}
+        {f.before ? (
+          <Link href={`/audit?${qs({})}`} className="rounded border px-3 py-1">
+            Newest
+          </Link>
+        ) : null}
+        {next ? (
+          <Link href={`/audit?${qs({ before: String(next) })}`} className="rounded border px-3 py-1">
+            Older
+          </Link>
+        ) : null}
       </nav>
     </div>
   );

@@ -50,7 +50,10 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
                       <span className="font-mono">{d.deploymentId}</span>
                       <DeploymentStatus status={d.status} />
                       {d.lastSeenAt && Date.now() - d.lastSeenAt.getTime() < 120_000 ? (
-                        <span className="rounded border border-emerald-300 px-2 py-0.5 text-xs text-emerald-800" title="sessions named app@deployment were connected at the last collection">
+                        <span
+                          className="rounded border border-emerald-300 px-2 py-0.5 text-xs text-emerald-800"
+                          title="sessions named app@deployment were connected at the last collection"
+                        >
                           seen live
                         </span>
                       ) : null}
@@ -65,11 +68,17 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
                       {broken && actor.role !== 'viewer' ? <RestoreDeploymentVersions app={d.app} id={d.deploymentId} count={d.retired + d.dropped} /> : null}
                       <span className="ml-auto text-sm text-slate-500">
                         {d.status === 'live' && d.liveAt ? (
-                          <>live since <RelativeTime date={d.liveAt} /></>
+                          <>
+                            live since <RelativeTime date={d.liveAt} />
+                          </>
                         ) : d.supersededAt ? (
-                          <>replaced <RelativeTime date={d.supersededAt} /></>
+                          <>
+                            replaced <RelativeTime date={d.supersededAt} />
+                          </>
                         ) : (
-                          <>registered <RelativeTime date={d.createdAt} /></>
+                          <>
+                            registered <RelativeTime date={d.createdAt} />
+                          </>
                         )}
                       </span>
                     </summary>

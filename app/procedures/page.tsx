@@ -71,14 +71,24 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
           </div>
           <input type="hidden" name="sort" value={sort} />
           <input type="hidden" name="dir" value={dir} />
-          <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">Apply</button>
+          <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
+            Apply
+          </button>
         </form>
       </div>
       {!r.ok ? (
         <ErrorState title="Cannot list procedures">{r.message}</ErrorState>
       ) : r.data.rows.length === 0 ? (
         <EmptyState title={q ? `No procedure matches “${q}”` : 'No procedures yet'}>
-          {q ? <Link href="/procedures" className="underline">Clear the search</Link> : <>Push some with <code>procver push &lt;dir&gt;</code>.</>}
+          {q ? (
+            <Link href="/procedures" className="underline">
+              Clear the search
+            </Link>
+          ) : (
+            <>
+              Push some with <code>procver push &lt;dir&gt;</code>.
+            </>
+          )}
         </EmptyState>
       ) : (
         <>
@@ -135,9 +145,21 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
               {r.data.rows.length} shown of {r.data.total.toLocaleString('en')} {r.data.total === 1 ? 'procedure' : 'procedures'}
             </span>
             <span className="flex gap-2">
-              {!firstPage ? <Link href={href(params, { after: undefined, before: undefined })} className="rounded border px-3 py-1">First</Link> : null}
-              {r.data.previous ? <Link href={href(params, { after: undefined, before: r.data.previous })} className="rounded border px-3 py-1">Previous</Link> : null}
-              {r.data.next ? <Link href={href(params, { before: undefined, after: r.data.next })} className="rounded border px-3 py-1">Next</Link> : null}
+              {!firstPage ? (
+                <Link href={href(params, { after: undefined, before: undefined })} className="rounded border px-3 py-1">
+                  First
+                </Link>
+              ) : null}
+              {r.data.previous ? (
+                <Link href={href(params, { after: undefined, before: r.data.previous })} className="rounded border px-3 py-1">
+                  Previous
+                </Link>
+              ) : null}
+              {r.data.next ? (
+                <Link href={href(params, { before: undefined, after: r.data.next })} className="rounded border px-3 py-1">
+                  Next
+                </Link>
+              ) : null}
             </span>
           </nav>
         </>

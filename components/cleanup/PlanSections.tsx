@@ -28,7 +28,6 @@ export type Show = (typeof shows)[number];
 const verb: Record<Show, string> = { all: 'listed', drop: 'dropped', quarantine: 'quarantined', release: 'put back from quarantine', keep: 'kept' };
 const actionOrder: Record<string, number> = { release: 0, drop: 1, quarantine: 2, keep: 3 };
 
-
 /** The plan, a page of it at a time, and what the retention policy would retire. */
 export async function PlanSections({ show, page }: { show: Show; page: number }) {
   const r = await currentPlan();
@@ -37,9 +36,7 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
   const c = plan.config;
   // The plan is computed whole (every candidate is checked); the page shows a hundred rows of it.
   const count = (a: Show) => (a === 'all' ? plan.rows.length : plan.rows.filter((x) => x.action === a).length);
-  const shown = plan.rows
-    .filter((x) => show === 'all' || x.action === show)
-    .sort((a, b) => actionOrder[a.action]! - actionOrder[b.action]!);
+  const shown = plan.rows.filter((x) => show === 'all' || x.action === show).sort((a, b) => actionOrder[a.action]! - actionOrder[b.action]!);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
   const visible = shown.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
   const href = (change: { show?: Show; page?: number }) => {
@@ -55,9 +52,8 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
       <section aria-labelledby="plan" className="space-y-3">
         <h2 id="plan" className="font-semibold">
           {/* The CLI's summary line, word for word (lib/cli/cleanupPlan.ts). */}
-          Plan: {count('all').toLocaleString('en')} retired version(s): {count('drop').toLocaleString('en')} to drop,{' '}
-          {count('quarantine').toLocaleString('en')} to quarantine, {count('release').toLocaleString('en')} to put back from quarantine,{' '}
-          {count('keep').toLocaleString('en')} kept
+          Plan: {count('all').toLocaleString('en')} retired version(s): {count('drop').toLocaleString('en')} to drop, {count('quarantine').toLocaleString('en')} to
+          quarantine, {count('release').toLocaleString('en')} to put back from quarantine, {count('keep').toLocaleString('en')} kept
         </h2>
         {plan.rows.length > 0 ? (
           <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">
@@ -157,9 +153,8 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
         </h2>
         {!c.retention ? (
           <p className="text-sm text-slate-600">
-            Versions are retired only by people. Set <code>PROCVER_RETENTION_AFTER</code> (e.g. <code>30d</code>) and{' '}
-            <code>PROCVER_RETENTION_KEEP</code> (default 3) to have each applied run retire old versions nobody uses; they are dropped only
-            by a later run, after the quiet window and every check above.
+            Versions are retired only by people. Set <code>PROCVER_RETENTION_AFTER</code> (e.g. <code>30d</code>) and <code>PROCVER_RETENTION_KEEP</code> (default 3) to
+            have each applied run retire old versions nobody uses; they are dropped only by a later run, after the quiet window and every check above.
           </p>
         ) : (
           <>
@@ -193,7 +188,6 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
           </>
         )}
       </section>
-
     </>
   );
 }

@@ -7,8 +7,7 @@ import { call, procedures, type ProcedureKey, type Queryable } from './generated
  * versions it called, so a rollback can be checked from outside.
  */
 
-const escapeHtml = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const euros = (cents: number | null) => (cents === null ? '–' : `€${(cents / 100).toFixed(2)}`);
 
@@ -71,7 +70,13 @@ export function createStorefront(db: Queryable): RequestListener {
     const path = new URL(req.url ?? '/', 'http://storefront').pathname;
     const id = Number(/^\/(?:products|customers)\/(\d{1,9})$/.exec(path)?.[1]);
     const page: Promise<Page | null> =
-      path === '/' ? productsPage(db) : path.startsWith('/products/') && id ? productPage(db, id) : path.startsWith('/customers/') && id ? customerPage(db, id) : Promise.resolve(null);
+      path === '/'
+        ? productsPage(db)
+        : path.startsWith('/products/') && id
+          ? productPage(db, id)
+          : path.startsWith('/customers/') && id
+            ? customerPage(db, id)
+            : Promise.resolve(null);
     page.then(
       (p) => (p ? send(res, 200, layout(p), p.used) : send(res, 404, layout({ title: 'Not found', body: '', used: [] }))),
       (e: Error) => {

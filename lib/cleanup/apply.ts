@@ -27,7 +27,6 @@ import { unquarantine } from './restore';
 import { signature, takeDropSnapshot } from './snapshot';
 import { createTripwire, dropTripwire, standingTripwires } from './tripwire';
 
-
 export interface ApplyResult {
   physicalName: string;
   schema: string;
@@ -213,26 +212,24 @@ async function drop(db: Db, config: CleanupConfig, row: PlanRow, actor: string, 
       before: { name: v.quarantineName, ...snapshot },
       after: { status: 'dropped', checks: row.checks.map((c) => ({ check: c.name, verdict: c.verdict })) },
     });
-    return { physicalName: v.physicalName, schema: v.schema, outcome: 'dropped' as const, detail: `dropped ${fn.sig} and its tripwire; restore with procver restore ${v.schema}.${v.physicalName}` };
+    return {
+      physicalName: v.physicalName,
+      schema: v.schema,
+      outcome: 'dropped' as const,
+      detail: `dropped ${fn.sig} and its tripwire; restore with procver restore ${v.schema}.${v.physicalName}`,
+    };
   });
 }
 
 /** Plan and (optionally) apply in one call: what the CLI and the dashboard run. An applied run is audited. */
 export type CleanupProgress = (step: 'apply' | 'retire', done: number, total: number) => void;
 
-export async function runCleanup(
-  db: Db,
-  targets: InstanceTarget[],
-  config: CleanupConfig,
-  opts: { apply: boolean; actor: string; onProgress?: CleanupProgress },
-) {
+export async function runCleanup(db: Db, targets: InstanceTarget[], config: CleanupConfig, opts: { apply: boolean; actor: string; onProgress?: CleanupProgress }) {
   const plan = await planCleanup(db, targets, config);
   if (!opts.apply) return { plan, results: [] as ApplyResult[], retired: [] as Awaited<ReturnType<typeof applyRetention>> };
   const results = await applyCleanup(db, plan, opts.actor, targets, (done, total) => opts.onProgress?.('apply', done, total));
   // Retired now, so their quiet window starts now: a later run drops them once every check holds.
-  const retired = config.retention
-    ? await applyRetention(db, plan.retire, config.retention, opts.actor, (done, total) => opts.onProgress?.('retire', done, total))
-    : [];
+  const retired = config.retention ? await applyRetention(db, plan.retire, config.retention, opts.actor, (done, total) => opts.onProgress?.('retire', done, total)) : [];
   const count = (o: ApplyResult['outcome']) => results.filter((r) => r.outcome === o).length;
   await db.transaction((tx) =>
     writeAudit(tx, {

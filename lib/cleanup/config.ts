@@ -25,8 +25,12 @@ export interface CleanupConfig extends EvidenceSettings {
 /** The settings from lib/config.ts (checked there); `overrides` are the cleanup command's flags, which win. */
 export function cleanupConfig(env: Env = readEnv(), overrides: Partial<Record<'quietWindow' | 'quarantine', string>> = {}): CleanupConfig {
   return {
-    quietWindowMs: overrides.quietWindow !== undefined ? parseDuration(overrides.quietWindow, '--quiet-window') : parseDuration(env.PROCVER_QUIET_WINDOW ?? '7d', 'PROCVER_QUIET_WINDOW'),
-    quarantineMs: overrides.quarantine !== undefined ? parseDuration(overrides.quarantine, '--quarantine') : parseDuration(env.PROCVER_QUARANTINE ?? '1d', 'PROCVER_QUARANTINE'),
+    quietWindowMs:
+      overrides.quietWindow !== undefined
+        ? parseDuration(overrides.quietWindow, '--quiet-window')
+        : parseDuration(env.PROCVER_QUIET_WINDOW ?? '7d', 'PROCVER_QUIET_WINDOW'),
+    quarantineMs:
+      overrides.quarantine !== undefined ? parseDuration(overrides.quarantine, '--quarantine') : parseDuration(env.PROCVER_QUARANTINE ?? '1d', 'PROCVER_QUARANTINE'),
     rollbackKeep: env.PROCVER_ROLLBACK_KEEP ?? 2,
     rollbackDays: env.PROCVER_ROLLBACK_DAYS ?? 14,
     ...evidenceSettings(env),

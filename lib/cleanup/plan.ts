@@ -74,9 +74,15 @@ function worst(checks: Check[]): Verdict {
 export function refuseUnresolvableWindows(config: CleanupConfig): void {
   const min = shortestResolvablePeriod(config);
   const why = `PostgreSQL publishes calls up to ${formatDuration(config.flushDelayMs)} late (PROCVER_STATS_FLUSH_DELAY) and readings are ${formatDuration(config.collectIntervalMs)} apart (PROCVER_COLLECT_INTERVAL)`;
-  for (const [what, ms, option] of [['quiet window', config.quietWindowMs, '--quiet-window / PROCVER_QUIET_WINDOW'], ['quarantine', config.quarantineMs, '--quarantine / PROCVER_QUARANTINE']] as const) {
+  for (const [what, ms, option] of [
+    ['quiet window', config.quietWindowMs, '--quiet-window / PROCVER_QUIET_WINDOW'],
+    ['quarantine', config.quarantineMs, '--quarantine / PROCVER_QUARANTINE'],
+  ] as const) {
     if (ms < min) {
-      throw new ProcverError('invalid_input', `the ${what} (${formatDuration(ms)}) is shorter than the evidence can resolve: the minimum is ${formatDuration(min)}, because ${why}; set ${option} to at least ${formatDuration(min)}`);
+      throw new ProcverError(
+        'invalid_input',
+        `the ${what} (${formatDuration(ms)}) is shorter than the evidence can resolve: the minimum is ${formatDuration(min)}, because ${why}; set ${option} to at least ${formatDuration(min)}`,
+      );
     }
   }
 }
@@ -106,7 +112,10 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   ).rows;
   const live = Number((await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.versions WHERE status = 'live'`)).rows[0]!.n);
   const oldest = await oldestTransactions(targets);
-  const tripwires = await standingTripwires(db, candidates.filter((c) => c.quarantine_name !== null).map((c) => ({ schema: c.schema, physicalName: c.physical_name })));
+  const tripwires = await standingTripwires(
+    db,
+    candidates.filter((c) => c.quarantine_name !== null).map((c) => ({ schema: c.schema, physicalName: c.physical_name })),
+  );
 
   // Evidence for every candidate in a few set-based queries, not a handful per version; in parallel
   // because `db` is the pool here (each query gets its own connection), never a transaction.
@@ -129,7 +138,13 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
       currentName: c.quarantine_name ?? c.physical_name,
       quarantinedAt,
       revision: c.revision,
-      checks: [retiredCheck(c, now, config), deployments.get(id)!, usage.get(id)!, dependents.get(id)!, inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`))],
+      checks: [
+        retiredCheck(c, now, config),
+        deployments.get(id)!,
+        usage.get(id)!,
+        dependents.get(id)!,
+        inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`)),
+      ],
       action: 'keep',
     };
     row.action = actionFor(row.checks, c.quarantine_name !== null);
@@ -227,7 +242,14 @@ export async function usageCheck(db: Db | Tx, c: Candidate, targets: InstanceTar
 }
 
 /** The evidence module's verdict over the quiet window (and the whole quarantine), as a check: called fails, unknown keeps. */
-async function usageChecks(db: Db | Tx, candidates: Candidate[], targets: InstanceTarget[], now: Date, config: CleanupConfig, readAfter: Date): Promise<Map<number, Check>> {
+async function usageChecks(
+  db: Db | Tx,
+  candidates: Candidate[],
+  targets: InstanceTarget[],
+  now: Date,
+  config: CleanupConfig,
+  readAfter: Date,
+): Promise<Map<number, Check>> {
   const evidence = await evidenceFor(
     db,
     candidates.map((c) => Number(c.id)),
@@ -337,7 +359,11 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
     const id = Number(c.id);
     const found = oidsOf.get(`${c.schema}.${current(c)}`) ?? [];
     if (found.length !== 1) {
-      out.set(id, { name: 'dependents', verdict: 'unknown', detail: [`${c.schema}.${current(c)} is not in the database (${found.length} found); nothing to drop safely`] });
+      out.set(id, {
+        name: 'dependents',
+        verdict: 'unknown',
+        detail: [`${c.schema}.${current(c)} is not in the database (${found.length} found); nothing to drop safely`],
+      });
       continue;
     }
     const oid = found[0]!;

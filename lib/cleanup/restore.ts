@@ -142,7 +142,10 @@ export async function recreateDropped(tx: Tx, v: Version): Promise<{ oid: number
   const c = check.rows[0]!;
   if (c.owner !== snap.owner) throw new ProcverError('conflict', `re-created ${name} is owned by ${c.owner}, not ${snap.owner}; nothing was restored`);
   if (!c.same_acl) {
-    throw new ProcverError('conflict', `re-created privileges of ${name} ${c.acl ?? '(default)'} differ from the original ${snap.acl ?? '(default)'}; nothing was restored`);
+    throw new ProcverError(
+      'conflict',
+      `re-created privileges of ${name} ${c.acl ?? '(default)'} differ from the original ${snap.acl ?? '(default)'}; nothing was restored`,
+    );
   }
   if (c.comment !== snap.comment) throw new ProcverError('conflict', `re-created comment of ${name} differs from the original; nothing was restored`);
   return { oid: fn.oid, how: 'recreated' };
@@ -158,14 +161,13 @@ async function replayPrivileges(tx: Tx, v: Version, fn: { oid: number; sig: stri
   if (snap.acl === null && now.rows[0]!.acl === null) return;
   // A NULL ACL means the owner's rights and EXECUTE for PUBLIC, granted by the owner.
   const grants: SnapshotGrant[] =
-    snap.acl === null
-      ? [null, snap.owner].map((grantee) => ({ grantor: snap.owner, grantee, privilege: 'EXECUTE', grantable: false }))
-      : snap.grants;
+    snap.acl === null ? [null, snap.owner].map((grantee) => ({ grantor: snap.owner, grantee, privilege: 'EXECUTE', grantable: false })) : snap.grants;
   const current = await tx.execute<{ grantee: string | null }>(sql`
     SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee
     FROM pg_proc p, aclexplode(p.proacl) a WHERE p.oid = ${fn.oid}::oid AND a.grantee <> p.proowner`);
   for (const c of current.rows) {
-    if (c.grantee !== null) await runFormatted(tx, `removing the new function's grant to ${c.grantee} failed`, `REVOKE ALL ON ROUTINE ${fn.sig} FROM %I CASCADE`, c.grantee);
+    if (c.grantee !== null)
+      await runFormatted(tx, `removing the new function's grant to ${c.grantee} failed`, `REVOKE ALL ON ROUTINE ${fn.sig} FROM %I CASCADE`, c.grantee);
   }
   await run(tx, `removing PUBLIC's default EXECUTE failed`, sql.raw(`REVOKE ALL ON ROUTINE ${fn.sig} FROM PUBLIC CASCADE`));
   for (const g of replayOrder(grants, snap.owner, v)) {

@@ -106,7 +106,11 @@ export async function createTripwire(tx: Tx, schema: string, physicalName: strin
       await tx.execute(sql.raw(`GRANT EXECUTE ON ROUTINE ${sig} TO ${g.grantee === null ? 'PUBLIC' : quoteIdent(g.grantee)}`));
     }
   }
-  await tx.execute(sql.raw(`COMMENT ON ROUTINE ${sig} IS ${lit(`${TRIPWIRE_MARK} for ${schema}.${physicalName}: ${forward ? 'forwards to' : 'raises; the code is in'} ${schema}.${quarantineName}`)}`));
+  await tx.execute(
+    sql.raw(
+      `COMMENT ON ROUTINE ${sig} IS ${lit(`${TRIPWIRE_MARK} for ${schema}.${physicalName}: ${forward ? 'forwards to' : 'raises; the code is in'} ${schema}.${quarantineName}`)}`,
+    ),
+  );
   return { forwards: forward !== null };
 }
 

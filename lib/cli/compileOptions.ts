@@ -5,9 +5,16 @@ import { compileStatementLines } from './statementsReport';
 /** The options `compile` and `push` share. */
 export const compileArgOptions = {
   schema: { type: 'string', value: '<name>', description: 'schema of definitions whose name is not qualified (default public)' },
-  'search-path': { type: 'string', value: '<path>', description: 'the path unqualified calls resolve through, e.g. "app, public" (or PROCVER_SEARCH_PATH, or searchPath in procver.config.json)' },
+  'search-path': {
+    type: 'string',
+    value: '<path>',
+    description: 'the path unqualified calls resolve through, e.g. "app, public" (or PROCVER_SEARCH_PATH, or searchPath in procver.config.json)',
+  },
   strict: { type: 'boolean', description: 'turn warnings (dynamic SQL, names off the path) into errors (or strict in procver.config.json)' },
-  'skip-other': { type: 'boolean', description: 'skip (and list) statements that belong to your migration tool: tables, indexes, views … (or skipOther in procver.config.json)' },
+  'skip-other': {
+    type: 'boolean',
+    description: 'skip (and list) statements that belong to your migration tool: tables, indexes, views … (or skipOther in procver.config.json)',
+  },
 } as const;
 
 export { parseSearchPath } from '../config';

@@ -175,7 +175,10 @@ const SELECT = 'SELECT ';
  * was copied from: PL/pgSQL copies statement text verbatim (INTO blanked, PERFORM → SELECT).
  * `target := expr` is parsed as a select list: `assignAt` is the operator's offset in the query.
  */
-function plParseForm(e: PlExpression, assignAt: () => { at: number; length: number } | null): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
+function plParseForm(
+  e: PlExpression,
+  assignAt: () => { at: number; length: number } | null,
+): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
   if (e.parseMode === 0) {
     if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: true };
     return { text: e.query, prefix: 0, verbatim: e.query, artificial: false };
@@ -194,7 +197,27 @@ function plParseForm(e: PlExpression, assignAt: () => { at: number; length: numb
 }
 
 /** Words after which a select-list item ends: where ` AS name` can go. */
-const itemEnds = new Set([',', ')', ';', 'from', 'into', 'where', 'group', 'having', 'window', 'order', 'limit', 'offset', 'union', 'intersect', 'except', 'fetch', 'for', 'returning', 'on']);
+const itemEnds = new Set([
+  ',',
+  ')',
+  ';',
+  'from',
+  'into',
+  'where',
+  'group',
+  'having',
+  'window',
+  'order',
+  'limit',
+  'offset',
+  'union',
+  'intersect',
+  'except',
+  'fetch',
+  'for',
+  'returning',
+  'on',
+]);
 
 /**
  * The last token of the cast applied to what ends at token `end`: `::type` or the `)` of
@@ -329,7 +352,7 @@ function scopeOf(def: Definition): Scope {
   const fn = (plpgsql as { plpgsql_funcs?: { PLpgSQL_function?: { datums?: Node[] } }[] } | undefined)?.plpgsql_funcs?.[0]?.PLpgSQL_function;
   for (const d of fn?.datums ?? []) {
     const v = (d['PLpgSQL_var'] ?? d['PLpgSQL_rec']) as { refname?: string; datatype?: { PLpgSQL_type?: { typname?: string } } } | undefined;
-    if (!v?.refname || names.has(v.refname) && def.params.some((p) => p.name === v.refname)) continue;
+    if (!v?.refname || (names.has(v.refname) && def.params.some((p) => p.name === v.refname))) continue;
     const typname = v.datatype?.PLpgSQL_type?.typname;
     names.set(v.refname, typname ? declaredType(typname) : null);
   }
@@ -590,11 +613,10 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     for (const s of strings) dynamicStrings.push({ space: 'file', sval: s.sval, at: s.location });
   }
   if (body.kind !== 'string') return finish();
-  const bodyWhere = (at: number) =>
-    body.contentOffset !== null ? def.source.where(body.contentOffset + at) : def.source.where(body.token.start);
+  const bodyWhere = (at: number) => (body.contentOffset !== null ? def.source.where(body.contentOffset + at) : def.source.where(body.token.start));
 
   if (body.language === 'sql') {
-    if (!body.parsed || mentionsManaged(body.tokens, ctx.byName).size === 0 && !body.text.includes('format')) return finish();
+    if (!body.parsed || (mentionsManaged(body.tokens, ctx.byName).size === 0 && !body.text.includes('format'))) return finish();
     const found = funcCalls(body.parsed, false);
     take(found, body.tokens, 'body', (l) => l, bodyWhere);
     const strings: { sval: string; location: number }[] = [];

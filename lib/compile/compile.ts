@@ -86,9 +86,7 @@ export function physicalNameFor(name: string, hash: string): string {
 
 export async function compileDirectory(dir: string, options: CompileOptions = {}): Promise<CompileResult> {
   const paths = await listSqlFiles(dir);
-  const sources = await Promise.all(
-    paths.map(async (p) => new SourceText(displayPath(p), await readFile(p, 'utf8'))),
-  );
+  const sources = await Promise.all(paths.map(async (p) => new SourceText(displayPath(p), await readFile(p, 'utf8'))));
   return compileSources(sources, options);
 }
 
@@ -244,7 +242,10 @@ function rewriteStatement(def: Definition, calls: CallSite[], callSql: (c: CallS
   const edits: Edit[] = [
     { start: def.createSpan[0], end: def.createSpan[1], text: 'CREATE' },
     { start: def.nameSpan[0], end: def.nameSpan[1], text: self },
-    ...callEdits(calls.filter((c) => c.space === 'file'), callSql),
+    ...callEdits(
+      calls.filter((c) => c.space === 'file'),
+      callSql,
+    ),
   ];
   const body = def.body;
   const inBody = calls.filter((c) => c.space === 'body');

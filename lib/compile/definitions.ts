@@ -183,9 +183,7 @@ function toDefinition(
 
   const options = (ast.options ?? []).map((o) => o.DefElem);
   const language = (stringOf(options.find((o) => o.defname === 'language')?.arg) ?? 'sql').toLowerCase();
-  const securityDefiner = options.some(
-    (o) => o.defname === 'security' && (o.arg as { Boolean?: { boolval?: boolean } })?.Boolean?.boolval === true,
-  );
+  const securityDefiner = options.some((o) => o.defname === 'security' && (o.arg as { Boolean?: { boolval?: boolean } })?.Boolean?.boolval === true);
 
   const body = findBody(source, parseText, ast, code, options, language, diagnostics);
   return {
@@ -196,7 +194,10 @@ function toDefinition(
     name,
     args,
     params,
-    returns: ast.returnType && !ast.returnType.setof && !all.some((p) => p.mode === 'FUNC_PARAM_OUT' || p.mode === 'FUNC_PARAM_INOUT' || p.mode === 'FUNC_PARAM_TABLE') ? formatTypeName(ast.returnType, where) : null,
+    returns:
+      ast.returnType && !ast.returnType.setof && !all.some((p) => p.mode === 'FUNC_PARAM_OUT' || p.mode === 'FUNC_PARAM_INOUT' || p.mode === 'FUNC_PARAM_TABLE')
+        ? formatTypeName(ast.returnType, where)
+        : null,
     minArgs,
     maxArgs,
     language,
@@ -344,7 +345,13 @@ function plpgsqlErrorOffset(body: string, message: string, statementWith: (bodyT
     else lo = mid + 1;
   }
   const line = lines[lo - 1] ?? '';
-  const lineStart = Buffer.byteLength(lines.slice(0, lo - 1).map((l) => `${l}\n`).join(''), 'utf8');
+  const lineStart = Buffer.byteLength(
+    lines
+      .slice(0, lo - 1)
+      .map((l) => `${l}\n`)
+      .join(''),
+    'utf8',
+  );
   const near = /at or near "(.*)"$/.exec(message)?.[1] ?? /^"(.*)" is not a known variable/.exec(message)?.[1];
   let col = near !== undefined ? line.indexOf(near) : -1;
   if (col < 0) col = line.length - line.trimStart().length;

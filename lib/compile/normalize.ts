@@ -168,13 +168,7 @@ function numberOf(arg: unknown): number | null {
  * way (type aliases, parameter typmods, IN, default attributes, RETURNS of OUT parameters), options in
  * a stable order, and the body in token form.
  */
-export function normalizedDefinition(
-  ast: CreateFunctionStmt,
-  schema: string,
-  language: string,
-  normalizedBody: string | null,
-  calls: Map<object, string>,
-): string {
+export function normalizedDefinition(ast: CreateFunctionStmt, schema: string, language: string, normalizedBody: string | null, calls: Map<object, string>): string {
   const params = (ast.parameters ?? []).map((p) => {
     const fp = p.FunctionParameter;
     return {

@@ -11,8 +11,7 @@ const MANIFEST_FILE = 'procver.manifest.json';
 const PROCS_FILE = 'procs.ts';
 const SQL_FILE = 'procver.sql';
 
-const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
-  a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);
+const byIdentity = (a: CompiledVersion, b: CompiledVersion) => a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);
 
 export function buildManifest(result: CompileResult): Manifest {
   return {

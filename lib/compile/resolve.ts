@@ -22,10 +22,7 @@ export interface CallArgument {
   name: string | null;
 }
 
-export type Resolution<T> =
-  | { kind: 'none' }
-  | { kind: 'chosen'; candidate: Candidate<T> }
-  | { kind: 'ambiguous'; candidates: Candidate<T>[]; reason: string };
+export type Resolution<T> = { kind: 'none' } | { kind: 'chosen'; candidate: Candidate<T> } | { kind: 'ambiguous'; candidates: Candidate<T>[]; reason: string };
 
 /** pg_cast entries with castcontext 'i' between built-in types (PostgreSQL 15). */
 const implicitCasts: Record<string, string[]> = {
@@ -50,16 +47,43 @@ const implicitCasts: Record<string, string[]> = {
 };
 
 const categories: Record<string, string> = {
-  text: 'S', 'character varying': 'S', character: 'S', name: 'S', '"char"': 'S',
-  smallint: 'N', integer: 'N', bigint: 'N', numeric: 'N', real: 'N', 'double precision': 'N', oid: 'N',
-  date: 'D', 'timestamp without time zone': 'D', 'timestamp with time zone': 'D',
-  boolean: 'B', interval: 'T', 'bit varying': 'V', bit: 'V', inet: 'I', cidr: 'I',
+  text: 'S',
+  'character varying': 'S',
+  character: 'S',
+  name: 'S',
+  '"char"': 'S',
+  smallint: 'N',
+  integer: 'N',
+  bigint: 'N',
+  numeric: 'N',
+  real: 'N',
+  'double precision': 'N',
+  oid: 'N',
+  date: 'D',
+  'timestamp without time zone': 'D',
+  'timestamp with time zone': 'D',
+  boolean: 'B',
+  interval: 'T',
+  'bit varying': 'V',
+  bit: 'V',
+  inet: 'I',
+  cidr: 'I',
 };
 const preferred = new Set(['text', 'double precision', 'oid', 'timestamp with time zone', 'boolean', 'interval', 'bit varying', 'inet']);
 
 const polymorphic = new Set([
-  'anyelement', 'anyarray', 'anynonarray', 'anyenum', 'anyrange', 'anymultirange',
-  'anycompatible', 'anycompatiblearray', 'anycompatiblenonarray', 'anycompatiblerange', 'anycompatiblemultirange', '"any"',
+  'anyelement',
+  'anyarray',
+  'anynonarray',
+  'anyenum',
+  'anyrange',
+  'anymultirange',
+  'anycompatible',
+  'anycompatiblearray',
+  'anycompatiblenonarray',
+  'anycompatiblerange',
+  'anycompatiblemultirange',
+  '"any"',
 ]);
 
 export function isPolymorphic(type: string): boolean {
@@ -150,12 +174,7 @@ export function builtinCandidates(name: string): Candidate<never>[] {
   }));
 }
 
-export function resolveCall<T>(
-  candidates: Candidate<T>[],
-  schemaOrder: string[],
-  args: CallArgument[],
-  variadicCall: boolean,
-): Resolution<T> {
+export function resolveCall<T>(candidates: Candidate<T>[], schemaOrder: string[], args: CallArgument[], variadicCall: boolean): Resolution<T> {
   const bound = candidates
     .map((c) => ({ c, types: bind(c as Candidate<unknown>, args, variadicCall) }))
     .filter((b): b is { c: Candidate<T>; types: string[] } => b.types !== null);

@@ -179,9 +179,7 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
   }
   if (quiet.size > 0) {
     const list = [...quiet].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(', ');
-    out.notices.push(
-      `skipped ${list}: push runs in its own transaction and settings do not carry over; unqualified names use the schema ${options.defaultSchema}`,
-    );
+    out.notices.push(`skipped ${list}: push runs in its own transaction and settings do not carry over; unqualified names use the schema ${options.defaultSchema}`);
   }
   return out;
 }
@@ -418,7 +416,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
     const typeOf = (d: DefElem | undefined) => (d?.arg?.TypeName ? formatTypeName(d.arg.TypeName, o.where) : null);
     const references: Reference[] = [];
     if (node['kind'] === 'OBJECT_AGGREGATE') {
-      const params = (((node['args'] as { List?: { items?: { FunctionParameter: { argType: TypeNameNode } }[] } }[] | undefined)?.[0]?.List?.items) ?? []).map(
+      const params = ((node['args'] as { List?: { items?: { FunctionParameter: { argType: TypeNameNode } }[] } }[] | undefined)?.[0]?.List?.items ?? []).map(
         (p) => p.FunctionParameter.argType,
       );
       for (const d of defs) {

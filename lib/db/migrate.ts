@@ -49,9 +49,7 @@ export async function migrate(pool: pg.Pool, opts: { upTo?: number } = {}): Prom
       for (const statement of m.sql) if (statement.trim()) await client.query(statement);
     }
     if (pending.length > 0) {
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS procver.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)',
-      );
+      await client.query('CREATE TABLE IF NOT EXISTS procver.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)');
       for (const m of pending) {
         await client.query('INSERT INTO procver.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [m.hash, m.folderMillis]);
       }
@@ -70,9 +68,6 @@ export async function migrate(pool: pg.Pool, opts: { upTo?: number } = {}): Prom
 export async function requireMigrated(pool: pg.Pool): Promise<void> {
   const pending = await pendingMigrations(pool);
   if (pending.length > 0) {
-    throw new ProcverError(
-      'not_migrated',
-      `the procver registry in this database is missing ${pending.length} migration(s); run \`procver migrate\` first`,
-    );
+    throw new ProcverError('not_migrated', `the procver registry in this database is missing ${pending.length} migration(s); run \`procver migrate\` first`);
   }
 }

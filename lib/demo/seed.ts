@@ -52,7 +52,6 @@ export async function seedDemo(db: Db, pool: pg.Pool, outDir: string, log: (line
     manifests.set(revision, buildManifest(compiled));
   }
   for (const d of demoDeployments) {
-
     const exists = await db
       .select({ id: deployments.id })
       .from(deployments)

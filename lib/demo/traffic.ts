@@ -86,9 +86,11 @@ export function startTraffic(db: Db, url: string, log: (line: string) => void): 
           const template = callTemplates[t.name];
           if (!template) continue;
           const { text, values } = template(t.fn);
-          await poolFor(t.deployment).query(text, values).catch((e: Error) => {
-            if (++failures % 50 === 1) log(`traffic: ${t.deployment} call to ${t.fn} failed: ${e.message}`);
-          });
+          await poolFor(t.deployment)
+            .query(text, values)
+            .catch((e: Error) => {
+              if (++failures % 50 === 1) log(`traffic: ${t.deployment} call to ${t.fn} failed: ${e.message}`);
+            });
         }
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));

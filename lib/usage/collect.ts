@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
-import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples, } from '../db/schema';
+import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples } from '../db/schema';
 import { ProcverError } from '../errors';
 import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
 
@@ -82,13 +82,7 @@ export class CounterCache {
 }
 
 /** Applies one instance's reading to the registry (deltas, rollups, events) in one transaction. */
-export async function applyInstanceReading(
-  db: Db,
-  target: InstanceTarget,
-  reading: InstanceReading,
-  managed: Managed[],
-  cache?: CounterCache,
-): Promise<InstanceResult> {
+export async function applyInstanceReading(db: Db, target: InstanceTarget, reading: InstanceReading, managed: Managed[], cache?: CounterCache): Promise<InstanceResult> {
   let applied: { instanceId: number; at: Date; counters: Map<number, Counter> } | undefined;
   try {
     const result = await db.transaction(async (tx) => {
@@ -249,7 +243,10 @@ async function recordGap(tx: Tx, target: InstanceTarget, message: string): Promi
     .from(usageEvents)
     .where(and(eq(usageEvents.instanceId, inst.id), eq(usageEvents.kind, 'gap'), eq(usageEvents.resolved, false)));
   if (open) {
-    await tx.update(usageEvents).set({ toAt: sql`now()`, detail: { error: message } }).where(eq(usageEvents.id, open.id));
+    await tx
+      .update(usageEvents)
+      .set({ toAt: sql`now()`, detail: { error: message } })
+      .where(eq(usageEvents.id, open.id));
   } else {
     await tx.insert(usageEvents).values({
       instanceId: inst.id,
@@ -277,7 +274,9 @@ async function applyReading(
   // Another collector applied a newer reading of this instance while this one was in flight:
   // applying this older one would look like a counter reset and count calls twice.
   if (inst.lastCollectedAt && now.getTime() <= inst.lastCollectedAt.getTime()) {
-    return { result: { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'], readAt: inst.lastCollectedAt } };
+    return {
+      result: { label, role: target.role, ok: true, warnings: [], versionsSeen: reading.rows.length, calls: 0, events: ['superseded'], readAt: inst.lastCollectedAt },
+    };
   }
   const since = inst.lastCollectedAt ?? now;
   const events: string[] = [];

@@ -15,18 +15,7 @@ import { instanceLabel, type InstanceTarget } from './readInstance';
 /** Evidence that something calls the version: it is in use. */
 export const calledKinds = ['called', 'tripwire', 'failing_callers'] as const;
 /** Evidence that is missing or cannot be trusted for the period: the calls are unknown. */
-export const unknownKinds = [
-  'gap',
-  'reset',
-  'restart',
-  'stale',
-  'never_read',
-  'uncovered',
-  'replica_removed',
-  'inlinable',
-  'not_tracked',
-  'drift',
-] as const;
+export const unknownKinds = ['gap', 'reset', 'restart', 'stale', 'never_read', 'uncovered', 'replica_removed', 'inlinable', 'not_tracked', 'drift'] as const;
 export type EvidenceKind = (typeof calledKinds)[number] | (typeof unknownKinds)[number];
 export type EvidenceVerdict = 'called' | 'unknown' | 'silent';
 
@@ -139,20 +128,20 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
   const versionRows = await db.execute<{ id: number; language: string; may_be_inlined: boolean }>(sql`
       SELECT id, language, may_be_inlined FROM procver.versions WHERE id = ANY(${ids}::bigint[])`);
   const instanceRows = await db.execute<{
-      id: number;
-      label: string;
-      first_collected_at: string | null;
-      last_collected_at: string | null;
-      last_attempt_at: string | null;
-      track_functions: string | null;
-    }>(sql`SELECT id, label, first_collected_at::text, last_collected_at::text, last_attempt_at::text, track_functions FROM procver.instances`);
+    id: number;
+    label: string;
+    first_collected_at: string | null;
+    last_collected_at: string | null;
+    last_attempt_at: string | null;
+    track_functions: string | null;
+  }>(sql`SELECT id, label, first_collected_at::text, last_collected_at::text, last_attempt_at::text, track_functions FROM procver.instances`);
   const eventRows = await db.execute<{ instance_id: number; version_id: number | null; kind: string; to_at: string; detail: { error?: string } | null }>(sql`
       SELECT instance_id, version_id, kind, to_at::text, detail FROM procver.usage_events
       WHERE (version_id IS NULL OR version_id = ANY(${ids}::bigint[])) AND to_at >= ${from}::timestamptz
         AND kind = ANY(${sql.param(Object.keys(eventKind))}::text[])
       ORDER BY to_at DESC, id DESC`);
   // A counter row with no completed call means callers are failing, unless the counter went
-    // to zero in a reset (pg_stat_reset() leaves the row with calls = 0).
+  // to zero in a reset (pg_stat_reset() leaves the row with calls = 0).
   const counterRows = await db.execute<{ instance_id: number; version_id: number; calls: number; last_called_at: string | null; reset_since: boolean }>(sql`
       SELECT c.instance_id, c.version_id, c.calls, c.last_called_at::text,
         EXISTS (SELECT 1 FROM procver.usage_events e

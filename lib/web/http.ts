@@ -27,7 +27,11 @@ export function errorResponse(e: unknown): Response {
  * aware, scheme included), then the body, read as JSON under a size limit while it streams in,
  * then the zod schema. Either the parsed input or the response refusing the request.
  */
-export async function mutationInput<S extends z.ZodType>(req: Request, schema: S, maxBytes: number): Promise<{ ok: true; input: z.infer<S> } | { ok: false; response: Response }> {
+export async function mutationInput<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  maxBytes: number,
+): Promise<{ ok: true; input: z.infer<S> } | { ok: false; response: Response }> {
   if (!sameOrigin(req.headers)) return { ok: false, response: json({ error: 'cross-origin request refused', code: 'forbidden' }, 403) };
   const body = await readJsonBody(req, maxBytes);
   if (!body.ok) return { ok: false, response: json({ error: body.error, code: 'invalid_input' }, body.status) };
@@ -48,12 +52,7 @@ export function invalidRequest(error: z.ZodError, whole = '(query)'): Response {
  * validation, role check, then the lib call (which writes the change and its audit entry in one
  * transaction), with errors mapped to a status and a safe message.
  */
-export async function mutation<S extends z.ZodType, T>(
-  req: Request,
-  schema: S,
-  minRole: Role,
-  run: (input: z.infer<S>, actor: Actor) => Promise<T>,
-): Promise<Response> {
+export async function mutation<S extends z.ZodType, T>(req: Request, schema: S, minRole: Role, run: (input: z.infer<S>, actor: Actor) => Promise<T>): Promise<Response> {
   try {
     const input = await mutationInput(req, schema, MAX_BODY_BYTES);
     if (!input.ok) return input.response;

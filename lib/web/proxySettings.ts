@@ -27,17 +27,27 @@ export function parseTrustedProxies(raw: string | undefined): TrustedProxies {
   if (!value) return { kind: 'none' };
   if (/^\d+$/.test(value)) {
     const hops = Number(value);
-    if (hops > 10) throw new ProcverError('config', `PROCVER_TRUSTED_PROXIES: ${hops} hops is more than any real proxy chain; give the number of proxies in front of procver (0 to 10) or their CIDRs`);
+    if (hops > 10)
+      throw new ProcverError(
+        'config',
+        `PROCVER_TRUSTED_PROXIES: ${hops} hops is more than any real proxy chain; give the number of proxies in front of procver (0 to 10) or their CIDRs`,
+      );
     return { kind: 'hops', hops };
   }
   const ranges = new BlockList();
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [addr, bits, extra] = part.split('/');
     const ip = addr ? normalizeAddress(addr) : null;
     const family = ip ? isIP(ip) : 0;
     const prefix = bits === undefined ? (family === 4 ? 32 : 128) : /^\d+$/.test(bits) ? Number(bits) : NaN;
     if (!ip || extra !== undefined || !(prefix >= 0 && prefix <= (family === 4 ? 32 : 128))) {
-      throw new ProcverError('config', `PROCVER_TRUSTED_PROXIES: "${part}" is neither a CIDR (10.0.0.0/8, fd00::/8, 127.0.0.1) nor a hop count; fix the setting or unset it`);
+      throw new ProcverError(
+        'config',
+        `PROCVER_TRUSTED_PROXIES: "${part}" is neither a CIDR (10.0.0.0/8, fd00::/8, 127.0.0.1) nor a hop count; fix the setting or unset it`,
+      );
     }
     ranges.addSubnet(ip, prefix, family === 4 ? 'ipv4' : 'ipv6');
   }

@@ -72,7 +72,10 @@ export function clientAddress(headers: Headers, config: ProxyConfig = proxyConfi
   if (proxies.kind === 'none') return null;
   const peer = peerAddress(headers);
   if (peer === null) return null;
-  const forwarded = (headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const forwarded = (headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const chain = [...forwarded, peer];
   if (proxies.kind === 'hops') {
     const at = chain.length - 1 - proxies.hops;

@@ -20,7 +20,9 @@ describe('audit log integrity', () => {
 
   it('chains every entry to the one before, also under concurrent writers', async () => {
     const t = await createTestDatabase();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => t.db.transaction((tx) => writeAudit(tx, { actor: 'x', action: 'c', targetType: 'registry', target: String(i) }))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.db.transaction((tx) => writeAudit(tx, { actor: 'x', action: 'c', targetType: 'registry', target: String(i) }))),
+    );
     const v = await verifyAuditChain(t.db);
     expect(v).toEqual({ ok: true, entries: 20, brokenAt: null });
     const seqs = (await t.pool.query('SELECT seq FROM procver.audit_log ORDER BY seq')).rows.map((r) => Number(r.seq));
@@ -66,7 +68,15 @@ describe('audit log integrity', () => {
     await entries(t, 4);
     // Content the database's JSON rendering escapes: quotes, backslashes, control characters, non-ASCII, nested JSON.
     await t.db.transaction((tx) =>
-      writeAudit(tx, { actor: 'ü "q" \\ \u0001\t', action: 'x', targetType: 'registry', target: 'e\u2028', reason: null, before: { b: [1, 2.5, 'ß'], a: null, long_key: { z: true } }, after: 'text' }),
+      writeAudit(tx, {
+        actor: 'ü "q" \\ \u0001\t',
+        action: 'x',
+        targetType: 'registry',
+        target: 'e\u2028',
+        reason: null,
+        before: { b: [1, 2.5, 'ß'], a: null, long_key: { z: true } },
+        after: 'text',
+      }),
     );
     await entries(t, 1);
     expect(await verifyAuditChain(t.db)).toEqual({ ok: true, entries: 6, brokenAt: null });

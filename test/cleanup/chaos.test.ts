@@ -137,7 +137,9 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
     const shortest = formatDuration(shortestResolvablePeriod(base));
     const config: CleanupConfig = { ...cleanupConfig(readEnv(env), { quietWindow: shortest, quarantine: shortest }), rollbackKeep: 0, rollbackDays: 0 };
     const windowMs = config.quietWindowMs;
-    console.log(`chaos: collection pass ${Math.round(passMs)} ms, longest caller pause ${gapMs} ms → flush delay ${env.PROCVER_STATS_FLUSH_DELAY}, interval ${env.PROCVER_COLLECT_INTERVAL}, windows ${shortest}`);
+    console.log(
+      `chaos: collection pass ${Math.round(passMs)} ms, longest caller pause ${gapMs} ms → flush delay ${env.PROCVER_STATS_FLUSH_DELAY}, interval ${env.PROCVER_COLLECT_INTERVAL}, windows ${shortest}`,
+    );
 
     const col = collector(db, targets);
     col.run(config.collectIntervalMs);
@@ -168,7 +170,8 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
       for (const n of inUse) {
         expect(s[n]!.status, `${n} while it is called (round ${round})`).toBe('retired');
       }
-      for (const n of inUse) if (s[n]!.quarantine_name !== null) quarantinedWhileCalled.push(`${n} (round ${round}, its caller's longest pause ${callers[n]?.longestGapMs()} ms)`);
+      for (const n of inUse)
+        if (s[n]!.quarantine_name !== null) quarantinedWhileCalled.push(`${n} (round ${round}, its caller's longest pause ${callers[n]?.longestGapMs()} ms)`);
       // A caller nobody knew about turns up once its version is quarantined: the tripwire serves it.
       if (!callers.late && s.late!.quarantine_name !== null) callers.late = caller(standbyUrl, fn('late'));
       if (callers.late && !lateReleased && s.late!.quarantine_name === null && s.late!.status === 'retired') {
@@ -192,7 +195,7 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
     // 1. Sustained calls on both instances over several windows, while the collector is stopped
     //    (cleanup's own readings are the evidence) and then lags (reads at five times its interval).
     t0 = Date.now();
-    let s = await roundsUntil(
+    await roundsUntil(
       'quarantining the unused version, putting back the late-called one, dropping the never-called one',
       (x) => x.never!.status === 'dropped' && lateReleased && Date.now() - t0 > 3 * windowMs,
       cycleMs(),
@@ -205,7 +208,7 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
     await Promise.all(['until_primary', 'until_standby'].map((n) => callers[n]!.stop()));
     inUse.delete('until_primary');
     inUse.delete('until_standby');
-    s = await roundsUntil('dropping the versions whose callers stopped', (x) => x.until_primary!.status === 'dropped' && x.until_standby!.status === 'dropped', cycleMs());
+    await roundsUntil('dropping the versions whose callers stopped', (x) => x.until_primary!.status === 'dropped' && x.until_standby!.status === 'dropped', cycleMs());
 
     // 3. Every caller stops: everything goes.
     col.run(config.collectIntervalMs);
@@ -213,7 +216,7 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
       await callers[n]!.stop();
       inUse.delete(n);
     }
-    s = await roundsUntil('dropping every version once nothing calls it', (x) => names.every((n) => x[n]!.status === 'dropped'), cycleMs());
+    await roundsUntil('dropping every version once nothing calls it', (x) => names.every((n) => x[n]!.status === 'dropped'), cycleMs());
     await col.stop();
 
     for (const [n, c] of Object.entries(callers)) {

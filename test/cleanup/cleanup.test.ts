@@ -20,7 +20,11 @@ import { compileFiles } from '../helpers/sources';
 import { queriesQueuedOnABusyConnection } from '../helpers/overlap';
 
 const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
-const config = { ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 1, rollbackDays: 0 };
+const config = {
+  ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }),
+  rollbackKeep: 1,
+  rollbackDays: 0,
+};
 /**
  * For "not yet" assertions: windows no busy machine can outlast between two statements, so a
  * slow step never turns "keep" into "drop". Waiting (quietly) is only ever used to let `config`'s pass.
@@ -82,9 +86,7 @@ async function callsOk(sql: string) {
 
 describe('cleanup: quarantine names', () => {
   it('keep the hash and fit 63 bytes, cutting the name on a character boundary', () => {
-    expect(quarantineNameFor('a_really_long_function_name_that_is_close_to_the_li__32b4a0558d')).toBe(
-      'a_really_long_function_name_that_is_cl__32b4a0558d__quarantined',
-    );
+    expect(quarantineNameFor('a_really_long_function_name_that_is_close_to_the_li__32b4a0558d')).toBe('a_really_long_function_name_that_is_cl__32b4a0558d__quarantined');
     expect(quarantineNameFor('résumé_größe_überprüfung_straße_ñandú_çé__caad3567e5')).toBe('résumé_größe_überprüfung_straße__caad3567e5__quarantined');
     expect(quarantineNameFor('f__0123456789')).toBe('f__0123456789__quarantined');
   });
@@ -166,13 +168,15 @@ describe('cleanup: quarantine, drop, restore', () => {
     await quietly();
     const row = await rowOf(v.physical);
     expect(row.action).toBe('release');
-    expect(check(row, 'usage').detail).toContainEqual(expect.stringMatching(/^the quarantine tripwire under its old name was called on 127\.0\.0\.1:\d+\/\w+ \d+s ago: something still calls it$/));
+    expect(check(row, 'usage').detail).toContainEqual(
+      expect.stringMatching(/^the quarantine tripwire under its old name was called on 127\.0\.0\.1:\d+\/\w+ \d+s ago: something still calls it$/),
+    );
     const results = await applyCleanup(t.db, await planCleanup(t.db, primary(), config), 'cleanup-test', primary());
     expect(results.find((r) => r.physicalName === v.physical)).toMatchObject({ outcome: 'released' });
-    const after = await t.pool.query(
-      `SELECT p.oid::bigint AS oid, obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname IN ($1, $2)`,
-      [v.physical, quarantineNameFor(v.physical)],
-    );
+    const after = await t.pool.query(`SELECT p.oid::bigint AS oid, obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p WHERE proname IN ($1, $2)`, [
+      v.physical,
+      quarantineNameFor(v.physical),
+    ]);
     expect(after.rows).toEqual([{ oid, comment: null }]); // the version itself, back under its name; no tripwire
     const state = await t.pool.query('SELECT status, quarantine_name FROM procver.versions WHERE physical_name = $1', [v.physical]);
     expect(state.rows[0]).toEqual({ status: 'retired', quarantine_name: null });
@@ -312,13 +316,33 @@ describe('cleanup: every check keeps a version when it fails', () => {
 
   it.each([
     ['a view', (f: string) => `CREATE VIEW app.v_${f.slice(0, 8)} AS SELECT app.${f}(1) AS x`, /view app\.v_\w+ depends on it/],
-    ['a column default', (f: string) => `CREATE TABLE app.t_${f.slice(0, 8)} (x integer DEFAULT app.${f}(1))`, /default value for column x of table app\.t_\w+ depends on it/],
+    [
+      'a column default',
+      (f: string) => `CREATE TABLE app.t_${f.slice(0, 8)} (x integer DEFAULT app.${f}(1))`,
+      /default value for column x of table app\.t_\w+ depends on it/,
+    ],
     ['a check constraint', (f: string) => `CREATE TABLE app.c_${f.slice(0, 8)} (x integer CHECK (app.${f}(x) > 0))`, /constraint .* depends on it/],
-    ['a BEGIN ATOMIC function', (f: string) => `CREATE FUNCTION app.atomic_${f.slice(0, 8)}() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT app.${f}(1); END`, /function app\.atomic_\w+\(\) depends on it/],
-    ['a PL/pgSQL body naming it', (f: string) => `CREATE FUNCTION app.plain_${f.slice(0, 8)}() RETURNS integer LANGUAGE plpgsql AS $b$ BEGIN RETURN app.${f}(1); END $b$`, /the body of app\.plain_\w+\(\) names it/],
+    [
+      'a BEGIN ATOMIC function',
+      (f: string) => `CREATE FUNCTION app.atomic_${f.slice(0, 8)}() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT app.${f}(1); END`,
+      /function app\.atomic_\w+\(\) depends on it/,
+    ],
+    [
+      'a PL/pgSQL body naming it',
+      (f: string) => `CREATE FUNCTION app.plain_${f.slice(0, 8)}() RETURNS integer LANGUAGE plpgsql AS $b$ BEGIN RETURN app.${f}(1); END $b$`,
+      /the body of app\.plain_\w+\(\) names it/,
+    ],
     // Unquoted identifiers fold to lower case: this body calls the version too.
-    ['an upper-case PL/pgSQL body naming it', (f: string) => `CREATE FUNCTION app.shout_${f.slice(0, 8)}() RETURNS integer LANGUAGE plpgsql AS $b$ BEGIN RETURN APP.${f.toUpperCase()}(1); END $b$`, /the body of app\.shout_\w+\(\) names it/],
-    ['an aggregate', (f: string) => `CREATE AGGREGATE app.agg_${f.slice(0, 8)}(integer) (SFUNC = app.${f}, STYPE = integer)`, /function app\.agg_\w+\(integer\) depends on it/],
+    [
+      'an upper-case PL/pgSQL body naming it',
+      (f: string) => `CREATE FUNCTION app.shout_${f.slice(0, 8)}() RETURNS integer LANGUAGE plpgsql AS $b$ BEGIN RETURN APP.${f.toUpperCase()}(1); END $b$`,
+      /the body of app\.shout_\w+\(\) names it/,
+    ],
+    [
+      'an aggregate',
+      (f: string) => `CREATE AGGREGATE app.agg_${f.slice(0, 8)}(integer) (SFUNC = app.${f}, STYPE = integer)`,
+      /function app\.agg_\w+\(integer\) depends on it/,
+    ],
   ])('keeps a version that %s depends on', async (_what, ddl, expected) => {
     const v = await version('BEGIN RETURN coalesce(x, 0); END', { args: 'x integer' });
     if (_what === 'an aggregate') {
@@ -373,8 +397,8 @@ describe('cleanup: re-checks inside the transaction', () => {
   });
 });
 
-describe('cleanup: one query at a time on a step\'s connection', () => {
-  it('quarantines and drops (every re-check inside the step\'s transaction) without queueing a query on a busy connection', async () => {
+describe("cleanup: one query at a time on a step's connection", () => {
+  it("quarantines and drops (every re-check inside the step's transaction) without queueing a query on a busy connection", async () => {
     const v = await version('BEGIN RETURN x; END');
     await version(`BEGIN RETURN 1; END`, { name: `caller_${randomBytes(3).toString('hex')}`, args: '' }); // another function body to search
     await retire(v.physical);
@@ -483,7 +507,9 @@ describe('cleanup: windows the evidence cannot resolve', () => {
     await expect(planCleanup(t.db, primary(), cleanupConfig(readEnv({ PROCVER_COLLECT_INTERVAL: '1m' }), { quietWindow: '7d', quarantine: '1m' }))).rejects.toThrow(
       /^the quarantine \(1m\) is shorter than the evidence can resolve: the minimum is 2m/,
     );
-    await expect(planCleanup(t.db, primary(), cleanupConfig(readEnv({}), { quietWindow: '90s', quarantine: '90s' }))).resolves.toMatchObject({ config: { quietWindowMs: 90_000 } });
+    await expect(planCleanup(t.db, primary(), cleanupConfig(readEnv({}), { quietWindow: '90s', quarantine: '90s' }))).resolves.toMatchObject({
+      config: { quietWindowMs: 90_000 },
+    });
   });
 
   it('keeps every version while an instance cannot be read now, even if it was read a moment ago', async () => {

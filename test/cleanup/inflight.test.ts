@@ -57,7 +57,9 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
       expect(check.verdict).toBe('unknown');
       expect(check.detail).toEqual([
         expect.stringMatching(
-          new RegExp(`^cannot see when the transactions of [1-9]\\d* other session\\(s\\) on .* started: role ${cleaner.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO "?${cleaner.role}"? there$`),
+          new RegExp(
+            `^cannot see when the transactions of [1-9]\\d* other session\\(s\\) on .* started: role ${cleaner.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO "?${cleaner.role}"? there$`,
+          ),
         ),
       ]);
 
@@ -71,7 +73,7 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
     }
   });
 
-  it('a superuser sees every session: nothing hidden, the other role\'s transaction is dated', async () => {
+  it("a superuser sees every session: nothing hidden, the other role's transaction is dated", async () => {
     const other = await urlAs('other');
     const old = await openTransaction(other.url);
     try {

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quarantineNameFor } from '../../lib/cleanup/apply';
 import { versions } from '../../lib/db/schema';
@@ -52,14 +52,9 @@ async function described(physical: string) {
 }
 
 describe('restore is exact: definition, owner, privileges (as a set), comment', () => {
-  const fn = (name: string, extra = '') =>
-    `CREATE FUNCTION app.${name}(x integer) RETURNS integer LANGUAGE plpgsql ${extra} AS $$ BEGIN RETURN x * 2; END $$;`;
+  const fn = (name: string, extra = '') => `CREATE FUNCTION app.${name}(x integer) RETURNS integer LANGUAGE plpgsql ${extra} AS $$ BEGIN RETURN x * 2; END $$;`;
   const cases: [string, () => Promise<string>, (before: Awaited<ReturnType<typeof described>>) => void][] = [
-    [
-      'NULL ACL (PostgreSQL defaults)',
-      async () => (await pushed(fn('r_null')))['r_null']!,
-      (b) => expect(b.default_acl).toBe(true),
-    ],
+    ['NULL ACL (PostgreSQL defaults)', async () => (await pushed(fn('r_null')))['r_null']!, (b) => expect(b.default_acl).toBe(true)],
     [
       'NULL ACL, while default privileges now grant another role on new functions',
       async () => {

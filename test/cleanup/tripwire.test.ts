@@ -47,24 +47,46 @@ describe('quarantine tripwire: every shape forwards (or raises) and is counted',
   }
 
   const shapes: [string, string, string[]][] = [
-    ['a default and named arguments', `CREATE FUNCTION tw.f1(a integer, b integer DEFAULT 10) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN a * b; END $$`, [
-      'SELECT tw.f1(2) AS r',
-      'SELECT tw.f1(b => 3, a => 2) AS r',
-    ]],
-    ['OUT parameters', `CREATE FUNCTION tw.f2(a integer, OUT x integer, OUT y text) LANGUAGE plpgsql AS $$ BEGIN x := a + 1; y := 'y' || a; END $$`, ['SELECT * FROM tw.f2(4)']],
-    ['RETURNS TABLE', `CREATE FUNCTION tw.f3(n integer) RETURNS TABLE(i integer, s text) LANGUAGE sql AS $$ SELECT g, 's' || g FROM generate_series(1, n) g $$`, ['SELECT * FROM tw.f3(3)']],
+    [
+      'a default and named arguments',
+      `CREATE FUNCTION tw.f1(a integer, b integer DEFAULT 10) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN a * b; END $$`,
+      ['SELECT tw.f1(2) AS r', 'SELECT tw.f1(b => 3, a => 2) AS r'],
+    ],
+    [
+      'OUT parameters',
+      `CREATE FUNCTION tw.f2(a integer, OUT x integer, OUT y text) LANGUAGE plpgsql AS $$ BEGIN x := a + 1; y := 'y' || a; END $$`,
+      ['SELECT * FROM tw.f2(4)'],
+    ],
+    [
+      'RETURNS TABLE',
+      `CREATE FUNCTION tw.f3(n integer) RETURNS TABLE(i integer, s text) LANGUAGE sql AS $$ SELECT g, 's' || g FROM generate_series(1, n) g $$`,
+      ['SELECT * FROM tw.f3(3)'],
+    ],
     ['SETOF a scalar', `CREATE FUNCTION tw.f4(n integer) RETURNS SETOF integer LANGUAGE sql AS $$ SELECT generate_series(1, n) $$`, ['SELECT tw.f4(2) AS r']],
     ['SETOF a composite type', `CREATE FUNCTION tw.f5() RETURNS SETOF tw.pair LANGUAGE sql AS $$ VALUES (1, 'a'), (2, 'b') $$`, ['SELECT * FROM tw.f5()']],
     ['void', `CREATE FUNCTION tw.f6(a integer) RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM a; END $$`, ['SELECT tw.f6(1)::text AS r']],
     ['a polymorphic signature', `CREATE FUNCTION tw.f7(a anyelement) RETURNS anyelement LANGUAGE sql AS $$ SELECT a $$`, ["SELECT tw.f7(5) AS r, tw.f7('t'::text) AS s"]],
-    ['VARIADIC', `CREATE FUNCTION tw.f8(VARIADIC xs integer[]) RETURNS integer LANGUAGE sql AS $$ SELECT sum(x)::int FROM unnest(xs) x $$`, [
-      'SELECT tw.f8(1, 2, 3) AS r',
-      'SELECT tw.f8(VARIADIC ARRAY[4, 5]) AS r',
-    ]],
+    [
+      'VARIADIC',
+      `CREATE FUNCTION tw.f8(VARIADIC xs integer[]) RETURNS integer LANGUAGE sql AS $$ SELECT sum(x)::int FROM unnest(xs) x $$`,
+      ['SELECT tw.f8(1, 2, 3) AS r', 'SELECT tw.f8(VARIADIC ARRAY[4, 5]) AS r'],
+    ],
     ['a procedure with INOUT', `CREATE PROCEDURE tw.f9(a integer, INOUT r integer) LANGUAGE plpgsql AS $$ BEGIN r := a * 100; END $$`, ['CALL tw.f9(3, NULL)']],
-    ['an inlinable SQL function', `CREATE FUNCTION tw.f10(a integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT a + 1 $$`, ['SELECT tw.f10(g) AS r FROM generate_series(1, 3) g']],
-    ['a STRICT function called with NULL', `CREATE FUNCTION tw.f11(a integer) RETURNS integer LANGUAGE plpgsql STRICT AS $$ BEGIN RETURN a; END $$`, ['SELECT tw.f11(NULL) AS r']],
-    ['a record result without OUT parameters', `CREATE FUNCTION tw.f12(a integer) RETURNS record LANGUAGE sql AS $$ SELECT a, 'r'::text $$`, ['SELECT * FROM tw.f12(7) AS (a integer, b text)']],
+    [
+      'an inlinable SQL function',
+      `CREATE FUNCTION tw.f10(a integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT a + 1 $$`,
+      ['SELECT tw.f10(g) AS r FROM generate_series(1, 3) g'],
+    ],
+    [
+      'a STRICT function called with NULL',
+      `CREATE FUNCTION tw.f11(a integer) RETURNS integer LANGUAGE plpgsql STRICT AS $$ BEGIN RETURN a; END $$`,
+      ['SELECT tw.f11(NULL) AS r'],
+    ],
+    [
+      'a record result without OUT parameters',
+      `CREATE FUNCTION tw.f12(a integer) RETURNS record LANGUAGE sql AS $$ SELECT a, 'r'::text $$`,
+      ['SELECT * FROM tw.f12(7) AS (a integer, b text)'],
+    ],
   ];
 
   it.each(shapes)('%s', async (_what, ddl, calls) => {

@@ -86,15 +86,7 @@ describe('procver CLI', () => {
 
     const audit = await t.pool.query('SELECT actor, action FROM procver.audit_log ORDER BY id');
     expect(new Set(audit.rows.map((a) => a.actor))).toEqual(new Set(['cli-test']));
-    expect(audit.rows.map((a) => a.action)).toEqual([
-      'push',
-      'deployment.add',
-      'deployment.live',
-      'push',
-      'deployment.add',
-      'deployment.live',
-      'deployment.live',
-    ]);
+    expect(audit.rows.map((a) => a.action)).toEqual(['push', 'deployment.add', 'deployment.live', 'push', 'deployment.add', 'deployment.live', 'deployment.live']);
   });
 
   it('collect --once reports an unreachable replica as a gap and exits 1', async () => {
@@ -127,7 +119,7 @@ describe('procver CLI', () => {
   it('retire refuses a version a live deployment uses (exit 5, listing it) and restore puts one back', async () => {
     const env = { DATABASE_URL: t.url };
     await ok(['migrate'], env);
-    const src = writeTree({ 'r.sql': "CREATE FUNCTION ret.r() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;" });
+    const src = writeTree({ 'r.sql': 'CREATE FUNCTION ret.r() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;' });
     await ok(['compile', src, '--out', join(src, 'build')]);
     await ok(['push', src], env);
     const manifest = join(src, 'build/procver.manifest.json');
@@ -164,7 +156,10 @@ describe('procver CLI', () => {
     await ok(['migrate'], env);
     const v1 = writeTree({ 'a.sql': "CREATE FUNCTION cl.greet() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'v1'; END $$;" });
     const v2 = writeTree({ 'a.sql': "CREATE FUNCTION cl.greet() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'v2'; END $$;" });
-    for (const [dir, id] of [[v1, 'c1'], [v2, 'c2']] as const) {
+    for (const [dir, id] of [
+      [v1, 'c1'],
+      [v2, 'c2'],
+    ] as const) {
       await ok(['compile', dir, '--out', join(dir, 'build')]);
       await ok(['push', dir], env);
       await ok(['deployments', 'add', '--app', 'cl', '--id', id, '--manifest', join(dir, 'build/procver.manifest.json'), '--live'], env);

@@ -44,7 +44,10 @@ describe('settings are read in one place', () => {
   it('names no PROCVER_ variable (or DATABASE_URL) that the schema in lib/config.ts does not read', () => {
     const known = new Set(settingNames);
     const unknown = files.flatMap(({ file, text }) =>
-      [...text.matchAll(/\b(PROCVER_[A-Z0-9_]+|DATABASE_URL)\b/g)].map((m) => m[1]!).filter((name) => !known.has(name) && !notSettings.has(name)).map((name) => `${file}: ${name}`),
+      [...text.matchAll(/\b(PROCVER_[A-Z0-9_]+|DATABASE_URL)\b/g)]
+        .map((m) => m[1]!)
+        .filter((name) => !known.has(name) && !notSettings.has(name))
+        .map((name) => `${file}: ${name}`),
     );
     expect([...new Set(unknown)]).toEqual([]);
   });

@@ -54,7 +54,10 @@ describe('typed calls in procs.ts', () => {
     frontend = new pg.Pool({
       connectionString: t.url,
       max: 2,
-      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
     });
     db = {
       query: (text, values) => {
@@ -185,12 +188,7 @@ export async function wrong(pool: Pool) {
     );
     expect(typeErrors([join(dir, 'good.ts')])).toEqual([]);
     const errors = typeErrors([join(dir, 'wrong.ts')]);
-    expect(errors.map((e) => e.split(' ')[0] + ' ' + e.split(' ')[1])).toEqual([
-      'wrong.ts:4: TS2345',
-      'wrong.ts:5: TS2353',
-      'wrong.ts:6: TS2322',
-      'wrong.ts:7: TS2554',
-    ]);
+    expect(errors.map((e) => e.split(' ')[0] + ' ' + e.split(' ')[1])).toEqual(['wrong.ts:4: TS2345', 'wrong.ts:5: TS2353', 'wrong.ts:6: TS2322', 'wrong.ts:7: TS2554']);
     expect(errors[0]).toContain(`Argument of type 'string' is not assignable to parameter of type 'number'`);
   });
 
@@ -243,7 +241,10 @@ export async function wrong(pool: Pool) {
       expect(() => procs.applicationName({ app: 'a', deployment: 'x'.repeat(62) })).toThrow('at most 63 printable ASCII characters');
       expect(() => procs.applicationName({ app: 'a', deployment: 'café' })).toThrow('at most 63 printable ASCII characters');
     } finally {
-      for (const [k, v] of [['PROCVER_APP', saved.app], ['PROCVER_DEPLOYMENT', saved.deployment]] as const) {
+      for (const [k, v] of [
+        ['PROCVER_APP', saved.app],
+        ['PROCVER_DEPLOYMENT', saved.deployment],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

@@ -17,8 +17,7 @@ async function compileError(files: Record<string, string>): Promise<ProcverError
   throw new Error('expected compile to fail');
 }
 
-const byKey = (r: Awaited<ReturnType<typeof compileFiles>>) =>
-  new Map(r.versions.map((v) => [`${v.schema}.${v.name}(${v.args})`, v]));
+const byKey = (r: Awaited<ReturnType<typeof compileFiles>>) => new Map(r.versions.map((v) => [`${v.schema}.${v.name}(${v.args})`, v]));
 
 describe('compile: the corpus of tricky definitions', () => {
   it('compiles every definition with PostgreSQL-style identity arguments', async () => {
@@ -31,7 +30,10 @@ describe('compile: the corpus of tricky definitions', () => {
     expect(keys).toContain('corpus.out_proc(integer)');
     expect(keys).toContain('Corpus Mixed.Hello World(text)');
     expect(r.versions).toHaveLength(16);
-    const procs = r.versions.filter((v) => v.kind === 'procedure').map((v) => v.name).sort();
+    const procs = r.versions
+      .filter((v) => v.kind === 'procedure')
+      .map((v) => v.name)
+      .sort();
     expect(procs).toEqual(['noop', 'out_proc']);
   });
 

@@ -50,7 +50,15 @@ describe('identifier quoting (lib/identifiers.ts: no WASM)', () => {
     await loadParser();
     const names = [
       ...parserWords().filter((w) => scanSync(w).tokens.length === 1 && scanSync(w).tokens[0]!.keywordKind !== KEYWORD.none),
-      'get_user__3fa9c1e2b4', 'Get_User', '1abc', '_x1', 'a b', 'we"ird', 'ünïcode', '', 'x-y',
+      'get_user__3fa9c1e2b4',
+      'Get_User',
+      '1abc',
+      '_x1',
+      'a b',
+      'we"ird',
+      'ünïcode',
+      '',
+      'x-y',
     ];
     const r = await t.pool.query<{ q: string }>('SELECT quote_ident(n) AS q FROM unnest($1::text[]) WITH ORDINALITY AS u(n, o) ORDER BY o', [names]);
     expect(names.map(quoteIdent)).toEqual(r.rows.map((x) => x.q));

@@ -17,7 +17,12 @@ describe('compile options: the search path', () => {
   it('takes schema, strict and skipOther from procver.config.json unless a flag says otherwise', () => {
     const file = { schema: 'app', strict: true, skipOther: true };
     expect(compileOptionsFrom({}, readEnv({}), file)).toEqual({ defaultSchema: 'app', searchPath: undefined, strict: true, skipOther: true });
-    expect(compileOptionsFrom({ schema: 's' }, readEnv({}), { skipOther: false })).toEqual({ defaultSchema: 's', searchPath: undefined, strict: false, skipOther: false });
+    expect(compileOptionsFrom({ schema: 's' }, readEnv({}), { skipOther: false })).toEqual({
+      defaultSchema: 's',
+      searchPath: undefined,
+      strict: false,
+      skipOther: false,
+    });
   });
 
   it('names the setting and the fix for a bad value', () => {
@@ -27,6 +32,8 @@ describe('compile options: the search path', () => {
     expect(() => readEnv({ PROCVER_SEARCH_PATH: '"open' })).toThrow(
       new ProcverError('config', 'environment variable PROCVER_SEARCH_PATH: unterminated quoted schema name "open; write e.g. app, "My Schema", public'),
     );
-    expect(() => compileOptionsFrom({ 'search-path': ' ' }, readEnv({}), {})).toThrow(new ProcverError('config', '--search-path names no schema; write e.g. app, public'));
+    expect(() => compileOptionsFrom({ 'search-path': ' ' }, readEnv({}), {})).toThrow(
+      new ProcverError('config', '--search-path names no schema; write e.g. app, public'),
+    );
   });
 });

@@ -55,7 +55,9 @@ async function loadUnversioned(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('SET check_function_bodies = off');
-    for (const f of readdirSync(DIR).filter((n) => n.endsWith('.sql')).sort()) {
+    for (const f of readdirSync(DIR)
+      .filter((n) => n.endsWith('.sql'))
+      .sort()) {
       await client.query(scanCode(readFileSync(join(DIR, f), 'utf8'), { metaCommands: true }).parseText);
     }
   } finally {
@@ -98,23 +100,27 @@ describe('real-code corpus', () => {
   }, 120_000);
 
   const unavailable = replicationUnavailable();
-  it.skipIf(unavailable !== null)(`pushes to Debian's PostgreSQL 15 with the same results${unavailable ? ` (skipped: ${unavailable})` : ''}`, async () => {
-    const server = await startServer();
-    const pools: pg.Pool[] = [];
-    // A hook registered inside a test never runs: the file's disposers do.
-    onFileEnd('PostgreSQL 15 server', async () => {
-      await Promise.all(pools.map((p) => p.end()));
-      await server.stop();
-    });
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    await admin.query('CREATE DATABASE unversioned');
-    await admin.query('CREATE DATABASE versioned');
-    await admin.end();
-    const [a, b] = [createPool(databaseUrlFor(server.adminUrl, 'unversioned'), 2), createPool(databaseUrlFor(server.adminUrl, 'versioned'), 2)];
-    pools.push(a, b);
-    expect((await a.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!.server_version_num).toMatch(/^15/);
-    await migrate(b);
-    await compare(a, b);
-  }, 180_000);
+  it.skipIf(unavailable !== null)(
+    `pushes to Debian's PostgreSQL 15 with the same results${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+    async () => {
+      const server = await startServer();
+      const pools: pg.Pool[] = [];
+      // A hook registered inside a test never runs: the file's disposers do.
+      onFileEnd('PostgreSQL 15 server', async () => {
+        await Promise.all(pools.map((p) => p.end()));
+        await server.stop();
+      });
+      const admin = new pg.Client({ connectionString: server.adminUrl });
+      await admin.connect();
+      await admin.query('CREATE DATABASE unversioned');
+      await admin.query('CREATE DATABASE versioned');
+      await admin.end();
+      const [a, b] = [createPool(databaseUrlFor(server.adminUrl, 'unversioned'), 2), createPool(databaseUrlFor(server.adminUrl, 'versioned'), 2)];
+      pools.push(a, b);
+      expect((await a.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!.server_version_num).toMatch(/^15/);
+      await migrate(b);
+      await compare(a, b);
+    },
+    180_000,
+  );
 });

@@ -6,7 +6,10 @@ import { compileFiles } from '../helpers/sources';
 
 async function compileError(files: Record<string, string>, options: Parameters<typeof compileSources>[1] = {}): Promise<ProcverError> {
   try {
-    await compileSources(Object.entries(files).map(([p, t]) => new SourceText(p, t)), options);
+    await compileSources(
+      Object.entries(files).map(([p, t]) => new SourceText(p, t)),
+      options,
+    );
   } catch (e) {
     if (e instanceof ProcverError) return e;
     throw e;
@@ -16,7 +19,10 @@ async function compileError(files: Record<string, string>, options: Parameters<t
 
 const one = async (sql: string) => (await compileFiles({ 'a.sql': sql })).versions;
 const byName = async (files: Record<string, string>, options: Parameters<typeof compileSources>[1] = {}) => {
-  const r = await compileSources(Object.entries(files).map(([p, t]) => new SourceText(p, t)), options);
+  const r = await compileSources(
+    Object.entries(files).map(([p, t]) => new SourceText(p, t)),
+    options,
+  );
   return { ...r, get: (name: string) => r.versions.find((v) => v.name === name)! };
 };
 
@@ -177,8 +183,7 @@ CREATE FUNCTION t.diag(msg anyelement) RETURNS text LANGUAGE sql AS $$ SELECT '#
 CREATE FUNCTION t.num(n integer) RETURNS text LANGUAGE sql AS $$ SELECT 'int' $$;
 CREATE FUNCTION t.num(n numeric) RETURNS text LANGUAGE sql AS $$ SELECT 'numeric' $$;
 `;
-  const target = (r: Awaited<ReturnType<typeof byName>>, name: string, args: string) =>
-    r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
+  const target = (r: Awaited<ReturnType<typeof byName>>, name: string, args: string) => r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
 
   it('resolves by literal, cast, parameter, variable and named-argument types as PostgreSQL does', async () => {
     const r = await byName({
@@ -193,7 +198,9 @@ END $$;`,
     const dAny = target(r, 'diag', 'anyelement');
     const nInt = target(r, 'num', 'integer');
     const nNum = target(r, 'num', 'numeric');
-    expect(src).toContain(`RETURN t.${dText}('literal') || t.${dAny}(p) || t.${dText}(q) || t.${dAny}(1.5::numeric) || t.${nInt}(1) || t.${nNum}(v) || t.${nNum}(2.5) || t.${nInt}(n => p) || t.${nNum}(p::bigint);`);
+    expect(src).toContain(
+      `RETURN t.${dText}('literal') || t.${dAny}(p) || t.${dText}(q) || t.${dAny}(1.5::numeric) || t.${nInt}(1) || t.${nNum}(v) || t.${nNum}(2.5) || t.${nInt}(n => p) || t.${nNum}(p::bigint);`,
+    );
   });
 
   it('refuses only a call whose types it cannot know, naming file:line and the candidates', async () => {
@@ -220,8 +227,20 @@ $$;`;
   const hash = async (sql: string) => (await one(sql))[0]!.hash;
 
   it.each([
-    ['type aliases', base.replace('a integer', 'a int4').replace('b boolean', 'b bool').replace('c timestamp with time zone', 'c timestamptz').replace('character varying(10)', 'varchar').replace('n::integer', 'n::int4').replace('n integer', 'n int')],
-    ['explicit default attributes', base.replace('LANGUAGE plpgsql', 'LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY INVOKER PARALLEL UNSAFE COST 100 NOT LEAKPROOF')],
+    [
+      'type aliases',
+      base
+        .replace('a integer', 'a int4')
+        .replace('b boolean', 'b bool')
+        .replace('c timestamp with time zone', 'c timestamptz')
+        .replace('character varying(10)', 'varchar')
+        .replace('n::integer', 'n::int4')
+        .replace('n integer', 'n int'),
+    ],
+    [
+      'explicit default attributes',
+      base.replace('LANGUAGE plpgsql', 'LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY INVOKER PARALLEL UNSAFE COST 100 NOT LEAKPROOF'),
+    ],
     ['END; instead of END', base.replace('END\n$$', () => 'END;\n$$')],
     ['needless identifier quotes', base.replace('RETURN n::', 'RETURN "n"::').replace('IF b', 'IF "b"')],
     ['another string quoting', base.replace("length('x')", 'length($q$x$q$)')],

@@ -45,9 +45,7 @@ describe('registry migrations', () => {
 
   it('stores no regprocedure or other reg* columns (pg_upgrade refuses them)', async () => {
     const t = await createTestDatabase();
-    const r = await t.pool.query(
-      `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'procver' AND udt_name LIKE 'reg%'`,
-    );
+    const r = await t.pool.query(`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'procver' AND udt_name LIKE 'reg%'`);
     expect(r.rows).toEqual([]);
   });
 

@@ -43,9 +43,7 @@ describe('deployments', () => {
 
   it('refuses a duplicate registration', async () => {
     await addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest: m1, live: false, actor: 'ci' });
-    await expect(addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest: m1, live: false, actor: 'ci' })).rejects.toThrow(
-      /already registered/,
-    );
+    await expect(addDeployment(t.db, { app: 'web', deploymentId: 'w1', manifest: m1, live: false, actor: 'ci' })).rejects.toThrow(/already registered/);
   });
 
   it('marks live, turning the previously live one into a rollback target, and rolls back', async () => {
@@ -134,19 +132,39 @@ describe('hostile deployment input', () => {
   });
 
   it('refuses an app or deployment id outside the documented characters and lengths, before any database work', async () => {
-    for (const [app, deploymentId] of [['store/front', 'x'], ['web', 'a/b'], ['', 'x'], ['web', ''], ['a'.repeat(65), 'x'], ['web', 'x'.repeat(129)], ['-web', 'x'], ['web', 'x\u0000'], ['wéb', 'x']]) {
-      await expect(addDeployment(t.db, { app: app!, deploymentId: deploymentId!, manifest: m1, live: false, actor: 't' }), `${app}/${deploymentId}`).rejects.toMatchObject({ code: 'invalid_input' });
+    for (const [app, deploymentId] of [
+      ['store/front', 'x'],
+      ['web', 'a/b'],
+      ['', 'x'],
+      ['web', ''],
+      ['a'.repeat(65), 'x'],
+      ['web', 'x'.repeat(129)],
+      ['-web', 'x'],
+      ['web', 'x\u0000'],
+      ['wéb', 'x'],
+    ]) {
+      await expect(
+        addDeployment(t.db, { app: app!, deploymentId: deploymentId!, manifest: m1, live: false, actor: 't' }),
+        `${app}/${deploymentId}`,
+      ).rejects.toMatchObject({ code: 'invalid_input' });
     }
     const ok = await addDeployment(t.db, { app: 'Web_2.app', deploymentId: '1.2.3+build.7', manifest: m1, live: false, actor: 't' });
     expect(ok.versions).toBe(2);
   });
 
   it('checks every logical name in a manifest against the registry, one by one', async () => {
-    const lying = { ...m1, procedures: m1.procedures.map((p) => (p.name === 'greet' ? { ...p, name: 'admin_reset' } : p.name === 'bye' ? { ...p, args: 'integer' } : p)) };
+    const lying = {
+      ...m1,
+      procedures: m1.procedures.map((p) => (p.name === 'greet' ? { ...p, name: 'admin_reset' } : p.name === 'bye' ? { ...p, args: 'integer' } : p)),
+    };
     const r = await checkManifest(t.db, lying);
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => [p.label, p.problem, p.message]).sort()).toEqual([
-      ['app.admin_reset(text)', 'name_mismatch', `${m1.procedures.find((p) => p.name === 'greet')!.physicalName} is app.greet(text) in the registry, not app.admin_reset(text)`],
+      [
+        'app.admin_reset(text)',
+        'name_mismatch',
+        `${m1.procedures.find((p) => p.name === 'greet')!.physicalName} is app.greet(text) in the registry, not app.admin_reset(text)`,
+      ],
       ['app.bye(integer)', 'name_mismatch', `${m1.procedures.find((p) => p.name === 'bye')!.physicalName} is app.bye() in the registry, not app.bye(integer)`],
     ]);
     await expect(addDeployment(t.db, { app: 'web', deploymentId: 'lying', manifest: lying, live: false, actor: 't' })).rejects.toMatchObject({ code: 'invalid_input' });
@@ -160,7 +178,10 @@ describe('hostile deployment input', () => {
     const dir = writeTree({});
     const path = join(dir, 'big.json');
     writeFileSync(path, JSON.stringify(m1) + ' '.repeat(200_000));
-    await expect(readManifestFile(path, { maxBytes: 100_000 })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/larger than 100000 bytes/) });
+    await expect(readManifestFile(path, { maxBytes: 100_000 })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/larger than 100000 bytes/),
+    });
     expect((await readManifestFile(path, { maxBytes: 300_000 })).procedures).toHaveLength(2);
   });
 });

@@ -79,4 +79,3 @@ CREATE FUNCTION app.ok() RETURNS integer LANGUAGE sql AS $$ SELECT 3 $$;`,
     await markLive(t.db, 'web', 'p1', 'ci');
   });
 });
-

@@ -84,8 +84,13 @@ test('browse, retire with a reason, see it in the audit log, restore', async ({ 
   expect(lines[1]).toContain('"superseded by v2; d1 is only a rollback target"');
 
   await page.goto(p.path);
-  await versionRow(page, p.v1).getByRole('button', { name: /^Restore / }).click();
-  await page.getByRole('dialog').getByLabel(/Reason/).fill('rollback drill');
+  await versionRow(page, p.v1)
+    .getByRole('button', { name: /^Restore / })
+    .click();
+  await page
+    .getByRole('dialog')
+    .getByLabel(/Reason/)
+    .fill('rollback drill');
   await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
   await expect(versionRow(page, p.v1).locator('td').nth(1)).toHaveText('live');
 });
@@ -157,7 +162,9 @@ test('a version page shows its source, callers and a side-by-side diff', async (
   // Two lines differ: the CREATE line (each version has its own physical name) and the body change.
   const changed = diff.locator('[data-diff="changed"]');
   await expect(changed).toHaveCount(2);
-  await expect(changed.nth(0)).toContainText(/CREATE FUNCTION shop\.price_with_tax__\w+\(p_cents integer\).*CREATE FUNCTION shop\.price_with_tax__\w+\(p_cents integer\)/);
+  await expect(changed.nth(0)).toContainText(
+    /CREATE FUNCTION shop\.price_with_tax__\w+\(p_cents integer\).*CREATE FUNCTION shop\.price_with_tax__\w+\(p_cents integer\)/,
+  );
   await expect(changed.nth(1)).toContainText('RETURN round(p_cents * 1.21);');
   await expect(changed.nth(1)).toContainText('RETURN greatest(round(p_cents * 1.21), 1);');
   await expect(diff.locator('[data-diff="same"]').filter({ hasText: 'LANGUAGE plpgsql IMMUTABLE' })).toHaveCount(1);

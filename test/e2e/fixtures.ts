@@ -111,8 +111,6 @@ export async function newUser(role: 'viewer' | 'operator' | 'admin') {
  */
 export async function restoreE2eVersions(): Promise<void> {
   const { db } = registry();
-  const rows = await db.execute<{ physical_name: string }>(
-    sql`SELECT physical_name FROM procver.versions WHERE schema = ${E2E_SCHEMA} AND status <> 'live' ORDER BY id`,
-  );
+  const rows = await db.execute<{ physical_name: string }>(sql`SELECT physical_name FROM procver.versions WHERE schema = ${E2E_SCHEMA} AND status <> 'live' ORDER BY id`);
   for (const r of rows.rows) await restoreVersion(db, { name: r.physical_name, reason: 'e2e: after the test', actor: 'e2e:teardown' });
 }

@@ -3,7 +3,6 @@ import { expect, test } from '@playwright/test';
 import pg from 'pg';
 import { collectNow, databaseUrl, ownProcedure, restoreE2eVersions } from './fixtures';
 
-
 test.beforeEach(async ({ page, request }) => {
   await signIn(page);
   await signIn(request);
@@ -43,8 +42,16 @@ test('procedures: inlinable SQL is not counted, search and sort work', async ({ 
   await page.getByLabel('Search').fill('order');
   await page.getByRole('button', { name: 'Apply' }).click();
   const names = page.locator('tbody tr td:first-child');
-  await expect(names).toHaveText(['shop.cancel_order(integer)', 'shop.customer_orders(integer, integer)', 'shop.order_summary(integer)', 'shop.place_order(integer, jsonb)']);
-  await page.getByRole('columnheader', { name: /Procedure/ }).getByRole('link').click(); // by name, descending
+  await expect(names).toHaveText([
+    'shop.cancel_order(integer)',
+    'shop.customer_orders(integer, integer)',
+    'shop.order_summary(integer)',
+    'shop.place_order(integer, jsonb)',
+  ]);
+  await page
+    .getByRole('columnheader', { name: /Procedure/ })
+    .getByRole('link')
+    .click(); // by name, descending
   await expect(names.first()).toHaveText('shop.place_order(integer, jsonb)');
   await expect(names).toHaveCount(4);
   await page.getByLabel('Search').fill('no such thing');

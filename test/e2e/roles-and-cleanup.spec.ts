@@ -28,10 +28,11 @@ test('an operator may retire, restore and dry-run cleanup, but not override or a
   expect((await post(`/api/versions/e2e.${p.v1}/restore`, { reason: 'operator restores' })).status()).toBe(200);
 
   // Refused requests changed nothing: v2 is live, and the audit log has the two allowed changes only.
-  const rows = await registry().pool.query(
-    `SELECT action, actor FROM procver.audit_log WHERE target IN ($1, $2) AND actor = $3 ORDER BY id`,
-    [`e2e.${p.v1}`, `e2e.${p.v2}`, who.email],
-  );
+  const rows = await registry().pool.query(`SELECT action, actor FROM procver.audit_log WHERE target IN ($1, $2) AND actor = $3 ORDER BY id`, [
+    `e2e.${p.v1}`,
+    `e2e.${p.v2}`,
+    who.email,
+  ]);
   expect(rows.rows).toEqual([
     { action: 'version.retire', actor: who.email },
     { action: 'version.restore', actor: who.email },
@@ -75,9 +76,15 @@ test('an admin applies cleanup in the browser (quarantine, then drop) and restor
 
   // The dropped list offers Restore; it re-creates the function and the version is live again.
   await page.reload();
-  const dropped = page.getByRole('region', { name: 'Dropped versions' }).getByRole('listitem').filter({ hasText: `e2e.${p.v1}` });
+  const dropped = page
+    .getByRole('region', { name: 'Dropped versions' })
+    .getByRole('listitem')
+    .filter({ hasText: `e2e.${p.v1}` });
   await dropped.getByRole('button', { name: /^Restore / }).click();
-  await page.getByRole('dialog').getByLabel(/Reason/).fill('needed after all');
+  await page
+    .getByRole('dialog')
+    .getByLabel(/Reason/)
+    .fill('needed after all');
   await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
   await expect(page.getByRole('dialog')).toBeHidden();
   expect(await status()).toEqual({ status: 'live', quarantine_name: null });

@@ -161,7 +161,12 @@ async function sendHuge(path: string, opts: { chunked: boolean; headers?: Record
     socket.on('close', () => (answer ? resolve() : reject(new Error(`closed without an answer after ${sent} bytes`))));
   });
   await new Promise<void>((r) => socket.once('connect', () => r()));
-  const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port()}`, 'Content-Type: application/json', opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${total}`];
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port()}`,
+    'Content-Type: application/json',
+    opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${total}`,
+  ];
   for (const [k, v] of Object.entries(opts.headers ?? {})) head.push(`${k}: ${v}`);
   socket.write(`${head.join('\r\n')}\r\n\r\n`);
   while (!answer && sent < total && !socket.destroyed) {
@@ -200,7 +205,10 @@ test('cross-origin checks: a client-sent X-Forwarded-Host is not trusted, the sc
   await signIn(admin);
   const url = '/api/versions/shop.x__0000000000/retire';
   const ours = `http://127.0.0.1:${port()}`;
-  const spoofed = await admin.post(url, { data: { reason: 'x' }, headers: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+  const spoofed = await admin.post(url, {
+    data: { reason: 'x' },
+    headers: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+  });
   expect(spoofed.status()).toBe(403);
   const wrongScheme = await admin.post(url, { data: { reason: 'x' }, headers: { origin: `https://127.0.0.1:${port()}` } });
   expect(wrongScheme.status()).toBe(403);
@@ -210,7 +218,10 @@ test('cross-origin checks: a client-sent X-Forwarded-Host is not trusted, the sc
   expect(plain.status()).toBe(415);
   const form = await admin.post('/api/cleanup', { form: { apply: 'false' } });
   expect(form.status()).toBe(415);
-  const plainSignIn = await admin.post('/api/session', { data: JSON.stringify({ email: users.admin, password: DEMO_PASSWORD }), headers: { 'content-type': 'text/plain' } });
+  const plainSignIn = await admin.post('/api/session', {
+    data: JSON.stringify({ email: users.admin, password: DEMO_PASSWORD }),
+    headers: { 'content-type': 'text/plain' },
+  });
   expect(plainSignIn.status()).toBe(415);
   // No trusted proxy is configured: a client claiming https does not get a Secure cookie it could not use.
   const signed = await admin.post('/api/session', { data: { email: users.admin, password: DEMO_PASSWORD }, headers: { 'x-forwarded-proto': 'https' } });
@@ -229,7 +240,9 @@ test('one client failing for many emails locks nobody else out, and rotating X-F
   const target = `target-${Date.now()}@example.com`;
   const statuses = [];
   for (let i = 0; i < 8; i++) {
-    statuses.push((await request.post('/api/session', { data: { email: target, password: 'wrong password' }, headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status());
+    statuses.push(
+      (await request.post('/api/session', { data: { email: target, password: 'wrong password' }, headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status(),
+    );
   }
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
 });
@@ -350,7 +363,9 @@ test('overload is answered 503 with Retry-After at once instead of queueing', as
 
 // Last in this file: it leaves the viewer locked out for the rest of the window.
 test('forty wrong passwords at once for one email get five password checks, and then the right one is refused too', async ({ request }) => {
-  const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => request.post('/api/session', { data: { email: users.viewer, password: `wrong password ${i}` } }).then((r) => r.status())));
+  const statuses = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => request.post('/api/session', { data: { email: users.viewer, password: `wrong password ${i}` } }).then((r) => r.status())),
+  );
   expect(statuses.filter((s) => s === 401).length).toBe(5);
   expect(statuses.filter((s) => s === 429).length).toBe(35);
   const right = await request.post('/api/session', { data: { email: users.viewer, password: DEMO_PASSWORD } });
@@ -360,7 +375,9 @@ test('forty wrong passwords at once for one email get five password checks, and 
 // After the lockout test, and last of all: it leaves the demo's audit log tampered with.
 test('the Audit page recomputes the chain itself: a database hash function replaced to agree does not hide a tampered entry', async ({ page }) => {
   // The demo's embedded cluster (playwright.config.ts puts it in E2E_STATE_DIR); its port is in postmaster.pid.
-  const port = readFileSync(join(process.env.E2E_STATE_DIR!, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[3]!.trim();
+  const port = readFileSync(join(process.env.E2E_STATE_DIR!, 'pgdata', 'postmaster.pid'), 'utf8')
+    .split('\n')[3]!
+    .trim();
   const c = new pg.Client({ connectionString: `postgres://postgres:procver@127.0.0.1:${port}/procver_demo` });
   await c.connect();
   try {
@@ -377,7 +394,13 @@ test('the Audit page recomputes the chain itself: a database hash function repla
       .poll(
         async () => {
           await page.goto('/audit');
-          return (await page.getByRole('alert').filter({ hasText: 'tampered with' }).textContent({ timeout: 10_000 }).catch(() => null)) ?? 'not yet';
+          return (
+            (await page
+              .getByRole('alert')
+              .filter({ hasText: 'tampered with' })
+              .textContent({ timeout: 10_000 })
+              .catch(() => null)) ?? 'not yet'
+          );
         },
         { timeout: 50_000, intervals: [1000, 5000] },
       )

@@ -28,7 +28,9 @@ test('a quarantined version says so on its procedure page and its own page', asy
 test('the cleanup plan summary has the CLI words, and a dropped version links to its page', async ({ page }) => {
   await signIn(page);
   await page.goto('/cleanup');
-  await expect(page.getByRole('heading', { name: /^Plan: \d+ retired version\(s\): \d+ to drop, \d+ to quarantine, \d+ to put back from quarantine, \d+ kept$/ })).toBeVisible();
+  await expect(
+    page.getByRole('heading', { name: /^Plan: \d+ retired version\(s\): \d+ to drop, \d+ to quarantine, \d+ to put back from quarantine, \d+ kept$/ }),
+  ).toBeVisible();
   const dropped = page.getByRole('region', { name: /Dropped versions/ }).getByRole('link', { name: /^shop\.price_with_tax__\w+$/ });
   await expect(dropped).toHaveCount(1);
   await dropped.click();

@@ -36,4 +36,3 @@ export async function dropLikeCleanup(db: Db, physical: string): Promise<void> {
     await tx.update(versions).set({ status: 'dropped', dropSnapshot: snapshot, droppedAt: sql`now()`, oid: null }).where(eq(versions.id, v!.id));
   });
 }
-

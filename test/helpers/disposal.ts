@@ -20,14 +20,15 @@ export function onFileEnd(what: string, run: () => unknown, opts: { serverWide?:
 /** Runs every registered disposer; one failing does not stop the others, and all failures are reported. */
 export async function disposeAll(): Promise<void> {
   const failures: string[] = [];
-  for (const list of [disposers, serverWide]) while (list.length > 0) {
-    const d = list.pop()!;
-    try {
-      await d.run();
-    } catch (e) {
-      failures.push(`${d.what}: ${(e as Error).message}`);
+  for (const list of [disposers, serverWide])
+    while (list.length > 0) {
+      const d = list.pop()!;
+      try {
+        await d.run();
+      } catch (e) {
+        failures.push(`${d.what}: ${(e as Error).message}`);
+      }
     }
-  }
   if (failures.length > 0) throw new Error(`cleanup after the test file failed:\n${failures.join('\n')}`);
 }
 

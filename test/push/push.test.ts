@@ -176,10 +176,7 @@ CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SE
     await pushVersions(t.db, c, { ...opts, grants: { roles: [role], publicExecute: true } });
     const can = async (who: string, name: string) => {
       const v = c.versions.find((x) => x.name === name)!;
-      const r = await t.pool.query(`SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok`, [
-        who,
-        `${qualifiedName(v.schema, v.physicalName)}()`,
-      ]);
+      const r = await t.pool.query(`SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok`, [who, `${qualifiedName(v.schema, v.physicalName)}()`]);
       return r.rows[0].ok as boolean;
     };
     const nobody = await createTestRole('nobody');
@@ -198,7 +195,6 @@ CREATE FUNCTION app.definer() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SE
     expect(acl.rows[0].acl).not.toMatch(/(^|[{,])=X/);
   });
 });
-
 
 describe('push: hostile names', () => {
   it('creates injection-shaped schema and function names verbatim and harmlessly', async () => {

@@ -35,8 +35,16 @@ describe('push re-creates dropped versions; check tells the truth about each ver
     const r = await checkManifest(t.db, buildManifest(c));
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => [p.label, p.problem, p.message])).toEqual([
-      ['app.base(integer)', 'dropped', `${name('base')} was dropped by cleanup; bring it back exactly with \`procver restore app.${name('base')} --reason <why>\` (or push its source again)`],
-      ['app.plus(integer)', 'dropped', `${name('plus')} was dropped by cleanup; bring it back exactly with \`procver restore app.${name('plus')} --reason <why>\` (or push its source again)`],
+      [
+        'app.base(integer)',
+        'dropped',
+        `${name('base')} was dropped by cleanup; bring it back exactly with \`procver restore app.${name('base')} --reason <why>\` (or push its source again)`,
+      ],
+      [
+        'app.plus(integer)',
+        'dropped',
+        `${name('plus')} was dropped by cleanup; bring it back exactly with \`procver restore app.${name('plus')} --reason <why>\` (or push its source again)`,
+      ],
       [
         'app.spare()',
         'quarantined',
@@ -55,7 +63,9 @@ describe('push re-creates dropped versions; check tells the truth about each ver
     expect((await t.pool.query(`SELECT ${qualifiedName('app', name('plus'))}(4) AS v`)).rows[0].v).toBe(41);
     const rows = await t.pool.query(`SELECT physical_name, status::text, quarantine_name, oid IS NOT NULL AS has_oid FROM procver.versions ORDER BY physical_name`);
     expect(rows.rows.find((x) => x.physical_name === name('plus'))).toEqual({ physical_name: name('plus'), status: 'live', quarantine_name: null, has_oid: true });
-    const audit = await t.pool.query(`SELECT actor, target, reason, before->>'status' AS was, after->>'status' AS now FROM procver.audit_log WHERE action = 'version.recreate' ORDER BY id`);
+    const audit = await t.pool.query(
+      `SELECT actor, target, reason, before->>'status' AS was, after->>'status' AS now FROM procver.audit_log WHERE action = 'version.recreate' ORDER BY id`,
+    );
     expect(audit.rows).toEqual(
       ['base', 'plus'].map((n) => ({
         actor: 'pusher',

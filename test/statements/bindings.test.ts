@@ -75,7 +75,9 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       operator: phys(c1, 'near'),
       constraint_trigger: phys(c1, 'check_note'),
     });
-    expect((await t.pool.query(`SELECT pg_get_userbyid(proowner)::text AS o FROM pg_proc WHERE oid = '${phys(c1, 'near')}(int, int)'::regprocedure`)).rows).toEqual([{ o: owner }]);
+    expect((await t.pool.query(`SELECT pg_get_userbyid(proowner)::text AS o FROM pg_proc WHERE oid = '${phys(c1, 'near')}(int, int)'::regprocedure`)).rows).toEqual([
+      { o: owner },
+    ]);
     expect(await visibleTo()).toEqual(['ann']);
     expect((await t.pool.query(`SELECT 3 OPERATOR(app.~~~) 4 AS near, 3 OPERATOR(app.~~~) 5 AS far`)).rows).toEqual([{ near: true, far: false }]);
     await t.pool.query(`CREATE TABLE app.t1 (x int)`);

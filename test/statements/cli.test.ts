@@ -23,7 +23,9 @@ describe('procver CLI: statements that are not functions, and import', () => {
     const dir = writeTree({ 'm.sql': mixed });
     const refused = await procver(['compile', dir]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/\/m\.sql:2:1: CREATE TABLE is not managed by procver; it belongs to your migration tool \(pass --skip-other to skip such statements\)/);
+    expect(refused.stderr).toMatch(
+      /\/m\.sql:2:1: CREATE TABLE is not managed by procver; it belongs to your migration tool \(pass --skip-other to skip such statements\)/,
+    );
     expect(refused.stderr).toMatch(/\/m\.sql:5:1: CREATE INDEX is not managed by procver/);
 
     const skipped = await procver(['compile', dir, '--skip-other']);
@@ -46,7 +48,9 @@ describe('procver CLI: statements that are not functions, and import', () => {
     const r = await procver(['import', '--schema', 'app', '--out', out], { DATABASE_URL: t.url });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('imported 1 function(s) and procedure(s) and 0 binding(s)');
-    expect(readFileSync(join(out, 'app.sql'), 'utf8')).toContain("CREATE OR REPLACE FUNCTION app.hello()\n RETURNS text\n LANGUAGE sql\nAS $function$ SELECT 'hi' $function$;\nCOMMENT ON ROUTINE app.hello() IS 'greets';");
+    expect(readFileSync(join(out, 'app.sql'), 'utf8')).toContain(
+      "CREATE OR REPLACE FUNCTION app.hello()\n RETURNS text\n LANGUAGE sql\nAS $function$ SELECT 'hi' $function$;\nCOMMENT ON ROUTINE app.hello() IS 'greets';",
+    );
     const missing = await procver(['import', '--schema', 'nope', '--out', out], { DATABASE_URL: t.url });
     expect(missing.code).toBe(7);
     expect(missing.stderr).toContain('--schema: no such schema in the database: nope');

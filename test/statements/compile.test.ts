@@ -147,10 +147,30 @@ describe('compile: properties and bindings', () => {
     );
     const phys = (n: string) => `app.${r.versions.find((v) => v.name === n)!.physicalName}`;
     expect(r.statements.bindings.map((b) => [b.identity, b.versions, b.statements, b.where])).toEqual([
-      ['trigger items_touch on app.items', [phys('touch')], [`CREATE OR REPLACE TRIGGER items_touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION ${phys('touch')}()`], 'a.sql:7:1'],
-      ['aggregate app.total_price(numeric)', [phys('add_price')], [`CREATE OR REPLACE AGGREGATE app.total_price(numeric) (sfunc = ${phys('add_price')}, stype = numeric, initcond = '0')`], 'a.sql:8:1'],
-      ['event trigger log_ddl', [phys('ddl_log')], ['DROP EVENT TRIGGER IF EXISTS log_ddl', `CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION ${phys('ddl_log')}()`], 'a.sql:9:1'],
-      ['policy own on app.items', [phys('may_see')], ['DROP POLICY IF EXISTS own ON app.items', `CREATE POLICY own ON app.items USING (${phys('may_see')}(owner))`], 'a.sql:10:1'],
+      [
+        'trigger items_touch on app.items',
+        [phys('touch')],
+        [`CREATE OR REPLACE TRIGGER items_touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION ${phys('touch')}()`],
+        'a.sql:7:1',
+      ],
+      [
+        'aggregate app.total_price(numeric)',
+        [phys('add_price')],
+        [`CREATE OR REPLACE AGGREGATE app.total_price(numeric) (sfunc = ${phys('add_price')}, stype = numeric, initcond = '0')`],
+        'a.sql:8:1',
+      ],
+      [
+        'event trigger log_ddl',
+        [phys('ddl_log')],
+        ['DROP EVENT TRIGGER IF EXISTS log_ddl', `CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION ${phys('ddl_log')}()`],
+        'a.sql:9:1',
+      ],
+      [
+        'policy own on app.items',
+        [phys('may_see')],
+        ['DROP POLICY IF EXISTS own ON app.items', `CREATE POLICY own ON app.items USING (${phys('may_see')}(owner))`],
+        'a.sql:10:1',
+      ],
       [
         'operator app.~~~(integer, integer)',
         [phys('near')],
@@ -175,7 +195,10 @@ describe('compile: properties and bindings', () => {
   });
 
   it('marks entry points by a directive comment or the options', async () => {
-    const r = await compile({ 'a.sql': `${fns}-- procver:entry-point\nCREATE FUNCTION app.audit(n int) RETURNS int LANGUAGE sql AS $$ SELECT n $$;\n` }, { entryPoints: ['app.item_count'] });
+    const r = await compile(
+      { 'a.sql': `${fns}-- procver:entry-point\nCREATE FUNCTION app.audit(n int) RETURNS int LANGUAGE sql AS $$ SELECT n $$;\n` },
+      { entryPoints: ['app.item_count'] },
+    );
     expect(r.statements.entryPoints).toEqual(['app.audit(integer)', 'app.item_count()']);
     const details = await failure({ 'a.sql': fns }, { entryPoints: ['app.nope'] });
     expect(details).toEqual(['entry points setting: app.nope names no procedure in these sources']);

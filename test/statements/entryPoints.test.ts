@@ -39,10 +39,7 @@ describe('entry points: the logical name as a forwarder to the newest pushed ver
   it('replaces the plain function in place (same OID: the view keeps working) and forwards to the version', async () => {
     const oid = (await one(`SELECT 'app.audit(integer)'::regprocedure::oid::int AS oid`)).oid;
     const r = await pushVersions(t.db, first, opts);
-    expect(r.statements!.entryPoints.moved).toEqual([
-      `app.audit(integer) -> ${phys(first, 'audit')}`,
-      `app.upto(integer, integer) -> ${phys(first, 'upto')}`,
-    ]);
+    expect(r.statements!.entryPoints.moved).toEqual([`app.audit(integer) -> ${phys(first, 'audit')}`, `app.upto(integer, integer) -> ${phys(first, 'upto')}`]);
     expect((await one(`SELECT 'app.audit(integer)'::regprocedure::oid::int AS oid`)).oid).toBe(oid);
     expect(await one(`SELECT * FROM app.audited`)).toEqual({ a: 70 });
     expect((await t.pool.query(`SELECT * FROM app.upto(5, 2)`)).rows).toEqual([{ i: 1 }, { i: 3 }, { i: 5 }]);
@@ -82,7 +79,11 @@ describe('entry points: the logical name as a forwarder to the newest pushed ver
     expect(moved).toEqual([{ before: { version: phys(first, 'audit') }, after: phys(second, 'audit') }]);
 
     for (const name of [phys(first, 'audit'), phys(second, 'audit')]) await retireVersion(t.db, { name, actor: 'test', reason: 'test' });
-    const plan = await planCleanup(t.db, [], cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }));
+    const plan = await planCleanup(
+      t.db,
+      [],
+      cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }),
+    );
     const check = (name: string) => plan.rows.find((x) => `${x.schema}.${x.physicalName}` === name)!.checks.find((c) => c.name === 'deployments')!;
     expect(check(phys(first, 'audit')).verdict).toBe('pass');
     expect(check(phys(second, 'audit')).detail[0]).toMatch(/^entry point app\.audit\(integer\) points to it/);

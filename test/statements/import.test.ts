@@ -83,7 +83,9 @@ describe('procver import: adopting an existing database', () => {
       'policy own_orders on app.orders',
     ]);
     const text = imported.files.get('app.sql')!;
-    expect(text).toContain(`REVOKE ALL ON ROUTINE app.place_order(integer, integer, integer) FROM PUBLIC;\nGRANT EXECUTE ON ROUTINE app.place_order(integer, integer, integer) TO ${clerk};`);
+    expect(text).toContain(
+      `REVOKE ALL ON ROUTINE app.place_order(integer, integer, integer) FROM PUBLIC;\nGRANT EXECUTE ON ROUTINE app.place_order(integer, integer, integer) TO ${clerk};`,
+    );
     expect(text).toContain("COMMENT ON ROUTINE app.order_total(integer) IS 'Sum of an order''s lines';");
     expect(text).not.toContain('citext');
   });
@@ -131,7 +133,9 @@ describe('procver import: adopting an existing database', () => {
           totals: await q(`SELECT ${fn('order_total')}(id)::text AS total FROM app.orders ORDER BY id`),
           orders: await q(`SELECT id, ref, status::text, updated_at::text FROM app.orders ORDER BY id`),
           audit: await q(`SELECT id, table_name, op, row_id FROM app.audit_log ORDER BY id`),
-          touched: await q(`SELECT 'items' AS t, id, updated_at::text FROM app.items UNION ALL SELECT 'customers', id, updated_at::text FROM app.customers ORDER BY 1, 2`),
+          touched: await q(
+            `SELECT 'items' AS t, id, updated_at::text FROM app.items UNION ALL SELECT 'customers', id, updated_at::text FROM app.customers ORDER BY 1, 2`,
+          ),
           maxPrice: await q(`SELECT app.max_price(price)::text AS m FROM app.items`),
           samePrice: await q(`SELECT id FROM app.items WHERE price OPERATOR(app.=~) 18.4 ORDER BY id`),
           asClerk: await (async () => {
@@ -188,15 +192,17 @@ describe('procver import: adopting an existing database', () => {
     await copy.pool.query(`UPDATE app.items SET name = name WHERE id = 1`);
     expect((await copy.pool.query(`SELECT updated_at::text AS u FROM app.items WHERE id = 1`)).rows).toEqual([{ u: '2021-03-03 10:00:00+00' }]);
 
-    const definition = async () =>
-      (await copy.pool.query(`SELECT pg_get_functiondef(to_regprocedure($1 || '()')) AS d`, [oldName])).rows[0].d as string | null;
+    const definition = async () => (await copy.pool.query(`SELECT pg_get_functiondef(to_regprocedure($1 || '()')) AS d`, [oldName])).rows[0].d as string | null;
     const before = await definition();
     expect(before).toContain("'2020-02-02 10:00:00+00'");
 
     await retireVersion(copy.db, { name: oldName.slice(4), actor: 'test', reason: 'replaced' });
     const backdate = () =>
-      copy.pool.query(`UPDATE procver.versions SET status_changed_at = status_changed_at - interval '1 hour', quarantined_at = quarantined_at - interval '1 hour'
-                       WHERE schema || '.' || physical_name = $1`, [oldName]);
+      copy.pool.query(
+        `UPDATE procver.versions SET status_changed_at = status_changed_at - interval '1 hour', quarantined_at = quarantined_at - interval '1 hour'
+                       WHERE schema || '.' || physical_name = $1`,
+        [oldName],
+      );
     const plan = async () => {
       await backdate();
       return planCleanup(copy.db, [], config);
@@ -207,7 +213,9 @@ describe('procver import: adopting an existing database', () => {
     expect((await row()).action).toBe('drop');
     expect((await applyCleanup(copy.db, await plan(), 'test', [])).map((x) => x.outcome)).toEqual(['dropped']);
     expect(await definition()).toBeNull();
-    expect((await copy.pool.query(`SELECT status::text FROM procver.versions WHERE schema || '.' || physical_name = $1`, [oldName])).rows).toEqual([{ status: 'dropped' }]);
+    expect((await copy.pool.query(`SELECT status::text FROM procver.versions WHERE schema || '.' || physical_name = $1`, [oldName])).rows).toEqual([
+      { status: 'dropped' },
+    ]);
 
     await restoreVersion(copy.db, { name: oldName.slice(4), actor: 'test', reason: 'bring it back' });
     expect(await definition()).toBe(before);

@@ -46,8 +46,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     return `app.${v.physicalName}`;
   };
   const q = async <T>(text: string, params: unknown[] = []) => (await t.pool.query(text, params)).rows as T[];
-  const triggerFunction = async () =>
-    (await q<{ fn: string }>(`SELECT tgfoid::regproc::text AS fn FROM pg_trigger WHERE tgname = 'items_touch'`))[0]!.fn;
+  const triggerFunction = async () => (await q<{ fn: string }>(`SELECT tgfoid::regproc::text AS fn FROM pg_trigger WHERE tgname = 'items_touch'`))[0]!.fn;
   const props = async (sig: string) =>
     (
       await q<{ comment: string | null; grantees: string[] }>(
@@ -155,7 +154,11 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     // Cleanup sees the trigger as a reference like a deployment: the new version is kept, the old one released.
     const newTouch = Number((await q<{ id: number }>(`SELECT id FROM procver.versions WHERE schema || '.' || physical_name = $1`, [phys(second, 'touch')]))[0]!.id);
     for (const name of [phys(first, 'touch'), phys(second, 'touch')]) await retireVersion(t.db, { name, actor: 'test', reason: 'test' });
-    const plan = await planCleanup(t.db, [], cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }));
+    const plan = await planCleanup(
+      t.db,
+      [],
+      cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }),
+    );
     const deployments = (id: number) => plan.rows.find((x) => x.versionId === id)!.checks.find((c) => c.name === 'deployments')!;
     expect(deployments(oldTouch).verdict).toBe('pass');
     expect(deployments(newTouch).verdict).toBe('fail');

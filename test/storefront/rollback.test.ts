@@ -62,7 +62,11 @@ describe('storefront rollback drill', () => {
    */
   async function retireAndCleanUp(versions: { schema: string; physicalName: string }[], gone: string) {
     const targets = [{ url: t.url, role: 'primary' as const }];
-    const config = { ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }), rollbackKeep: 0, rollbackDays: 0 };
+    const config = {
+      ...cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' }),
+      rollbackKeep: 0,
+      rollbackDays: 0,
+    };
     for (const v of versions) await retireVersion(t.db, { name: `${v.schema}.${v.physicalName}`, reason: 'rollback drill: unused by the live build', actor: 'drill' });
     await collectUsage(t.db, targets);
     for (let round = 0; round < 8 && (await callable(gone)); round++) {
@@ -129,7 +133,10 @@ describe('storefront rollback drill', () => {
     await procverOk(['deployments', 'live', '--app', 'storefront', '--id', 'sf-v1'], env);
     expect((await procver(['check', '--manifest', v1.manifest], env)).code).toBe(0);
     const listed = JSON.parse(await procverOk(['deployments', 'list', '--app', 'storefront', '--json'], env)) as { deploymentId: string; status: string }[];
-    expect(listed.map((d) => [d.deploymentId, d.status]).sort()).toEqual([['sf-v1', 'live'], ['sf-v2', 'previous']]);
+    expect(listed.map((d) => [d.deploymentId, d.status]).sort()).toEqual([
+      ['sf-v1', 'live'],
+      ['sf-v2', 'previous'],
+    ]);
 
     // v1's pages answer again, calling the versions it was built against.
     expect(await page(s1, '/products/1')).toMatchObject({ status: 200, versions: pricesV1 });

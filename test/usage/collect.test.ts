@@ -143,8 +143,7 @@ describe('collect: deltas from the counters', () => {
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]); // not the baseline reading
     await call(t.url, f.counted.sql, 2);
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
-    const counter = async () =>
-      (await t.db.select().from(usageCounters).where(eq(usageCounters.versionId, f.counted.id)))[0]!;
+    const counter = async () => (await t.db.select().from(usageCounters).where(eq(usageCounters.versionId, f.counted.id)))[0]!;
     const before = await counter();
     expect(before.lastCalledAt).toBeInstanceOf(Date);
     // Reset to zero: the pass writes the counter again, with no call since the last reading.
@@ -204,8 +203,7 @@ describe('collect: overlapping collectors', () => {
     const f = await setup(t);
     const target = { url: t.url, role: 'primary' as const };
     const cache = new CounterCache();
-    const counters = async () =>
-      (await t.pool.query(`SELECT version_id::int AS v, calls::int AS calls FROM procver.usage_counters ORDER BY 1`)).rows;
+    const counters = async () => (await t.pool.query(`SELECT version_id::int AS v, calls::int AS calls FROM procver.usage_counters ORDER BY 1`)).rows;
     await call(t.url, f.counted.sql, 1);
     await collectUsage(t.db, [target], {}, cache); // baseline
     // Proof that the pass uses what it remembered: a change behind its back (which no procver code
@@ -233,7 +231,9 @@ describe('collect: overlapping collectors', () => {
     await call(t.url, f.counted.sql, 3);
     // The pass fails after its writes (the transaction rolls back): nothing of it may be remembered.
     await t.pool.query(`CREATE FUNCTION procver.fail_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`);
-    await t.pool.query(`CREATE TRIGGER fail_once BEFORE UPDATE ON procver.instances FOR EACH ROW WHEN (NEW.last_error IS NULL AND OLD.last_collected_at IS NOT NULL) EXECUTE FUNCTION procver.fail_once()`);
+    await t.pool.query(
+      `CREATE TRIGGER fail_once BEFORE UPDATE ON procver.instances FOR EACH ROW WHEN (NEW.last_error IS NULL AND OLD.last_collected_at IS NOT NULL) EXECUTE FUNCTION procver.fail_once()`,
+    );
     const failed = await collectUsage(t.db, [target], {}, cache);
     expect(failed[0]).toMatchObject({ ok: false });
     await t.pool.query(`DROP TRIGGER fail_once ON procver.instances`);
@@ -249,10 +249,14 @@ describe('collect: instances that cannot be read', () => {
     const closedPort = 1; // privileged and never served here; a "free" port could be taken by the time we connect
     const replica = `postgres://postgres:x@127.0.0.1:${closedPort}/app`;
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }]);
-    const r = await collectUsage(t.db, [
-      { url: t.url, role: 'primary' },
-      { url: replica, role: 'replica' },
-    ], { timeoutMs: 1000 });
+    const r = await collectUsage(
+      t.db,
+      [
+        { url: t.url, role: 'primary' },
+        { url: replica, role: 'replica' },
+      ],
+      { timeoutMs: 1000 },
+    );
     expect(r[0]!.ok).toBe(true);
     expect(r[1]).toMatchObject({ ok: false, label: `127.0.0.1:${closedPort}/app`, events: ['gap'] });
     expect(r[1]!.error).toMatch(/cannot read 127\.0\.0\.1:\d+\/app: .*ECONNREFUSED/);
@@ -415,7 +419,9 @@ describe('metrics', () => {
     expect(text).not.toContain(otherPhysical);
     const physical = f.counted.sql.split('.')[1];
     expect(text).toMatch(
-      new RegExp(`procver_version_calls_total\\{schema="app",procedure="counted",args="integer",physical_name="${physical}",status="retired",instance="127\\.0\\.0\\.1:\\d+/procver_test_\\w+"\\} 2`),
+      new RegExp(
+        `procver_version_calls_total\\{schema="app",procedure="counted",args="integer",physical_name="${physical}",status="retired",instance="127\\.0\\.0\\.1:\\d+/procver_test_\\w+"\\} 2`,
+      ),
     );
     expect(text).toContain(`procver_retired_version_calls_24h{schema="app",procedure="counted",args="integer",physical_name="${physical}"} 2`);
     expect(text).toMatch(/procver_instance_up\{instance="127\.0\.0\.1:\d+\/procver_test_\w+",role="primary"\} 1/);

@@ -50,11 +50,10 @@ describe('evidence: the dashboard, cleanup and retention agree on every case', (
     return r.rows[0].id;
   }
   const event = (instance: number, kind: string, versionId: number | null, ago = '1 hour') =>
-    t.pool.query(`INSERT INTO procver.usage_events (instance_id, version_id, kind, from_at, to_at, resolved) VALUES ($1, $2, $3, now() - interval '${ago}' - interval '1 minute', now() - interval '${ago}', true)`, [
-      instance,
-      versionId,
-      kind,
-    ]);
+    t.pool.query(
+      `INSERT INTO procver.usage_events (instance_id, version_id, kind, from_at, to_at, resolved) VALUES ($1, $2, $3, now() - interval '${ago}' - interval '1 minute', now() - interval '${ago}', true)`,
+      [instance, versionId, kind],
+    );
   const counter = (instance: number, calls: number, lastCalled: string | null) =>
     t.pool.query(
       `INSERT INTO procver.usage_counters (instance_id, version_id, oid, calls, total_time, self_time, sampled_at, first_seen_at, last_called_at)
@@ -91,11 +90,21 @@ describe('evidence: the dashboard, cleanup and retention agree on every case', (
            VALUES ('127.0.0.1:1/replica', '127.0.0.1', 1, 'replica', now() - interval '40 days', now() - interval '1 hour', now() - interval '1 hour', 'all')`,
         ),
     ],
-    ['history starting inside the period', 'unknown', 'uncovered', (i) => t.pool.query(`UPDATE procver.instances SET first_collected_at = now() - interval '1 hour' WHERE id = $1`, [i])],
+    [
+      'history starting inside the period',
+      'unknown',
+      'uncovered',
+      (i) => t.pool.query(`UPDATE procver.instances SET first_collected_at = now() - interval '1 hour' WHERE id = $1`, [i]),
+    ],
     ['an inlinable SQL function', 'unknown', 'inlinable', () => t.pool.query(`UPDATE procver.versions SET may_be_inlined = true WHERE id = $1`, [subject.id])],
     ["track_functions = 'none'", 'unknown', 'not_tracked', (i) => t.pool.query(`UPDATE procver.instances SET track_functions = 'none' WHERE id = $1`, [i])],
     // Last: it changes the function itself.
-    ['drift (other code under the hashed name)', 'unknown', 'drift', () => t.pool.query(`CREATE OR REPLACE FUNCTION ${subject.sql}(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 42; END $$`)],
+    [
+      'drift (other code under the hashed name)',
+      'unknown',
+      'drift',
+      () => t.pool.query(`CREATE OR REPLACE FUNCTION ${subject.sql}(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 42; END $$`),
+    ],
   ];
 
   it.each(cases)('%s: %s', async (_name, verdict, kind, arrange, extraTargets = []) => {

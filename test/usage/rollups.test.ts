@@ -24,7 +24,11 @@ describe('usage rollups', () => {
     t = await createTestDatabase();
     // Two versions of one procedure (app.f in two schemas would be two procedures): v1 and v2 of app.f.
     await pushVersions(t.db, await compileFiles({ 'f.sql': `CREATE FUNCTION app.f(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$;` }), push);
-    await pushVersions(t.db, await compileFiles({ 'f.sql': `CREATE FUNCTION app.f(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x + 1; END $$;` }), push);
+    await pushVersions(
+      t.db,
+      await compileFiles({ 'f.sql': `CREATE FUNCTION app.f(x integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN x + 1; END $$;` }),
+      push,
+    );
     const vs = await t.db.query.versions.findMany({ orderBy: (v, { asc }) => [asc(v.id)] });
     ids = {
       a: vs[0]!.id,
@@ -53,12 +57,7 @@ describe('usage rollups', () => {
     // Each pass lands in the UTC hour and day of its reading (the server's clock, not this process's),
     // so the buckets are derived from the samples: a run across midnight gets two days, and still passes.
     const buckets = async (bucket: string, from: string) =>
-      (
-        await t.pool.query(
-          `SELECT ${bucket}::text AS bucket, sum(calls)::int AS calls FROM ${from} WHERE version_id = $1 GROUP BY 1 ORDER BY 1`,
-          [ids.b],
-        )
-      ).rows;
+      (await t.pool.query(`SELECT ${bucket}::text AS bucket, sum(calls)::int AS calls FROM ${from} WHERE version_id = $1 GROUP BY 1 ORDER BY 1`, [ids.b])).rows;
     const fromSamples = (unit: 'hour' | 'day') =>
       `(SELECT ${unit === 'day' ? `(sampled_at AT TIME ZONE 'UTC')::date` : `date_trunc('hour', sampled_at)`} AS b, calls_delta AS calls, version_id
         FROM procver.usage_samples WHERE calls_delta > 0) s`;
@@ -75,8 +74,11 @@ describe('usage rollups', () => {
        SELECT id, $1, (now() AT TIME ZONE 'UTC')::date - 11, 20, 2, 2 FROM procver.instances`,
       [ids.a],
     );
-    await t.pool.query(`INSERT INTO procver.usage_hourly (instance_id, version_id, hour, calls, total_time, self_time)
-       SELECT id, $1, date_trunc('hour', now()) - interval '11 days', 20, 2, 2 FROM procver.instances`, [ids.a]);
+    await t.pool.query(
+      `INSERT INTO procver.usage_hourly (instance_id, version_id, hour, calls, total_time, self_time)
+       SELECT id, $1, date_trunc('hour', now()) - interval '11 days', 20, 2, 2 FROM procver.instances`,
+      [ids.a],
+    );
     await collectUsage(t.db, [{ url: t.url, role: 'primary' }], { hourlyRetentionDays: 8 });
     const old = await t.pool.query(`SELECT count(*)::int AS n FROM procver.usage_hourly WHERE hour < now() - interval '8 days'`);
     expect(old.rows[0].n).toBe(0);

@@ -59,7 +59,8 @@ describe('drift: a managed version whose code in the database is not what procve
     const replaced = version('corpus.describe(integer)');
     const altered = compiled.versions.find((x) => x.language === 'plpgsql' && x.kind === 'function')!;
     const overloaded = version('corpus.describe(text, text)');
-    const alteredSig = (await t.pool.query<{ s: string }>(`SELECT p.oid::regprocedure::text AS s FROM pg_proc p WHERE p.proname = $1`, [altered.physicalName])).rows[0]!.s;
+    const alteredSig = (await t.pool.query<{ s: string }>(`SELECT p.oid::regprocedure::text AS s FROM pg_proc p WHERE p.proname = $1`, [altered.physicalName])).rows[0]!
+      .s;
     await t.pool.query(
       `CREATE OR REPLACE FUNCTION ${qualifiedName(replaced.schema, replaced.physicalName)}(x integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hacked ' || x $$`,
     );

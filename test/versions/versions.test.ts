@@ -31,9 +31,18 @@ describe('retire and restore', () => {
   it('retires with a reason and writes the audit entry in the same transaction', async () => {
     const r = await retireVersion(t.db, { name: free, reason: 'replaced by v2', actor: 'alice' });
     expect(r).toMatchObject({ status: 'retired', revision: 2 });
-    const audit = await t.db.select().from(auditLog).where(eq(auditLog.target, `app.${free}`));
+    const audit = await t.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.target, `app.${free}`));
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ actor: 'alice', action: 'version.retire', reason: 'replaced by v2', before: { status: 'live', revision: 1 }, after: { status: 'retired', revision: 2 } });
+    expect(audit[0]).toMatchObject({
+      actor: 'alice',
+      action: 'version.retire',
+      reason: 'replaced by v2',
+      before: { status: 'live', revision: 1 },
+      after: { status: 'retired', revision: 2 },
+    });
   });
 
   it('restores a retired version to live', async () => {

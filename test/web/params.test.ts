@@ -56,7 +56,15 @@ describe('JSON bodies under a streaming size limit', () => {
     expect(await readJsonBody(post('{"a":1}', { 'content-type': 'text/plain' }), 1024)).toMatchObject({ ok: false, status: 415 });
     expect(await readJsonBody(post('{"a":1}', { 'content-type': 'application/json; charset=utf-8' }), 1024)).toEqual({ ok: true, value: { a: 1 } });
     expect(await readJsonBody(post(null), 1024)).toEqual({ ok: true, value: {} });
-    expect(await readJsonBody(post('{"a":', { 'content-type': 'application/json' }), 1024)).toMatchObject({ ok: false, status: 400, error: 'request body is not valid JSON' });
-    expect(await readJsonBody(post(new Uint8Array([0x22, 0xff, 0x22]), { 'content-type': 'application/json' }), 1024)).toMatchObject({ ok: false, status: 400, error: 'request body is not valid UTF-8' });
+    expect(await readJsonBody(post('{"a":', { 'content-type': 'application/json' }), 1024)).toMatchObject({
+      ok: false,
+      status: 400,
+      error: 'request body is not valid JSON',
+    });
+    expect(await readJsonBody(post(new Uint8Array([0x22, 0xff, 0x22]), { 'content-type': 'application/json' }), 1024)).toMatchObject({
+      ok: false,
+      status: 400,
+      error: 'request body is not valid UTF-8',
+    });
   });
 });

@@ -54,7 +54,12 @@ describe('client identity and origin from trusted proxies only', () => {
     expect(sameOrigin(headers('127.0.0.1', { ...spoof, origin: 'https://127.0.0.1:3000' }), config(undefined))).toBe(false);
     expect(sameOrigin(headers('127.0.0.1', { ...spoof, origin: 'http://127.0.0.1:3000' }), config(undefined))).toBe(true);
 
-    const behindTls = headers('10.0.0.2', { host: 'app:3000', 'x-forwarded-host': 'procver.example.com', 'x-forwarded-proto': 'https', origin: 'https://procver.example.com' });
+    const behindTls = headers('10.0.0.2', {
+      host: 'app:3000',
+      'x-forwarded-host': 'procver.example.com',
+      'x-forwarded-proto': 'https',
+      origin: 'https://procver.example.com',
+    });
     expect(requestOrigin(behindTls, config('10.0.0.0/8'))).toEqual({ origin: 'https://procver.example.com', secure: true });
     expect(sameOrigin(behindTls, config('10.0.0.0/8'))).toBe(true);
     // The same headers from outside the proxy range are the client's own words.

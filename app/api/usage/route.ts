@@ -16,11 +16,16 @@ export async function GET(req: Request) {
   return read(async () => {
     const [usage, rows] = await Promise.all([
       usageForVersions(db(), ids, window, usageTargets()),
-      db().select({ id: versions.id, status: versions.status, revision: versions.revision, statusChangedAt: versions.statusChangedAt }).from(versions).where(inArray(versions.id, ids)),
+      db()
+        .select({ id: versions.id, status: versions.status, revision: versions.revision, statusChangedAt: versions.statusChangedAt })
+        .from(versions)
+        .where(inArray(versions.id, ids)),
     ]);
     return {
       window,
-      versions: Object.fromEntries(rows.map((r) => [r.id, { status: r.status, revision: r.revision, statusChangedAt: r.statusChangedAt, usage: usage.get(r.id) ?? null }])),
+      versions: Object.fromEntries(
+        rows.map((r) => [r.id, { status: r.status, revision: r.revision, statusChangedAt: r.statusChangedAt, usage: usage.get(r.id) ?? null }]),
+      ),
     };
   });
 }

@@ -8,8 +8,7 @@ const options = {
 
 export const command = defineCommand({
   name: 'check',
-  summary:
-    'CI gate: exit 0 when every version the manifest references exists, is live and has not drifted; exit 1 listing the others and what brings each back.',
+  summary: 'CI gate: exit 0 when every version the manifest references exists, is live and has not drifted; exit 1 listing the others and what brings each back.',
   usage: ['check --manifest <file> [--json]'],
   options,
   async run(argv) {

@@ -2,7 +2,12 @@ import { ProcverError } from '../../errors';
 import { defineCommand, parseOptions } from '../command';
 
 const options = {
-  schema: { type: 'string', value: '<name>', multiple: true, description: 'import only these schemas (repeat, or comma-separated; default: every schema but system ones and procver)' },
+  schema: {
+    type: 'string',
+    value: '<name>',
+    multiple: true,
+    description: 'import only these schemas (repeat, or comma-separated; default: every schema but system ones and procver)',
+  },
   out: { type: 'string', value: '<dir>', description: 'where to write the sources' },
 } as const;
 

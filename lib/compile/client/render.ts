@@ -40,9 +40,11 @@ interface PlanArg {
 }
 
 const TS_RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
     'import in instanceof new null return super switch this throw true try typeof var void while with as implements interface ' +
-    'let package private protected public static yield await any boolean number string symbol unknown never object db').split(' '),
+    'let package private protected public static yield await any boolean number string symbol unknown never object db'
+  ).split(' '),
 );
 
 /**
@@ -132,8 +134,8 @@ function tsParamName(a: PlanArg, i: number, taken: Set<string>): string {
 
 /** One typed entry: positional call, and `.named` where every argument has a name. */
 function renderEntry(constName: string, v: CompiledVersion, plan: CallPlan): string[] {
-  const spec = plan.args.map((a) =>
-    `[${JSON.stringify(a.name === null ? null : quoteIdent(a.name))}, ${JSON.stringify(a.cast)}, ${a.out ? 1 : 0}, ${a.variadic ? 1 : 0}, ${a.encoding}]`,
+  const spec = plan.args.map(
+    (a) => `[${JSON.stringify(a.name === null ? null : quoteIdent(a.name))}, ${JSON.stringify(a.cast)}, ${a.out ? 1 : 0}, ${a.variadic ? 1 : 0}, ${a.encoding}]`,
   );
   const callerArgs = plan.args.filter((a) => !a.out);
   const taken = new Set<string>();
@@ -150,9 +152,7 @@ function renderEntry(constName: string, v: CompiledVersion, plan: CallPlan): str
     lines.push(`const ${constName} = ${fn};`, '');
     return lines;
   }
-  const fields = callerArgs.map(
-    (a) => `${propertyKey(a.name!)}${a.hasDefault ? '?' : ''}: ${nullable(a.tsType)}`,
-  );
+  const fields = callerArgs.map((a) => `${propertyKey(a.name!)}${a.hasDefault ? '?' : ''}: ${nullable(a.tsType)}`);
   lines.push(
     `const ${constName} = Object.assign(${fn}, {`,
     `  /** by argument name; arguments with defaults may be left out */`,
@@ -292,8 +292,8 @@ export function renderClient(sorted: CompiledVersion[], catalog: Catalog): strin
   });
   lines.push(
     '/**',
-    ' * A typed function for every procedure this build calls: `await call[\'shop.get_customer\'](pool, 7)`.',
-    ' * Overloads by signature, as in `procedures`: `call[\'shop.describe(integer)\']`.',
+    " * A typed function for every procedure this build calls: `await call['shop.get_customer'](pool, 7)`.",
+    " * Overloads by signature, as in `procedures`: `call['shop.describe(integer)']`.",
     ' */',
     'export const call = {',
     ...keys,

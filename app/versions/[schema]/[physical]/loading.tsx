@@ -1,3 +1,7 @@
 export default function Loading() {
-  return <p aria-busy="true" className="text-slate-500">Loading…</p>;
+  return (
+    <p aria-busy="true" className="text-slate-500">
+      Loading…
+    </p>
+  );
 }

@@ -77,7 +77,10 @@ export default async function VersionPage({ params, searchParams }: Props) {
           <dt className="text-slate-500">Hash</dt>
           <dd className="font-mono break-all">{v.hash}</dd>
           <dt className="text-slate-500">Language</dt>
-          <dd>{v.language}{v.mayBeInlined ? ' (PostgreSQL may inline it: calls are not counted)' : ''}</dd>
+          <dd>
+            {v.language}
+            {v.mayBeInlined ? ' (PostgreSQL may inline it: calls are not counted)' : ''}
+          </dd>
           <dt className="text-slate-500">Pushed</dt>
           <dd>
             <RelativeTime date={v.createdAt} /> by {v.pushedBy}
@@ -86,8 +89,8 @@ export default async function VersionPage({ params, searchParams }: Props) {
             <>
               <dt className="text-slate-500">Quarantine</dt>
               <dd data-testid="quarantine">
-                renamed to <span className="font-mono">{v.quarantineName}</span> by cleanup <RelativeTime date={v.quarantinedAt} />; a tripwire
-                under its name forwards and counts every call, and cleanup puts it back if one comes (see{' '}
+                renamed to <span className="font-mono">{v.quarantineName}</span> by cleanup <RelativeTime date={v.quarantinedAt} />; a tripwire under its name forwards
+                and counts every call, and cleanup puts it back if one comes (see{' '}
                 <Link href="/cleanup" className="text-sky-800 underline">
                   Cleanup
                 </Link>
@@ -115,8 +118,8 @@ export default async function VersionPage({ params, searchParams }: Props) {
             Drift: the database does not run this version&apos;s source
           </h2>
           <p>
-            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and
-            cleanup never drops it. Put the source below back, or ship the change as a new version with <code>procver push</code>.
+            {describeDrift(detail.drift.info)}. procver leaves it alone: <code>procver check</code> fails for builds that use it and cleanup never drops it. Put the
+            source below back, or ship the change as a new version with <code>procver push</code>.
           </p>
           <p className="font-medium">In the database now:</p>
           {detail.drift.definitions.map((d) => (
@@ -158,13 +161,29 @@ export default async function VersionPage({ params, searchParams }: Props) {
           <h2 id="calls" className="font-semibold">
             Calls
           </h2>
-          {detail.callees.length === 0 ? <p className="mt-1 text-sm text-slate-600">No other managed version.</p> : <ul className="mt-1 space-y-1 text-sm">{detail.callees.map((c) => <VersionLink key={`${c.schema}.${c.physicalName}`} v={c} />)}</ul>}
+          {detail.callees.length === 0 ? (
+            <p className="mt-1 text-sm text-slate-600">No other managed version.</p>
+          ) : (
+            <ul className="mt-1 space-y-1 text-sm">
+              {detail.callees.map((c) => (
+                <VersionLink key={`${c.schema}.${c.physicalName}`} v={c} />
+              ))}
+            </ul>
+          )}
         </section>
         <section aria-labelledby="called-by">
           <h2 id="called-by" className="font-semibold">
             Called by
           </h2>
-          {detail.callers.length === 0 ? <p className="mt-1 text-sm text-slate-600">No managed version calls it.</p> : <ul className="mt-1 space-y-1 text-sm">{detail.callers.map((c) => <VersionLink key={`${c.schema}.${c.physicalName}`} v={c} />)}</ul>}
+          {detail.callers.length === 0 ? (
+            <p className="mt-1 text-sm text-slate-600">No managed version calls it.</p>
+          ) : (
+            <ul className="mt-1 space-y-1 text-sm">
+              {detail.callers.map((c) => (
+                <VersionLink key={`${c.schema}.${c.physicalName}`} v={c} />
+              ))}
+            </ul>
+          )}
         </section>
       </div>
 
@@ -173,7 +192,9 @@ export default async function VersionPage({ params, searchParams }: Props) {
           Compare with another version
         </h2>
         {detail.siblings.length === 0 ? (
-          <p className="text-sm text-slate-600">This is the only version of {proc.name}({proc.args}).</p>
+          <p className="text-sm text-slate-600">
+            This is the only version of {proc.name}({proc.args}).
+          </p>
         ) : (
           <form className="flex items-end gap-2 text-sm">
             <div>
@@ -188,7 +209,9 @@ export default async function VersionPage({ params, searchParams }: Props) {
                 ))}
               </select>
             </div>
-            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">Show diff</button>
+            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">
+              Show diff
+            </button>
           </form>
         )}
         {other ? (
@@ -196,8 +219,12 @@ export default async function VersionPage({ params, searchParams }: Props) {
             <table className="w-full border-collapse font-mono text-xs" aria-label={`Differences between ${other.version.physicalName} and ${v.physicalName}`}>
               <thead className="bg-slate-100 text-left">
                 <tr>
-                  <th colSpan={2} className="px-2 py-1">{other.version.physicalName}</th>
-                  <th colSpan={2} className="px-2 py-1">{v.physicalName}</th>
+                  <th colSpan={2} className="px-2 py-1">
+                    {other.version.physicalName}
+                  </th>
+                  <th colSpan={2} className="px-2 py-1">
+                    {v.physicalName}
+                  </th>
                 </tr>
               </thead>
               <tbody>
