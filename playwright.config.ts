@@ -94,6 +94,10 @@ export default defineConfig({
       // Short enough for a browser test to watch a version go through quarantine and drop.
       PROCVER_QUIET_WINDOW: '20s',
       PROCVER_QUARANTINE: '2s',
+      // The browser tests call, then collect at once, on one idle local server: statistics are published
+      // within a second and read every second or so, so cleanup accepts the 2 s quarantine above.
+      PROCVER_STATS_FLUSH_DELAY: '1s',
+      PROCVER_COLLECT_INTERVAL: '1s',
       PROCVER_METRICS_TOKEN: 'e2e-metrics-token',
       // Low enough that the overload test (200 requests at once) sees 503s; above the 40 concurrent sign-ins.
       PROCVER_MAX_CONCURRENT_REQUESTS: '48',

@@ -1,8 +1,12 @@
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
+import { quarantineLikeCleanup } from '../helpers/cleanup';
 import { signIn } from './auth';
+import { ownProcedure, registry } from './fixtures';
 
-// What the dashboard review fixed, on the demo's lifecycle (lib/demo/lifecycle.ts): get_product's v0
-// is quarantined and price_with_tax's v0 dropped by cleanup runs on the first start.
+const versionRow = (page: Page, physical: string) => page.getByTestId(`version-${physical}`);
+
+// What the dashboard review fixed. The dropped-version link uses the demo's lifecycle
+// (lib/demo/lifecycle.ts: price_with_tax's v0 is dropped on the first start; nothing restores it).
 
 test('an invalid address names the parameter and links to the page without it', async ({ page }) => {
   await signIn(page);
@@ -15,14 +19,17 @@ test('an invalid address names the parameter and links to the page without it', 
 });
 
 test('a quarantined version says so on its procedure page and its own page', async ({ page }) => {
+  // Its own procedure, quarantined the way cleanup does it: other tests apply cleanup to the demo's.
+  const p = await ownProcedure('quarantined', { deployments: false });
+  await registry().pool.query(`UPDATE procver.versions SET status = 'retired', status_changed_at = now() WHERE physical_name = $1`, [p.v1]);
+  await quarantineLikeCleanup(registry().db, p.v1);
   await signIn(page);
-  await page.goto('/procedures/shop/get_product');
-  const retired = page.locator('tr[data-testid^="version-get_product__"]').filter({ has: page.getByText('retired', { exact: true }) });
-  await expect(retired).toHaveCount(1);
+  await page.goto(p.path);
+  const retired = versionRow(page, p.v1);
+  await expect(retired).toContainText('retired');
   await expect(retired).toContainText('quarantined');
-  const physical = (await retired.getAttribute('data-testid'))!.slice('version-'.length);
-  await page.goto(`/versions/shop/${physical}`);
-  await expect(page.getByTestId('quarantine')).toContainText(`renamed to ${physical}__quarantined by cleanup`);
+  await page.goto(`/versions/${p.schema}/${p.v1}`);
+  await expect(page.getByTestId('quarantine')).toContainText(`renamed to ${p.v1}__quarantined by cleanup`);
 });
 
 test('the cleanup plan summary has the CLI words, and a dropped version links to its page', async ({ page }) => {
