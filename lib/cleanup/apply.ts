@@ -112,8 +112,10 @@ export async function applyCleanup(
         results.push(await act(db, plan.config, row, actor, targets, readAfter));
       }
     } catch (e) {
-      const err = e as Error & { code?: string };
-      const why = err.code === '55P03' ? 'could not get a lock in time' : err.message;
+      // drizzle wraps PostgreSQL's error (code and message on `cause`); its own message carries the SQL.
+      const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+      const code = err.code ?? err.cause?.code;
+      const why = code === '55P03' ? 'could not get a lock in time' : (err.cause?.message ?? err.message);
       results.push({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail: `kept: ${why}` });
     }
     onProgress?.(results.length, todo.length);

@@ -444,7 +444,7 @@ export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: 
   if (elapsed < config.quarantineMs) problems.push(`in quarantine for ${formatAge(elapsed)} of ${formatDuration(config.quarantineMs)}`);
   if (!tripwireStands) {
     unknowns.push(
-      `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why>, and a later cleanup quarantines it again`,
+      `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why> (it is live again), then retire it again for a later cleanup`,
     );
   }
   for (const o of oldest) {

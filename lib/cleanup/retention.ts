@@ -26,7 +26,7 @@ export function retentionPolicy(env: Env = readEnv()): RetentionPolicy | null {
 
 export function describePolicy(p: RetentionPolicy): string {
   const d = formatDuration(p.unusedForMs);
-  return `keep the newest ${p.keepNewest} version(s) of each procedure; retire older ones pushed over ${d} ago, not called on any instance for ${d}, and not referenced by a live, pending or previous deployment`;
+  return `keep the newest ${p.keepNewest} version(s) of each procedure; retire older ones pushed over ${d} ago, not called on any instance for ${d}, and not referenced by a live, pending or previous deployment, a binding or an entry point`;
 }
 
 export interface RetentionCandidate {
@@ -62,6 +62,9 @@ export async function retentionCandidates(db: Db, policy: RetentionPolicy, targe
       AND NOT EXISTS (
         SELECT 1 FROM procver.deployment_versions dv JOIN procver.deployments d ON d.id = dv.deployment_id
         WHERE dv.version_id = v.id AND d.status <> 'archived')
+      -- A trigger, aggregate … (binding) or an entry point pointing at it is a reference like a deployment.
+      AND NOT EXISTS (SELECT 1 FROM procver.binding_versions bv WHERE bv.version_id = v.id)
+      AND NOT EXISTS (SELECT 1 FROM procver.entry_points ep WHERE ep.version_id = v.id)
     ORDER BY p.schema, p.name, p.args, v.created_at`);
   const evidence = await evidenceFor(
     db,

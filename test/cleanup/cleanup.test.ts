@@ -441,7 +441,7 @@ describe('cleanup: a drop needs its quarantine intact', () => {
     const plan = await planCleanup(t.db, primary(), config);
     expect(plan.rows.find((x) => x.physicalName === v.physical)!.action).toBe('drop');
     await t.pool.query(`DROP FUNCTION ${v.sql}(integer)`); // the tripwire, under the old name, after the plan
-    const gone = `its tripwire under app.${v.physical} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore app.${v.physical} --reason <why>, and a later cleanup quarantines it again`;
+    const gone = `its tripwire under app.${v.physical} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore app.${v.physical} --reason <why> (it is live again), then retire it again for a later cleanup`;
     const [r] = (await applyCleanup(t.db, plan, 'cleanup-test', primary())).filter((x) => x.physicalName === v.physical);
     expect(r).toMatchObject({ outcome: 'kept', detail: `kept: ${gone}` });
     const row = await rowOf(v.physical);

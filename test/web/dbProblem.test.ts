@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { versions } from '../../lib/db/schema';
 import { databaseProblem } from '../../lib/web/dbProblem';
 import { createTestDatabase } from '../helpers/db';
 
@@ -37,5 +38,12 @@ describe('database failures a person can act on (sign-in and every API answer 50
     const other = await failureOf(() => t.pool.query('SELECT 1/0'));
     expect(databaseProblem(other)).toBeNull();
     expect(databaseProblem(new Error('boom'))).toBeNull();
+  });
+
+  it('sees the same through drizzle, which wraps the PostgreSQL error (every lib/ call goes through it)', async () => {
+    const t = await createTestDatabase({ migrated: false });
+    const wrapped = await failureOf(() => t.db.select().from(versions));
+    expect((wrapped as { cause?: { code?: string } }).cause?.code).toBe('42P01');
+    expect(databaseProblem(wrapped)).toEqual({ status: 503, message: 'The procver registry is missing in this database: run `procver migrate`.' });
   });
 });
