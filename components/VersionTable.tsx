@@ -118,7 +118,7 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
                   {r.quarantineName && status === 'retired' ? (
                     <div
                       className="mt-1 whitespace-nowrap text-xs text-amber-800"
-                      title={`renamed to ${r.quarantineName}; a tripwire under its name forwards and counts every call`}
+                      title={`renamed to ${r.quarantineName}; a tripwire under its name counts every call and forwards it (or refuses it, for a trigger or pseudo-type function)`}
                     >
                       quarantined
                     </div>

@@ -46,10 +46,10 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
           <h1 className="text-xl font-semibold">Cleanup</h1>
           <p className="mt-1 max-w-3xl text-sm text-slate-600">
             A retired version is dropped only when every check passes, on readings of every instance taken right before each decision; anything unknown keeps it. It is
-            first renamed into quarantine (same function) with a tripwire under its old name that forwards every call and counts it, so a caller nobody knew about keeps
-            working and puts the version back; it is dropped after {formatDuration(c.quarantineMs)} in which the tripwire saw no call, with no older transaction open.
-            Quiet window {formatDuration(c.quietWindowMs)}; rollback window: the newest {c.rollbackKeep} previous deployment(s) per app and those live within{' '}
-            {c.rollbackDays} days.
+            first renamed into quarantine (same function) with a tripwire under its old name that counts every call and forwards it (a trigger or pseudo-type function's
+            tripwire refuses it instead), so a caller nobody knew about is seen and puts the version back; it is dropped after {formatDuration(c.quarantineMs)} in which
+            the tripwire saw no call, with no older transaction open. Quiet window {formatDuration(c.quietWindowMs)}; rollback window: the newest {c.rollbackKeep}{' '}
+            previous deployment(s) per app and those live within {c.rollbackDays} days.
           </p>
           <p className="mt-2 text-sm">
             Last applied run: {lastRun ? <RelativeTime date={lastRun.at} /> : 'never'}

@@ -15,6 +15,7 @@ export interface Actor {
 
 export { SESSION_COOKIE } from './sessionCookie';
 import { SESSION_COOKIE } from './sessionCookie';
+import { proxyConfig, viaTrustedProxy } from './trustedProxy';
 const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function hasRole(actor: Actor, min: Role): boolean {
@@ -29,8 +30,13 @@ export function hasRole(actor: Actor, min: Role): boolean {
 export async function currentActor(): Promise<Actor | null> {
   const proxyHeader = readEnv().PROCVER_TRUST_PROXY_HEADER;
   if (proxyHeader) {
-    const email = (await headers()).get(proxyHeader);
-    if (email) {
+    const h = await headers();
+    const email = h.get(proxyHeader);
+    // With PROCVER_TRUSTED_PROXIES set, the header counts only from those proxies: a client that
+    // reaches the dashboard directly cannot name itself. Without it, the README's rule holds (the
+    // proxy strips the header, and the dashboard is reachable only through it).
+    const proxies = proxyConfig();
+    if (email && (proxies.proxies.kind === 'none' || viaTrustedProxy(h, proxies))) {
       const u = await userByEmail(db(), email);
       return u ? { name: u.email, role: u.role } : null;
     }
