@@ -3,6 +3,7 @@ import { writeAudit } from './audit';
 import type { CompiledBinding } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
+import { pgReason } from './db/pgError';
 
 export interface BindingsPushed {
   created: string[];
@@ -39,7 +40,7 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
       for (const s of b.statements) await tx.execute(sql.raw(s));
     } catch (e) {
       await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_binding`);
-      throw new ProcverError('conflict', `PostgreSQL refused ${b.identity} from ${b.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+      throw new ProcverError('conflict', `PostgreSQL refused ${b.identity} from ${b.where}: ${pgReason(e)}`);
     }
     await tx.execute(sql`RELEASE SAVEPOINT procver_binding`);
     const moved = before !== undefined && JSON.stringify([...(before.versions ?? [])].sort()) !== JSON.stringify([...b.versions].sort());

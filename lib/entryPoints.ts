@@ -7,6 +7,7 @@ import type { GrantPolicy } from './config';
 import type { Tx } from './db/client';
 import { ProcverError } from './errors';
 import { applyProperties, propertiesByProcedure, routineSignature } from './properties';
+import { pgReason } from './db/pgError';
 
 type Target = {
   kind: string;
@@ -105,10 +106,7 @@ export async function pushEntryPoints(
       await tx.execute(sql.raw(statement));
     } catch (e) {
       await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_entry_point`);
-      throw new ProcverError(
-        'conflict',
-        `PostgreSQL refused the entry point ${key} (${v.where}): ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
-      );
+      throw new ProcverError('conflict', `PostgreSQL refused the entry point ${key} (${v.where}): ${pgReason(e)}`);
     }
     await tx.execute(sql`RELEASE SAVEPOINT procver_entry_point`);
     if (!existed) {

@@ -6,6 +6,7 @@ import { propertySql, type PropertyChange, type SourceProperty } from './compile
 import type { GrantPolicy } from './config';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
+import { pgReason } from './db/pgError';
 
 /** `schema.physical_name(args)` as push creates it: what GRANT, COMMENT and ALTER take. */
 export function routineSignature(v: Pick<CompiledVersion, 'schema' | 'physicalName' | 'args'>): string {
@@ -28,7 +29,7 @@ export async function applyProperties(tx: Tx, routine: string, properties: Sourc
       await tx.execute(sql.raw(statement));
     } catch (e) {
       await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_property`);
-      throw new ProcverError('conflict', `PostgreSQL refused ${statement} (from ${p.where}): ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+      throw new ProcverError('conflict', `PostgreSQL refused ${statement} (from ${p.where}): ${pgReason(e)}`);
     }
     await tx.execute(sql`RELEASE SAVEPOINT procver_property`);
   }

@@ -10,6 +10,7 @@ import { findDrift, recordCode, type DriftInfo } from './drift';
 import { ProcverError } from './errors';
 import { lockRegistry } from './locks';
 import { pushSourceStatements, type StatementsPushed } from './sourceStatements';
+import { pgReason } from './db/pgError';
 
 export interface PushOptions {
   actor: string;
@@ -200,10 +201,7 @@ async function createVersions(tx: Tx, list: CompiledVersion[], grants: GrantPoli
         try {
           await tx.execute(sql.raw(v.source));
         } catch (e) {
-          throw new ProcverError(
-            'conflict',
-            `PostgreSQL refused ${v.schema}.${v.name}(${v.args}) from ${v.where}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
-          );
+          throw new ProcverError('conflict', `PostgreSQL refused ${v.schema}.${v.name}(${v.args}) from ${v.where}: ${pgReason(e)}`);
         }
       }
     }

@@ -26,6 +26,7 @@ import {
 import { unquarantine } from './restore';
 import { signature, takeDropSnapshot } from './snapshot';
 import { createTripwire, dropTripwire, standingTripwires } from './tripwire';
+import { pgCode, pgReason } from '../db/pgError';
 
 export interface ApplyResult {
   physicalName: string;
@@ -112,10 +113,8 @@ export async function applyCleanup(
         results.push(await act(db, plan.config, row, actor, targets, readAfter));
       }
     } catch (e) {
-      // drizzle wraps PostgreSQL's error (code and message on `cause`); its own message carries the SQL.
-      const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
-      const code = err.code ?? err.cause?.code;
-      const why = code === '55P03' ? 'could not get a lock in time' : (err.cause?.message ?? err.message);
+      // Never drizzle's own message: it carries the SQL.
+      const why = pgCode(e) === '55P03' ? 'could not get a lock in time' : pgReason(e);
       results.push({ physicalName: row.physicalName, schema: row.schema, outcome: 'kept', detail: `kept: ${why}` });
     }
     onProgress?.(results.length, todo.length);

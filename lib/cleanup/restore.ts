@@ -5,15 +5,10 @@ import { ProcverError } from '../errors';
 import { quoteIdent } from '../identifiers';
 import { signature, type DropSnapshot, type SnapshotGrant } from './snapshot';
 import { dropTripwire } from './tripwire';
+import { pgReason } from '../db/pgError';
 
 /** How a version came back: renamed out of quarantine, re-created from cleanup's snapshot, or from the registry's source. */
 export type RestoreHow = 'unquarantined' | 'recreated' | 'source';
-
-/** The reason PostgreSQL gave, without the query drizzle wraps around it. */
-function pgReason(e: unknown): string {
-  const err = e as Error & { cause?: Error };
-  return err.cause?.message ?? err.message;
-}
 
 /**
  * Runs one statement of a restore. A PostgreSQL error becomes a ProcverError that says which step
