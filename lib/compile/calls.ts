@@ -1,7 +1,8 @@
 import { builtinFunctions } from './builtins';
 import type { Definition, Diagnostic } from './definitions';
 import { identValue, isNameToken, parseSync, quoteIdent, scanSync, type ScanToken } from './parser';
-import { builtinCandidates, isPolymorphic, resolveCall, type CallArgument, type Candidate } from './resolve';
+import { isPolymorphic } from './pseudoTypes';
+import { builtinCandidates, resolveCall, type CallArgument, type Candidate } from './resolve';
 import { formatTypeName, type TypeNameNode } from './types';
 
 /** A call to another managed definition (or to the definition itself), found in the parse tree. */

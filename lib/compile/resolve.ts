@@ -1,4 +1,5 @@
 import { builtinFunctions, isBuiltinType } from './builtins';
+import { isPolymorphic } from './pseudoTypes';
 
 /**
  * Function resolution as PostgreSQL does it (parse_func.c / parse_coerce.c), as far as the
@@ -71,32 +72,13 @@ const categories: Record<string, string> = {
 };
 const preferred = new Set(['text', 'double precision', 'oid', 'timestamp with time zone', 'boolean', 'interval', 'bit varying', 'inet']);
 
-const polymorphic = new Set([
-  'anyelement',
-  'anyarray',
-  'anynonarray',
-  'anyenum',
-  'anyrange',
-  'anymultirange',
-  'anycompatible',
-  'anycompatiblearray',
-  'anycompatiblenonarray',
-  'anycompatiblerange',
-  'anycompatiblemultirange',
-  '"any"',
-]);
-
-export function isPolymorphic(type: string): boolean {
-  return polymorphic.has(type);
-}
-
 type Fit = 'exact' | 'implicit' | 'unknown-literal' | 'polymorphic' | 'maybe' | 'no';
 
 function fit(actual: string | null, param: string): Fit {
   if (actual === null) return 'maybe';
   if (actual === param) return 'exact';
   if (actual === 'unknown') return param === 'anyarray' || param === 'anycompatiblearray' ? 'no' : 'unknown-literal';
-  if (polymorphic.has(param)) {
+  if (isPolymorphic(param)) {
     const isArray = actual.endsWith('[]');
     if ((param === 'anyarray' || param === 'anycompatiblearray') && !isArray) return 'no';
     if ((param === 'anynonarray' || param === 'anycompatiblenonarray') && isArray) return 'no';

@@ -1,7 +1,8 @@
 import { qualifiedName, quoteIdent } from '../parser';
 import type { CompiledVersion } from '../compile';
 import type { SqlParam } from './signature';
-import { compositeColumns, isPseudo, paramEncoding, paramType, resultType, type Catalog } from './typeMap';
+import { isPseudo } from '../pseudoTypes';
+import { compositeColumns, paramEncoding, paramType, resultType, type Catalog } from './typeMap';
 
 /**
  * The typed client in procs.ts: `call['shop.get_customer'](pool, 7)`. Each entry sends its

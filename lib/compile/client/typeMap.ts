@@ -5,6 +5,8 @@
  * Types that need the catalog are `unknown` unless the catalog was read; nothing is guessed.
  */
 
+import { isPseudo } from '../pseudoTypes';
+
 /** What the database said about a type that is not built in (read by catalog.ts). */
 export type CatalogType =
   | { kind: 'enum'; labels: string[] }
@@ -154,7 +156,7 @@ export function resultType(sqlType: string | null, catalog: Catalog): string {
   if (!c) return 'unknown';
   switch (c.kind) {
     case 'enum':
-      return c.labels.length > 0 ? c.labels.map((l) => JSON.stringify(l)).join(' | ') : 'string';
+      return enumUnion(c.labels);
     case 'domain':
       // PostgreSQL describes a domain column by its base type, so pg parses it as the base type.
       return resultType(c.base, catalog);
@@ -163,6 +165,11 @@ export function resultType(sqlType: string | null, catalog: Catalog): string {
       // A row value inside a column (or an unparsed type) arrives as its text form.
       return 'string';
   }
+}
+
+/** An enum as the union of its labels (pg hands them over as strings); `string` for one without labels. */
+function enumUnion(labels: string[]): string {
+  return labels.length > 0 ? labels.map((l) => JSON.stringify(l)).join(' | ') : 'string';
 }
 
 /** TypeScript type a caller passes for an argument of `sqlType` (null not included). */
@@ -180,7 +187,7 @@ export function paramType(sqlType: string | null, catalog: Catalog): string {
   if (!c) return 'unknown';
   switch (c.kind) {
     case 'enum':
-      return c.labels.length > 0 ? c.labels.map((l) => JSON.stringify(l)).join(' | ') : 'string';
+      return enumUnion(c.labels);
     case 'domain':
       return paramType(c.base, catalog);
     case 'composite':
@@ -214,32 +221,4 @@ export function compositeColumns(sqlType: string | null, catalog: Catalog): { na
 export function isBuiltin(sqlType: string): boolean {
   const element = arrayOf(sqlType) ?? sqlType;
   return element in parsedScalars || textScalars.has(element) || element === 'void' || isPseudo(element);
-}
-
-/** Pseudo-types: polymorphic arguments, `record`, `trigger`… the client cannot type these. */
-export function isPseudo(sqlType: string): boolean {
-  return [
-    'record',
-    'trigger',
-    'event_trigger',
-    'internal',
-    'cstring',
-    'anyelement',
-    'anyarray',
-    'anynonarray',
-    'anyenum',
-    'anyrange',
-    'anymultirange',
-    'anycompatible',
-    'anycompatiblearray',
-    'anycompatiblenonarray',
-    'anycompatiblerange',
-    'anycompatiblemultirange',
-    '"any"',
-    'language_handler',
-    'fdw_handler',
-    'table_am_handler',
-    'index_am_handler',
-    'tsm_handler',
-  ].includes(sqlType);
 }
