@@ -1,6 +1,6 @@
 import { builtinFunctions } from './builtins';
 import type { Definition, Diagnostic } from './definitions';
-import { identValue, isNameToken, parseSync, quoteIdent, scanSync, type ScanToken } from './parser';
+import { identValue, isNameToken, parseSync, quoteIdent, scanTokens, type ScanToken } from './parser';
 import { isPolymorphic } from './pseudoTypes';
 import { builtinCandidates, resolveCall, type CallArgument, type Candidate } from './resolve';
 import { formatTypeName, type TypeNameNode } from './types';
@@ -50,7 +50,9 @@ const rangeKeys = new Set(['RangeVar', 'RangeFunction', 'RangeSubselect', 'Range
 function readsTables(n: unknown): boolean {
   if (Array.isArray(n)) return n.some(readsTables);
   if (!n || typeof n !== 'object') return false;
-  return Object.entries(n as Node).some(([k, v]) => rangeKeys.has(k) || readsTables(v));
+  // for…in, not Object.entries: these walks visit every node of every tree the compiler reads
+  for (const k in n as Node) if (rangeKeys.has(k) || readsTables((n as Node)[k])) return true;
+  return false;
 }
 
 /** Every FuncCall in a tree, with whether a column or FROM alias would be named after it. */
@@ -70,7 +72,8 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
       return;
     }
     if (!n || typeof n !== 'object') return;
-    for (const [k, v] of Object.entries(n as Node)) {
+    for (const k in n as Node) {
+      const v = (n as Node)[k];
       if (k === 'RangeFunction') {
         const rf = v as Node;
         const first = ((rf['functions'] as Node[] | undefined)?.[0]?.['List'] as Node | undefined)?.['items'] as Node[] | undefined;
@@ -151,7 +154,8 @@ function plExpressions(tree: unknown): PlExpression[] {
     if (!n || typeof n !== 'object') return;
     const o = n as Node;
     const line = typeof o['lineno'] === 'number' && o['lineno'] > 0 ? (o['lineno'] as number) : lineno;
-    for (const [k, v] of Object.entries(o)) {
+    for (const k in o) {
+      const v = o[k];
       if (k === 'PLpgSQL_expr') {
         const e = v as { query?: string; parseMode?: number };
         out.push({ query: e.query ?? '', parseMode: e.parseMode ?? 0, lineno: line, perform, dynamic });
@@ -514,7 +518,7 @@ function mentionsManaged(tokens: ScanToken[], byName: Map<string, Definition[]>)
 function dynamicMentions(sql: string, byName: Map<string, Definition[]>): string[] {
   let tokens: ScanToken[];
   try {
-    tokens = scanSync(sql).tokens;
+    tokens = scanTokens(sql);
   } catch {
     return [];
   }
@@ -538,7 +542,8 @@ function stringConstants(root: unknown, into: { sval: string; location: number }
     return;
   }
   if (!root || typeof root !== 'object') return;
-  for (const [k, v] of Object.entries(root as Node)) {
+  for (const k in root as Node) {
+    const v = (root as Node)[k];
     if (k === 'A_Const' && (v as Node)['sval']) {
       const c = v as { sval: { sval?: string }; location: number };
       into.push({ sval: c.sval.sval ?? '', location: c.location });

@@ -115,6 +115,8 @@ export function parseDefinitions(
     return { definitions, others, diagnostics };
   }
   const allTokens = scanned.tokens;
+  // The file as the parser read it, in bytes, once: PL/pgSQL statements are cut from it.
+  const parseBytes = scanned.parseText === source.text ? source.bytes : Buffer.from(scanned.parseText, 'utf8');
   let next = 0; // statements and tokens are both in file order: walk them together
 
   for (const raw of parsed.stmts ?? []) {
@@ -133,7 +135,7 @@ export function parseDefinitions(
       continue;
     }
     try {
-      definitions.push(toDefinition(source, scanned.parseText, create, tokens, at, defaultSchema, diagnostics));
+      definitions.push(toDefinition(source, scanned.parseText, parseBytes, create, tokens, at, defaultSchema, diagnostics));
     } catch (e) {
       diagnostics.push({ where: at, message: (e as Error).message.replace(`${at}: `, '') });
     }
@@ -144,6 +146,7 @@ export function parseDefinitions(
 function toDefinition(
   source: SourceText,
   parseText: string,
+  parseBytes: Buffer,
   ast: CreateFunctionStmt,
   code: ScanToken[],
   where: string,
@@ -185,7 +188,7 @@ function toDefinition(
   const language = (stringOf(options.find((o) => o.defname === 'language')?.arg) ?? 'sql').toLowerCase();
   const securityDefiner = options.some((o) => o.defname === 'security' && (o.arg as { Boolean?: { boolval?: boolean } })?.Boolean?.boolval === true);
 
-  const body = findBody(source, parseText, ast, code, options, language, diagnostics);
+  const body = findBody(source, parseBytes, ast, code, options, language, diagnostics);
   return {
     source,
     where,
@@ -223,7 +226,7 @@ function ownSearchPath(options: DefElem[]): string[] | null {
 
 function findBody(
   source: SourceText,
-  parseText: string,
+  fileBytes: Buffer,
   ast: CreateFunctionStmt,
   code: ScanToken[],
   options: DefElem[],
@@ -287,7 +290,6 @@ function findBody(
   // is not known to have fields (`r.x := 1` fails); declared as the bare type name (spaces for
   // `%ROWTYPE`, positions unchanged) it is a row variable whose fields are accepted.
   const plText = blankRowtype(scanned.parseText, scanned.tokens);
-  const fileBytes = Buffer.from(parseText, 'utf8');
   const statementWith = (bodyText: string) =>
     fileBytes.subarray(code[0]!.start, token.start).toString('utf8') +
     dollarQuoted(bodyText) +

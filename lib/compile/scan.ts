@@ -1,4 +1,4 @@
-import { isComment, scanSync, type ScanToken } from './parser';
+import { isComment, scanTokens, type ScanToken } from './parser';
 
 /** A piece of SQL as PostgreSQL's scanner sees it, ready for libpg-query's parser. */
 export interface ScannedCode {
@@ -28,7 +28,7 @@ const isString = (t: ScanToken | undefined) => t?.tokenName === 'SCONST';
 export function scanCode(text: string, options: { metaCommands?: boolean } = {}): ScannedCode {
   let all: ScanToken[];
   try {
-    all = scanSync(text).tokens;
+    all = scanTokens(text);
   } catch (e) {
     return { tokens: [], parseText: text, metaCommands: [], error: (e as Error).message };
   }
@@ -70,6 +70,6 @@ export function scanCode(text: string, options: { metaCommands?: boolean } = {})
   }
   const parseText = out.toString('utf8');
   if (!rescan) return { tokens, parseText, metaCommands };
-  const again = scanSync(parseText).tokens.filter((t) => !isComment(t));
+  const again = scanTokens(parseText).filter((t) => !isComment(t));
   return { tokens: again, parseText, metaCommands };
 }

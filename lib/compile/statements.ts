@@ -1,5 +1,5 @@
 import type { Definition, Diagnostic } from './definitions';
-import { isComment, qualifiedName, quoteIdent, scanSync, type ScanToken } from './parser';
+import { isComment, qualifiedName, quoteIdent, scanTokens, type ScanToken } from './parser';
 import type { SourceText } from './sourceText';
 import { statementLabel } from './statementLabel';
 import { formatTypeName, type TypeNameNode } from './types';
@@ -521,7 +521,7 @@ function leadingComments(d: Definition): ScanToken[] {
   const block = d.source.slice(from, d.stmtSpan[0]);
   if (!block.includes(ENTRY_POINT_DIRECTIVE)) return [];
   try {
-    const tokens = scanSync(block).tokens;
+    const tokens = scanTokens(block);
     return tokens.every(isComment) ? tokens.filter((t) => t.tokenName === 'SQL_COMMENT') : [];
   } catch {
     return [];

@@ -1,25 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadParser, scanSync, KEYWORD } from '../../lib/compile/parser';
 import { qualifiedName, quoteIdent } from '../../lib/identifiers';
 import { createTestDatabase } from '../helpers/db';
-
-/** Every lower-case word in the parser's WASM: its keyword list is among them. */
-function parserWords(): string[] {
-  const wasm = readFileSync(new URL('../../node_modules/libpg-query/wasm/libpg-query.wasm', import.meta.url));
-  const words = new Set<string>();
-  let run = '';
-  for (const byte of wasm) {
-    const ch = String.fromCharCode(byte);
-    if (/[a-z_]/.test(ch)) run += ch;
-    else {
-      if (run.length >= 2) words.add(run);
-      run = '';
-    }
-  }
-  return [...words].sort();
-}
+import { parserWords } from '../helpers/parserWords';
 
 describe('identifier quoting (lib/identifiers.ts: no WASM)', () => {
   it('quotes before the parser was ever loaded', () => {
