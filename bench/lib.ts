@@ -20,6 +20,24 @@ export async function time(fn: () => Promise<unknown> | unknown, runs: number, w
   return out;
 }
 
+/**
+ * Runs each function once per round, in turn, for `rounds` rounds (after one unmeasured round):
+ * a measure and its floor then see the same machine load, which on a shared 2-core machine moves
+ * more than either of them.
+ */
+export async function timeInterleaved<K extends string>(fns: Record<K, () => Promise<unknown> | unknown>, rounds: number): Promise<Record<K, number[]>> {
+  const names = Object.keys(fns) as K[];
+  const out = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let r = -1; r < rounds; r++) {
+    for (const k of names) {
+      const t0 = performance.now();
+      await fns[k]();
+      if (r >= 0) out[k].push(performance.now() - t0);
+    }
+  }
+  return out;
+}
+
 export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;

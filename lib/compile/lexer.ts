@@ -24,162 +24,189 @@ export interface Token {
  */
 export function lex(text: string): Token[] | null {
   if (text === '') return null; // the scanner refuses empty input: keep its error
-  const ascii = Buffer.byteLength(text, 'utf8') === text.length;
-  const b = ascii ? null : Buffer.from(text, 'utf8');
-  const n = ascii ? text.length : b!.length;
-  const at = ascii ? (i: number) => text.charCodeAt(i) : (i: number) => b![i]!;
-  const slice = ascii ? (s: number, e: number) => text.substring(s, e) : (s: number, e: number) => b!.toString('utf8', s, e);
-  const byte = (i: number) => (i < n ? at(i) : -1);
-  const isAsciiRun = (s: number, e: number) => {
-    if (ascii) return true;
-    for (let k = s; k < e; k++) if (at(k) >= 0x80) return false;
-    return true;
-  };
-  const tokens: Token[] = [];
-  const push = (start: number, end: number, tokenName: string, kind: number = KEYWORD.none) =>
-    tokens.push({ start, end, text: slice(start, end), tokenName, keywordKind: kind });
+  return new Lexer(text).run();
+}
 
-  let i = 0;
-  while (i < n) {
-    const c = at(i);
-    if (isSpace(c)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    const c1 = byte(i + 1);
-    if (c === MINUS && c1 === MINUS) {
-      while (i < n && !isNewline(at(i))) i++;
-      push(start, i, 'SQL_COMMENT');
-      continue;
-    }
-    if (c === SLASH && c1 === STAR) {
-      let depth = 1;
-      i += 2;
-      while (depth > 0) {
-        if (i + 1 >= n) return null; // unterminated
-        if (at(i) === SLASH && at(i + 1) === STAR) {
-          depth++;
-          i += 2;
-        } else if (at(i) === STAR && at(i + 1) === SLASH) {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      push(start, i, 'C_COMMENT');
-      continue;
-    }
-    if (c === QUOTE) {
-      i = quoted(start + 1, 'plain');
-      if (i < 0) return null;
-      push(start, i, 'SCONST');
-      continue;
-    }
-    if (isIdentStart(c)) {
-      const lower = c | 0x20;
-      if (c1 === QUOTE && (lower === LOWER_E || lower === LOWER_B || lower === LOWER_X)) {
-        // E'…' (backslash escapes), B'…' and X'…' (bit strings, checked by the parser, not here)
-        i = quoted(start + 2, lower === LOWER_E ? 'escapes' : lower === LOWER_B || lower === LOWER_X ? 'bits' : 'plain');
-        if (i < 0) return null;
-        push(start, i, lower === LOWER_E ? 'SCONST' : 'UNKNOWN');
-        continue;
-      }
-      if (c1 === QUOTE && lower === LOWER_N) {
-        // N'…': the scanner returns the keyword NCHAR, then the string
+/** One pass over one text (a class, so that a call makes no closures). */
+class Lexer {
+  private readonly ascii: boolean;
+  private readonly bytes: Buffer | null;
+  private readonly n: number;
+  private readonly tokens: Token[] = [];
+
+  constructor(private readonly text: string) {
+    this.ascii = Buffer.byteLength(text, 'utf8') === text.length;
+    this.bytes = this.ascii ? null : Buffer.from(text, 'utf8');
+    this.n = this.ascii ? text.length : this.bytes!.length;
+  }
+
+  private at(i: number): number {
+    return this.ascii ? this.text.charCodeAt(i) : this.bytes![i]!;
+  }
+
+  private byte(i: number): number {
+    return i < this.n ? this.at(i) : -1;
+  }
+
+  private slice(s: number, e: number): string {
+    return this.ascii ? this.text.substring(s, e) : this.bytes!.toString('utf8', s, e);
+  }
+
+  private isAsciiRun(s: number, e: number): boolean {
+    if (this.ascii) return true;
+    for (let k = s; k < e; k++) if (this.at(k) >= 0x80) return false;
+    return true;
+  }
+
+  private push(start: number, end: number, tokenName: string, kind: number = KEYWORD.none): void {
+    this.tokens.push({ start, end, text: this.slice(start, end), tokenName, keywordKind: kind });
+  }
+
+  run(): Token[] | null {
+    const n = this.n;
+    let i = 0;
+    while (i < n) {
+      const c = this.at(i);
+      if (isSpace(c)) {
         i++;
-        push(start, i, 'UNKNOWN', KEYWORD.colName);
         continue;
       }
-      if (c1 === AMPERSAND && lower === LOWER_U) return null; // U&'…' and U&"…": Unicode escapes
-      i++;
-      while (i < n && isIdentCont(at(i))) i++;
-      const kind = i - start <= LONGEST_KEYWORD && isAsciiRun(start, i) ? keywordKind(slice(start, i).toLowerCase()) : KEYWORD.none;
-      push(start, i, kind === KEYWORD.none ? 'IDENT' : 'UNKNOWN', kind);
-      continue;
-    }
-    if (c === DQUOTE) {
-      i++;
-      for (;;) {
-        if (i >= n) return null;
-        if (at(i) === DQUOTE) {
-          if (byte(i + 1) !== DQUOTE) break;
+      const start = i;
+      const c1 = this.byte(i + 1);
+      if (c === MINUS && c1 === MINUS) {
+        while (i < n && !isNewline(this.at(i))) i++;
+        this.push(start, i, 'SQL_COMMENT');
+        continue;
+      }
+      if (c === SLASH && c1 === STAR) {
+        let depth = 1;
+        i += 2;
+        while (depth > 0) {
+          if (i + 1 >= n) return null; // unterminated
+          if (this.at(i) === SLASH && this.at(i + 1) === STAR) {
+            depth++;
+            i += 2;
+          } else if (this.at(i) === STAR && this.at(i + 1) === SLASH) {
+            depth--;
+            i += 2;
+          } else i++;
+        }
+        this.push(start, i, 'C_COMMENT');
+        continue;
+      }
+      if (c === QUOTE) {
+        i = this.quoted(start + 1, 'plain');
+        if (i < 0) return null;
+        this.push(start, i, 'SCONST');
+        continue;
+      }
+      if (isIdentStart(c)) {
+        const lower = c | 0x20;
+        if (c1 === QUOTE && (lower === LOWER_E || lower === LOWER_B || lower === LOWER_X)) {
+          // E'…' (backslash escapes), B'…' and X'…' (bit strings, checked by the parser, not here)
+          i = this.quoted(start + 2, lower === LOWER_E ? 'escapes' : 'bits');
+          if (i < 0) return null;
+          this.push(start, i, lower === LOWER_E ? 'SCONST' : 'UNKNOWN');
+          continue;
+        }
+        if (c1 === QUOTE && lower === LOWER_N) {
+          // N'…': the scanner returns the keyword NCHAR, then the string
+          i++;
+          this.push(start, i, 'UNKNOWN', KEYWORD.colName);
+          continue;
+        }
+        if (c1 === AMPERSAND && lower === LOWER_U) return null; // U&'…' and U&"…": Unicode escapes
+        i++;
+        while (i < n && isIdentCont(this.at(i))) i++;
+        const kind = i - start <= LONGEST_KEYWORD && this.isAsciiRun(start, i) ? keywordKind(this.slice(start, i).toLowerCase()) : KEYWORD.none;
+        this.push(start, i, kind === KEYWORD.none ? 'IDENT' : 'UNKNOWN', kind);
+        continue;
+      }
+      if (c === DQUOTE) {
+        i++;
+        for (;;) {
+          if (i >= n) return null;
+          if (this.at(i) === DQUOTE) {
+            if (this.byte(i + 1) !== DQUOTE) break;
+            i++;
+          }
           i++;
         }
         i++;
+        if (i - start === 2) return null; // "": a zero-length identifier is an error
+        this.push(start, i, 'IDENT');
+        continue;
       }
-      i++;
-      if (i - start === 2) return null; // "": a zero-length identifier is an error
-      push(start, i, 'IDENT');
-      continue;
-    }
-    if (c === DOLLAR) {
-      if (isDigit(c1)) {
+      if (c === DOLLAR) {
+        if (isDigit(c1)) {
+          i++;
+          while (i < n && isDigit(this.at(i))) i++;
+          if (i < n && isIdentCont(this.at(i))) return null; // $1abc: trailing junk
+          this.push(start, i, 'PARAM');
+          continue;
+        }
+        let tagEnd = i + 1;
+        if (isDollarTagStart(c1)) {
+          tagEnd++;
+          while (tagEnd < n && isDollarTagCont(this.at(tagEnd))) tagEnd++;
+        }
+        if (this.byte(tagEnd) === DOLLAR) {
+          const delimiter = this.slice(start, tagEnd + 1);
+          const close = this.ascii ? this.text.indexOf(delimiter, tagEnd + 1) : this.bytes!.indexOf(delimiter, tagEnd + 1, 'utf8');
+          if (close < 0) return null; // unterminated
+          i = close + (tagEnd + 1 - start);
+          this.push(start, i, 'SCONST');
+          continue;
+        }
         i++;
-        while (i < n && isDigit(at(i))) i++;
-        if (i < n && isIdentCont(at(i))) return null; // $1abc: trailing junk
-        push(start, i, 'PARAM');
+        this.push(start, i, 'UNKNOWN'); // a lone $
         continue;
       }
-      let tagEnd = i + 1;
-      if (isDollarTagStart(c1)) {
-        tagEnd++;
-        while (tagEnd < n && isDollarTagCont(at(tagEnd))) tagEnd++;
+      if (isDigit(c) || (c === DOT && isDigit(c1))) {
+        i = this.number(start);
+        if (i < 0) return null;
+        continue;
       }
-      if (byte(tagEnd) === DOLLAR) {
-        const delimiter = slice(start, tagEnd + 1);
-        const close = ascii ? text.indexOf(delimiter, tagEnd + 1) : b!.indexOf(delimiter, tagEnd + 1, 'utf8');
-        if (close < 0) return null; // unterminated
-        i = close + (tagEnd + 1 - start);
-        push(start, i, 'SCONST');
+      if (c === DOT) {
+        i += c1 === DOT ? 2 : 1;
+        this.push(start, i, 'UNKNOWN');
+        continue;
+      }
+      if (c === COLON) {
+        i += c1 === COLON || c1 === EQUALS ? 2 : 1;
+        this.push(start, i, c1 === COLON ? 'TYPECAST' : 'UNKNOWN');
+        continue;
+      }
+      if (isOpChar(c)) {
+        i = this.operator(start);
+        if (i < 0) return null;
         continue;
       }
       i++;
-      push(start, i, 'UNKNOWN'); // a lone $
-      continue;
+      this.push(start, i, charTokenName(this.slice(start, i))); // , ( ) [ ] ; and any other single character
     }
-    if (isDigit(c) || (c === DOT && isDigit(c1))) {
-      i = number(start);
-      if (i < 0) return null;
-      continue;
-    }
-    if (c === DOT) {
-      i += c1 === DOT ? 2 : 1;
-      push(start, i, 'UNKNOWN');
-      continue;
-    }
-    if (c === COLON) {
-      i += c1 === COLON || c1 === EQUALS ? 2 : 1;
-      push(start, i, c1 === COLON ? 'TYPECAST' : 'UNKNOWN');
-      continue;
-    }
-    if (isOpChar(c)) {
-      i = operator(start);
-      if (i < 0) return null;
-      continue;
-    }
-    i++;
-    push(start, i, charTokenName(slice(start, i))); // , ( ) [ ] ; and any other single character
+    return this.tokens;
   }
-  return tokens;
 
   /**
    * The end of a quoted literal whose content starts at `from` ('' is a quote; in E'' a backslash
-   * escapes the next byte; B'' and X'' hold no quote), or -1 where the scanner would do more than end it: continue it on a
-   * later line (`'a'⏎'b'` is one string) or read a Unicode escape.
+   * escapes the next byte; B'' and X'' hold no quote), or -1 where the scanner would do more than
+   * end it: continue it on a later line (`'a'⏎'b'` is one string) or read a Unicode escape.
    */
-  function quoted(from: number, form: 'plain' | 'escapes' | 'bits'): number {
+  private quoted(from: number, form: 'plain' | 'escapes' | 'bits'): number {
+    const n = this.n;
     let j = from;
     for (;;) {
       if (j >= n) return -1;
-      const ch = at(j);
+      const ch = this.at(j);
       if (form === 'escapes' && ch === BACKSLASH) {
-        const next = byte(j + 1);
+        const next = this.byte(j + 1);
         if (next === LOWER_U || next === UPPER_U || next < 0) return -1;
         j += 2;
         continue;
       }
       if (ch === QUOTE) {
-        if (byte(j + 1) === QUOTE) {
+        if (this.byte(j + 1) === QUOTE) {
           if (form === 'bits') return -1; // B'1''0': the scanner ends the literal at the first quote
           j += 2;
           continue;
@@ -193,98 +220,96 @@ export function lex(text: string): Token[] | null {
     let k = j;
     let newline = false;
     while (k < n) {
-      const ch = at(k);
+      const ch = this.at(k);
       if (isSpace(ch)) {
         if (isNewline(ch)) newline = true;
         k++;
-      } else if (ch === MINUS && byte(k + 1) === MINUS) {
-        while (k < n && !isNewline(at(k))) k++;
+      } else if (ch === MINUS && this.byte(k + 1) === MINUS) {
+        while (k < n && !isNewline(this.at(k))) k++;
       } else break;
     }
-    if (newline && byte(k) === QUOTE) return -1;
+    if (newline && this.byte(k) === QUOTE) return -1;
     return j;
   }
 
   /** Integer (decimal, 0x, 0o, 0b, with _ separators) or numeric literal starting at `s`; its end, or -1 for junk. */
-  function number(s: number): number {
+  private number(s: number): number {
     let j = s;
-    const c0 = at(j);
-    const radix = c0 === ZERO ? radixOf(byte(j + 1)) : 10;
+    const c0 = this.at(j);
+    const radix = c0 === ZERO ? radixOf(this.byte(j + 1)) : 10;
     if (radix !== 10) {
-      j += 2;
-      if (!digitsOf(radix)) return -1;
-      return finish(s, j, radix, false);
+      j = this.digits(j + 2, radix);
+      return j < 0 ? -1 : this.finish(s, j, radix, false);
     }
     let fraction = false;
-    if (c0 !== DOT) digitsOf(10);
-    if (byte(j) === DOT && byte(j + 1) !== DOT) {
+    if (c0 !== DOT) j = this.digits(j, 10);
+    if (this.byte(j) === DOT && this.byte(j + 1) !== DOT) {
       fraction = true;
       j++;
-      if (isDigit(byte(j))) digitsOf(10);
+      if (isDigit(this.byte(j))) j = this.digits(j, 10);
     }
-    if ((byte(j) | 0x20) === LOWER_E) {
+    if ((this.byte(j) | 0x20) === LOWER_E) {
       let k = j + 1;
-      if (byte(k) === PLUS || byte(k) === MINUS) k++;
-      if (!isDigit(byte(k))) return -1; // 1e, 1e+: trailing junk
-      j = k;
-      digitsOf(10);
+      if (this.byte(k) === PLUS || this.byte(k) === MINUS) k++;
+      if (!isDigit(this.byte(k))) return -1; // 1e, 1e+: trailing junk
+      j = this.digits(k, 10);
       fraction = true;
     }
-    return finish(s, j, 10, fraction);
+    return this.finish(s, j, 10, fraction);
+  }
 
-    /** (_?digit)+ in the radix; a decimal integer starts with a digit */
-    function digitsOf(r: number): boolean {
-      const begin = j;
-      if (r === 10) {
-        if (!isDigit(byte(j))) return false;
-        j++;
-      }
-      for (;;) {
-        if (isRadixDigit(byte(j), r)) j++;
-        else if (byte(j) === UNDERSCORE && isRadixDigit(byte(j + 1), r)) j += 2;
-        else return j > begin;
-      }
+  /** The end of (_?digit)+ in the radix from `j` (a decimal integer starts with a digit), or -1 for none. */
+  private digits(from: number, radix: number): number {
+    let j = from;
+    if (radix === 10) {
+      if (!isDigit(this.byte(j))) return -1;
+      j++;
+    }
+    for (;;) {
+      if (isRadixDigit(this.byte(j), radix)) j++;
+      else if (this.byte(j) === UNDERSCORE && isRadixDigit(this.byte(j + 1), radix)) j += 2;
+      else return j > from ? j : -1;
     }
   }
 
-  function finish(s: number, e: number, radix: number, fraction: boolean): number {
-    if (e < n && isIdentStart(at(e))) return -1; // 123abc, 0x1g: trailing junk
+  private finish(s: number, e: number, radix: number, fraction: boolean): number {
+    if (e < this.n && isIdentStart(this.at(e))) return -1; // 123abc, 0x1g: trailing junk
     if (fraction) {
-      push(s, e, 'FCONST');
+      this.push(s, e, 'FCONST');
       return e;
     }
     // An integer beyond int4 is a numeric constant (FCONST), as the scanner decides.
-    const digits = slice(radix === 10 ? s : s + 2, e).replaceAll('_', '');
+    const digits = this.slice(radix === 10 ? s : s + 2, e).replaceAll('_', '');
     const value = radix === 10 ? BigInt(digits) : BigInt(`0${'xob'[[16, 8, 2].indexOf(radix)]}${digits}`);
-    push(s, e, value <= INT4_MAX ? 'ICONST' : 'FCONST');
+    this.push(s, e, value <= INT4_MAX ? 'ICONST' : 'FCONST');
     return e;
   }
 
   /** scan.l's {operator} rule: a run of operator characters, cut at a comment and trailing +/-. */
-  function operator(s: number): number {
+  private operator(s: number): number {
     let e = s;
-    while (e < n && isOpChar(at(e))) e++;
+    while (e < this.n && isOpChar(this.at(e))) e++;
     let len = e - s;
     for (let k = s; k + 1 < e; k++) {
-      if ((at(k) === SLASH && at(k + 1) === STAR) || (at(k) === MINUS && at(k + 1) === MINUS)) {
+      if ((this.at(k) === SLASH && this.at(k + 1) === STAR) || (this.at(k) === MINUS && this.at(k + 1) === MINUS)) {
         len = k - s;
         break;
       }
     }
-    const last = () => at(s + len - 1);
-    if (len > 1 && (last() === PLUS || last() === MINUS)) {
+    const last = this.at(s + len - 1);
+    if (len > 1 && (last === PLUS || last === MINUS)) {
       let unusual = false;
-      for (let k = s; k < s + len - 1; k++) if (isUnusualOpChar(at(k))) unusual = true;
+      for (let k = s; k < s + len - 1; k++) if (isUnusualOpChar(this.at(k))) unusual = true;
       if (!unusual) {
         do len--;
-        while (len > 1 && (last() === PLUS || last() === MINUS));
+        while (len > 1 && (this.at(s + len - 1) === PLUS || this.at(s + len - 1) === MINUS));
       }
     }
     if (len >= 64) return -1; // the scanner refuses operators of NAMEDATALEN bytes
     const end = s + len;
-    const op = slice(s, end);
-    if (len === 1 && SELF.includes(op)) push(s, end, charTokenName(op));
-    else push(s, end, TWO_CHAR_OPERATORS[op] ?? 'UNKNOWN');
+    const op = this.slice(s, end);
+    if (len === 1 && SELF.includes(op)) this.push(s, end, charTokenName(op));
+    else this.push(s, end, TWO_CHAR_OPERATORS[op] ?? 'UNKNOWN');
     return end;
   }
 }

@@ -210,16 +210,17 @@ export function normalizedDefinition(ast: CreateFunctionStmt, schema: string, la
     .map((o) => {
       const n = o.defname === 'cost' || o.defname === 'rows' ? numberOf(o.arg) : null;
       const value = o.defname === 'language' ? language : n !== null ? n : canonicalTree(o.arg, calls);
-      return JSON.stringify({ [o.defname]: value ?? null });
+      const option = { [o.defname]: value ?? null };
+      return { option, key: JSON.stringify(option) };
     })
-    .sort();
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return JSON.stringify({
     hashScheme: HASH_SCHEME,
     kind: ast.is_procedure ? 'procedure' : 'function',
     schema,
     parameters: params,
     returnType,
-    options: options.map((o) => JSON.parse(o) as unknown),
+    options: options.map((o) => o.option),
     body: normalizedBody,
   });
 }

@@ -11,7 +11,9 @@ const MANIFEST_FILE = 'procver.manifest.json';
 const PROCS_FILE = 'procs.ts';
 const SQL_FILE = 'procver.sql';
 
-const byIdentity = (a: CompiledVersion, b: CompiledVersion) => a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name) || a.args.localeCompare(b.args);
+const collator = new Intl.Collator();
+const byIdentity = (a: CompiledVersion, b: CompiledVersion) =>
+  collator.compare(a.schema, b.schema) || collator.compare(a.name, b.name) || collator.compare(a.args, b.args);
 
 export function buildManifest(result: CompileResult): Manifest {
   return {
