@@ -51,6 +51,8 @@ export type Candidate = {
   physical_name: string;
   quarantine_name: string | null;
   quarantined_at: string | null;
+  /** recorded right after the quarantine committed (see versions.quarantineBarrierAt) */
+  quarantine_barrier_at: string | null;
   status_changed_at: string;
   language: string;
   may_be_inlined: boolean;
@@ -105,7 +107,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   const now = new Date((await db.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
   const candidates = (
     await db.execute<Candidate>(sql`
-      SELECT v.id, v.schema, v.physical_name, v.quarantine_name, v.quarantined_at::text, v.status_changed_at::text, v.language,
+      SELECT v.id, v.schema, v.physical_name, v.quarantine_name, v.quarantined_at::text, v.quarantine_barrier_at::text, v.status_changed_at::text, v.language,
              v.may_be_inlined, v.revision, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure
       FROM procver.versions v JOIN procver.procedures p ON p.id = v.procedure_id
       WHERE v.status = 'retired' ORDER BY v.schema, v.physical_name`)
@@ -447,9 +449,15 @@ export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: 
       `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why> (it is live again), then retire it again for a later cleanup`,
     );
   }
+  // Transactions are compared with the barrier, a moment after the rename committed: one that
+  // started before it may have resolved the old name to the version itself.
+  const barrier = c.quarantine_barrier_at ? new Date(c.quarantine_barrier_at) : null;
+  if (!barrier) {
+    unknowns.push('the moment its rename committed is not recorded yet, so transactions older than it cannot be told apart; the next applied run records it');
+  }
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
-    else if (o.oldest && o.oldest < quarantinedAt) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
+    else if (barrier && o.oldest && o.oldest < barrier) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
     if (o.hidden) {
       unknowns.push(
         `cannot see when the transactions of ${o.hidden.sessions} other session(s) on ${o.label} started: role ${o.hidden.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO ${quoteIdent(o.hidden.role)} there`,

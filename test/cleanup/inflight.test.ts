@@ -11,6 +11,7 @@ const quarantined: Candidate = {
   physical_name: 'f__0123456789',
   quarantine_name: 'f__0123456789__quarantined',
   quarantined_at: null,
+  quarantine_barrier_at: null,
   status_changed_at: new Date(0).toISOString(),
   language: 'plpgsql',
   may_be_inlined: false,
@@ -49,7 +50,8 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
     try {
       const rename = new Date((await t.pool.query<{ now: string }>('SELECT clock_timestamp()::text AS now')).rows[0]!.now);
       const now = new Date(rename.getTime() + config.quarantineMs + 1000);
-      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) => inFlightCheck(quarantined, rename, oldest, now, config, true);
+      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) =>
+        inFlightCheck({ ...quarantined, quarantine_barrier_at: rename.toISOString() }, rename, oldest, now, config, true);
 
       const blind = await oldestTransactions([{ url: cleaner.url, role: 'primary' }]);
       expect(blind[0]!.oldest).toBeNull(); // the other role's xact_start is NULL to us
