@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Db, Tx } from '../db/client';
 import { ProcverError } from '../errors';
 import { freshReading } from '../usage/collect';
-import { calledKinds, describeEvidence, evidenceFor, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
+import { describeEvidence, evidenceFor, evidenceSays, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
 import { quoteIdent } from '../identifiers';
@@ -271,7 +271,7 @@ async function usageChecks(
 function usageCheckOf(e: Evidence, instances: number, now: Date, config: CleanupConfig): Check {
   const verdict: Verdict = e.verdict === 'called' ? 'fail' : e.verdict === 'unknown' ? 'unknown' : 'pass';
   // What shows a caller first: that is what an operator acts on.
-  const calling = (x: EvidenceEvent) => Number((calledKinds as readonly string[]).includes(x.kind));
+  const calling = (x: EvidenceEvent) => Number(evidenceSays(x.kind) === 'called');
   const ordered = [...e.events].sort((a, b) => calling(b) - calling(a));
   return {
     name: 'usage',

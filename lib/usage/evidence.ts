@@ -215,8 +215,17 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
   return out;
 }
 
+/**
+ * What one event says about the version's calls: that something calls it, or that the calls over
+ * the period are unknown. The one classification: the verdict below, the dashboard's counts
+ * (lib/usage.ts) and the plan's wording all use it.
+ */
+export function evidenceSays(kind: EvidenceKind): 'called' | 'unknown' {
+  return (calledKinds as readonly string[]).includes(kind) ? 'called' : 'unknown';
+}
+
 export function verdictOf(events: EvidenceEvent[]): EvidenceVerdict {
-  if (events.some((e) => (calledKinds as readonly string[]).includes(e.kind))) return 'called';
+  if (events.some((e) => evidenceSays(e.kind) === 'called')) return 'called';
   return events.length > 0 ? 'unknown' : 'silent';
 }
 
