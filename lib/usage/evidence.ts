@@ -3,6 +3,7 @@ import type { Db, Tx } from '../db/client';
 import { readEnv, type Env } from '../config';
 import { findDrift } from '../drift';
 import { formatAge, parseDuration } from '../durations';
+import { parseStatsFlushDelay } from './flushDelay';
 import { instanceLabel, type InstanceTarget } from './readInstance';
 
 /**
@@ -70,7 +71,7 @@ export interface EvidenceSettings {
 export function evidenceSettings(env: Env = readEnv()): EvidenceSettings {
   return {
     staleAfterMs: parseDuration(env.PROCVER_USAGE_STALE_AFTER ?? '15m', 'PROCVER_USAGE_STALE_AFTER'),
-    flushDelayMs: parseDuration(env.PROCVER_STATS_FLUSH_DELAY ?? '60s', 'PROCVER_STATS_FLUSH_DELAY'),
+    flushDelayMs: parseStatsFlushDelay(env.PROCVER_STATS_FLUSH_DELAY ?? '60s'),
     collectIntervalMs: parseDuration(env.PROCVER_COLLECT_INTERVAL ?? '30s', 'PROCVER_COLLECT_INTERVAL'),
   };
 }
