@@ -8,7 +8,7 @@ import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
 import { quoteIdent } from '../identifiers';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
-import { standingTripwires, TRIPWIRE_MARK } from './tripwire';
+import { standingTripwires, TRIPWIRE_MARK, tripwireWouldForward } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
 type Verdict = 'pass' | 'fail' | 'unknown';
@@ -118,6 +118,10 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
     db,
     candidates.filter((c) => c.quarantine_name !== null).map((c) => ({ schema: c.schema, physicalName: c.physical_name })),
   );
+  const forwarding = await tripwireWouldForward(
+    db,
+    candidates.filter((c) => c.quarantine_name === null).map((c) => ({ schema: c.schema, name: c.physical_name })),
+  );
 
   // Evidence for every candidate in a few set-based queries, not a handful per version; in parallel
   // because `db` is the pool here (each query gets its own connection), never a transaction.
@@ -145,7 +149,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
         deployments.get(id)!,
         usage.get(id)!,
         dependents.get(id)!,
-        inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`)),
+        inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`), forwarding.get(`${c.schema}.${c.physical_name}`)),
       ],
       action: 'keep',
     };
@@ -429,14 +433,33 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
   );
 }
 
-/** `tripwireStands`: procver's tripwire is under the old name (see standingTripwires); only for a quarantined version. */
-export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig, tripwireStands: boolean): Check {
+/** What the tripwire will do with each call, as far as the version's shape says (see tripwireWouldForward). */
+function tripwireWill(forwards: boolean | undefined): string {
+  if (forwards === true) return 'forwards every call and counts it';
+  if (forwards === false) return 'counts every call and refuses it (a call to a trigger, pseudo-type or SETOF record function cannot be forwarded)';
+  return 'counts every call and forwards it where the function can be called through another (else refuses it)';
+}
+
+/**
+ * `tripwireStands`: procver's tripwire is under the old name (see standingTripwires); only for a
+ * quarantined version. `forwards`: whether the tripwire a quarantine would create could forward calls
+ * (undefined: not known); only for a version not quarantined yet.
+ */
+export function inFlightCheck(
+  c: Candidate,
+  quarantinedAt: Date | null,
+  oldest: Oldest[],
+  now: Date,
+  config: CleanupConfig,
+  tripwireStands: boolean,
+  forwards?: boolean,
+): Check {
   if (!quarantinedAt) {
     return {
       name: 'in_flight',
       verdict: 'unknown',
       detail: [
-        `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name, with a tripwire under its old name that forwards every call and counts it, and dropped only after ${formatDuration(config.quarantineMs)} with no call and no transaction older than the rename`,
+        `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name, with a tripwire under its old name that ${tripwireWill(forwards)}, and dropped only after ${formatDuration(config.quarantineMs)} with no call and no transaction older than the rename`,
       ],
     };
   }
