@@ -103,8 +103,8 @@ export async function applyCleanup(
 ): Promise<ApplyResult[]> {
   refuseUnresolvableWindows(plan.config);
   // A quarantine whose barrier could not be recorded right after it committed gets it now (later is
-  // only more cautious); until then its drop waits.
-  await recordQuarantineBarriers(db);
+  // only more cautious). If that fails too, those versions stay kept, and the plan says why.
+  await recordQuarantineBarriers(db).catch(() => undefined);
   const todo = plan.rows.filter((r) => r.action !== 'keep');
   const results: ApplyResult[] = [];
   for (const row of todo) {
