@@ -2,6 +2,7 @@
 
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
+import { summarizePlan } from '@/lib/cleanup/summary';
 
 interface RunResult {
   at: string;
@@ -59,7 +60,7 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
       ) : null}
       {run.data && run.data.results.length === 0 ? (
         <p role="status" className="text-sm text-slate-600">
-          Checked at {new Date(run.data.at).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC: {summarize(run.data.rows)}. Nothing was changed.
+          Checked at {new Date(run.data.at).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC: {summarizePlan(run.data.rows)}. Nothing was changed.
         </p>
       ) : null}
       {run.data && run.data.results.length > 0 ? (
@@ -82,12 +83,6 @@ export function CleanupRunner({ canApply, pending }: { canApply: boolean; pendin
       ) : null}
     </div>
   );
-}
-
-function summarize(rows: RunResult['rows']) {
-  const n = (a: string) => rows.filter((r) => r.action === a).length;
-  // The CLI's words (lib/cli/cleanupPlan.ts).
-  return `${n('drop')} to drop, ${n('quarantine')} to quarantine, ${n('release')} to put back from quarantine, ${n('keep')} kept`;
 }
 
 function outcomes(results: RunResult['results']) {

@@ -14,6 +14,7 @@ export interface UsageJson {
   meanTimeMs: number | null;
   lastCalledAt: string | null;
   unknownBecause: string[];
+  calledBecause: string[];
 }
 
 interface VersionRow {
@@ -90,8 +91,10 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
             const usage = live ? live.usage : (initialUsage[r.id] ?? null);
             const retiredAt = new Date(live?.statusChangedAt ?? r.statusChangedAt).getTime();
             // Called after it was retired: some caller still uses it. (The last-called time is the end of
-            // a sampling interval, so this can flag one interval early: the safe side.)
-            const calledWhileRetired = status === 'retired' && usage?.lastCalledAt != null && new Date(usage.lastCalledAt).getTime() > retiredAt;
+            // a sampling interval, so this can flag one interval early: the safe side.) Callers that fail
+            // or hit its quarantine tripwire are callers too, as the cleanup plan says.
+            const calledWhileRetired =
+              status === 'retired' && ((usage?.lastCalledAt != null && new Date(usage.lastCalledAt).getTime() > retiredAt) || (usage?.calledBecause.length ?? 0) > 0);
             return (
               <tr
                 key={r.id}
@@ -123,7 +126,11 @@ export function VersionTable({ rows, initialUsage, window, canOverride, canAct }
                       quarantined
                     </div>
                   ) : null}
-                  {calledWhileRetired ? <div className="mt-1 text-xs font-semibold text-red-700">still called!</div> : null}
+                  {calledWhileRetired ? (
+                    <div className="mt-1 text-xs font-semibold text-red-700" title={usage?.calledBecause.join('\n') || undefined}>
+                      still called!
+                    </div>
+                  ) : null}
                 </td>
                 <td className="px-3 py-2 whitespace-nowrap" title={`pushed by ${r.pushedBy}`}>
                   {relative(new Date(r.createdAt))}

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './durations';
+import { parseStatsFlushDelay } from './usage/flushDelay';
 import { ProcverError } from './errors';
 import { parsePublicUrl, parseTrustedProxies } from './web/proxySettings';
 
@@ -105,7 +106,7 @@ const envSchema = z.object({
   PROCVER_CLEANUP_INTERVAL: optional(durationText),
   /** usage evidence: how often `collect` reads every instance, how late PostgreSQL publishes counts */
   PROCVER_COLLECT_INTERVAL: optional(durationText),
-  PROCVER_STATS_FLUSH_DELAY: optional(durationText),
+  PROCVER_STATS_FLUSH_DELAY: optional(durationText.pipe(parsedBy(parseStatsFlushDelay))),
   /** cleanup: the rollback window (previous deployments per app, days since live) */
   PROCVER_ROLLBACK_KEEP: optional(wholeNumber(0)),
   PROCVER_ROLLBACK_DAYS: optional(wholeNumber(0)),

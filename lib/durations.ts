@@ -2,11 +2,17 @@ import { ProcverError } from './errors';
 
 const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "90s", "15m", "2h", "7d" in milliseconds. */
-export function parseDuration(value: string, setting: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/.exec(value.trim());
-  if (!m) throw new ProcverError('config', `${setting}: "${value}" is not a duration; use a number with s, m, h or d (e.g. 7d, 30m)`);
-  return Number(m[1]) * units[m[2]!]!;
+/**
+ * "90s", "15m", "2h", "7d" in milliseconds. `bareSeconds`: a number without a unit is seconds too
+ * (`collect --interval 30`, as it always took); settings keep their unit required.
+ */
+export function parseDuration(value: string, setting: string, opts: { bareSeconds?: boolean } = {}): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd])?$/.exec(value.trim());
+  if (!m || (m[2] === undefined && !opts.bareSeconds)) {
+    const syntax = opts.bareSeconds ? 'use a number of seconds, or a number with s, m, h or d (e.g. 30, 30s, 5m)' : 'use a number with s, m, h or d (e.g. 7d, 30m)';
+    throw new ProcverError('config', `${setting}: "${value}" is not a duration; ${syntax}`);
+  }
+  return Number(m[1]) * units[m[2] ?? 's']!;
 }
 
 export function formatDuration(ms: number): string {

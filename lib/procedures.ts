@@ -4,7 +4,8 @@ import type { Db } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type DeploymentStatus, type Procedure, type Version } from './db/schema';
 import { decodeCursor, encodeCursor } from './cursor';
 import { procedureCallsInWindow, type UsageWindow } from './usage';
-import { describeEvidence, uncountedEvents } from './usage/evidence';
+import { describeEvidence, readConfiguredInstances, uncountedEvents } from './usage/evidence';
+import type { InstanceTarget } from './usage/readInstance';
 
 export const procedureSorts = ['name', 'live', 'calls', 'latest', 'deployments'] as const;
 export type ProcedureSort = (typeof procedureSorts)[number];
@@ -39,6 +40,8 @@ export interface ListProceduresOptions {
   before?: string;
   pageSize?: number;
   window?: UsageWindow;
+  /** the configured instances (lib/config.ts usageTargets); null: every instance the registry knows */
+  targets?: InstanceTarget[] | null;
 }
 
 export interface ProcedurePage {
@@ -144,11 +147,15 @@ export async function listProcedures(db: Db, opts: ListProceduresOptions = {}): 
         FROM procver.versions v WHERE v.procedure_id = page.id) s
       ORDER BY page.k ${dir}, page.schema ${dir}, page.name ${dir}, page.args ${dir}`),
     db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.procedures p WHERE ${where}`),
-    db.execute<{ label: string; track_functions: string | null }>(sql`SELECT label, track_functions FROM procver.instances`),
+    db.execute<{ label: string; track_functions: string | null; first_collected_at: string | null; last_collected_at: string | null }>(
+      sql`SELECT label, track_functions, first_collected_at::text, last_collected_at::text FROM procver.instances`,
+    ),
   ]);
-  // Whether calls are counted is the evidence module's decision, per distinct kind of version.
-  const uncountedWhy = (counting: { language: string; may_be_inlined: boolean }[]) => [
-    ...new Set(counting.flatMap((v) => uncountedEvents(v, instances.rows)).map((e) => describeEvidence(e, new Date(), 'the window'))),
+  // Whether calls are counted is the evidence module's decision, per distinct kind of version, on the
+  // instances it asks (configured and read).
+  const counting = readConfiguredInstances(instances.rows, opts.targets ?? null);
+  const uncountedWhy = (kinds: { language: string; may_be_inlined: boolean }[]) => [
+    ...new Set(kinds.flatMap((v) => uncountedEvents(v, counting)).map((e) => describeEvidence(e, new Date(), 'the window'))),
   ];
   const ordered = pageRows.rows;
   const more = ordered.length > pageSize;

@@ -119,6 +119,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
           ...recordCode(oid),
           quarantineName: null,
           quarantinedAt: null,
+          quarantineBarrierAt: null,
           ...(status !== reg.version.status ? { statusChangedAt: sql`now()` } : {}),
           revision: sql`${versions.revision} + 1`,
         })

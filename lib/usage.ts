@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db/client';
-import { describeEvidence, evidenceFor, evidenceSettings, type EvidenceSettings, type EvidenceVerdict } from './usage/evidence';
+import { describeEvidence, evidenceFor, evidenceSays, evidenceSettings, type EvidenceEvent, type EvidenceSettings, type EvidenceVerdict } from './usage/evidence';
 import type { InstanceTarget } from './usage/readInstance';
 
 /** Raw `execute` results carry timestamps as text (drizzle leaves them unparsed there). */
@@ -55,8 +55,10 @@ export interface VersionUsage {
   lastCalledAt: Date | null;
   /** the evidence module's verdict for the window: called, unknown or silent */
   evidence: EvidenceVerdict;
-  /** why `calls` is unknown (inlinable SQL, gaps, resets, an instance never read, failing callers …) */
+  /** why `calls` is unknown (inlinable SQL, gaps, resets, an instance never read …) */
   unknownBecause: string[];
+  /** what shows a caller besides counted calls (its quarantine tripwire was called, callers failing) */
+  calledBecause: string[];
 }
 
 /**
@@ -98,6 +100,7 @@ export async function usageForVersions(
     readAfter: new Date(now.getTime() - settings.staleAfterMs),
   });
 
+  const inWords = (events: EvidenceEvent[]) => [...new Set(events.map((x) => describeEvidence(x, now, 'this window')))];
   for (const f of flags.rows) {
     const id = Number(f.id);
     const e = evidence.get(id)!;
@@ -110,8 +113,10 @@ export async function usageForVersions(
       meanTimeMs: null,
       lastCalledAt: toDate(f.last_called_at),
       evidence: e.verdict,
-      // Counted calls speak for themselves; what is listed is what makes the count incomplete or alarming.
-      unknownBecause: [...new Set(e.events.filter((x) => x.kind !== 'called').map((x) => describeEvidence(x, now, 'this window')))],
+      // The evidence module says which events make the count unknown and which show a caller; counted
+      // calls speak for themselves.
+      unknownBecause: inWords(e.events.filter((x) => evidenceSays(x.kind) === 'unknown')),
+      calledBecause: inWords(e.events.filter((x) => x.kind !== 'called' && evidenceSays(x.kind) === 'called')),
     });
   }
   for (const c of counts.rows) {

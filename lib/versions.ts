@@ -206,6 +206,7 @@ export async function restoreWithCallees(tx: Tx, targets: Version[], reason: str
         ...(how === 'recreated' || how === 'source' ? recordCode(oid) : {}),
         quarantineName: null,
         quarantinedAt: null,
+        quarantineBarrierAt: null,
         statusChangedAt: sql`now()`,
         revision: sql`${versions.revision} + 1`,
       })

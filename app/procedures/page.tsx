@@ -5,6 +5,7 @@ import { RelativeTime } from '@/components/RelativeTime';
 import { EmptyState, ErrorState, InvalidAddress } from '@/components/States';
 import { db } from '@/lib/db/pool';
 import { listProcedures, type ProcedureSort } from '@/lib/procedures';
+import { usageTargets } from '@/lib/config';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 import { firstParam, parseQuery, queries, type SearchParams } from '@/lib/web/params';
@@ -32,7 +33,7 @@ export default async function ProceduresPage({ searchParams }: { searchParams: P
   const dir = query.value.dir ?? 'asc';
   const { after, window } = query.value;
   const before = after === undefined ? query.value.before : undefined;
-  const r = await load(() => listProcedures(db(), { q, sort, dir, after, before, pageSize: PAGE_SIZE, window }));
+  const r = await load(() => listProcedures(db(), { q, sort, dir, after, before, pageSize: PAGE_SIZE, window, targets: usageTargets() }));
   const firstPage = after === undefined && before === undefined;
 
   const sortHeader = (key: ProcedureSort, label: string, right = false) => {

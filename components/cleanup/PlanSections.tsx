@@ -3,6 +3,7 @@ import { cleanupShows } from '@/lib/web/params';
 import { EmptyState, ErrorState } from '@/components/States';
 import { RELEASE_EXPLAINED } from '@/lib/cleanup/plan';
 import { describePolicy } from '@/lib/cleanup/retention';
+import { summarizePlan } from '@/lib/cleanup/summary';
 import { currentPlan } from '@/lib/web/cleanupPlan';
 
 const verdictStyle = {
@@ -51,9 +52,7 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
     <>
       <section aria-labelledby="plan" className="space-y-3">
         <h2 id="plan" className="font-semibold">
-          {/* The CLI's summary line, word for word (lib/cli/cleanupPlan.ts). */}
-          Plan: {count('all').toLocaleString('en')} retired version(s): {count('drop').toLocaleString('en')} to drop, {count('quarantine').toLocaleString('en')} to
-          quarantine, {count('release').toLocaleString('en')} to put back from quarantine, {count('keep').toLocaleString('en')} kept
+          Plan: {summarizePlan(plan.rows, { total: true, grouped: true })}
         </h2>
         {plan.rows.length > 0 ? (
           <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">

@@ -49,6 +49,7 @@ function candidateOf(v: typeof versions.$inferSelect): Candidate {
     physical_name: v.physicalName,
     quarantine_name: v.quarantineName,
     quarantined_at: v.quarantinedAt?.toISOString() ?? null,
+    quarantine_barrier_at: v.quarantineBarrierAt?.toISOString() ?? null,
     status_changed_at: v.statusChangedAt.toISOString(),
     language: v.language,
     may_be_inlined: v.mayBeInlined,
@@ -101,6 +102,9 @@ export async function applyCleanup(
   onProgress?: (done: number, total: number) => void,
 ): Promise<ApplyResult[]> {
   refuseUnresolvableWindows(plan.config);
+  // A quarantine whose barrier could not be recorded right after it committed gets it now (later is
+  // only more cautious). If that fails too, those versions stay kept, and the plan says why.
+  await recordQuarantineBarriers(db).catch(() => undefined);
   const todo = plan.rows.filter((r) => r.action !== 'keep');
   const results: ApplyResult[] = [];
   for (const row of todo) {
@@ -138,9 +142,11 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
     if (taken) return keep(`kept: ${taken.sig} already uses the quarantine name ${v.schema}.${qname}; rename or drop it first`);
     await tx.execute(sql.raw(`ALTER ROUTINE ${fn.sig} RENAME TO ${quoteIdent(qname)}`));
     const tripwire = await createTripwire(tx, v.schema, v.physicalName, qname, fn.oid);
+    // now() is this transaction's start: before anyone can call the tripwire (it exists for others
+    // once this commits), so the evidence period that starts here misses none of its calls.
     await tx
       .update(versions)
-      .set({ quarantineName: qname, quarantinedAt: sql`now()`, revision: sql`${versions.revision} + 1` })
+      .set({ quarantineName: qname, quarantinedAt: sql`now()`, quarantineBarrierAt: null, revision: sql`${versions.revision} + 1` })
       .where(eq(versions.id, v.id));
     await writeAudit(tx, {
       actor,
@@ -154,10 +160,35 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
     return null;
   });
   if (done) return done;
-  // The barrier is set after the rename committed: any transaction that started before this
-  // moment may still hold the old name's plan, so the drop waits for all of them to end.
-  await db.update(versions).set({ quarantinedAt: sql`now()` }).where(eq(versions.id, row.versionId));
-  return { physicalName: row.physicalName, schema: row.schema, outcome: 'quarantined', detail: `renamed to ${qname}; its tripwire watches the old name` };
+  const quarantined: ApplyResult = {
+    physicalName: row.physicalName,
+    schema: row.schema,
+    outcome: 'quarantined',
+    detail: `renamed to ${qname}; its tripwire watches the old name`,
+  };
+  // The quarantine has committed (with its audit entry): whatever happens now, it is quarantined.
+  try {
+    await recordQuarantineBarriers(db, row.versionId);
+  } catch (e) {
+    return { ...quarantined, detail: `${quarantined.detail}; ${BARRIER_MISSING} (${pgReason(e)})` };
+  }
+  return quarantined;
+}
+
+const BARRIER_MISSING = 'the moment its rename committed could not be recorded, so its drop waits until a later applied run records it';
+
+/**
+ * The barrier, recorded after the quarantine committed: any transaction that started before it may
+ * still hold the old name's plan (calling the version itself, its calls unpublished until it ends),
+ * so the drop waits for all of them to end. clock_timestamp() is read after this statement's
+ * snapshot, which already sees the quarantine committed, so it is never earlier than the commit.
+ * Not a change of state (the quarantine and its audit entry committed together); a later barrier
+ * only makes the drop wait longer.
+ */
+async function recordQuarantineBarriers(db: Db, versionId?: number): Promise<void> {
+  await db.execute(sql`
+    UPDATE procver.versions SET quarantine_barrier_at = clock_timestamp()
+    WHERE quarantine_name IS NOT NULL AND quarantine_barrier_at IS NULL ${versionId === undefined ? sql`` : sql`AND id = ${versionId}`}`);
 }
 
 /** Something called a quarantined version (or a deployment needs it): back under its name, retired and kept. */
@@ -170,7 +201,7 @@ async function release(db: Db, config: CleanupConfig, row: PlanRow, actor: strin
     await unquarantine(tx, v);
     await tx
       .update(versions)
-      .set({ quarantineName: null, quarantinedAt: null, revision: sql`${versions.revision} + 1` })
+      .set({ quarantineName: null, quarantinedAt: null, quarantineBarrierAt: null, revision: sql`${versions.revision} + 1` })
       .where(eq(versions.id, v.id));
     const why = row.checks.filter((c) => c.verdict === 'fail' && (c.name === 'usage' || c.name === 'deployments')).flatMap((c) => c.detail);
     await writeAudit(tx, {

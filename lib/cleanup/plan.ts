@@ -3,12 +3,12 @@ import pg from 'pg';
 import type { Db, Tx } from '../db/client';
 import { ProcverError } from '../errors';
 import { freshReading } from '../usage/collect';
-import { calledKinds, describeEvidence, evidenceFor, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
+import { describeEvidence, evidenceFor, evidenceSays, shortestResolvablePeriod, type Evidence, type EvidenceEvent } from '../usage/evidence';
 import { instanceLabel, type InstanceTarget } from '../usage/readInstance';
 import { bindingReferences } from '../bindings';
 import { quoteIdent } from '../identifiers';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
-import { standingTripwires, TRIPWIRE_MARK } from './tripwire';
+import { standingTripwires, TRIPWIRE_MARK, tripwireWouldForward } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
 
 type Verdict = 'pass' | 'fail' | 'unknown';
@@ -51,6 +51,8 @@ export type Candidate = {
   physical_name: string;
   quarantine_name: string | null;
   quarantined_at: string | null;
+  /** recorded right after the quarantine committed (see versions.quarantineBarrierAt) */
+  quarantine_barrier_at: string | null;
   status_changed_at: string;
   language: string;
   may_be_inlined: boolean;
@@ -105,7 +107,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   const now = new Date((await db.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
   const candidates = (
     await db.execute<Candidate>(sql`
-      SELECT v.id, v.schema, v.physical_name, v.quarantine_name, v.quarantined_at::text, v.status_changed_at::text, v.language,
+      SELECT v.id, v.schema, v.physical_name, v.quarantine_name, v.quarantined_at::text, v.quarantine_barrier_at::text, v.status_changed_at::text, v.language,
              v.may_be_inlined, v.revision, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure
       FROM procver.versions v JOIN procver.procedures p ON p.id = v.procedure_id
       WHERE v.status = 'retired' ORDER BY v.schema, v.physical_name`)
@@ -115,6 +117,10 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
   const tripwires = await standingTripwires(
     db,
     candidates.filter((c) => c.quarantine_name !== null).map((c) => ({ schema: c.schema, physicalName: c.physical_name })),
+  );
+  const forwarding = await tripwireWouldForward(
+    db,
+    candidates.filter((c) => c.quarantine_name === null).map((c) => ({ schema: c.schema, name: c.physical_name })),
   );
 
   // Evidence for every candidate in a few set-based queries, not a handful per version; in parallel
@@ -143,7 +149,7 @@ export async function planFromRegistry(db: Db, targets: InstanceTarget[], config
         deployments.get(id)!,
         usage.get(id)!,
         dependents.get(id)!,
-        inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`)),
+        inFlightCheck(c, quarantinedAt, oldest, now, config, tripwires.has(`${c.schema}.${c.physical_name}`), forwarding.get(`${c.schema}.${c.physical_name}`)),
       ],
       action: 'keep',
     };
@@ -269,7 +275,7 @@ async function usageChecks(
 function usageCheckOf(e: Evidence, instances: number, now: Date, config: CleanupConfig): Check {
   const verdict: Verdict = e.verdict === 'called' ? 'fail' : e.verdict === 'unknown' ? 'unknown' : 'pass';
   // What shows a caller first: that is what an operator acts on.
-  const calling = (x: EvidenceEvent) => Number((calledKinds as readonly string[]).includes(x.kind));
+  const calling = (x: EvidenceEvent) => Number(evidenceSays(x.kind) === 'called');
   const ordered = [...e.events].sort((a, b) => calling(b) - calling(a));
   return {
     name: 'usage',
@@ -427,14 +433,33 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
   );
 }
 
-/** `tripwireStands`: procver's tripwire is under the old name (see standingTripwires); only for a quarantined version. */
-export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: Oldest[], now: Date, config: CleanupConfig, tripwireStands: boolean): Check {
+/** What the tripwire will do with each call, as far as the version's shape says (see tripwireWouldForward). */
+function tripwireWill(forwards: boolean | undefined): string {
+  if (forwards === true) return 'forwards every call and counts it';
+  if (forwards === false) return 'counts every call and refuses it (a call to a trigger, pseudo-type or SETOF record function cannot be forwarded)';
+  return 'counts every call and forwards it where the function can be called through another (else refuses it)';
+}
+
+/**
+ * `tripwireStands`: procver's tripwire is under the old name (see standingTripwires); only for a
+ * quarantined version. `forwards`: whether the tripwire a quarantine would create could forward calls
+ * (undefined: not known); only for a version not quarantined yet.
+ */
+export function inFlightCheck(
+  c: Candidate,
+  quarantinedAt: Date | null,
+  oldest: Oldest[],
+  now: Date,
+  config: CleanupConfig,
+  tripwireStands: boolean,
+  forwards?: boolean,
+): Check {
   if (!quarantinedAt) {
     return {
       name: 'in_flight',
       verdict: 'unknown',
       detail: [
-        `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name, with a tripwire under its old name that forwards every call and counts it, and dropped only after ${formatDuration(config.quarantineMs)} with no call and no transaction older than the rename`,
+        `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name, with a tripwire under its old name that ${tripwireWill(forwards)}, and dropped only after ${formatDuration(config.quarantineMs)} with no call and no transaction older than the rename`,
       ],
     };
   }
@@ -447,9 +472,15 @@ export function inFlightCheck(c: Candidate, quarantinedAt: Date | null, oldest: 
       `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why> (it is live again), then retire it again for a later cleanup`,
     );
   }
+  // Transactions are compared with the barrier, a moment after the rename committed: one that
+  // started before it may have resolved the old name to the version itself.
+  const barrier = c.quarantine_barrier_at ? new Date(c.quarantine_barrier_at) : null;
+  if (!barrier) {
+    unknowns.push('the moment its rename committed is not recorded yet, so transactions older than it cannot be told apart; the next applied run records it');
+  }
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
-    else if (o.oldest && o.oldest < quarantinedAt) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
+    else if (barrier && o.oldest && o.oldest < barrier) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
     if (o.hidden) {
       unknowns.push(
         `cannot see when the transactions of ${o.hidden.sessions} other session(s) on ${o.label} started: role ${o.hidden.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO ${quoteIdent(o.hidden.role)} there`,

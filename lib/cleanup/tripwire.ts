@@ -49,6 +49,31 @@ const dollarQuote = (body: string) => {
   return `$${tag}$${body}$${tag}$`;
 };
 
+/** The columns of `Shape`, for a pg_proc row `p`. */
+const SHAPE = sql`
+  p.prokind::text AS kind, p.proretset AS retset, p.provolatile::text AS volatile, p.proparallel::text AS parallel,
+  p.procost::float8 AS cost, p.prorows::float8 AS rows, p.pronargs::int AS nargs, p.provariadic <> 0 AS variadic,
+  pg_get_function_arguments(p.oid) AS args, pg_get_function_result(p.oid) AS result, p.prorettype::regtype::text AS rettype,
+  p.proargmodes::text[] AS modes, pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl,
+  (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                                     'grantable', a.is_grantable))
+   FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner) AS grants`;
+
+/**
+ * Whether the tripwire a quarantine would put under each name (`schema.name`, the version not yet
+ * quarantined) could forward calls, or would have to refuse them: the same decision createTripwire
+ * makes. A name with no function, or several, under it is left out (unknown).
+ */
+export async function tripwireWouldForward(db: Db | Tx, names: { schema: string; name: string }[]): Promise<Map<string, boolean>> {
+  if (names.length === 0) return new Map();
+  const r = await db.execute<Shape & { key: string; n: number }>(sql`
+    SELECT n.nspname || '.' || p.proname AS key, count(*) OVER (PARTITION BY p.pronamespace, p.proname)::int AS n, ${SHAPE}
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    JOIN unnest(${sql.param(names.map((x) => x.schema))}::text[], ${sql.param(names.map((x) => x.name))}::text[]) AS o(schema, name)
+      ON o.schema = n.nspname AND o.name = p.proname`);
+  return new Map(r.rows.filter((s) => s.n === 1).map((s) => [s.key, forwardingBody(s, 'x') !== null]));
+}
+
 /** What the forwarder's body runs, or null when it can only raise. */
 function forwardingBody(s: Shape, target: string): string | null {
   const modes = s.modes ?? Array.from({ length: s.nargs }, () => 'i');
@@ -69,15 +94,7 @@ function forwardingBody(s: Shape, target: string): string | null {
  * (same arguments, defaults and result; owner and privileges copied). Returns whether it forwards.
  */
 export async function createTripwire(tx: Tx, schema: string, physicalName: string, quarantineName: string, quarantinedOid: number): Promise<{ forwards: boolean }> {
-  const r = await tx.execute<Shape>(sql`
-    SELECT p.prokind::text AS kind, p.proretset AS retset, p.provolatile::text AS volatile, p.proparallel::text AS parallel,
-      p.procost::float8 AS cost, p.prorows::float8 AS rows, p.pronargs::int AS nargs, p.provariadic <> 0 AS variadic,
-      pg_get_function_arguments(p.oid) AS args, pg_get_function_result(p.oid) AS result, p.prorettype::regtype::text AS rettype,
-      p.proargmodes::text[] AS modes, pg_get_userbyid(p.proowner) AS owner, p.proacl::text AS acl,
-      (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
-                                         'grantable', a.is_grantable))
-       FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner) AS grants
-    FROM pg_proc p WHERE p.oid = ${quarantinedOid}::oid`);
+  const r = await tx.execute<Shape>(sql`SELECT ${SHAPE} FROM pg_proc p WHERE p.oid = ${quarantinedOid}::oid`);
   const s = r.rows[0];
   if (!s) throw new ProcverError('conflict', `${schema}.${quarantineName} is not in the database`);
   const target = qualifiedName(schema, quarantineName);

@@ -1,6 +1,7 @@
 import { formatDuration } from '../cleanup/config';
 import { RELEASE_EXPLAINED, type CleanupPlan } from '../cleanup/plan';
 import { describePolicy } from '../cleanup/retention';
+import { summarizePlan } from '../cleanup/summary';
 
 const mark = { pass: '✓', fail: '✗', unknown: '?' } as const;
 
@@ -19,10 +20,7 @@ export function printPlan(plan: CleanupPlan, apply: boolean): void {
       });
     }
   }
-  const count = (a: string) => plan.rows.filter((r) => r.action === a).length;
-  console.log(
-    `\n${plan.rows.length} retired version(s): ${count('drop')} to drop, ${count('quarantine')} to quarantine, ${count('release')} to put back from quarantine, ${count('keep')} kept; ${plan.live} live version(s) not considered`,
-  );
+  console.log(`\n${summarizePlan(plan.rows, { total: true })}; ${plan.live} live version(s) not considered`);
   if (!c.retention) {
     console.log('retention policy: off (set PROCVER_RETENTION_AFTER, e.g. 30d, to retire unused old versions automatically)');
     return;

@@ -51,7 +51,17 @@ export const versions = procver.table(
     revision: integer('revision').notNull().default(1),
     /** cleanup renamed the function to this name (same OID) and waits before dropping it */
     quarantineName: text('quarantine_name'),
+    /**
+     * when the quarantine's transaction began (its now()): the tripwire cannot be called before that
+     * transaction commits, so the quarantine's evidence period starts here
+     */
     quarantinedAt: timestamp('quarantined_at', { withTimezone: true }),
+    /**
+     * a moment after the quarantine committed (recorded right after it): a transaction that started
+     * before it may have resolved the old name to the version itself, with calls PostgreSQL has not
+     * published yet, so the drop waits until none is open. NULL until recorded (the drop waits).
+     */
+    quarantineBarrierAt: timestamp('quarantine_barrier_at', { withTimezone: true }),
     /** what re-creates a dropped version exactly: definition, owner, ACL, comment */
     dropSnapshot: jsonb('drop_snapshot'),
     droppedAt: timestamp('dropped_at', { withTimezone: true }),

@@ -3,6 +3,7 @@ import type { Db, Tx } from '../db/client';
 import { readEnv, type Env } from '../config';
 import { findDrift } from '../drift';
 import { formatAge, parseDuration } from '../durations';
+import { parseStatsFlushDelay } from './flushDelay';
 import { instanceLabel, type InstanceTarget } from './readInstance';
 
 /**
@@ -70,7 +71,7 @@ export interface EvidenceSettings {
 export function evidenceSettings(env: Env = readEnv()): EvidenceSettings {
   return {
     staleAfterMs: parseDuration(env.PROCVER_USAGE_STALE_AFTER ?? '15m', 'PROCVER_USAGE_STALE_AFTER'),
-    flushDelayMs: parseDuration(env.PROCVER_STATS_FLUSH_DELAY ?? '60s', 'PROCVER_STATS_FLUSH_DELAY'),
+    flushDelayMs: parseStatsFlushDelay(env.PROCVER_STATS_FLUSH_DELAY ?? '60s'),
     collectIntervalMs: parseDuration(env.PROCVER_COLLECT_INTERVAL ?? '30s', 'PROCVER_COLLECT_INTERVAL'),
   };
 }
@@ -100,6 +101,26 @@ export function uncountedEvents(v: { language: string; may_be_inlined: boolean }
     }
   }
   return events;
+}
+
+/**
+ * The configured instances' labels: the targets' (null: every instance the registry knows, what the
+ * dashboard does without configuration).
+ */
+function configuredLabels(targets: InstanceTarget[] | null, known: { label: string }[]): Set<string> {
+  return new Set(targets ? targets.map((t) => instanceLabel(t.url).label) : known.map((i) => i.label));
+}
+
+/**
+ * The registry's instances that are configured and have been read: those whose counting speaks for
+ * the calls. The one notion for the evidence below and the procedures list's "not counted".
+ */
+export function readConfiguredInstances<T extends { label: string; first_collected_at: string | null; last_collected_at: string | null }>(
+  instances: T[],
+  targets: InstanceTarget[] | null,
+): T[] {
+  const labels = configuredLabels(targets, instances);
+  return instances.filter((i) => labels.has(i.label) && i.first_collected_at !== null && i.last_collected_at !== null);
 }
 
 /** usage_events kinds, as the collector records them, and what each means here. */
@@ -152,12 +173,12 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
   const configured = p.targets
     ? p.targets.map((t) => ({ label: instanceLabel(t.url).label, role: t.role as string }))
     : instances.map((i) => ({ label: i.label, role: 'known' }));
-  const configuredLabels = new Set(configured.map((c) => c.label));
+  const configuredNow = configuredLabels(p.targets, instances);
   const date = (s: string | null) => (s === null ? null : new Date(s));
 
   // What holds for every version with the same period alike: instances gone, never read, stale,
   // or read too late. Computed once per distinct start of the period.
-  const read = instances.filter((i) => configuredLabels.has(i.label) && i.first_collected_at && i.last_collected_at);
+  const read = readConfiguredInstances(instances, p.targets);
   const sharedByFrom = new Map<number, { shared: EvidenceEvent[]; relevant: Set<number> }>();
   const sharedFor = (start: Date) => {
     const known = sharedByFrom.get(start.getTime());
@@ -177,7 +198,7 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
     // Counters and events count from the configured instances and from those removed during the period.
     const relevant = new Set(read.map((i) => i.id));
     for (const i of instances) {
-      if (configuredLabels.has(i.label)) continue;
+      if (configuredNow.has(i.label)) continue;
       // Configured during the period (read or tried) and not now: that replica may still serve calls.
       const seen = [date(i.last_collected_at), date(i.last_attempt_at)].filter((d): d is Date => d !== null);
       const lastSeen = seen.length > 0 ? new Date(Math.max(...seen.map((d) => d.getTime()))) : null;
@@ -215,8 +236,17 @@ export async function evidenceFor(db: Db | Tx, versionIds: number[], p: Evidence
   return out;
 }
 
+/**
+ * What one event says about the version's calls: that something calls it, or that the calls over
+ * the period are unknown. The one classification: the verdict below, the dashboard's counts
+ * (lib/usage.ts) and the plan's wording all use it.
+ */
+export function evidenceSays(kind: EvidenceKind): 'called' | 'unknown' {
+  return (calledKinds as readonly string[]).includes(kind) ? 'called' : 'unknown';
+}
+
 export function verdictOf(events: EvidenceEvent[]): EvidenceVerdict {
-  if (events.some((e) => (calledKinds as readonly string[]).includes(e.kind))) return 'called';
+  if (events.some((e) => evidenceSays(e.kind) === 'called')) return 'called';
   return events.length > 0 ? 'unknown' : 'silent';
 }
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inFlightCheck, oldestTransactions, type Candidate } from '../../lib/cleanup/plan';
 import { cleanupConfig } from '../../lib/cleanup/config';
+import { tripwireWouldForward } from '../../lib/cleanup/tripwire';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 
 const config = cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' });
@@ -11,6 +12,7 @@ const quarantined: Candidate = {
   physical_name: 'f__0123456789',
   quarantine_name: 'f__0123456789__quarantined',
   quarantined_at: null,
+  quarantine_barrier_at: null,
   status_changed_at: new Date(0).toISOString(),
   language: 'plpgsql',
   may_be_inlined: false,
@@ -49,7 +51,8 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
     try {
       const rename = new Date((await t.pool.query<{ now: string }>('SELECT clock_timestamp()::text AS now')).rows[0]!.now);
       const now = new Date(rename.getTime() + config.quarantineMs + 1000);
-      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) => inFlightCheck(quarantined, rename, oldest, now, config, true);
+      const at = (oldest: Awaited<ReturnType<typeof oldestTransactions>>) =>
+        inFlightCheck({ ...quarantined, quarantine_barrier_at: rename.toISOString() }, rename, oldest, now, config, true);
 
       const blind = await oldestTransactions([{ url: cleaner.url, role: 'primary' }]);
       expect(blind[0]!.oldest).toBeNull(); // the other role's xact_start is NULL to us
@@ -86,5 +89,35 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
       await old.query('ROLLBACK');
       await old.end();
     }
+  });
+});
+
+describe('cleanup: the in-flight check says what the tripwire will do with each call', () => {
+  const notYet = (forwards?: boolean) => inFlightCheck(quarantined, null, [], new Date(), config, false, forwards).detail;
+  const words = (tripwire: string) => [
+    `not quarantined yet: callers take no lock on a function, so it is first renamed to a quarantine name, with a tripwire under its old name that ${tripwire}, and dropped only after 2s with no call and no transaction older than the rename`,
+  ];
+
+  it('forwards where the shape allows, refuses a trigger or SETOF record function, and says so', async () => {
+    await t.pool.query(`
+      CREATE SCHEMA words;
+      CREATE FUNCTION words.plain(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x $$;
+      CREATE FUNCTION words.trig() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+      CREATE FUNCTION words.rows() RETURNS SETOF record LANGUAGE sql AS $$ SELECT 1, 2 $$;
+      CREATE FUNCTION words.table_rows() RETURNS TABLE (a integer) LANGUAGE sql AS $$ SELECT 1 $$;
+      CREATE FUNCTION words.twice(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x $$;
+      CREATE FUNCTION words.twice(x text) RETURNS text LANGUAGE sql AS $$ SELECT x $$;`);
+    const names = ['plain', 'trig', 'rows', 'table_rows', 'twice', 'missing'].map((name) => ({ schema: 'words', name }));
+    expect(await tripwireWouldForward(t.db, names)).toEqual(
+      new Map([
+        ['words.plain', true],
+        ['words.trig', false],
+        ['words.rows', false],
+        ['words.table_rows', true],
+      ]),
+    );
+    expect(notYet(true)).toEqual(words('forwards every call and counts it'));
+    expect(notYet(false)).toEqual(words('counts every call and refuses it (a call to a trigger, pseudo-type or SETOF record function cannot be forwarded)'));
+    expect(notYet(undefined)).toEqual(words('counts every call and forwards it where the function can be called through another (else refuses it)'));
   });
 });

@@ -42,6 +42,12 @@ describe('environment variables (one schema)', () => {
     expect(configError(() => readEnv({ PROCVER_STATS_FLUSH_DELAY: '60' }))).toBe(
       'environment variable PROCVER_STATS_FLUSH_DELAY: not a duration; use a number with s, m, h or d (e.g. 7d, 30m)',
     );
+    // Below PostgreSQL's own flush interval (1 s) no server publishes the last calls in time.
+    expect(configError(() => readEnv({ PROCVER_STATS_FLUSH_DELAY: '0s' }))).toBe(
+      'environment variable PROCVER_STATS_FLUSH_DELAY: "0s" is shorter than PostgreSQL takes to publish call counts (a backend sends its statistics at most once a second, an idle one within 10 s, one that finds them locked within 60 s), so cleanup would trust readings that cannot show the last calls yet; set it to at least 1s (only where the statistics are never contended, as in tests) or unset it for the default 60s',
+    );
+    expect(configError(() => readEnv({ PROCVER_STATS_FLUSH_DELAY: '0.5s' }))).toMatch(/^environment variable PROCVER_STATS_FLUSH_DELAY: "0\.5s" is shorter than/);
+    expect(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s' }).PROCVER_STATS_FLUSH_DELAY).toBe('1s'); // the e2e server's
     expect(configError(() => readEnv({ PROCVER_COLLECT_INTERVAL: 'often' }))).toMatch(/^environment variable PROCVER_COLLECT_INTERVAL: not a duration/);
     // The value of a bad DATABASE_URL (it may hold a password) is never echoed.
     const m = configError(() => readEnv({ DATABASE_URL: 'secret-password' }));

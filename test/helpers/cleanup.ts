@@ -18,7 +18,7 @@ export async function quarantineLikeCleanup(db: Db, physical: string): Promise<v
     await createTripwire(tx, v!.schema, physical, quarantineNameFor(physical), fn.oid);
     await tx
       .update(versions)
-      .set({ status: 'retired', quarantineName: quarantineNameFor(physical), quarantinedAt: sql`now()` })
+      .set({ status: 'retired', quarantineName: quarantineNameFor(physical), quarantinedAt: sql`now()`, quarantineBarrierAt: sql`now()` })
       .where(eq(versions.id, v!.id));
   });
 }

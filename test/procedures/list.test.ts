@@ -115,5 +115,30 @@ CREATE FUNCTION app.not_inlined(x integer) RETURNS integer LANGUAGE sql SECURITY
         ['pl', [false, []]],
       ]),
     );
+
+    // Only the configured instances count, as for the evidence: a replica no longer configured that
+    // counted nothing says nothing about these versions.
+    const primary = { url: t.url, role: 'primary' as const };
+    await t.pool.query(
+      `INSERT INTO procver.instances (label, host, port, role, first_collected_at, last_collected_at, last_attempt_at, track_functions)
+       VALUES ('127.0.0.1:1/gone', '127.0.0.1', 1, 'replica', now() - interval '1 day', now(), now(), 'none')`,
+    );
+    await t.pool.query(`UPDATE procver.instances SET track_functions = 'all' WHERE label = $1`, [label]);
+    const configured = new Map((await listProcedures(t.db, { pageSize: 10, targets: [primary] })).rows.map((r) => [r.name, [r.uncounted, r.uncountedWhy]]));
+    expect(configured).toEqual(
+      new Map([
+        ['inlined', [true, [inlined]]],
+        ['not_inlined', [false, []]],
+        ['pl', [false, []]],
+      ]),
+    );
+    const gone = "track_functions = 'none' on 127.0.0.1:1/gone: calls are not counted there";
+    expect(await why()).toEqual(
+      new Map([
+        ['inlined', [true, [inlined, gone]]],
+        ['not_inlined', [true, [gone]]],
+        ['pl', [true, [gone]]],
+      ]),
+    );
   });
 });

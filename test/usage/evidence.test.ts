@@ -122,8 +122,19 @@ describe('evidence: the dashboard, cleanup and retention agree on every case', (
     // The dashboard (24h window).
     const usage = (await usageForVersions(t.db, [subject.id], '24h', targets, config)).get(subject.id)!;
     expect(usage.evidence).toBe(verdict);
-    if (verdict === 'silent') expect(usage.calls).toBe(0);
-    else if (verdict === 'unknown') expect(usage.calls).toBeNull();
+    // Unknown only when the evidence module says so: a tripwire hit or failing callers are callers,
+    // and the count (no rollups here) stays known.
+    expect(usage.calls).toBe(verdict === 'unknown' ? null : 0);
+    expect(usage.unknownBecause.length > 0).toBe(verdict === 'unknown');
+    const calledBecause: Partial<Record<EvidenceKind, unknown[]>> = {
+      tripwire: [expect.stringMatching(/^the quarantine tripwire under its old name was called on 127\.0\.0\.1:\d+\/\w+ 1h ago: something still calls it$/)],
+      failing_callers: [
+        expect.stringMatching(
+          /^callers tried it on 127\.0\.0\.1:\d+\/\w+ but no call completed \(PostgreSQL counts no failing calls\): something still calls it and fails$/,
+        ),
+      ],
+    };
+    expect(usage.calledBecause).toEqual((kind && calledBecause[kind]) ?? []);
 
     // Retention (the subject live): retired only when silent.
     await t.pool.query(`UPDATE procver.versions SET status = 'live' WHERE id = $1`, [subject.id]);

@@ -3,11 +3,26 @@ import type { InstanceResult } from '../../usage/collect';
 import { defineCommand, parseOptions } from '../command';
 import { withDb } from '../db';
 import { evidenceSettings } from '../../usage/evidence';
+import { parseDuration } from '../../durations';
 
 const options = {
   once: { type: 'boolean', description: 'collect once and exit (for cron); exit 1 if an instance could not be read' },
-  interval: { type: 'string', value: '<seconds>', description: 'seconds between collections when long-running (default PROCVER_COLLECT_INTERVAL, 30s)' },
+  interval: {
+    type: 'string',
+    value: '<duration>',
+    description: 'time between collections when long-running, as PROCVER_COLLECT_INTERVAL writes it (30s, 5m) or bare seconds (default PROCVER_COLLECT_INTERVAL, 30s)',
+  },
 } as const;
+
+/**
+ * The collector's interval: --interval (a duration like PROCVER_COLLECT_INTERVAL's, or bare seconds),
+ * else PROCVER_COLLECT_INTERVAL, the same interval cleanup assumes when it refuses windows too short to resolve.
+ */
+export function collectIntervalMs(flag: string | undefined): number {
+  const ms = flag === undefined ? evidenceSettings().collectIntervalMs : parseDuration(flag, '--interval', { bareSeconds: true });
+  if (ms <= 0) throw new ProcverError('invalid_input', `--interval must be longer than 0 (got "${flag}")`);
+  return ms;
+}
 
 function printCollect(results: InstanceResult[]): void {
   for (const r of results) {
@@ -23,13 +38,11 @@ export const command = defineCommand({
   name: 'collect',
   summary:
     'Read call counters (pg_stat_user_functions) from the primary and PROCVER_REPLICA_URLS into the registry; every --interval seconds until SIGTERM, or once (cron). Warns about drifted versions.',
-  usage: ['collect [--once] [--interval <seconds>]'],
+  usage: ['collect [--once] [--interval <duration>]'],
   options,
   async run(argv) {
     const { values } = parseOptions(options, argv);
-    // The same interval cleanup assumes when it refuses windows too short to resolve (PROCVER_COLLECT_INTERVAL).
-    const interval = Number(values.interval ?? evidenceSettings().collectIntervalMs / 1000);
-    if (!Number.isFinite(interval) || interval <= 0) throw new ProcverError('invalid_input', '--interval must be a positive number of seconds');
+    const interval = collectIntervalMs(values.interval) / 1000;
     const [{ usageRetention, usageTargets }, { CounterCache, collectUsage }, { driftWatcher }] = await Promise.all([
       import('../../config'),
       import('../../usage/collect'),
