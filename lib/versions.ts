@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
+import { bindingReferences } from './bindings';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
 import { recreateDropped, recreateFromSource, unquarantine, type RestoreHow } from './cleanup/restore';
@@ -61,19 +62,24 @@ function checkRevision(v: Version, expected: number | undefined, name: string): 
   }
 }
 
-/** Deployments that would break if this version stopped working: live and pending ones. */
-async function protectingDeployments(tx: Tx, versionId: number): Promise<string[]> {
+/**
+ * What would break if this version stopped working: live and pending deployments, and the
+ * bindings (triggers, aggregates, operators, policies …) and entry points that call it.
+ */
+async function protectingReferences(tx: Tx, versionId: number): Promise<string[]> {
   const rows = await tx
     .select({ app: deployments.app, deploymentId: deployments.deploymentId, status: deployments.status })
     .from(deploymentVersions)
     .innerJoin(deployments, eq(deployments.id, deploymentVersions.deploymentId))
     .where(and(eq(deploymentVersions.versionId, versionId), inArray(deployments.status, ['live', 'pending'])));
-  return rows.map((r) => `${r.app}/${r.deploymentId} (${r.status})`).sort();
+  const bound = (await bindingReferences(tx, [versionId])).get(versionId) ?? [];
+  return [...rows.map((r) => `${r.app}/${r.deploymentId} (${r.status})`).sort(), ...bound.map((b) => `bound: ${b.label}`)];
 }
 
 /**
  * Marks a version retired: a person's decision that it should go, reversible until cleanup drops it.
- * Refused while a live or pending deployment references it, unless an admin overrides.
+ * Refused while a live or pending deployment, a binding or an entry point references it, unless an
+ * admin overrides (cleanup keeps a bound version all the same).
  */
 export async function retireVersion(db: Db, change: StatusChange): Promise<StatusChangeResult> {
   const reason = requireReason(change.reason);
@@ -81,11 +87,11 @@ export async function retireVersion(db: Db, change: StatusChange): Promise<Statu
     const v = await lockVersion(tx, change.name);
     checkRevision(v, change.expectedRevision, change.name);
     if (v.status !== 'live') throw new ProcverError('conflict', `${change.name} is ${v.status}, not live`);
-    const protecting = await protectingDeployments(tx, v.id);
+    const protecting = await protectingReferences(tx, v.id);
     if (protecting.length > 0 && !change.override) {
       throw new ProcverError(
         'conflict',
-        `${change.name} is referenced by ${protecting.length} live or pending deployment(s); retiring it would break them`,
+        `${change.name} is referenced by ${protecting.length} live or pending deployment(s), binding(s) or entry point(s); retiring it would break them (push sources that point the bindings elsewhere first)`,
         protecting,
         'referenced',
       );

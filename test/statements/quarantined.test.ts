@@ -1,18 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult } from '../../lib/compile/compile';
-import { pushVersions, type PushOptions } from '../../lib/push';
+import { pushVersions } from '../../lib/push';
 import { retireVersion } from '../../lib/versions';
 import { quarantineLikeCleanup } from '../helpers/cleanup';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
+import { plainPush, touchTrigger } from '../helpers/touchTrigger';
 
-const opts: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'sql/' };
-const sources = (v: number) => ({
-  'touch.sql': `
-CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n := ${v}; RETURN NEW; END $$;
-CREATE TRIGGER items_touch BEFORE INSERT ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();
-`,
-});
+const opts = plainPush;
+const sources = touchTrigger;
 
 describe('push never points a binding at a quarantined version', () => {
   let t: TestDatabase;

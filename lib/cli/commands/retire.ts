@@ -3,12 +3,12 @@ import { withDb } from '../db';
 
 const options = {
   reason: { type: 'string', value: '<text>', description: 'why (recorded in the audit log)' },
-  override: { type: 'boolean', description: 'retire even while a live or pending deployment uses it (the audit log records that)' },
+  override: { type: 'boolean', description: 'retire even while a live or pending deployment, a binding or an entry point uses it (the audit log records that)' },
 } as const;
 
 export const command = defineCommand({
   name: 'retire',
-  summary: 'Mark a version retired (refused while a live or pending deployment uses it, unless --override, which the audit log records).',
+  summary: 'Mark a version retired (refused while a live or pending deployment, a binding or an entry point uses it, unless --override, which the audit log records).',
   usage: ['retire <physical-name> --reason <text> [--override]'],
   options,
   async run(argv) {

@@ -19,7 +19,7 @@ export async function POST(req: Request, ctx: { params: Promise<{ ref: string; a
   const { ref, action } = route;
   return mutation(req, body, 'operator', async (input, actor) => {
     if (input.override && actor.role !== 'admin') {
-      throw new ProcverError('forbidden', 'only an admin can retire a version that live or pending deployments use');
+      throw new ProcverError('forbidden', 'only an admin can retire a version that live or pending deployments, bindings or entry points use');
     }
     const change = { name: ref, reason: input.reason, actor: actor.name, expectedRevision: input.expectedRevision, override: input.override };
     return action === 'retire' ? retireVersion(db(), change) : restoreVersion(db(), change);

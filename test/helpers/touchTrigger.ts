@@ -1,0 +1,12 @@
+import type { PushOptions } from '../../lib/push';
+
+/** Push options for tests that need no grants. */
+export const plainPush: PushOptions = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'sql/' };
+
+/** A trigger function (its version `v` sets n := v) and the trigger on app.items that calls it. */
+export const touchTrigger = (v: number) => ({
+  'touch.sql': `
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n := ${v}; RETURN NEW; END $$;
+CREATE TRIGGER items_touch BEFORE INSERT ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();
+`,
+});
