@@ -611,7 +611,7 @@ export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
 
 /**
  * True when the binding exists, PostgreSQL records it as depending on each of these versions, and
- * (triggers, event triggers) it fires as the sources declare.
+ * (triggers, event triggers) it fires as the sources declare, on every partition too.
  */
 function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): string {
   const checks = versions.map(
@@ -619,6 +619,11 @@ function probeSql(b: PendingBinding, versions: { schema: string; physicalName: s
       AND refclassid = 'pg_proc'::regclass AND refobjid = to_regprocedure(${quoteLiteral(`${qualifiedName(v.schema, v.physicalName)}(${v.args})`)}))`,
   );
   if (b.firing) checks.push(`coalesce((SELECT ${b.firing.column} = '${b.state}' FROM ${b.object.catalog} WHERE oid = (${b.object.oid})), false)`);
+  if (b.firing?.on !== undefined && !b.only) {
+    // On a partitioned table the ALTER (without ONLY) sets the state of the partitions' clones too.
+    checks.push(`NOT EXISTS (SELECT 1 FROM pg_partition_tree(to_regclass(${quoteLiteral(b.firing.on)})) p
+      JOIN pg_trigger t ON t.tgrelid = p.relid AND t.tgname = ${quoteLiteral(b.firing.name)} WHERE t.tgenabled <> '${b.state}')`);
+  }
   return checks.join(' AND ');
 }
 
