@@ -11,7 +11,7 @@ export interface BindingsPushed {
   moved: string[];
   /** bindings whose statement changed while they point at the same versions */
   updated: string[];
-  /** unchanged in the sources but missing or pointing elsewhere in the database: created again */
+  /** unchanged in the sources but missing, pointing elsewhere or firing differently (triggers) in the database: created again */
   repaired: string[];
 }
 
@@ -75,8 +75,9 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
 }
 
 /**
- * Which unchanged bindings are still in the database calling their versions (someone may have
- * dropped one, or re-created it on the unversioned function): one query for all of them.
+ * Which unchanged bindings are still in the database calling their versions and, for triggers,
+ * firing as the sources declare (someone may have dropped one, re-created it on the unversioned
+ * function, or disabled it): one query for all of them.
  */
 async function stillInPlace(tx: Tx, list: CompiledBinding[]): Promise<Set<string>> {
   if (list.length === 0) return new Set();

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { quoteIdent } from './compile/parser';
-import { quoteLiteral } from './compile/statements';
+import { type FiringState, firingStateSql, quoteLiteral } from './compile/statements';
 import { ProcverError } from './errors';
 
 /**
@@ -126,21 +126,29 @@ async function readBindings(client: pg.PoolClient, oids: number[], schemas: stri
   const leftOut: string[] = [];
   const q = async <T extends Row>(text: string, params: unknown[] = [oids]) => (await client.query<T>(text, params)).rows;
 
-  for (const r of await q<{ schema: string; sql: string }>(
-    `SELECT n.nspname AS schema, pg_get_triggerdef(t.oid, false) AS sql FROM pg_trigger t
+  // A trigger that is not plainly enabled gets its ALTER … TRIGGER right after the CREATE (which enables it).
+  const withState = (create: string, trigger: { name: string; on?: string }, state: FiringState) =>
+    state === 'O' ? create : `${create};\n${firingStateSql(trigger, state)}`;
+
+  for (const r of await q<{ schema: string; sql: string; name: string; rel: string; state: FiringState }>(
+    `SELECT n.nspname AS schema, pg_get_triggerdef(t.oid, false) AS sql, t.tgname AS name,
+            quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS rel, t.tgenabled AS state FROM pg_trigger t
      JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgfoid = ANY($1::oid[]) ORDER BY n.nspname, c.relname, t.tgname`,
   )) {
-    statements.push(r);
+    statements.push({ schema: r.schema, sql: withState(r.sql, { name: r.name, on: r.rel }, r.state) });
   }
 
-  for (const r of await q<{ schema: string; name: string; event: string; fn: string; tags: string[] | null }>(
-    `SELECT n.nspname AS schema, e.evtname AS name, e.evtevent AS event, e.evtfoid::regproc::text AS fn, e.evttags AS tags
+  for (const r of await q<{ schema: string; name: string; event: string; fn: string; tags: string[] | null; state: FiringState }>(
+    `SELECT n.nspname AS schema, e.evtname AS name, e.evtevent AS event, e.evtfoid::regproc::text AS fn, e.evttags AS tags, e.evtenabled AS state
      FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE e.evtfoid = ANY($1::oid[]) ORDER BY e.evtname`,
   )) {
     const when = r.tags ? ` WHEN TAG IN (${r.tags.map(quoteLiteral).join(', ')})` : '';
-    statements.push({ schema: r.schema, sql: `CREATE EVENT TRIGGER ${quoteIdent(r.name)} ON ${quoteIdent(r.event)}${when} EXECUTE FUNCTION ${r.fn}()` });
+    statements.push({
+      schema: r.schema,
+      sql: withState(`CREATE EVENT TRIGGER ${quoteIdent(r.name)} ON ${quoteIdent(r.event)}${when} EXECUTE FUNCTION ${r.fn}()`, { name: r.name }, r.state),
+    });
   }
 
   const aggregates = await q<Row & { schema: string; name: string; args: string; calls_imported: boolean; options: string[] }>(

@@ -26,6 +26,6 @@ export function pushStatementLines(p: StatementsPushed | undefined): string[] {
     ...p.bindings.created.map((x) => `  + ${x}`),
     ...p.bindings.moved.map((x) => `  → ${x} moved to the new version`),
     ...p.bindings.updated.map((x) => `  ~ ${x} changed`),
-    ...p.bindings.repaired.map((x) => `  ! ${x} was missing or pointed elsewhere in the database: created again`),
+    ...p.bindings.repaired.map((x) => `  ! ${x} was missing, pointed elsewhere or fired differently in the database: created again`),
   ];
 }

@@ -33,6 +33,25 @@ export interface SourceProperty {
 
 export type BindingKind = 'trigger' | 'event trigger' | 'aggregate' | 'operator' | 'policy';
 
+/**
+ * When a trigger or event trigger fires, as pg_trigger.tgenabled / pg_event_trigger.evtenabled
+ * store it: O (enabled, what CREATE gives), D (disabled), R (ENABLE REPLICA), A (ENABLE ALWAYS).
+ */
+export type FiringState = 'O' | 'D' | 'R' | 'A';
+
+const FIRING_CLAUSE: Record<FiringState, string> = { O: 'ENABLE', D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' };
+const FIRING_OF_SUBTYPE: Record<string, FiringState> = { AT_EnableTrig: 'O', AT_DisableTrig: 'D', AT_EnableReplicaTrig: 'R', AT_EnableAlwaysTrig: 'A' };
+
+/**
+ * The statement that sets a trigger's (`on` its table's SQL name) or event trigger's firing state:
+ * what import writes after the CREATE and push runs after creating or moving the binding.
+ */
+export function firingStateSql(trigger: { name: string; on?: string; only?: boolean }, state: FiringState): string {
+  const name = quoteIdent(trigger.name);
+  if (trigger.on === undefined) return `ALTER EVENT TRIGGER ${name} ${FIRING_CLAUSE[state]}`;
+  return `ALTER TABLE ${trigger.only ? 'ONLY ' : ''}${trigger.on} ${FIRING_CLAUSE[state]} TRIGGER ${name}`;
+}
+
 /** A binding with its statements rewritten to call the versions compiled from the same sources. */
 export interface CompiledBinding {
   kind: BindingKind;
@@ -92,6 +111,19 @@ interface PendingBinding {
   object: { catalog: string; oid: string };
   references: Reference[];
   where: string;
+  /** triggers and event triggers: the name, its table's SQL name (triggers), and the column of its firing state */
+  firing?: { name: string; on?: string; column: 'tgenabled' | 'evtenabled' };
+  /** the firing state an ALTER … TRIGGER in the sources declares (O without one), and whether it said ONLY */
+  state: FiringState;
+  only?: boolean;
+}
+
+/** What ALTER TABLE … ENABLE/DISABLE TRIGGER or ALTER EVENT TRIGGER … ENABLE/DISABLE declares for a binding. */
+interface FiringDeclaration {
+  identity: string;
+  state: FiringState;
+  /** ALTER TABLE ONLY (pg_dump writes it for tables that are not partitions): not passed on to partitions */
+  only?: boolean;
 }
 
 /** What classifyStatements hands over to the step that knows every physical name. */
@@ -137,6 +169,9 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
   const out: ClassifiedStatements = { properties: [], bindings: [], entryPoints: entryPointsOf(definitions, options, diagnostics), skipped: [], notices: [] };
   const quiet = new Map<string, number>();
   const seenBindings = new Map<string, string>();
+  const triggers = triggersCallingManaged(others, resolver, options.defaultSchema);
+  /** binding identity -> where its firing state is declared, and the declaration */
+  const firing = new Map<string, FiringDeclaration & { where: string }>();
 
   for (const o of others) {
     const label = statementLabel(o.stmt, o.tokens);
@@ -150,9 +185,13 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
     let why = '';
     try {
       const properties = propertiesOf(o, resolver);
+      const states = properties ? null : firingStatesOf(o, options.defaultSchema);
       if (properties) {
         out.properties.push(...properties);
         outcome = 'handled';
+      } else if (states) {
+        if (declareFiring(o, states, triggers, firing)) outcome = 'handled';
+        else why = ': it names no trigger defined in these sources';
       } else {
         const binding = bindingOf(o, resolver, options.defaultSchema);
         if (binding) {
@@ -176,6 +215,10 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
         message: `${label} is not managed by procver${why}; it belongs to your migration tool (pass --skip-other to skip such statements)`,
       });
     }
+  }
+  for (const b of out.bindings) {
+    const declared = firing.get(b.identity);
+    if (declared) Object.assign(b, { state: declared.state, only: declared.only });
   }
   if (quiet.size > 0) {
     const list = [...quiet].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(', ');
@@ -201,6 +244,74 @@ function checkSearchPath(o: OtherStatement, definitions: Definition[], defaultSc
       message: `${d.name} is not schema-qualified and follows SET search_path = ${first} (${o.where}), which push does not run: it would be created in ${defaultSchema}; qualify it or pass --schema ${first}`,
     });
   }
+}
+
+/**
+ * `ALTER TABLE t DISABLE TRIGGER x` (or ENABLE [REPLICA | ALWAYS]) and `ALTER EVENT TRIGGER x
+ * DISABLE` …: the firing state of each trigger named; null for any other statement, including
+ * ALTER TABLE with other subcommands and ENABLE/DISABLE TRIGGER ALL or USER.
+ */
+function firingStatesOf(o: OtherStatement, defaultSchema: string): FiringDeclaration[] | null {
+  const kind = Object.keys(o.stmt)[0]!;
+  if (kind === 'AlterEventTrigStmt') {
+    const node = o.stmt[kind] as { trigname: string; tgenabled: FiringState };
+    return [{ identity: `event trigger ${node.trigname}`, state: node.tgenabled }];
+  }
+  if (kind !== 'AlterTableStmt') return null;
+  const node = o.stmt[kind] as {
+    relation: { schemaname?: string; relname: string; inh?: boolean };
+    objtype: string;
+    cmds: { AlterTableCmd: { subtype: string; name?: string } }[];
+  };
+  if (node.objtype !== 'OBJECT_TABLE' || !node.cmds.every((c) => FIRING_OF_SUBTYPE[c.AlterTableCmd.subtype] !== undefined)) return null;
+  const rel = relationName(node.relation, defaultSchema);
+  return node.cmds.map((c) => ({
+    identity: `trigger ${c.AlterTableCmd.name!} on ${rel.display}`,
+    state: FIRING_OF_SUBTYPE[c.AlterTableCmd.subtype]!,
+    only: node.relation.inh !== true,
+  }));
+}
+
+/**
+ * Records the firing states an ALTER declares for triggers of these sources (the ALTER may come
+ * before or after its CREATE). False when it names none of them: it is the migration tool's, like
+ * any other statement; one that names ours and others, or repeats a state, is refused.
+ */
+function declareFiring(o: OtherStatement, states: FiringDeclaration[], triggers: Set<string>, firing: Map<string, FiringDeclaration & { where: string }>): boolean {
+  const theirs = states.filter((s) => !triggers.has(s.identity)).map((s) => s.identity);
+  if (theirs.length === states.length) return false;
+  if (theirs.length > 0) throw new Error(`names triggers of these sources and others (${theirs.join(', ')}); split it into one statement per trigger`);
+  for (const s of states) {
+    const first = firing.get(s.identity);
+    if (first) throw new Error(`the firing state of ${s.identity} is declared twice; first at ${first.where}`);
+    firing.set(s.identity, { ...s, where: o.where });
+  }
+  return true;
+}
+
+/** Identities of the triggers and event triggers in the sources that call a managed procedure. */
+function triggersCallingManaged(others: OtherStatement[], resolver: Resolver, defaultSchema: string): Set<string> {
+  const found = new Set<string>();
+  for (const o of others) {
+    const t = triggerOf(o, defaultSchema);
+    if (!t) continue;
+    try {
+      if (resolver.resolve(t.funcname, 0)) found.add(t.identity);
+    } catch {
+      found.add(t.identity); // ambiguous: the CREATE is refused with the reason
+    }
+  }
+  return found;
+}
+
+/** CREATE TRIGGER / CREATE EVENT TRIGGER: its identity, table and the function it executes; null for other statements. */
+function triggerOf(o: OtherStatement, defaultSchema: string): { identity: string; name: string; rel?: { display: string; sql: string }; funcname: string[] } | null {
+  const kind = Object.keys(o.stmt)[0]!;
+  if (kind !== 'CreateTrigStmt' && kind !== 'CreateEventTrigStmt') return null;
+  const node = o.stmt[kind] as { trigname: string; funcname: unknown; relation?: { schemaname?: string; relname: string } };
+  if (kind === 'CreateEventTrigStmt') return { identity: `event trigger ${node.trigname}`, name: node.trigname, funcname: names(node.funcname) };
+  const rel = relationName(node.relation!, defaultSchema);
+  return { identity: `trigger ${node.trigname} on ${rel.display}`, name: node.trigname, rel, funcname: names(node.funcname) };
 }
 
 /** Statements about functions that would be properties or bindings if they named a managed one. */
@@ -352,41 +463,44 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
   const code = codeTokens(o);
   const last = code[code.length - 1]!;
   const span: [number, number] = [code[0]!.start, last.text === ';' ? code[code.length - 2]!.end : last.end];
-  const base = { source: o.source, span, createSpan: createSpan(code), where: o.where };
+  const base = { source: o.source, span, createSpan: createSpan(code), where: o.where, state: 'O' as FiringState };
   const one = (qualified: string[], arity: number | null, at: [number, number]): Reference[] => {
     const d = resolver.resolve(qualified, arity);
     return d ? [{ start: at[0], end: at[1], procedure: d }] : [];
   };
 
-  if (kind === 'CreateTrigStmt') {
-    const references = one(names(node['funcname']), 0, executedNameSpan(code));
+  const trigger = triggerOf(o, defaultSchema);
+  if (kind === 'CreateTrigStmt' && trigger) {
+    const references = one(trigger.funcname, 0, executedNameSpan(code));
     if (references.length === 0) return null;
-    const rel = relationName(node['relation'] as { schemaname?: string; relname: string }, defaultSchema);
-    const name = node['trigname'] as string;
+    const name = trigger.name;
+    const rel = trigger.rel!;
     const constraint = node['isconstraint'] === true;
     return {
       ...base,
       kind: 'trigger',
-      identity: `trigger ${name} on ${rel.display}`,
+      identity: trigger.identity,
       // Constraint triggers cannot be replaced in place.
       create: constraint ? 'CREATE CONSTRAINT' : 'CREATE OR REPLACE',
       createSpan: constraint ? [code[0]!.start, code.find((t) => t.text.toUpperCase() === 'CONSTRAINT')!.end] : base.createSpan,
       drop: constraint ? `DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${rel.sql}` : null,
       object: { catalog: 'pg_trigger', oid: `SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass(${quoteLiteral(rel.sql)}) AND tgname = ${quoteLiteral(name)}` },
+      firing: { name, on: rel.sql, column: 'tgenabled' },
       references,
     };
   }
-  if (kind === 'CreateEventTrigStmt') {
-    const references = one(names(node['funcname']), 0, executedNameSpan(code));
+  if (kind === 'CreateEventTrigStmt' && trigger) {
+    const references = one(trigger.funcname, 0, executedNameSpan(code));
     if (references.length === 0) return null;
-    const name = node['trigname'] as string;
+    const name = trigger.name;
     return {
       ...base,
       kind: 'event trigger',
-      identity: `event trigger ${name}`,
+      identity: trigger.identity,
       create: 'CREATE',
       drop: `DROP EVENT TRIGGER IF EXISTS ${quoteIdent(name)}`,
       object: { catalog: 'pg_event_trigger', oid: `SELECT oid FROM pg_event_trigger WHERE evtname = ${quoteLiteral(name)}` },
+      firing: { name, column: 'evtenabled' },
       references,
     };
   }
@@ -495,13 +609,22 @@ function entryPointsOf(definitions: Definition[], options: StatementOptions, dia
 
 export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
 
-/** True when the binding exists and PostgreSQL records it as depending on each of these versions. */
+/**
+ * True when the binding exists, PostgreSQL records it as depending on each of these versions, and
+ * (triggers, event triggers) it fires as the sources declare, on every partition too.
+ */
 function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): string {
-  const depends = versions.map(
+  const checks = versions.map(
     (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${b.object.oid})
       AND refclassid = 'pg_proc'::regclass AND refobjid = to_regprocedure(${quoteLiteral(`${qualifiedName(v.schema, v.physicalName)}(${v.args})`)}))`,
   );
-  return depends.join(' AND ');
+  if (b.firing) checks.push(`coalesce((SELECT ${b.firing.column} = '${b.state}' FROM ${b.object.catalog} WHERE oid = (${b.object.oid})), false)`);
+  if (b.firing?.on !== undefined && !b.only) {
+    // On a partitioned table the ALTER (without ONLY) sets the state of the partitions' clones too.
+    checks.push(`NOT EXISTS (SELECT 1 FROM pg_partition_tree(to_regclass(${quoteLiteral(b.firing.on)})) p
+      JOIN pg_trigger t ON t.tgrelid = p.relid AND t.tgname = ${quoteLiteral(b.firing.name)} WHERE t.tgenabled <> '${b.state}')`);
+  }
+  return checks.join(' AND ');
 }
 
 /**
@@ -554,7 +677,8 @@ export function compileBindings(pending: PendingBinding[], physical: (procedure:
         const v = physical(p);
         return `${v.schema}.${v.physicalName}`;
       }),
-      statements: b.drop ? [b.drop, text] : [text],
+      // CREATE [OR REPLACE] leaves a trigger enabled (O): another state is set right after it.
+      statements: [...(b.drop ? [b.drop] : []), text, ...(b.firing && b.state !== 'O' ? [firingStateSql({ ...b.firing, only: b.only }, b.state)] : [])],
       probe: probeSql(b, procedures.map(physical)),
       where: b.where,
     };

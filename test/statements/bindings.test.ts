@@ -140,3 +140,46 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
     expect(again.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
   });
 });
+
+describe('a disabled trigger on a partitioned table', () => {
+  let t: TestDatabase;
+  const sources = (v: number) => ({
+    'events.sql': `
+CREATE FUNCTION app.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := ${v}; RETURN NEW; END $$;
+CREATE TRIGGER events_stamp BEFORE INSERT ON app.events FOR EACH ROW EXECUTE FUNCTION app.stamp();
+ALTER TABLE app.events DISABLE TRIGGER events_stamp;
+`,
+  });
+  const states = async () =>
+    (await t.pool.query(`SELECT tgrelid::regclass::text AS rel, tgenabled AS state FROM pg_trigger WHERE tgname = 'events_stamp' ORDER BY 1`)).rows;
+  const disabled = [
+    { rel: 'app.events', state: 'D' },
+    { rel: 'app.events_1', state: 'D' },
+    { rel: 'app.events_1a', state: 'D' },
+  ];
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    await t.pool.query(`CREATE SCHEMA app;
+      CREATE TABLE app.events (k int, v int) PARTITION BY RANGE (k);
+      CREATE TABLE app.events_1 PARTITION OF app.events FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (k);
+      CREATE TABLE app.events_1a PARTITION OF app.events_1 FOR VALUES FROM (0) TO (5)`);
+  });
+
+  it('is created disabled on every partition, stays disabled when it moves, and a partition enabled by hand is disabled again', async () => {
+    const c1 = await compileFiles(sources(1));
+    expect((await pushVersions(t.db, c1, opts)).statements!.bindings.created).toEqual(['trigger events_stamp on app.events']);
+    expect(await states()).toEqual(disabled);
+    await t.pool.query('INSERT INTO app.events (k) VALUES (1)');
+    expect((await t.pool.query('SELECT v FROM app.events')).rows).toEqual([{ v: null }]);
+
+    await t.pool.query('ALTER TABLE app.events_1a ENABLE TRIGGER events_stamp');
+    expect((await pushVersions(t.db, c1, opts)).statements!.bindings.repaired).toEqual(['trigger events_stamp on app.events']);
+    expect(await states()).toEqual(disabled);
+
+    const r = await pushVersions(t.db, await compileFiles(sources(2)), opts);
+    expect(r.statements!.bindings.moved).toEqual(['trigger events_stamp on app.events']);
+    expect(await states()).toEqual(disabled);
+    expect((await pushVersions(t.db, await compileFiles(sources(2)), opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+  });
+});

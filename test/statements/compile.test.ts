@@ -194,6 +194,77 @@ describe('compile: properties and bindings', () => {
     ]);
   });
 
+  it('reads ALTER … ENABLE/DISABLE TRIGGER on a trigger of the sources as its firing state, set after each create', async () => {
+    const r = await compile(
+      {
+        'a.sql':
+          touch +
+          'CREATE FUNCTION app.ddl_log() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n' +
+          'ALTER TABLE items DISABLE TRIGGER items_touch;\n' +
+          'CREATE TRIGGER items_touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();\n' +
+          'CREATE TRIGGER "Orders touch" BEFORE UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.touch();\n' +
+          'ALTER TABLE ONLY app.orders ENABLE REPLICA TRIGGER "Orders touch";\n' +
+          'CREATE TRIGGER notes_touch BEFORE UPDATE ON app.notes FOR EACH ROW EXECUTE FUNCTION app.touch();\n' +
+          'ALTER TABLE app.notes ENABLE TRIGGER notes_touch;\n' +
+          'CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION app.ddl_log();\n' +
+          'ALTER EVENT TRIGGER log_ddl ENABLE ALWAYS;\n',
+      },
+      { defaultSchema: 'app' },
+    );
+    const phys = (n: string) => `app.${r.versions.find((v) => v.name === n)!.physicalName}`;
+    expect(r.statements.skipped).toEqual([]);
+    expect(r.statements.bindings.map((b) => [b.identity, b.statements])).toEqual([
+      [
+        'trigger items_touch on app.items',
+        [
+          `CREATE OR REPLACE TRIGGER items_touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION ${phys('touch')}()`,
+          'ALTER TABLE app.items DISABLE TRIGGER items_touch',
+        ],
+      ],
+      [
+        'trigger Orders touch on app.orders',
+        [
+          `CREATE OR REPLACE TRIGGER "Orders touch" BEFORE UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION ${phys('touch')}()`,
+          'ALTER TABLE ONLY app.orders ENABLE REPLICA TRIGGER "Orders touch"',
+        ],
+      ],
+      // ENABLE is what CREATE gives: nothing to add.
+      ['trigger notes_touch on app.notes', [`CREATE OR REPLACE TRIGGER notes_touch BEFORE UPDATE ON app.notes FOR EACH ROW EXECUTE FUNCTION ${phys('touch')}()`]],
+      [
+        'event trigger log_ddl',
+        [
+          'DROP EVENT TRIGGER IF EXISTS log_ddl',
+          `CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION ${phys('ddl_log')}()`,
+          'ALTER EVENT TRIGGER log_ddl ENABLE ALWAYS',
+        ],
+      ],
+    ]);
+    expect(r.statements.bindings[0]!.probe).toContain(
+      "(SELECT tgenabled = 'D' FROM pg_trigger WHERE oid = (SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass('app.items') AND tgname = 'items_touch'))",
+    );
+  });
+
+  it("refuses an ALTER … TRIGGER naming triggers of the sources and others, or declaring a trigger's state twice; one naming none is the migration tool's", async () => {
+    const sources = {
+      'a.sql':
+        touch +
+        'CREATE TRIGGER items_touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();\n' +
+        'ALTER TABLE app.items DISABLE TRIGGER items_touch, DISABLE TRIGGER items_legacy;\n' +
+        'ALTER TABLE app.items DISABLE TRIGGER items_touch;\n' +
+        'ALTER TABLE app.items ENABLE ALWAYS TRIGGER items_touch;\n' +
+        'ALTER TABLE app.items DISABLE TRIGGER items_legacy;\n' +
+        'ALTER TABLE app.items DISABLE TRIGGER ALL;\n' +
+        'ALTER EVENT TRIGGER unmanaged DISABLE;\n',
+    };
+    expect(await failure(sources)).toEqual([
+      'a.sql:3:1: ALTER TABLE: names triggers of these sources and others (trigger items_legacy on app.items); split it into one statement per trigger',
+      'a.sql:5:1: ALTER TABLE: the firing state of trigger items_touch on app.items is declared twice; first at a.sql:4:1',
+      'a.sql:6:1: ALTER TABLE is not managed by procver: it names no trigger defined in these sources; it belongs to your migration tool (pass --skip-other to skip such statements)',
+      'a.sql:7:1: ALTER TABLE is not managed by procver; it belongs to your migration tool (pass --skip-other to skip such statements)',
+      'a.sql:8:1: ALTER EVENT TRIGGER is not managed by procver: it names no trigger defined in these sources; it belongs to your migration tool (pass --skip-other to skip such statements)',
+    ]);
+  });
+
   it('marks entry points by a directive comment or the options', async () => {
     const r = await compile(
       { 'a.sql': `${fns}-- procver:entry-point\nCREATE FUNCTION app.audit(n int) RETURNS int LANGUAGE sql AS $$ SELECT n $$;\n` },

@@ -31,6 +31,21 @@ async function restore(url: string): Promise<void> {
   }
 }
 
+/** When each trigger of the dump fires (pg_trigger.tgenabled, pg_event_trigger.evtenabled). */
+const firingStates = async (db: TestDatabase) =>
+  (
+    await db.pool.query(`SELECT tgname AS name, tgenabled AS state FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'app.%'
+                         UNION ALL SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname = 'shop_note_ddl' ORDER BY 1`)
+  ).rows;
+const FIRING_STATES = [
+  { name: 'customers_touch', state: 'D' },
+  { name: 'items_audit', state: 'O' },
+  { name: 'items_touch', state: 'O' },
+  { name: 'orders_audit', state: 'O' },
+  { name: 'orders_touch', state: 'R' },
+  { name: 'shop_note_ddl', state: 'A' },
+];
+
 describe('procver import: adopting an existing database', () => {
   let source: TestDatabase;
   let copy: TestDatabase;
@@ -88,6 +103,13 @@ describe('procver import: adopting an existing database', () => {
     );
     expect(text).toContain("COMMENT ON ROUTINE app.order_total(integer) IS 'Sum of an order''s lines';");
     expect(text).not.toContain('citext');
+    // Triggers that are not plainly enabled keep their state, right after their CREATE.
+    expect(text).toContain(
+      'CREATE TRIGGER customers_touch BEFORE UPDATE ON app.customers FOR EACH ROW EXECUTE FUNCTION app.touch_updated_at();\nALTER TABLE app.customers DISABLE TRIGGER customers_touch;\n',
+    );
+    expect(text).toContain('ALTER TABLE app.orders ENABLE REPLICA TRIGGER orders_touch;\n');
+    expect(text).toContain("WHEN TAG IN ('CREATE TABLE', 'DROP TABLE') EXECUTE FUNCTION app.note_ddl();\nALTER EVENT TRIGGER shop_note_ddl ENABLE ALWAYS;\n");
+    expect(text).not.toContain('items_audit;');
   });
 
   it('refuses to write over an earlier import', async () => {
@@ -116,6 +138,8 @@ describe('procver import: adopting an existing database', () => {
       { tgname: 'orders_audit', fn: phys(compiled, 'audit_change') },
       { tgname: 'orders_touch', fn: phys(compiled, 'touch_updated_at') },
     ]);
+    expect(await firingStates(copy)).toEqual(await firingStates(source));
+    expect(await firingStates(copy)).toEqual(FIRING_STATES);
 
     // The same workload on both: the original through its functions, the copy through the hashed versions.
     const workload = async (db: TestDatabase, fn: (name: string) => string) => {
@@ -153,6 +177,11 @@ describe('procver import: adopting an existing database', () => {
     const hashed = await workload(copy, (n) => phys(compiled, n));
     expect(hashed).toEqual(original);
     expect(original.audit).toHaveLength(5);
+    // customers_touch is disabled and orders_touch fires only in replica sessions: neither touched its rows.
+    expect(original.touched.filter((r) => r.t === 'customers')).toEqual([
+      { t: 'customers', id: 1, updated_at: null },
+      { t: 'customers', id: 2, updated_at: null },
+    ]);
     expect(original.maxPrice).toEqual([{ m: '2550' }]);
     expect(original.samePrice).toEqual([{ id: 2 }]);
     expect(original.asClerk).toEqual([{ id: 2, customer_id: 2 }]);
@@ -189,6 +218,8 @@ describe('procver import: adopting an existing database', () => {
     const r = await pushVersions(copy.db, next, opts);
     expect(r.created).toEqual([newName]);
     expect(r.statements!.bindings.moved).toEqual(['trigger customers_touch on app.customers', 'trigger items_touch on app.items', 'trigger orders_touch on app.orders']);
+    // CREATE OR REPLACE TRIGGER enables a trigger; the move sets the state the sources declare again.
+    expect(await firingStates(copy)).toEqual(FIRING_STATES);
     await copy.pool.query(`UPDATE app.items SET name = name WHERE id = 1`);
     expect((await copy.pool.query(`SELECT updated_at::text AS u FROM app.items WHERE id = 1`)).rows).toEqual([{ u: '2021-03-03 10:00:00+00' }]);
 
@@ -220,5 +251,28 @@ describe('procver import: adopting an existing database', () => {
     await restoreVersion(copy.db, { name: oldName.slice(4), actor: 'test', reason: 'bring it back' });
     expect(await definition()).toBe(before);
     expect((await copy.pool.query(`SELECT status::text FROM procver.versions WHERE schema || '.' || physical_name = $1`, [oldName])).rows).toEqual([{ status: 'live' }]);
+  });
+
+  it('a firing state changed by hand is set back to what the sources declare at the next push; an ALTER removed from the sources enables the trigger', async () => {
+    await copy.pool.query('ALTER TABLE app.customers ENABLE TRIGGER customers_touch; ALTER EVENT TRIGGER shop_note_ddl DISABLE');
+    const current = await compileDirectory(dir);
+    const r = await pushVersions(copy.db, current, opts);
+    expect(r.created).toEqual([]);
+    expect(r.statements!.bindings).toEqual({
+      created: [],
+      moved: [],
+      updated: [],
+      repaired: ['trigger customers_touch on app.customers', 'event trigger shop_note_ddl'],
+    });
+    expect(await firingStates(copy)).toEqual(FIRING_STATES);
+    expect((await pushVersions(copy.db, current, opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+
+    const file = join(dir, 'app.sql');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('ALTER TABLE app.customers DISABLE TRIGGER customers_touch;\n');
+    writeFileSync(file, text.replace('ALTER TABLE app.customers DISABLE TRIGGER customers_touch;\n', ''));
+    const enabled = await pushVersions(copy.db, await compileDirectory(dir), opts);
+    expect(enabled.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger customers_touch on app.customers'], repaired: [] });
+    expect(await firingStates(copy)).toEqual(FIRING_STATES.map((x) => (x.name === 'customers_touch' ? { ...x, state: 'O' } : x)));
   });
 });
