@@ -24,6 +24,7 @@ export interface Token {
  */
 export function lex(text: string): Token[] | null {
   if (text === '') return null; // the scanner refuses empty input: keep its error
+  if (text.includes('\0')) return null; // the scanner reads a C string: it stops at NUL
   return new Lexer(text).run();
 }
 

@@ -115,6 +115,7 @@ describe('lexer (lib/compile/lexer.ts) against libpg-query’s scanner', () => {
       `\u212Aey`,
       `\u00a0x\u00a0`,
       '\t\v\f\r\n x',
+      'a\0b',
     ];
     for (const c of corners) agrees(c);
     // The ones that must be answered (no continuation, escape or error in them):
