@@ -8,19 +8,35 @@ import { sessions, signInFailures, users, type User, type UserRole } from './db/
 import { ProcverError } from './errors';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
-const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 64 };
+const KEYLEN = 64;
 
-export async function hashPassword(password: string): Promise<string> {
+/** scrypt's cost parameters: N (CPU and memory), r (block size), p (parallelism). */
+export interface ScryptCost {
+  N: number;
+  r: number;
+  p: number;
+}
+
+/**
+ * The cost of every new password hash (32 MiB and about 0.1 s per hash). The functions that hash
+ * take it as their last, optional argument; only the tests pass a lower one, and no code outside
+ * test/ does. A hash records its own N, r and p, so verification works for any cost.
+ */
+export const PASSWORD_COST: ScryptCost = { N: 32768, r: 8, p: 1 };
+
+const derive = (password: string, salt: Buffer, keylen: number, { N, r, p }: ScryptCost) => scrypt(password, salt, keylen, { N, r, p, maxmem: 128 * N * r * 2 });
+
+export async function hashPassword(password: string, cost: ScryptCost = PASSWORD_COST): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: 128 * SCRYPT.N * SCRYPT.r * 2 });
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+  const key = await derive(password, salt, KEYLEN, cost);
+  return `scrypt$${cost.N}$${cost.r}$${cost.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 128 * Number(n) * Number(r) * 2 });
+  const key = await derive(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
   return timingSafeEqual(key, expected);
 }
 
@@ -29,11 +45,15 @@ function checkPassword(password: string): void {
   if (password.length > 1024) throw new ProcverError('invalid_input', 'a password has at most 1024 characters');
 }
 
-export async function addUser(db: Db, input: { email: string; name: string; role: UserRole; password: string | null; actor: string }): Promise<User> {
+export async function addUser(
+  db: Db,
+  input: { email: string; name: string; role: UserRole; password: string | null; actor: string },
+  cost: ScryptCost = PASSWORD_COST,
+): Promise<User> {
   const email = input.email.trim().toLowerCase();
   if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new ProcverError('invalid_input', `"${input.email}" is not an email address`);
   if (input.password !== null) checkPassword(input.password);
-  const passwordHash = input.password === null ? null : await hashPassword(input.password);
+  const passwordHash = input.password === null ? null : await hashPassword(input.password, cost);
   return db.transaction(async (tx) => {
     const [u] = await tx.insert(users).values({ email, name: input.name, role: input.role, passwordHash }).onConflictDoNothing().returning();
     if (!u) throw new ProcverError('conflict', `a user ${email} already exists`);
@@ -68,9 +88,9 @@ export function disableUser(db: Db, email: string, actor: string) {
   return changeUser(db, email, actor, 'user.disable', { disabledAt: new Date() }, { disabled: true });
 }
 
-export async function setPassword(db: Db, email: string, password: string, actor: string) {
+export async function setPassword(db: Db, email: string, password: string, actor: string, cost: ScryptCost = PASSWORD_COST) {
   checkPassword(password);
-  await changeUser(db, email, actor, 'user.set_password', { passwordHash: await hashPassword(password) }, { password: 'changed' });
+  await changeUser(db, email, actor, 'user.set_password', { passwordHash: await hashPassword(password, cost) }, { password: 'changed' });
   // A new password from an admin is also how a locked-out user gets back in at once.
   await db.delete(signInFailures).where(eq(signInFailures.email, email.trim().toLowerCase()));
 }
@@ -120,13 +140,20 @@ async function admitAttempt(db: Db, email: string, client: string | null): Promi
  * lib/web/trustedProxy.ts). An unknown client has no bucket of its own, so nobody can lock out
  * every user at once; the price is that someone who knows an email can keep that one account
  * locked (an admin lifts it with a new password). A success clears the email's failures.
+ * `cost` is that of the hash made for an unknown email (PASSWORD_COST unless a test lowers it).
  */
-export async function signIn(db: Db, email: string, password: string, client: string | null): Promise<{ token: string; user: User; expiresAt: Date }> {
+export async function signIn(
+  db: Db,
+  email: string,
+  password: string,
+  client: string | null,
+  cost: ScryptCost = PASSWORD_COST,
+): Promise<{ token: string; user: User; expiresAt: Date }> {
   const normalized = email.trim().toLowerCase();
   await admitAttempt(db, normalized, client);
   const [u] = await db.select().from(users).where(eq(users.email, normalized));
-  // Hash even for an unknown user, so timing does not tell which emails exist.
-  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : await hashPassword(password).then(() => false);
+  // Hash even for an unknown user (at the cost new hashes get), so timing does not tell which emails exist.
+  const ok = u?.passwordHash ? await verifyPassword(password, u.passwordHash) : await hashPassword(password, cost).then(() => false);
   if (!u || !ok || u.disabledAt) throw new ProcverError('unauthorized', 'wrong email or password');
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + sessionHours() * 3_600_000);

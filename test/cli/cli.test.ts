@@ -208,6 +208,9 @@ describe('procver CLI', () => {
     });
     expect(add.status).toBe(0);
     expect(add.stdout).toContain('added ana@example.com (operator)');
+    // The CLI hashes at the production cost (lib/users.ts PASSWORD_COST): only tests pass a lower one.
+    const stored = await t.pool.query(`SELECT password_hash FROM procver.users WHERE email = 'ana@example.com'`);
+    expect(stored.rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{88}$/);
     expect((await ok(['users', 'set-role', '--email', 'ana@example.com', '--role', 'admin'], env)).stdout).toContain('is now admin');
     expect((await ok(['users', 'list'], env)).stdout).toMatch(/ana@example\.com +Ana +admin/);
     const badRole = await procver(['users', 'add', '--email', 'x@y.z', '--role', 'root'], env);

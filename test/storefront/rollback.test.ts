@@ -58,7 +58,9 @@ describe('storefront rollback drill', () => {
   /**
    * Retires versions, then runs cleanup (2 s quiet window and quarantine, no rollback protection)
    * with fresh usage readings until `gone` is no longer callable. Callers go first (a version is
-   * kept while a managed caller still names it), so this takes a few rounds.
+   * kept while a managed caller still names it, even quarantined), so this takes two rounds per
+   * level of the call chain: one quarantines, the next (after the quarantine period) drops. A round
+   * that dropped a caller may let its callee be quarantined at once: no wait before the next one.
    */
   async function retireAndCleanUp(versions: { schema: string; physicalName: string }[], gone: string) {
     const targets = [{ url: t.url, role: 'primary' as const }];
@@ -69,10 +71,12 @@ describe('storefront rollback drill', () => {
     };
     for (const v of versions) await retireVersion(t.db, { name: `${v.schema}.${v.physicalName}`, reason: 'rollback drill: unused by the live build', actor: 'drill' });
     await collectUsage(t.db, targets);
+    let dropped = false;
     for (let round = 0; round < 8 && (await callable(gone)); round++) {
-      await sleep(2200);
+      if (!dropped) await sleep(2200);
       await collectUsage(t.db, targets);
-      await runCleanup(t.db, targets, config, { apply: true, actor: 'drill' });
+      const { results } = await runCleanup(t.db, targets, config, { apply: true, actor: 'drill' });
+      dropped = results.some((r) => r.outcome === 'dropped');
     }
     expect(await callable(gone), `${gone} still callable after cleanup`).toBe(false);
   }

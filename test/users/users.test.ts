@@ -1,15 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, disableUser, hashPassword, setPassword, setRole, signIn, userForSession, verifyPassword } from '../../lib/users';
+import {
+  addUser as addUserWithCost,
+  disableUser,
+  hashPassword,
+  PASSWORD_COST,
+  type ScryptCost,
+  setPassword as setPasswordWithCost,
+  setRole,
+  signIn as signInWithCost,
+  userForSession,
+  verifyPassword,
+} from '../../lib/users';
 import { createTestDatabase } from '../helpers/db';
 
+/**
+ * The rest of this file hashes at a low cost (1 MiB instead of 32 MiB per hash): the throttling
+ * tests make over a hundred sign-in attempts, about 0.1 s each at the production cost. The first
+ * two tests use the production cost, as every caller outside test/ does.
+ */
+const TEST_COST: ScryptCost = { N: 1024, r: 8, p: 1 };
+const addUser = (...[db, input]: Parameters<typeof addUserWithCost>) => addUserWithCost(db, input, TEST_COST);
+const setPassword = (...[db, email, password, actor]: Parameters<typeof setPasswordWithCost>) => setPasswordWithCost(db, email, password, actor, TEST_COST);
+const signIn = (...[db, email, password, client]: Parameters<typeof signInWithCost>) => signInWithCost(db, email, password, client, TEST_COST);
+
 describe('users and sessions', () => {
-  it('hashes passwords with scrypt and a salt, and verifies them', async () => {
+  it('hashes passwords with scrypt and a salt at the production cost, and verifies them', async () => {
+    expect(PASSWORD_COST).toEqual({ N: 32768, r: 8, p: 1 });
     const a = await hashPassword('correct horse battery');
     const b = await hashPassword('correct horse battery');
-    expect(a).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(a).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{88}$/);
     expect(a).not.toBe(b);
     expect(await verifyPassword('correct horse battery', a)).toBe(true);
     expect(await verifyPassword('correct horse batterY', a)).toBe(false);
+    // A hash records its own cost: one made at another cost verifies too.
+    const low = await hashPassword('correct horse battery', TEST_COST);
+    expect(low).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(await verifyPassword('correct horse battery', low)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', low)).toBe(false);
+  });
+
+  it('adding a user and setting a password store hashes at the production cost when no cost is given', async () => {
+    const t = await createTestDatabase();
+    await addUserWithCost(t.db, { email: 'prod@y.z', name: 'P', role: 'viewer', password: 'long enough password', actor: 'test' });
+    const stored = async () => (await t.pool.query(`SELECT password_hash FROM procver.users WHERE email = 'prod@y.z'`)).rows[0].password_hash as string;
+    const added = await stored();
+    expect(added).toMatch(/^scrypt\$32768\$8\$1\$/);
+    await setPasswordWithCost(t.db, 'prod@y.z', 'another long password', 'admin');
+    const changed = await stored();
+    expect(changed).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(changed).not.toBe(added);
+    expect((await signInWithCost(t.db, 'prod@y.z', 'another long password', null)).user.email).toBe('prod@y.z');
   });
 
   it('signs in case-insensitively, keeps no token in the database, ends sessions on disable and role change', async () => {
