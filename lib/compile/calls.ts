@@ -3,6 +3,7 @@ import type { Definition, Diagnostic } from './definitions';
 import { identValue, isNameToken, parseSync, quoteIdent, scanTokens, type ScanToken } from './parser';
 import { isPolymorphic } from './pseudoTypes';
 import { builtinCandidates, resolveCall, type CallArgument, type Candidate } from './resolve';
+import type { PlExpression } from './plpgsql';
 import { formatTypeName, type TypeNameNode } from './types';
 
 /** A call to another managed definition (or to the definition itself), found in the parse tree. */
@@ -126,51 +127,6 @@ function closingParen(tokens: ScanToken[], open: number): number {
     else if (t === ')' && --depth === 0) return i;
   }
   return -1;
-}
-
-/** The PL/pgSQL expressions of a function, each with the line of its statement. */
-interface PlExpression {
-  query: string;
-  parseMode: number;
-  lineno: number;
-  perform: boolean;
-  dynamic: boolean;
-}
-
-const dynamicFields: Record<string, string> = {
-  PLpgSQL_stmt_dynexecute: 'query',
-  PLpgSQL_stmt_dynfors: 'query',
-  PLpgSQL_stmt_open: 'dynquery',
-  PLpgSQL_stmt_return_query: 'dynquery',
-};
-
-function plExpressions(tree: unknown): PlExpression[] {
-  const out: PlExpression[] = [];
-  const visit = (n: unknown, lineno: number, perform: boolean, dynamic: boolean, stmtKind: string | null): void => {
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x, lineno, perform, dynamic, stmtKind);
-      return;
-    }
-    if (!n || typeof n !== 'object') return;
-    const o = n as Node;
-    const line = typeof o['lineno'] === 'number' && o['lineno'] > 0 ? (o['lineno'] as number) : lineno;
-    for (const k in o) {
-      const v = o[k];
-      if (k === 'PLpgSQL_expr') {
-        const e = v as { query?: string; parseMode?: number };
-        out.push({ query: e.query ?? '', parseMode: e.parseMode ?? 0, lineno: line, perform, dynamic });
-        continue;
-      }
-      if (k.startsWith('PLpgSQL_stmt_')) {
-        visit(v, line, k === 'PLpgSQL_stmt_perform', false, k);
-        continue;
-      }
-      const isDynamic = dynamic || (stmtKind !== null && dynamicFields[stmtKind] === k);
-      visit(v, line, perform, isDynamic, stmtKind);
-    }
-  };
-  visit(tree, 1, false, false, null);
-  return out;
 }
 
 const SELECT = 'SELECT ';
@@ -353,9 +309,8 @@ interface Scope {
 function scopeOf(def: Definition): Scope {
   const names = new Map<string, string | null>();
   for (const p of def.params) if (p.name) names.set(p.name, p.type);
-  const plpgsql = def.body.kind === 'string' ? def.body.plpgsql : undefined;
-  const fn = (plpgsql as { plpgsql_funcs?: { PLpgSQL_function?: { datums?: Node[] } }[] } | undefined)?.plpgsql_funcs?.[0]?.PLpgSQL_function;
-  for (const d of fn?.datums ?? []) {
+  const datums = def.body.kind === 'string' ? (def.body.plpgsql?.datums ?? []) : [];
+  for (const d of datums as Node[]) {
     const v = (d['PLpgSQL_var'] ?? d['PLpgSQL_rec']) as { refname?: string; datatype?: { PLpgSQL_type?: { typname?: string } } } | undefined;
     if (!v?.refname || (names.has(v.refname) && def.params.some((p) => p.name === v.refname))) continue;
     const typname = v.datatype?.PLpgSQL_type?.typname;
@@ -632,7 +587,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   }
   if (!body.plpgsql) return finish();
   const mentioned = mentionsManaged(body.tokens, ctx.byName);
-  const expressions = plExpressions(body.plpgsql);
+  const expressions = body.plpgsql.expressions;
   const locator = new BodyLocator(body.parseText, body.tokens);
   for (const e of expressions) {
     const folded = e.query.toLowerCase();

@@ -1,6 +1,7 @@
 import { SourceText } from './sourceText';
 import type { OtherStatement } from './statements';
 import { parsePlPgSQLSync, parseSync, type ScanToken } from './parser';
+import { type PlpgsqlSummary, summarizePlpgsql } from './plpgsql';
 import { scanCode } from './scan';
 import { formatTypeName, type TypeNameNode } from './types';
 
@@ -44,9 +45,10 @@ export type Body =
       parseText: string;
       token: ScanToken;
       contentOffset: number | null;
-      /** LANGUAGE sql: the parsed statements; LANGUAGE plpgsql: libpg-query's PL/pgSQL tree */
+      /** LANGUAGE sql: the parsed statements */
       parsed?: unknown[];
-      plpgsql?: unknown;
+      /** LANGUAGE plpgsql: its variables and expressions */
+      plpgsql?: PlpgsqlSummary;
     }
   | { kind: 'atomic'; tokens: ScanToken[] }
   | { kind: 'opaque' };
@@ -295,7 +297,7 @@ function findBody(
     dollarQuoted(bodyText) +
     fileBytes.subarray(token.end, code[code.length - 1]!.end).toString('utf8');
   try {
-    body.plpgsql = parsePlPgSQLSync(statementWith(plText));
+    body.plpgsql = summarizePlpgsql(parsePlPgSQLSync(statementWith(plText)));
   } catch (e) {
     const message = (e as Error).message;
     diagnostics.push({ where: bodyAt(plpgsqlErrorOffset(plText, message, statementWith)), message: `in the PL/pgSQL body: ${message}` });

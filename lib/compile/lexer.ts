@@ -59,8 +59,8 @@ class Lexer {
     return true;
   }
 
-  private push(start: number, end: number, tokenName: string, kind: number = KEYWORD.none): void {
-    this.tokens.push({ start, end, text: this.slice(start, end), tokenName, keywordKind: kind });
+  private push(start: number, end: number, tokenName: string, kind: number = KEYWORD.none, text = this.slice(start, end)): void {
+    this.tokens.push({ start, end, text, tokenName, keywordKind: kind });
   }
 
   run(): Token[] | null {
@@ -119,8 +119,9 @@ class Lexer {
         if (c1 === AMPERSAND && lower === LOWER_U) return null; // U&'…' and U&"…": Unicode escapes
         i++;
         while (i < n && isIdentCont(this.at(i))) i++;
-        const kind = i - start <= LONGEST_KEYWORD && this.isAsciiRun(start, i) ? keywordKind(this.slice(start, i).toLowerCase()) : KEYWORD.none;
-        this.push(start, i, kind === KEYWORD.none ? 'IDENT' : 'UNKNOWN', kind);
+        const word = this.slice(start, i);
+        const kind = i - start <= LONGEST_KEYWORD && this.isAsciiRun(start, i) ? keywordKind(word.toLowerCase()) : KEYWORD.none;
+        this.push(start, i, kind === KEYWORD.none ? 'IDENT' : 'UNKNOWN', kind, word);
         continue;
       }
       if (c === DQUOTE) {
