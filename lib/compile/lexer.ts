@@ -144,6 +144,7 @@ class Lexer {
           i++;
           while (i < n && isDigit(this.at(i))) i++;
           if (i < n && isIdentCont(this.at(i))) return null; // $1abc: trailing junk
+          if (i - start > 10 || BigInt(this.slice(start + 1, i)) > INT4_MAX) return null; // parameter number too large
           this.push(start, i, 'PARAM');
           continue;
         }
@@ -203,7 +204,8 @@ class Lexer {
       const ch = this.at(j);
       if (form === 'escapes' && ch === BACKSLASH) {
         const next = this.byte(j + 1);
-        if (next === LOWER_U || next === UPPER_U || next < 0) return -1;
+        // \u, \U: Unicode escapes; an octal or \x escape of NUL or of a byte above 0x7f (not UTF-8 alone)
+        if (next === LOWER_U || next === UPPER_U || next < 0 || !this.isPlainByteEscape(j + 1)) return -1;
         j += 2;
         continue;
       }
@@ -234,6 +236,21 @@ class Lexer {
     return j;
   }
 
+  /** True unless the escape after a backslash (at `at`) is octal (\101) or hex (\x41) for NUL or a byte above 0x7f. */
+  private isPlainByteEscape(at: number): boolean {
+    let digits = '';
+    let radix = 8;
+    if ((this.byte(at) | 0x20) === LOWER_X) {
+      radix = 16;
+      for (let k = at + 1; k < at + 3 && isRadixDigit(this.byte(k), 16); k++) digits += String.fromCharCode(this.at(k));
+    } else {
+      for (let k = at; k < at + 3 && isRadixDigit(this.byte(k), 8); k++) digits += String.fromCharCode(this.at(k));
+    }
+    if (digits === '') return true; // \x without hex digits is an x; any other escaped character is itself
+    const value = Number.parseInt(digits, radix);
+    return value > 0 && value < 0x80;
+  }
+
   /** Integer (decimal, 0x, 0o, 0b, with _ separators) or numeric literal starting at `s`; its end, or -1 for junk. */
   private number(s: number): number {
     let j = s;
@@ -241,7 +258,7 @@ class Lexer {
     const radix = c0 === ZERO ? radixOf(this.byte(j + 1)) : 10;
     if (radix !== 10) {
       j = this.digits(j + 2, radix);
-      return j < 0 ? -1 : this.finish(s, j, radix, false);
+      return j < 0 ? -1 : this.finish(s, j, radix, false, false);
     }
     let fraction = false;
     if (c0 !== DOT) j = this.digits(j, 10);
@@ -255,9 +272,9 @@ class Lexer {
       if (this.byte(k) === PLUS || this.byte(k) === MINUS) k++;
       if (!isDigit(this.byte(k))) return -1; // 1e, 1e+: trailing junk
       j = this.digits(k, 10);
-      fraction = true;
+      return this.finish(s, j, 10, true, true);
     }
-    return this.finish(s, j, 10, fraction);
+    return this.finish(s, j, 10, fraction, false);
   }
 
   /** The end of (_?digit)+ in the radix from `j` (a decimal integer starts with a digit), or -1 for none. */
@@ -274,8 +291,14 @@ class Lexer {
     }
   }
 
-  private finish(s: number, e: number, radix: number, fraction: boolean): number {
-    if (e < this.n && isIdentStart(this.at(e))) return -1; // 123abc, 0x1g: trailing junk
+  /**
+   * The token, unless scan.l's junk rules match longer: a digit run followed by an identifier
+   * (`123abc`; `0x1F$` is `0` and `x1F$`, `1e5$` is `1` and `e5$`, identifiers that may hold digits
+   * and `$`), which the scanner reports as trailing junk.
+   */
+  private finish(s: number, e: number, radix: number, fraction: boolean, exponent: boolean): number {
+    const junk = radix !== 10 || exponent ? isIdentCont : isIdentStart;
+    if (e < this.n && junk(this.at(e))) return -1;
     if (fraction) {
       this.push(s, e, 'FCONST');
       return e;
