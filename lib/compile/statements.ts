@@ -611,19 +611,17 @@ export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
 
 /**
  * True when the binding exists, PostgreSQL records it as depending on each of these versions, and
- * (triggers, event triggers) it fires as the sources declare, on every partition too.
+ * (triggers, event triggers) it fires as the sources declare.
  */
 function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): string {
   const checks = versions.map(
     (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${b.object.oid})
       AND refclassid = 'pg_proc'::regclass AND refobjid = to_regprocedure(${quoteLiteral(`${qualifiedName(v.schema, v.physicalName)}(${v.args})`)}))`,
   );
+  // The trigger's own state only: a partition's clone may be set on its own (pg_dump writes that as an
+  // ALTER on the partition, which is the migration tool's), and re-creating the trigger to undo it
+  // would do so at every push. A move (re-create) sets every partition to the declared state.
   if (b.firing) checks.push(`coalesce((SELECT ${b.firing.column} = '${b.state}' FROM ${b.object.catalog} WHERE oid = (${b.object.oid})), false)`);
-  if (b.firing?.on !== undefined && !b.only) {
-    // On a partitioned table the ALTER (without ONLY) sets the state of the partitions' clones too.
-    checks.push(`NOT EXISTS (SELECT 1 FROM pg_partition_tree(to_regclass(${quoteLiteral(b.firing.on)})) p
-      JOIN pg_trigger t ON t.tgrelid = p.relid AND t.tgname = ${quoteLiteral(b.firing.name)} WHERE t.tgenabled <> '${b.state}')`);
-  }
   return checks.join(' AND ');
 }
 
