@@ -1,30 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyCleanup, quarantineNameFor } from '../../lib/cleanup/apply';
-import { cleanupConfig } from '../../lib/cleanup/config';
 import { planCleanup } from '../../lib/cleanup/plan';
-import { readEnv } from '../../lib/config';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
-import type { InstanceTarget } from '../../lib/usage/readInstance';
 import { retireVersion } from '../../lib/versions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import type { TestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
+import { cleanupScene } from '../helpers/cleanupScene';
 
 // The quarantine's state change and its audit entry commit together, its evidence period starts no
 // later than the tripwire can first be called, and the barrier (a moment after the commit, for the
 // in-flight check) is recorded afterwards without ever making a quarantine look "kept".
 
-const push = { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' };
-const config = cleanupConfig(readEnv({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }), { quietWindow: '2s', quarantine: '2s' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+const scene = cleanupScene();
+const { push, config, sleep, primary } = scene;
 let t: TestDatabase;
-const primary = (): InstanceTarget[] => [{ url: t.url, role: 'primary' }];
-
-beforeAll(async () => {
-  t = await createTestDatabase();
-  await collectUsage(t.db, primary()); // usage history starts here
+beforeAll(() => {
+  t = scene.t;
 });
 
 /** A retired version whose quiet window has passed: the next applied run quarantines it. */

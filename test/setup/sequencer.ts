@@ -8,7 +8,13 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * where vitest knows no times and goes by file size: the package test (its `next build` alone
  * takes a minute) then started late and ended the run alone. Every other file keeps vitest's order.
  */
-const FIRST = ['test/package/tarball.test.ts', 'test/cleanup/cleanup.test.ts', 'test/cleanup/chaos.test.ts', 'test/storefront/rollback.test.ts'];
+const FIRST = [
+  'test/package/tarball.test.ts',
+  'test/cleanup/cleanup.test.ts',
+  'test/cleanup/cleanupApply.test.ts',
+  'test/cleanup/chaos.test.ts',
+  'test/storefront/rollback.test.ts',
+];
 
 export default class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
