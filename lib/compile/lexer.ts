@@ -20,7 +20,9 @@ export interface Token {
  * continued on the next line, Unicode escapes, an unterminated literal or comment, junk after a
  * number, an over-long operator …), and the caller then asks libpg-query's scanner, whose answer
  * (or error) is authoritative. test/compile/lexer.test.ts compares the two on every fixture, every
- * keyword and generated input: wherever this answers, it answers what the scanner answers.
+ * keyword and generated input: wherever this answers, it answers what the scanner answers. One
+ * exception: a control character in a string or comment (a form feed, an escape sequence) is
+ * scanned as PostgreSQL scans it, where libpg-query writes JSON it cannot read back and fails.
  */
 export function lex(text: string): Token[] | null {
   if (text === '') return null; // the scanner refuses empty input: keep its error
