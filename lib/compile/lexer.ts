@@ -379,7 +379,8 @@ const isLetter = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0
 const isIdentStart = (c: number) => isLetter(c) || c === UNDERSCORE || c >= 0x80;
 /** ident_cont [A-Za-z\200-\377_0-9\$] */
 const isIdentCont = (c: number) => isIdentStart(c) || isDigit(c) || c === DOLLAR;
-const isDollarTagStart = (c: number) => isLetter(c) || c === UNDERSCORE || c >= 0x80;
+/** dolq_start is ident_start; dolq_cont is ident_cont without `$` */
+const isDollarTagStart = isIdentStart;
 const isDollarTagCont = (c: number) => isDollarTagStart(c) || isDigit(c);
 /** op_chars [\~\!\@\#\^\&\|\`\?\+\-\*\/\%\<\>\=] */
 const OP_CHARS = new Uint8Array(128);
