@@ -5,44 +5,16 @@
  * SQL), which a compiler that finds calls inside bodies cannot do without.
  * Run: npx tsx bench/compile.ts [N]
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileDirectory } from '../lib/compile/compile';
 import { buildManifest } from '../lib/compile/outputs';
 import { loadParser, parsePlPgSQLSync, parseSync } from '../lib/compile/parser';
+import { writeCompileCorpus } from './compileCorpus';
 import { machine, median, percentile, report, timeInterleaved } from './lib';
 
 const N = Number(process.argv[2] ?? 10_000);
-
-/** A realistic mix: SQL and PL/pgSQL bodies, comments, and calls to earlier definitions. */
-function definition(i: number): string {
-  if (i % 3 === 0) {
-    return `-- lookup ${i}
-CREATE FUNCTION bench.get_${i}(p_id integer, p_limit integer DEFAULT 10)
-RETURNS TABLE (id integer, name text)
-LANGUAGE sql STABLE
-AS $$ SELECT id, name FROM bench.items WHERE id = p_id AND category = ${i % 97} LIMIT p_limit $$;\n`;
-  }
-  const callee = i > 3 ? `bench.calc_${i - 1 - ((i - 1) % 3 === 0 ? 1 : 0)}(x)` : 'x';
-  return `/* calculation ${i} */
-CREATE FUNCTION bench.calc_${i}(x integer)
-RETURNS integer
-LANGUAGE plpgsql IMMUTABLE
-AS $body$
-DECLARE
-  r integer := 0;
-BEGIN
-  -- step ${i}
-  IF x > ${i} THEN
-    r := ${callee} + ${i};
-  ELSE
-    r := x * ${(i % 7) + 1};
-  END IF;
-  RETURN r;
-END
-$body$;\n`;
-}
 
 /** The file parsed, then each definition's body with the parser PostgreSQL uses for its language. */
 function parseWithBodies(text: string): void {
@@ -64,17 +36,8 @@ function parseWithBodies(text: string): void {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'procver-bench-compile-'));
-  const perFile = 100;
-  for (let f = 0; f < N / perFile; f++) {
-    mkdirSync(join(dir, `m${f % 10}`), { recursive: true });
-    let text = '';
-    for (let i = f * perFile; i < (f + 1) * perFile; i++) text += definition(i);
-    writeFileSync(join(dir, `m${f % 10}`, `file_${f}.sql`), text);
-  }
+  const files = writeCompileCorpus(dir, N);
   await loadParser();
-  const files = readdirSync(dir, { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.sql'));
   let count = 0;
   const { floor, withBodies, runs } = await timeInterleaved(
     {
