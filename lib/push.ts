@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
+import { forgetReplicaBarriers, NOT_QUARANTINED } from './cleanup/barrier';
 import type { CompiledVersion, CompileResult } from './compile/compile';
 import { HASH_SCHEME } from './compile/normalize';
 import { qualifiedName, quoteIdent } from './identifiers';
@@ -104,6 +105,11 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
 
     const oids = await createVersions(tx, toCreate, opts.grants, (n) => opts.onProgress?.(result.unchanged + n, all.length));
     const fresh = toCreate.filter((v) => !registeredByName.has(`${v.schema}.${v.physicalName}`));
+    // Re-created: any quarantine they were in is over (the registry's columns are cleared below).
+    await forgetReplicaBarriers(
+      tx,
+      toCreate.flatMap((v) => registeredByName.get(`${v.schema}.${v.physicalName}`)?.version.id ?? []),
+    );
     for (const v of toCreate) {
       const key = `${v.schema}.${v.physicalName}`;
       const reg = registeredByName.get(key);
@@ -117,9 +123,7 @@ export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOp
           status,
           oid,
           ...recordCode(oid),
-          quarantineName: null,
-          quarantinedAt: null,
-          quarantineBarrierAt: null,
+          ...NOT_QUARANTINED,
           ...(status !== reg.version.status ? { statusChangedAt: sql`now()` } : {}),
           revision: sql`${versions.revision} + 1`,
         })

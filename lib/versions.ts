@@ -3,6 +3,7 @@ import { writeAudit } from './audit';
 import { bindingReferences } from './bindings';
 import type { Db, Tx } from './db/client';
 import { deployments, deploymentVersions, procedures, versions, type Version } from './db/schema';
+import { forgetReplicaBarriers, NOT_QUARANTINED } from './cleanup/barrier';
 import { recreateDropped, recreateFromSource, unquarantine, type RestoreHow } from './cleanup/restore';
 import { signature } from './cleanup/snapshot';
 import { driftedDefinitions, findDrift, recordCode, type DriftInfo } from './drift';
@@ -210,14 +211,13 @@ export async function restoreWithCallees(tx: Tx, targets: Version[], reason: str
         status: 'live',
         oid,
         ...(how === 'recreated' || how === 'source' ? recordCode(oid) : {}),
-        quarantineName: null,
-        quarantinedAt: null,
-        quarantineBarrierAt: null,
+        ...NOT_QUARANTINED,
         statusChangedAt: sql`now()`,
         revision: sql`${versions.revision} + 1`,
       })
       .where(eq(versions.id, v.id))
       .returning();
+    await forgetReplicaBarriers(tx, [v.id]);
     const name = `${v.schema}.${v.physicalName}`;
     await writeAudit(tx, {
       actor,

@@ -8,6 +8,7 @@ import { lockRegistry } from '../locks';
 import type { InstanceTarget } from '../usage/readInstance';
 import type { CleanupConfig } from './config';
 import { applyRetention } from './retention';
+import { forgetReplicaBarriers, NO_BARRIER, NOT_QUARANTINED, recordQuarantineBarriers, replicaBarriersOf } from './barrier';
 import { freshReading } from '../usage/collect';
 import {
   actionFor,
@@ -42,7 +43,7 @@ export function quarantineNameFor(physicalName: string): string {
 }
 
 /** The plan's candidate row for a version, as a step re-reads it under its row lock. */
-function candidateOf(v: typeof versions.$inferSelect): Candidate {
+async function candidateOf(tx: Tx, v: typeof versions.$inferSelect): Promise<Candidate> {
   return {
     id: v.id,
     schema: v.schema,
@@ -50,6 +51,8 @@ function candidateOf(v: typeof versions.$inferSelect): Candidate {
     quarantine_name: v.quarantineName,
     quarantined_at: v.quarantinedAt?.toISOString() ?? null,
     quarantine_barrier_at: v.quarantineBarrierAt?.toISOString() ?? null,
+    quarantine_barrier_lsn: v.quarantineBarrierLsn,
+    replica_barriers: (await replicaBarriersOf(tx, [v.id])).get(v.id) ?? {},
     status_changed_at: v.statusChangedAt.toISOString(),
     language: v.language,
     may_be_inlined: v.mayBeInlined,
@@ -64,7 +67,7 @@ function candidateOf(v: typeof versions.$inferSelect): Candidate {
  */
 async function recheck(tx: Tx, v: typeof versions.$inferSelect, row: PlanRow, targets: InstanceTarget[], config: CleanupConfig, readAfter: Date): Promise<string | null> {
   const now = new Date((await tx.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
-  const c = candidateOf(v);
+  const c = await candidateOf(tx, v);
   const quarantinedAt = v.quarantinedAt;
   // One after the other: they share the step's transaction.
   const deployments = await deploymentsCheck(tx, c, now, config);
@@ -146,8 +149,9 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
     // once this commits), so the evidence period that starts here misses none of its calls.
     await tx
       .update(versions)
-      .set({ quarantineName: qname, quarantinedAt: sql`now()`, quarantineBarrierAt: null, revision: sql`${versions.revision} + 1` })
+      .set({ quarantineName: qname, quarantinedAt: sql`now()`, ...NO_BARRIER, revision: sql`${versions.revision} + 1` })
       .where(eq(versions.id, v.id));
+    await forgetReplicaBarriers(tx, [v.id]);
     await writeAudit(tx, {
       actor,
       action: 'version.quarantine',
@@ -177,20 +181,6 @@ async function quarantine(db: Db, config: CleanupConfig, row: PlanRow, actor: st
 
 const BARRIER_MISSING = 'the moment its rename committed could not be recorded, so its drop waits until a later applied run records it';
 
-/**
- * The barrier, recorded after the quarantine committed: any transaction that started before it may
- * still hold the old name's plan (calling the version itself, its calls unpublished until it ends),
- * so the drop waits for all of them to end. clock_timestamp() is read after this statement's
- * snapshot, which already sees the quarantine committed, so it is never earlier than the commit.
- * Not a change of state (the quarantine and its audit entry committed together); a later barrier
- * only makes the drop wait longer.
- */
-async function recordQuarantineBarriers(db: Db, versionId?: number): Promise<void> {
-  await db.execute(sql`
-    UPDATE procver.versions SET quarantine_barrier_at = clock_timestamp()
-    WHERE quarantine_name IS NOT NULL AND quarantine_barrier_at IS NULL ${versionId === undefined ? sql`` : sql`AND id = ${versionId}`}`);
-}
-
 /** Something called a quarantined version (or a deployment needs it): back under its name, retired and kept. */
 async function release(db: Db, config: CleanupConfig, row: PlanRow, actor: string): Promise<ApplyResult> {
   return step(db, config, async (tx) => {
@@ -201,8 +191,9 @@ async function release(db: Db, config: CleanupConfig, row: PlanRow, actor: strin
     await unquarantine(tx, v);
     await tx
       .update(versions)
-      .set({ quarantineName: null, quarantinedAt: null, quarantineBarrierAt: null, revision: sql`${versions.revision} + 1` })
+      .set({ ...NOT_QUARANTINED, revision: sql`${versions.revision} + 1` })
       .where(eq(versions.id, v.id));
+    await forgetReplicaBarriers(tx, [v.id]);
     const why = row.checks.filter((c) => c.verdict === 'fail' && (c.name === 'usage' || c.name === 'deployments')).flatMap((c) => c.detail);
     await writeAudit(tx, {
       actor,

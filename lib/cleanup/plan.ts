@@ -10,6 +10,7 @@ import { quoteIdent } from '../identifiers';
 import { formatAge, formatDuration, type CleanupConfig } from './config';
 import { standingTripwires, TRIPWIRE_MARK, tripwireWouldForward } from './tripwire';
 import { retentionCandidates, type RetentionCandidate } from './retention';
+import { lsnBytes, replicaBarriersOf } from './barrier';
 
 type Verdict = 'pass' | 'fail' | 'unknown';
 type CheckName = 'retired' | 'deployments' | 'usage' | 'dependents' | 'in_flight';
@@ -53,6 +54,10 @@ export type Candidate = {
   quarantined_at: string | null;
   /** recorded right after the quarantine committed (see versions.quarantineBarrierAt) */
   quarantine_barrier_at: string | null;
+  /** the primary's WAL position with the barrier: a replica has applied the rename once it replayed this far */
+  quarantine_barrier_lsn: string | null;
+  /** each replica's barrier (instance label → when that replica had applied the rename, on its clock) */
+  replica_barriers: Record<string, string>;
   status_changed_at: string;
   language: string;
   may_be_inlined: boolean;
@@ -105,13 +110,18 @@ export async function planCleanup(db: Db, targets: InstanceTarget[], config: Cle
 /** The plan from what the registry holds now; readings older than `readAfter` are stale. */
 export async function planFromRegistry(db: Db, targets: InstanceTarget[], config: CleanupConfig, readAfter: Date): Promise<CleanupPlan> {
   const now = new Date((await db.execute<{ now: string }>(sql`SELECT now()::text AS now`)).rows[0]!.now);
-  const candidates = (
-    await db.execute<Candidate>(sql`
-      SELECT v.id, v.schema, v.physical_name, v.quarantine_name, v.quarantined_at::text, v.quarantine_barrier_at::text, v.status_changed_at::text, v.language,
-             v.may_be_inlined, v.revision, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure
+  const registered = (
+    await db.execute<Omit<Candidate, 'replica_barriers'>>(sql`
+      SELECT v.id, v.schema, v.physical_name, v.quarantine_name, v.quarantined_at::text, v.quarantine_barrier_at::text, v.quarantine_barrier_lsn::text,
+             v.status_changed_at::text, v.language, v.may_be_inlined, v.revision, p.schema || '.' || p.name || '(' || p.args || ')' AS procedure
       FROM procver.versions v JOIN procver.procedures p ON p.id = v.procedure_id
       WHERE v.status = 'retired' ORDER BY v.schema, v.physical_name`)
   ).rows;
+  const replicaBarriers = await replicaBarriersOf(
+    db,
+    registered.filter((c) => c.quarantine_name !== null).map((c) => Number(c.id)),
+  );
+  const candidates: Candidate[] = registered.map((c) => ({ ...c, replica_barriers: replicaBarriers.get(Number(c.id)) ?? {} }));
   const live = Number((await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM procver.versions WHERE status = 'live'`)).rows[0]!.n);
   const oldest = await oldestTransactions(targets);
   const tripwires = await standingTripwires(
@@ -394,7 +404,10 @@ async function dependentsChecks(db: Db | Tx, candidates: DependentsCandidate[]):
 
 interface Oldest {
   label: string;
+  role: InstanceTarget['role'];
   oldest: Date | null;
+  /** how far it had replayed the primary's WAL (pg_last_wal_replay_lsn()); null: never in recovery */
+  replayLsn: string | null;
   error?: string;
   /**
    * Sessions whose pg_stat_activity row our role may not read (other roles' rows show a NULL
@@ -414,8 +427,8 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
         await client.connect();
         // A row is readable with pg_read_all_stats or the privileges of its role (PostgreSQL's own
         // rule; superusers have both); a row of a dropped role is counted as hidden.
-        const r = await client.query<{ oldest: string | null; hidden: number; role: string }>(`
-          SELECT least(
+        const r = await client.query<{ oldest: string | null; hidden: number; role: string; replay_lsn: string | null }>(`
+          SELECT pg_last_wal_replay_lsn()::text AS replay_lsn, least(
             (SELECT min(xact_start) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()),
             (SELECT min(prepared) FROM pg_prepared_xacts))::text AS oldest,
             (SELECT count(*) FROM pg_stat_activity a
@@ -423,14 +436,39 @@ export async function oldestTransactions(targets: InstanceTarget[]): Promise<Old
                AND NOT CASE WHEN EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.usesysid) THEN pg_has_role(a.usesysid, 'USAGE') ELSE false END)::int AS hidden,
             current_user::text AS role`);
         const row = r.rows[0]!;
-        return { label, oldest: row.oldest ? new Date(row.oldest) : null, ...(row.hidden > 0 ? { hidden: { sessions: row.hidden, role: row.role } } : {}) };
+        return {
+          label,
+          role: t.role,
+          oldest: row.oldest ? new Date(row.oldest) : null,
+          replayLsn: row.replay_lsn,
+          ...(row.hidden > 0 ? { hidden: { sessions: row.hidden, role: row.role } } : {}),
+        };
       } catch (e) {
-        return { label, oldest: null, error: (e as Error).message };
+        return { label, role: t.role, oldest: null, replayLsn: null, error: (e as Error).message };
       } finally {
         await client.end().catch(() => undefined);
       }
     }),
   );
+}
+
+/**
+ * Whether a transaction dated `start` may have begun before `barrier`. Both come to milliseconds
+ * (PostgreSQL keeps microseconds): the same millisecond counts as before.
+ */
+function startedBefore(start: Date, barrier: Date): boolean {
+  return start.getTime() <= barrier.getTime();
+}
+
+/** A replica whose barrier is not recorded yet, in words: how far behind it is, or that a reading records it. */
+function notReplayedYet(o: Oldest, lsn: string): string {
+  if (o.replayLsn === null) {
+    return `replica ${o.label} replays no WAL (it is not a standby), so when it applied the rename cannot be told; is it configured as a replica by mistake?`;
+  }
+  const behind = lsnBytes(lsn) - lsnBytes(o.replayLsn);
+  return behind > 0n
+    ? `replica ${o.label} has not replayed the rename yet (${behind} bytes behind)`
+    : `replica ${o.label} has replayed the rename; the moment is recorded on the next run`;
 }
 
 /** What the tripwire will do with each call, as far as the version's shape says (see tripwireWouldForward). */
@@ -472,15 +510,29 @@ export function inFlightCheck(
       `its tripwire under ${c.schema}.${c.physical_name} is gone, so the quarantine's silence proves nothing (calls to that name failed and were not counted); put it back with procver restore ${c.schema}.${c.physical_name} --reason <why> (it is live again), then retire it again for a later cleanup`,
     );
   }
-  // Transactions are compared with the barrier, a moment after the rename committed: one that
-  // started before it may have resolved the old name to the version itself.
+  // Transactions are compared with the barrier, a moment after the rename committed (on each
+  // replica: after it applied the rename, on its clock): one that started before it may have
+  // resolved the old name to the version itself.
   const barrier = c.quarantine_barrier_at ? new Date(c.quarantine_barrier_at) : null;
   if (!barrier) {
     unknowns.push('the moment its rename committed is not recorded yet, so transactions older than it cannot be told apart; the next applied run records it');
+  } else if (!c.quarantine_barrier_lsn && oldest.some((o) => o.role === 'replica')) {
+    unknowns.push('the WAL position of its rename is not recorded yet, so when each replica applied it cannot be told; the next applied run records it');
   }
   for (const o of oldest) {
     if (o.error) unknowns.push(`cannot see open transactions on ${o.label}: ${o.error}`);
-    else if (barrier && o.oldest && o.oldest < barrier) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
+    else if (o.role === 'primary') {
+      if (barrier && o.oldest && startedBefore(o.oldest, barrier)) problems.push(`a transaction open on ${o.label} since ${iso(o.oldest)} started before the rename`);
+    } else if (barrier && c.quarantine_barrier_lsn) {
+      const replayed = c.replica_barriers[o.label];
+      if (replayed) {
+        if (o.oldest && startedBefore(o.oldest, new Date(replayed))) {
+          problems.push(
+            `a transaction open on ${o.label} since ${iso(o.oldest)} started before that replica applied the rename (by ${iso(new Date(replayed))}, its clock)`,
+          );
+        }
+      } else unknowns.push(notReplayedYet(o, c.quarantine_barrier_lsn));
+    }
     if (o.hidden) {
       unknowns.push(
         `cannot see when the transactions of ${o.hidden.sessions} other session(s) on ${o.label} started: role ${o.hidden.role} may not read their pg_stat_activity rows; run GRANT pg_read_all_stats TO ${quoteIdent(o.hidden.role)} there`,

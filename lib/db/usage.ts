@@ -185,3 +185,20 @@ export const deploymentSightings = procver.table(
   },
   (t) => [primaryKey({ columns: [t.app, t.deploymentId, t.instanceId] })],
 );
+
+/**
+ * When each replica had applied a quarantine's rename, on that replica's clock: the first reading
+ * whose replay position (pg_last_wal_replay_lsn()) had reached the quarantine's WAL position
+ * (versions.quarantine_barrier_lsn), dated by the replica's clock_timestamp() read after it (so no
+ * earlier than the real moment). A transaction on that replica that started before it may have
+ * resolved the old name to the version itself. Not a change of state (no audit entry): cleared
+ * with the quarantine's barrier.
+ */
+export const replicaBarriers = procver.table(
+  'replica_barriers',
+  {
+    ...versionOnInstance(),
+    replayedAt: timestamp('replayed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.instanceId] })],
+);

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, index, integer, jsonb, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, customType, index, integer, jsonb, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { procver } from './procver';
+
+/** A WAL position (PostgreSQL's pg_lsn, `16/B374D848`), compared by the server. */
+const pgLsn = customType<{ data: string; driverData: string }>({ dataType: () => 'pg_lsn' });
 
 export const procedureKind = procver.enum('procedure_kind', ['function', 'procedure']);
 export const versionStatus = procver.enum('version_status', ['live', 'retired', 'dropped']);
@@ -62,6 +65,11 @@ export const versions = procver.table(
      * published yet, so the drop waits until none is open. NULL until recorded (the drop waits).
      */
     quarantineBarrierAt: timestamp('quarantine_barrier_at', { withTimezone: true }),
+    /**
+     * the primary's WAL position read with the barrier (at or after the quarantine's commit record):
+     * a replica has applied the rename once it has replayed this far (see replica_barriers)
+     */
+    quarantineBarrierLsn: pgLsn('quarantine_barrier_lsn'),
     /** what re-creates a dropped version exactly: definition, owner, ACL, comment */
     dropSnapshot: jsonb('drop_snapshot'),
     droppedAt: timestamp('dropped_at', { withTimezone: true }),

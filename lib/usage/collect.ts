@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
 import { deploymentSightings, instances, usageCounters, usageEvents, usageSamples } from '../db/schema';
+import { recordReplicaReplay } from '../cleanup/barrier';
 import { ProcverError } from '../errors';
 import { instanceLabel, readInstance, type InstanceReading, type InstanceTarget, type ManagedName } from './readInstance';
 
@@ -269,6 +270,8 @@ async function applyReading(
   const inst = await lockInstance(tx, target);
   const { label } = instanceLabel(target.url);
   if (reading.trackFunctions === 'none') throw new ProcverError('config', trackFunctionsFix(label, target.role));
+  // When this replica had applied each quarantine's rename (cleanup's in-flight check there).
+  if (target.role === 'replica' && reading.replayLsn !== null) await recordReplicaReplay(tx, inst.id, reading.replayLsn, reading.readAt);
 
   const now = reading.readAt;
   // Another collector applied a newer reading of this instance while this one was in flight:

@@ -19,6 +19,11 @@ export interface InstanceReading {
   statsReset: Date | null;
   trackFunctions: string;
   inRecovery: boolean;
+  /**
+   * how far the instance had replayed the primary's WAL (pg_last_wal_replay_lsn(), read before
+   * readAt); null on a server that never was in recovery
+   */
+  replayLsn: string | null;
   readAt: Date;
   /** sessions whose application_name is `<app>@<deployment-id>` */
   sessions: { app: string; deploymentId: string; connections: number }[];
@@ -51,11 +56,13 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       .query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')
       .then((r) => r.rows[0]?.id ?? null)
       .catch(() => null);
-    // One round trip, two statements: the instance facts, then every counter row with only the
-    // columns the floor reads; rows are matched to managed versions here (sending 100,000 names to
-    // join on the server costs more than reading the rows). Simple protocol: no parameters.
+    // One round trip, three statements: the replay position (before the clock is read, so that the
+    // reading's time is no earlier than the replay it shows), the instance facts, then every counter
+    // row with only the columns the floor reads; rows are matched to managed versions here (sending
+    // 100,000 names to join on the server costs more than reading the rows). Simple protocol: no parameters.
     const results = (await client.query(
-      `SELECT pg_postmaster_start_time() AS started,
+      `SELECT pg_last_wal_replay_lsn()::text AS replay_lsn;
+       SELECT pg_postmaster_start_time() AS started,
               (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS stats_reset,
               current_setting('track_functions') AS track_functions,
               pg_is_in_recovery() AS in_recovery,
@@ -66,11 +73,12 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
                      GROUP BY application_name) AS a) AS sessions;
        SELECT schemaname, funcname, funcid::bigint::text AS oid, calls::text AS calls, total_time, self_time FROM pg_stat_user_functions`,
     )) as unknown as [
+      pg.QueryResult<{ replay_lsn: string | null }>,
       pg.QueryResult<{ started: Date; stats_reset: Date | null; track_functions: string; in_recovery: boolean; read_at: Date; sessions: { name: string; n: number }[] }>,
       pg.QueryResult<{ schemaname: string; funcname: string; oid: string; calls: string; total_time: number; self_time: number }>,
     ];
-    const r = { rows: results[1].rows };
-    const first = results[0].rows[0]!;
+    const r = { rows: results[2].rows };
+    const first = results[1].rows[0]!;
     // Keyed by schema, then name: joining the two into one key per row costs three times as much.
     const index = new Map<string, Map<string, number>>();
     managed.forEach((m, i) => {
@@ -93,6 +101,7 @@ export async function readInstance(url: string, managed: ManagedName[], timeoutM
       statsReset: first.stats_reset,
       trackFunctions: first.track_functions,
       inRecovery: first.in_recovery,
+      replayLsn: results[0].rows[0]!.replay_lsn,
       readAt: first.read_at,
       sessions: first.sessions.map((x) => {
         const at = x.name.indexOf('@');

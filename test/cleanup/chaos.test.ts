@@ -4,14 +4,12 @@ import { readEnv } from '../../lib/config';
 import { runCleanup } from '../../lib/cleanup/apply';
 import { cleanupConfig, formatDuration, type CleanupConfig } from '../../lib/cleanup/config';
 import { qualifiedName } from '../../lib/compile/parser';
-import { createDb, createPool, type Db } from '../../lib/db/client';
-import { migrate } from '../../lib/db/migrate';
-import { databaseUrlFor } from '../../lib/embedded';
+import type { Db } from '../../lib/db/client';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import { shortestResolvablePeriod } from '../../lib/usage/evidence';
 import { retireVersion } from '../../lib/versions';
-import { replicationUnavailable, startPrimaryAndStandby, type ReplicatedPair } from '../helpers/replication';
+import { replicationUnavailable, startReplicatedRegistry, type ReplicatedPair } from '../helpers/replication';
 import { compileFiles } from '../helpers/sources';
 
 const unavailable = replicationUnavailable();
@@ -84,17 +82,7 @@ describe.skipIf(unavailable !== null)('cleanup chaos: callers on a primary and a
   let stopAll = async (): Promise<void> => undefined;
 
   beforeAll(async () => {
-    pair = await startPrimaryAndStandby();
-    const admin = new pg.Client({ connectionString: pair.primaryAdminUrl });
-    await admin.connect();
-    await admin.query('CREATE DATABASE app');
-    await admin.end();
-    await pair.waitForReplay();
-    primaryUrl = databaseUrlFor(pair.primaryAdminUrl, 'app');
-    standbyUrl = databaseUrlFor(pair.standbyAdminUrl, 'app');
-    pool = createPool(primaryUrl, 6);
-    db = createDb(pool);
-    await migrate(pool);
+    ({ pair, primaryUrl, standbyUrl, pool, db } = await startReplicatedRegistry(6));
   }, 120_000);
   afterAll(async () => {
     await stopAll();

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inFlightCheck, oldestTransactions, type Candidate } from '../../lib/cleanup/plan';
 import { cleanupConfig } from '../../lib/cleanup/config';
 import { tripwireWouldForward } from '../../lib/cleanup/tripwire';
+import { instanceLabel } from '../../lib/usage/readInstance';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
 
 const config = cleanupConfig({ PROCVER_STATS_FLUSH_DELAY: '1s', PROCVER_COLLECT_INTERVAL: '1s' }, { quietWindow: '2s', quarantine: '2s' });
@@ -13,6 +14,8 @@ const quarantined: Candidate = {
   quarantine_name: 'f__0123456789__quarantined',
   quarantined_at: null,
   quarantine_barrier_at: null,
+  quarantine_barrier_lsn: null,
+  replica_barriers: {},
   status_changed_at: new Date(0).toISOString(),
   language: 'plpgsql',
   may_be_inlined: false,
@@ -89,6 +92,25 @@ describe('cleanup: in-flight check without the right to see other sessions', () 
       await old.query('ROLLBACK');
       await old.end();
     }
+  });
+});
+
+describe('cleanup: the in-flight check on an instance configured as a replica', () => {
+  it('keeps the version, naming why, when the server replays no WAL or the WAL position of the rename is not recorded', async () => {
+    const [asReplica] = await oldestTransactions([{ url: t.url, role: 'replica' }]);
+    expect(asReplica).toMatchObject({ role: 'replica', replayLsn: null });
+    const rename = new Date();
+    const now = new Date(rename.getTime() + config.quarantineMs + 1000);
+    const c = { ...quarantined, quarantine_barrier_at: rename.toISOString(), quarantine_barrier_lsn: '0/16B3748' };
+    const { label } = instanceLabel(t.url);
+    expect(inFlightCheck(c, rename, [asReplica!], now, config, true)).toEqual({
+      name: 'in_flight',
+      verdict: 'unknown',
+      detail: [`replica ${label} replays no WAL (it is not a standby), so when it applied the rename cannot be told; is it configured as a replica by mistake?`],
+    });
+    expect(inFlightCheck({ ...c, quarantine_barrier_lsn: null }, rename, [asReplica!], now, config, true).detail).toEqual([
+      'the WAL position of its rename is not recorded yet, so when each replica applied it cannot be told; the next applied run records it',
+    ]);
   });
 });
 

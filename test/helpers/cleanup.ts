@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { quarantineNameFor } from '../../lib/cleanup/apply';
+import { recordQuarantineBarriers } from '../../lib/cleanup/barrier';
 import { signature, takeDropSnapshot } from '../../lib/cleanup/snapshot';
 import { createTripwire, dropTripwire } from '../../lib/cleanup/tripwire';
 import type { Db } from '../../lib/db/client';
@@ -18,8 +19,9 @@ export async function quarantineLikeCleanup(db: Db, physical: string): Promise<v
     await createTripwire(tx, v!.schema, physical, quarantineNameFor(physical), fn.oid);
     await tx
       .update(versions)
-      .set({ status: 'retired', quarantineName: quarantineNameFor(physical), quarantinedAt: sql`now()`, quarantineBarrierAt: sql`now()` })
+      .set({ status: 'retired', quarantineName: quarantineNameFor(physical), quarantinedAt: sql`now()` })
       .where(eq(versions.id, v!.id));
+    await recordQuarantineBarriers(tx, v!.id);
   });
 }
 

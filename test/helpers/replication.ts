@@ -4,7 +4,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort } from '../../lib/embedded';
+import { createDb, createPool, type Db } from '../../lib/db/client';
+import { migrate } from '../../lib/db/migrate';
+import { databaseUrlFor, freePort } from '../../lib/embedded';
 
 const run = promisify(execFile);
 const PG_BIN = process.env.PROCVER_REPLICA_PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -157,4 +159,39 @@ export async function startServer(): Promise<{ adminUrl: string; stop(): Promise
       rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+export interface ReplicatedRegistry {
+  pair: ReplicatedPair;
+  /** the `app` database on the primary (which holds the registry) and on the standby */
+  primaryUrl: string;
+  standbyUrl: string;
+  pool: pg.Pool;
+  db: Db;
+}
+
+/**
+ * A primary and a hot standby with an `app` database (replayed on the standby) and procver's
+ * registry migrated into the primary's, as a production setup has it. The caller ends the pool and
+ * stops the pair.
+ */
+export async function startReplicatedRegistry(poolSize: number): Promise<ReplicatedRegistry> {
+  const pair = await startPrimaryAndStandby();
+  try {
+    const admin = new pg.Client({ connectionString: pair.primaryAdminUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE app');
+    await admin.end();
+    await pair.waitForReplay();
+    const primaryUrl = databaseUrlFor(pair.primaryAdminUrl, 'app');
+    const pool = createPool(primaryUrl, poolSize);
+    await migrate(pool).catch(async (e) => {
+      await pool.end();
+      throw e;
+    });
+    return { pair, primaryUrl, standbyUrl: databaseUrlFor(pair.standbyAdminUrl, 'app'), pool, db: createDb(pool) };
+  } catch (e) {
+    await pair.stop();
+    throw e;
+  }
 }

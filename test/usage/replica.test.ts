@@ -1,13 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedName } from '../../lib/compile/parser';
-import { createDb, createPool, type Db } from '../../lib/db/client';
-import { migrate } from '../../lib/db/migrate';
-import { databaseUrlFor } from '../../lib/embedded';
+import type { Db } from '../../lib/db/client';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import { usageForVersions } from '../../lib/usage';
-import { replicationUnavailable, startPrimaryAndStandby, type ReplicatedPair } from '../helpers/replication';
+import { replicationUnavailable, startReplicatedRegistry, type ReplicatedPair } from '../helpers/replication';
 import { compileFiles } from '../helpers/sources';
 
 const unavailable = replicationUnavailable();
@@ -21,17 +19,7 @@ describe.skipIf(unavailable !== null)('collect: a real streaming replica', () =>
   let standbyUrl: string;
 
   beforeAll(async () => {
-    pair = await startPrimaryAndStandby();
-    const admin = new pg.Client({ connectionString: pair.primaryAdminUrl });
-    await admin.connect();
-    await admin.query('CREATE DATABASE app');
-    await admin.end();
-    await pair.waitForReplay();
-    primaryUrl = databaseUrlFor(pair.primaryAdminUrl, 'app');
-    standbyUrl = databaseUrlFor(pair.standbyAdminUrl, 'app');
-    pool = createPool(primaryUrl, 4);
-    db = createDb(pool);
-    await migrate(pool);
+    ({ pair, primaryUrl, standbyUrl, pool, db } = await startReplicatedRegistry(4));
   });
   afterAll(async () => {
     await pool?.end();
