@@ -4,12 +4,13 @@ import { runCleanup } from '../../lib/cleanup/apply';
 import { lsnBytes } from '../../lib/cleanup/barrier';
 import { cleanupConfig, type CleanupConfig } from '../../lib/cleanup/config';
 import { planCleanup, planFromRegistry, type PlanRow } from '../../lib/cleanup/plan';
+import { qualifiedName } from '../../lib/compile/parser';
 import { readEnv } from '../../lib/config';
 import type { Db } from '../../lib/db/client';
 import { pushVersions } from '../../lib/push';
 import { collectUsage } from '../../lib/usage/collect';
 import { instanceLabel, type InstanceTarget } from '../../lib/usage/readInstance';
-import { retireVersion } from '../../lib/versions';
+import { restoreVersion, retireVersion } from '../../lib/versions';
 import { procver } from '../helpers/cli';
 import { onFileEnd } from '../helpers/disposal';
 import { replicationUnavailable, startReplicatedRegistry, type ReplicatedPair } from '../helpers/replication';
@@ -168,5 +169,36 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     const dropped = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
     expect(dropped.results.find((r) => r.physicalName === physical)).toMatchObject({ outcome: 'dropped' });
     expect((await state(physical)).status).toBe('dropped');
+
+    // Restored: the quarantine and its barriers are gone with it.
+    await restoreVersion(db, { name: physical, reason: 'needed again', actor: 'test' });
+    expect(await state(physical)).toEqual({ id: v.id, status: 'live', quarantine_name: null, lsn: null });
+    expect(await replicaBarriers(v.id)).toEqual([]);
+  });
+
+  it('a call on the replica to the old name after it applied the rename reaches the tripwire: the version is put back, its barriers cleared', {
+    timeout: 120_000,
+  }, async () => {
+    const compiled = await compileFiles({
+      'b.sql': 'CREATE FUNCTION app.late_reader(x integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x; END $$;',
+    });
+    await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
+    const physical = compiled.versions[0]!.physicalName;
+    await retireVersion(db, { name: physical, reason: 'test', actor: 'test' });
+    await sleep(2200);
+    const quarantined = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
+    expect(quarantined.results.find((r) => r.physicalName === physical)).toMatchObject({ outcome: 'quarantined' });
+    await pair.waitForReplay();
+    await collectUsage(db, targets);
+    const v = await state(physical);
+    expect((await replicaBarriers(v.id)).map((b) => b.label)).toEqual([instanceLabel(standbyUrl).label]);
+
+    const caller = await onStandby();
+    expect((await caller.query(`SELECT ${qualifiedName('app', physical)}(7) AS r`)).rows[0].r).toBe(7);
+    await caller.query('SELECT pg_stat_force_next_flush()');
+    const released = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
+    expect(released.results.find((r) => r.physicalName === physical)).toMatchObject({ outcome: 'released' });
+    expect(await state(physical)).toEqual({ id: v.id, status: 'retired', quarantine_name: null, lsn: null });
+    expect(await replicaBarriers(v.id)).toEqual([]);
   });
 });
