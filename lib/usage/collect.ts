@@ -32,16 +32,28 @@ export interface Managed extends ManagedName {
   language: string;
   /** the quarantine tripwire under the version's old name (its calls are events, not the version's counters) */
   tripwire?: boolean;
+  /**
+   * for a tripwire: the version's own OID. A replica that has not applied the rename yet still has the
+   * version under its old name, with the same OID (a physical replica has the primary's catalogs):
+   * that row is the version's counters, not a call on the tripwire.
+   */
+  versionOid?: number | null;
 }
 
 /** The versions whose counters are read: every version still in the database, and every quarantine tripwire. */
 export async function managedVersions(db: Db): Promise<Managed[]> {
   // A quarantined version keeps its OID and counters under its quarantine name; its old name is the tripwire.
-  const r = await db.execute<{ id: string; schema: string; name: string; language: string; tripwire: boolean }>(sql`
-    SELECT id, schema, coalesce(quarantine_name, physical_name) AS name, language, false AS tripwire FROM procver.versions WHERE status <> 'dropped'
+  const r = await db.execute<{ id: string; schema: string; name: string; language: string; tripwire: boolean; oid: string | null }>(sql`
+    SELECT id, schema, coalesce(quarantine_name, physical_name) AS name, language, false AS tripwire, NULL::bigint AS oid FROM procver.versions WHERE status <> 'dropped'
     UNION ALL
-    SELECT id, schema, physical_name, 'plpgsql', true FROM procver.versions WHERE status = 'retired' AND quarantine_name IS NOT NULL`);
-  return r.rows.map((x) => ({ id: Number(x.id), schema: x.schema, physicalName: x.name, language: x.language, ...(x.tripwire ? { tripwire: true } : {}) }));
+    SELECT id, schema, physical_name, 'plpgsql', true, oid FROM procver.versions WHERE status = 'retired' AND quarantine_name IS NOT NULL`);
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    schema: x.schema,
+    physicalName: x.name,
+    language: x.language,
+    ...(x.tripwire ? { tripwire: true, versionOid: x.oid === null ? null : Number(x.oid) } : {}),
+  }));
 }
 
 interface Counter {
@@ -312,7 +324,7 @@ async function applyReading(
 
   for (const row of reading.rows) {
     const version = managed[row.index]!;
-    if (version.tripwire) {
+    if (version.tripwire && row.oid !== version.versionOid) {
       await recordTripwire(tx, inst.id, version.id, row, event);
       continue;
     }

@@ -82,6 +82,12 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     const physical = compiled.versions[0]!.physicalName;
     await pair.waitForReplay();
     await collectUsage(db, targets); // usage history on both instances starts here
+    // Called on the standby once, long ago: its counters there are under the name it has there.
+    const oldCaller = await onStandby();
+    await oldCaller.query(`SELECT ${qualifiedName('app', physical)}(1)`);
+    await oldCaller.query('SELECT pg_stat_force_next_flush()');
+    await oldCaller.query('SELECT 1');
+    expect((await collectUsage(db, targets)).find((r) => r.role === 'replica')).toMatchObject({ ok: true, calls: 1 });
     await retireVersion(db, { name: physical, reason: 'test', actor: 'test' });
     await sleep(2200); // the quiet window passes
 
@@ -116,6 +122,8 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
       verdict: 'unknown',
       detail: [`replica ${standbyLabel} has not replayed the rename yet (${behind} bytes behind)`],
     });
+    // Its counters on the standby, still under the old name there, are the version's, not calls on the tripwire.
+    expect(row.checks.find((c) => c.name === 'usage')!.verdict).toBe('pass');
     expect(row.action).toBe('keep');
     expect(await replicaBarriers(v.id)).toEqual([]);
     // The CLI prints it (an applied run changes nothing).
