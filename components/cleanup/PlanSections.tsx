@@ -26,7 +26,7 @@ const actionStyle: Record<string, string> = {
 const evidenceWords: Record<ReadingSource, (interval: string) => string> = {
   taken: () => ': the instances were read for this view.',
   reused: (interval) => `: a reading less than ${interval} old (the collection interval) is reused, not taken again.`,
-  stored: () => ': the latest reading stored; viewing takes none. An applied run reads every instance afresh before each step.',
+  stored: () => ': the latest stored reading; viewing this page takes none. An applied run reads every instance afresh before each step.',
 };
 
 const PAGE_SIZE = 100;
