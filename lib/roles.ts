@@ -17,3 +17,10 @@ export function hasRole(who: { role: Role }, min: Role): boolean {
  * from viewers) and an applied run.
  */
 export const cleanupNeeds = { check: 'operator', apply: 'admin' } as const satisfies Record<string, Role>;
+
+/**
+ * The role a version's retire or restore needs (also a dropped version's, and a deployment's
+ * "restore its versions"), and the role that may override a refusal (a version still referenced).
+ * Route handlers enforce these; pages show a button only to whom the route would admit.
+ */
+export const versionNeeds = { retireOrRestore: 'operator', override: 'admin' } as const satisfies Record<string, Role>;

@@ -11,7 +11,7 @@ import { searchAudit } from '@/lib/audit';
 import { cleanupConfig, formatDuration, parseDuration } from '@/lib/cleanup/config';
 import { readEnv } from '@/lib/config';
 import { db } from '@/lib/db/pool';
-import { cleanupNeeds, hasRole } from '@/lib/roles';
+import { cleanupNeeds, hasRole, versionNeeds } from '@/lib/roles';
 import { listDropped } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
@@ -99,7 +99,7 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
                 <span className="text-slate-500">
                   dropped <RelativeTime date={d.droppedAt} />
                 </span>
-                {actor.role !== 'viewer' ? (
+                {hasRole(actor, versionNeeds.retireOrRestore) ? (
                   <span className="ml-auto">
                     <VersionActionDialog action="restore" schema={d.schema} physicalName={d.physicalName} revision={d.revision} canOverride={false} />
                   </span>
