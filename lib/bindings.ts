@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
-import type { CompiledBinding } from './compile/statements';
+import { FORGOTTEN_BECAUSE } from './bindingWords';
+import { BINDING_CATALOGS, objectOidSql, type CompiledBinding } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
 import { pgReason } from './db/pgError';
@@ -13,16 +14,32 @@ export interface BindingsPushed {
   updated: string[];
   /** unchanged in the sources but missing, pointing elsewhere or firing differently (triggers) in the database: created again */
   repaired: string[];
+  /** bindings gone from the sources and from the database: removed from the registry (binding.forget) */
+  forgotten: string[];
+  /**
+   * bindings gone from the sources that stay registered, keeping their versions referenced: still in
+   * the database (`inDatabase` true), or recorded before procver stored where to look (null)
+   */
+  notInSources: { identity: string; versions: string[]; inDatabase: boolean | null }[];
 }
 
 /**
  * Creates each binding, or points it at the versions compiled from the same sources (CREATE OR
  * REPLACE where PostgreSQL has it, drop and create otherwise), in the push transaction, and
- * records which versions it points to. A binding whose statements did not change is left alone.
+ * records which versions it points to and where it is. A binding whose statements did not change
+ * is left alone. Registered bindings that left the sources are forgotten once they are gone from
+ * the database too (see forgetGoneBindings).
  */
 export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string): Promise<BindingsPushed> {
-  const out: BindingsPushed = { created: [], moved: [], updated: [], repaired: [] };
-  if (list.length === 0) return out;
+  const out: BindingsPushed = { created: [], moved: [], updated: [], repaired: [], forgotten: [], notInSources: [] };
+  await applyBindings(tx, list, versionIds, actor, out);
+  await recordObjects(tx, list);
+  await forgetGoneBindings(tx, list, actor, out);
+  return out;
+}
+
+async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string, out: BindingsPushed): Promise<void> {
+  if (list.length === 0) return;
   const registered = await tx.execute<{ id: number; identity: string; statements: string[]; versions: string[] | null }>(sql`
     SELECT b.id, b.identity, b.statements,
            (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
@@ -71,7 +88,80 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
     });
     (!before ? out.created : moved ? out.moved : repair ? out.repaired : out.updated).push(b.identity);
   }
-  return out;
+}
+
+/** SQL: the OID of the object a registry row (or these columns) names, by catalog and name; NULL when there is none. */
+function objectOidByName(catalog: string, name: string): string {
+  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN (${objectOidSql(c, [`${name}[1]`, `${name}[2]`])})`).join(' ')} END`;
+}
+
+/** SQL: whether the object with this OID is still in this catalog (renamed, say); NULL for an unknown catalog. */
+function objectOidExists(catalog: string, oid: string): string {
+  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN EXISTS (SELECT 1 FROM ${c} WHERE oid = ${oid})`).join(' ')} END`;
+}
+
+/**
+ * Records where each binding of the sources is in the database (its catalog, name and current
+ * OID), so that push can tell, once it leaves the sources, whether it is still there. Written only
+ * where it changed: with the binding's own change, or for a row recorded before procver stored it.
+ */
+async function recordObjects(tx: Tx, list: CompiledBinding[]): Promise<void> {
+  if (list.length === 0) return;
+  await tx.execute(sql`
+    UPDATE procver.bindings b SET object_catalog = u.catalog, object_name = u.name, object_oid = u.oid
+    FROM (SELECT w.identity, w.catalog, w.name, (${sql.raw(objectOidByName('w.catalog', 'w.name'))})::bigint AS oid
+          FROM (SELECT i.identity, i.catalog, ARRAY(SELECT jsonb_array_elements_text(i.name)) AS name
+                FROM unnest(${sql.param(list.map((b) => b.identity))}::text[], ${sql.param(list.map((b) => b.object.catalog))}::text[],
+                            ${sql.param(list.map((b) => JSON.stringify(b.object.name)))}::jsonb[]) AS i(identity, catalog, name)) w) u
+    WHERE b.identity = u.identity AND (b.object_catalog, b.object_name, b.object_oid) IS DISTINCT FROM (u.catalog, u.name, u.oid)`);
+}
+
+/**
+ * Registered bindings that are no longer in the sources: one gone from the database too (neither
+ * its recorded OID nor its name is there) is removed from the registry, with a binding.forget audit
+ * entry keeping what it was, so its versions are no longer referenced. One still in the database
+ * still calls its versions and stays; so does one recorded before procver stored where to look
+ * (when in doubt, keep).
+ */
+async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string, out: BindingsPushed): Promise<void> {
+  const left = await tx.execute<{
+    id: number;
+    identity: string;
+    statements: string[];
+    object_catalog: string | null;
+    object_name: string[] | null;
+    object_oid: string | null;
+    versions: string[] | null;
+    present: boolean | null;
+  }>(sql`
+    SELECT b.id, b.identity, b.statements, b.object_catalog, b.object_name, b.object_oid::text,
+           (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
+              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = b.id) AS versions,
+           CASE WHEN b.object_catalog IS NOT NULL
+                THEN (${sql.raw(objectOidExists('b.object_catalog', 'b.object_oid'))}) OR (${sql.raw(objectOidByName('b.object_catalog', 'b.object_name'))}) IS NOT NULL
+           END AS present
+    FROM procver.bindings b WHERE b.identity <> ALL(${sql.param(list.map((b) => b.identity))}::text[])
+    ORDER BY b.identity`);
+  const gone = left.rows.filter((r) => r.present === false);
+  for (const r of left.rows) if (r.present !== false) out.notInSources.push({ identity: r.identity, versions: r.versions ?? [], inDatabase: r.present });
+  if (gone.length === 0) return;
+  await tx.execute(sql`DELETE FROM procver.bindings WHERE id = ANY(${sql.param(gone.map((r) => Number(r.id)))}::int[])`);
+  for (const r of gone) {
+    await writeAudit(tx, {
+      actor,
+      action: 'binding.forget',
+      targetType: 'binding',
+      target: r.identity,
+      reason: FORGOTTEN_BECAUSE,
+      before: {
+        versions: r.versions ?? [],
+        statements: r.statements,
+        object: { catalog: r.object_catalog, name: r.object_name, oid: r.object_oid === null ? null : Number(r.object_oid) },
+      },
+      after: null,
+    });
+    out.forgotten.push(r.identity);
+  }
 }
 
 /**

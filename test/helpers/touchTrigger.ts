@@ -10,3 +10,6 @@ CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n :
 CREATE TRIGGER items_touch BEFORE INSERT ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();
 `,
 });
+
+/** What push reports for bindings when it changed none and none left the sources. */
+export const bindingsUnchanged = { created: [], moved: [], updated: [], repaired: [], forgotten: [], notInSources: [] };

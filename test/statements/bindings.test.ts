@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompileResult } from '../../lib/compile/compile';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+import { bindingsUnchanged } from '../helpers/touchTrigger';
 import { compileFiles } from '../helpers/sources';
 
 const suffix = randomBytes(4).toString('hex');
@@ -92,6 +93,8 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       moved: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'operator app.~~~(integer, integer)', 'trigger notes_check on app.notes'],
       updated: [],
       repaired: [],
+      forgotten: [],
+      notInSources: [],
     });
     expect(await state()).toEqual({
       event_trigger: phys(c2, 'ddl_note'),
@@ -108,7 +111,7 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
 
   it('a binding whose statement changed but points at the same versions is updated, not moved', async () => {
     const r = await pushVersions(t.db, await compileFiles(sources(2, '\n  ')), opts);
-    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'], repaired: [] });
+    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'], repaired: [], forgotten: [], notInSources: [] });
     const audit = (await t.pool.query(`SELECT action, count(*)::int AS n FROM procver.audit_log WHERE action LIKE 'binding.%' GROUP BY 1 ORDER BY 1`)).rows;
     expect(audit).toEqual([
       { action: 'binding.create', n: 4 },
@@ -129,6 +132,8 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       moved: [],
       updated: [],
       repaired: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'trigger notes_check on app.notes'],
+      forgotten: [],
+      notInSources: [],
     });
     expect(await state()).toEqual({
       event_trigger: phys(c2, 'ddl_note'),
@@ -137,7 +142,38 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       constraint_trigger: phys(c2, 'check_note'),
     });
     const again = await pushVersions(t.db, c2, opts);
-    expect(again.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect(again.statements!.bindings).toEqual(bindingsUnchanged);
+  });
+
+  it('removed from the sources they stay registered while they are in the database, and are forgotten once dropped', async () => {
+    const bound = /^CREATE (EVENT TRIGGER|POLICY|OPERATOR|CONSTRAINT TRIGGER) /;
+    const functionsOnly = {
+      'bindings.sql': sources(2)
+        ['bindings.sql'].split('\n')
+        .filter((l) => !bound.test(l))
+        .join('\n'),
+    };
+    const c2 = await compileFiles(functionsOnly);
+    expect(c2.statements.bindings).toEqual([]);
+    const identities = [`event trigger note_ddl_${suffix}`, 'operator app.~~~(integer, integer)', 'policy only_one on app.notes', 'trigger notes_check on app.notes'];
+    const kept = await pushVersions(t.db, c2, opts);
+    expect(kept.created).toEqual([]);
+    expect(kept.statements!.bindings.forgotten).toEqual([]);
+    expect(kept.statements!.bindings.notInSources).toEqual([
+      { identity: identities[0], versions: [phys(c2, 'ddl_note')], inDatabase: true },
+      { identity: identities[1], versions: [phys(c2, 'near')], inDatabase: true },
+      { identity: identities[2], versions: [phys(c2, 'visible')], inDatabase: true },
+      { identity: identities[3], versions: [phys(c2, 'check_note')], inDatabase: true },
+    ]);
+
+    await t.pool.query(
+      `DROP EVENT TRIGGER note_ddl_${suffix}; DROP POLICY only_one ON app.notes; DROP OPERATOR app.~~~ (int, int); DROP TRIGGER notes_check ON app.notes`,
+    );
+    const forgotten = await pushVersions(t.db, c2, opts);
+    expect(forgotten.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [], forgotten: identities, notInSources: [] });
+    expect((await t.pool.query('SELECT count(*)::int AS n FROM procver.bindings')).rows).toEqual([{ n: 0 }]);
+    const audit = await t.pool.query(`SELECT target FROM procver.audit_log WHERE action = 'binding.forget' ORDER BY id`);
+    expect(audit.rows.map((r) => r.target)).toEqual(identities);
   });
 });
 
@@ -174,12 +210,12 @@ ALTER TABLE app.events DISABLE TRIGGER events_stamp;
     expect((await t.pool.query('SELECT v FROM app.events')).rows).toEqual([{ v: null }]);
 
     await t.pool.query('ALTER TABLE app.events_1a ENABLE TRIGGER events_stamp');
-    expect((await pushVersions(t.db, c1, opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect((await pushVersions(t.db, c1, opts)).statements!.bindings).toEqual(bindingsUnchanged);
     expect(await states()).toEqual([disabled[0], disabled[1], { rel: 'app.events_1a', state: 'O' }]);
 
     const r = await pushVersions(t.db, await compileFiles(sources(2)), opts);
     expect(r.statements!.bindings.moved).toEqual(['trigger events_stamp on app.events']);
     expect(await states()).toEqual(disabled);
-    expect((await pushVersions(t.db, await compileFiles(sources(2)), opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect((await pushVersions(t.db, await compileFiles(sources(2)), opts)).statements!.bindings).toEqual(bindingsUnchanged);
   });
 });
