@@ -5,10 +5,7 @@ import { retireVersion } from '../../lib/versions';
 import { procverOk } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { compileFiles, writeTree } from '../helpers/sources';
-import { bindingsUnchanged, plainPush, touchTrigger } from '../helpers/touchTrigger';
-
-/** touch.sql without its trigger: the same version of app.touch, no binding. */
-const functionOnly = (v: number) => ({ 'touch.sql': touchTrigger(v)['touch.sql'].split('\n').slice(0, 2).join('\n') });
+import { bindingsUnchanged, functionOnly, plainPush, touchTrigger } from '../helpers/touchTrigger';
 
 /** An aggregate over a managed state function (a binding in pg_proc). */
 const aggregate = {
