@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
-import { FORGOTTEN_BECAUSE } from './bindingWords';
-import { BINDING_CATALOGS, objectOidSql, type CompiledBinding } from './compile/statements';
+import { FORGOTTEN_BECAUSE, repairWording, type RepairFindings } from './bindingWords';
+import { BINDING_CATALOGS, objectOidSql, type CompiledBinding, type FiringState } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
 import { pgReason } from './db/pgError';
@@ -13,7 +13,7 @@ export interface BindingsPushed {
   /** bindings whose statement changed while they point at the same versions */
   updated: string[];
   /** unchanged in the sources but missing, pointing elsewhere or firing differently (triggers) in the database: created again */
-  repaired: string[];
+  repaired: { identity: string; found: RepairFindings }[];
   /** bindings gone from the sources and from the database: removed from the registry (binding.forget) */
   forgotten: string[];
   /**
@@ -47,11 +47,12 @@ async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<st
     FROM procver.bindings b WHERE b.identity = ANY(${sql.param(list.map((b) => b.identity))}::text[])`);
   const byIdentity = new Map(registered.rows.map((r) => [r.identity, r]));
   const unchanged = list.filter((b) => JSON.stringify(byIdentity.get(b.identity)?.statements) === JSON.stringify(b.statements));
-  const intact = await stillInPlace(tx, unchanged);
+  const damage = await inspect(tx, unchanged);
   for (const b of list) {
     const before = byIdentity.get(b.identity);
     const repair = unchanged.includes(b);
-    if (repair && intact.has(b.identity)) continue;
+    const found = damage.get(b.identity);
+    if (repair && !found) continue;
     await tx.execute(sql`SAVEPOINT procver_binding`);
     try {
       for (const s of b.statements) await tx.execute(sql.raw(s));
@@ -83,10 +84,12 @@ async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<st
       action: !before ? 'binding.create' : moved ? 'binding.move' : repair ? 'binding.repair' : 'binding.update',
       targetType: 'binding',
       target: b.identity,
+      reason: repair && found ? repairWording(found) : null,
       before: before ? { versions: before.versions ?? [], statements: before.statements } : null,
-      after: { versions: b.versions, statements: b.statements, from: b.where },
+      after: { versions: b.versions, statements: b.statements, from: b.where, ...(repair && found ? { found } : {}) },
     });
-    (!before ? out.created : moved ? out.moved : repair ? out.repaired : out.updated).push(b.identity);
+    if (repair && found) out.repaired.push({ identity: b.identity, found });
+    else (!before ? out.created : moved ? out.moved : out.updated).push(b.identity);
   }
 }
 
@@ -165,15 +168,25 @@ async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string
 }
 
 /**
- * Which unchanged bindings are still in the database calling their versions and, for triggers,
- * firing as the sources declare (someone may have dropped one, re-created it on the unversioned
- * function, or disabled it): one query for all of them.
+ * What is wrong in the database with each unchanged binding: missing, not calling its versions
+ * (someone re-created it on the unversioned function) or, for triggers, not firing as the sources
+ * declare (someone disabled it); bindings in place are left out. One query for all of them.
  */
-async function stillInPlace(tx: Tx, list: CompiledBinding[]): Promise<Set<string>> {
-  if (list.length === 0) return new Set();
-  const r = await tx.execute<Record<string, boolean>>(sql.raw(`SELECT ${list.map((b, i) => `(${b.probe}) AS p${i}`).join(', ')}`));
-  const row = r.rows[0]!;
-  return new Set(list.filter((_, i) => row[`p${i}`] === true).map((b) => b.identity));
+async function inspect(tx: Tx, list: CompiledBinding[]): Promise<Map<string, RepairFindings>> {
+  const out = new Map<string, RepairFindings>();
+  if (list.length === 0) return out;
+  const columns = list.map((b, i) => `(${b.probe.exists}) AS e${i}, (${b.probe.calls}) AS c${i}, (${b.probe.state ?? 'NULL'}) AS s${i}`);
+  const row = (await tx.execute<Record<string, boolean | FiringState | null>>(sql.raw(`SELECT ${columns.join(', ')}`))).rows[0]!;
+  list.forEach((b, i) => {
+    const state = row[`s${i}`] as FiringState | null;
+    const f: RepairFindings = {
+      missing: row[`e${i}`] !== true,
+      pointsElsewhere: row[`e${i}`] === true && row[`c${i}`] !== true,
+      fires: b.declaredState && state !== null && state !== b.declaredState ? { found: state, declared: b.declaredState } : null,
+    };
+    if (f.missing || f.pointsElsewhere || f.fires) out.set(b.identity, f);
+  });
+  return out;
 }
 
 export interface BindingReference {

@@ -1,5 +1,5 @@
 import type { StatementsResult } from '../compile/statements';
-import { FORGOTTEN_BECAUSE } from '../bindingWords';
+import { FORGOTTEN_BECAUSE, repairWording } from '../bindingWords';
 import type { StatementsPushed } from '../sourceStatements';
 
 /** What compile says about the statements that are not functions: skipped ones once each, notices. */
@@ -27,7 +27,7 @@ export function pushStatementLines(p: StatementsPushed | undefined): string[] {
     ...p.bindings.created.map((x) => `  + ${x}`),
     ...p.bindings.moved.map((x) => `  → ${x} moved to the new version`),
     ...p.bindings.updated.map((x) => `  ~ ${x} changed`),
-    ...p.bindings.repaired.map((x) => `  ! ${x} was missing, pointed elsewhere or fired differently in the database: created again`),
+    ...p.bindings.repaired.map((x) => `  ! ${x.identity} ${repairWording(x.found)}: created again`),
     ...p.bindings.forgotten.map((x) => `  - ${x} forgotten: ${FORGOTTEN_BECAUSE}`),
     ...p.bindings.notInSources.map((x) =>
       x.inDatabase

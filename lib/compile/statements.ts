@@ -81,6 +81,16 @@ export function objectOidSql(catalog: BindingCatalog, nameSql: string[]): string
 
 const objectLiteralSql = (o: BindingObject) => objectOidSql(o.catalog, o.name.map(quoteLiteral));
 
+/** SQL expressions over the database that tell whether a binding is as push left it. */
+export interface BindingProbe {
+  /** boolean: it is there (under its name) */
+  exists: string;
+  /** boolean: PostgreSQL records it as depending on each of its versions */
+  calls: string;
+  /** triggers and event triggers: its firing state there (tgenabled / evtenabled), NULL when missing */
+  state: string | null;
+}
+
 /** A binding with its statements rewritten to call the versions compiled from the same sources. */
 export interface CompiledBinding {
   kind: BindingKind;
@@ -92,8 +102,10 @@ export interface CompiledBinding {
   versions: string[];
   /** what push runs to create it or point it at these versions (replace, or drop and create) */
   statements: string[];
-  /** a boolean SQL expression: the binding exists and depends on each of its versions */
-  probe: string;
+  /** how push checks it in the database, unchanged in the sources, before leaving it alone */
+  probe: BindingProbe;
+  /** triggers and event triggers: the firing state the sources declare (O without an ALTER) */
+  declaredState?: FiringState;
   /** where push finds it in the database, recorded with it in the registry */
   object: BindingObject;
   where: string;
@@ -641,19 +653,23 @@ function entryPointsOf(definitions: Definition[], options: StatementOptions, dia
 export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
 
 /**
- * True when the binding exists, PostgreSQL records it as depending on each of these versions, and
- * (triggers, event triggers) it fires as the sources declare.
+ * Whether the binding exists, whether PostgreSQL records it as depending on each of these versions,
+ * and (triggers, event triggers) how it fires.
  */
-function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): string {
-  const checks = versions.map(
-    (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${objectLiteralSql(b.object)})
+function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): BindingProbe {
+  const oid = objectLiteralSql(b.object);
+  const calls = versions.map(
+    (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${oid})
       AND refclassid = 'pg_proc'::regclass AND refobjid = to_regprocedure(${quoteLiteral(`${qualifiedName(v.schema, v.physicalName)}(${v.args})`)}))`,
   );
-  // The trigger's own state only: a partition's clone may be set on its own (pg_dump writes that as an
-  // ALTER on the partition, which is the migration tool's), and re-creating the trigger to undo it
-  // would do so at every push. A move (re-create) sets every partition to the declared state.
-  if (b.firing) checks.push(`coalesce((SELECT ${b.firing.column} = '${b.state}' FROM ${b.object.catalog} WHERE oid = (${objectLiteralSql(b.object)})), false)`);
-  return checks.join(' AND ');
+  return {
+    exists: `(${oid}) IS NOT NULL`,
+    calls: calls.join(' AND '),
+    // The trigger's own state only: a partition's clone may be set on its own (pg_dump writes that as an
+    // ALTER on the partition, which is the migration tool's), and re-creating the trigger to undo it
+    // would do so at every push. A move (re-create) sets every partition to the declared state.
+    state: b.firing ? `SELECT ${b.firing.column}::text FROM ${b.object.catalog} WHERE oid = (${oid})` : null,
+  };
 }
 
 /**
@@ -709,6 +725,7 @@ export function compileBindings(pending: PendingBinding[], physical: (procedure:
       // CREATE [OR REPLACE] leaves a trigger enabled (O): another state is set right after it.
       statements: [...(b.drop ? [b.drop] : []), text, ...(b.firing && b.state !== 'O' ? [firingStateSql({ ...b.firing, only: b.only }, b.state)] : [])],
       probe: probeSql(b, procedures.map(physical)),
+      ...(b.firing ? { declaredState: b.state } : {}),
       object: b.object,
       where: b.where,
     };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pushStatementLines } from '../../lib/cli/statementsReport';
 import type { CompileResult } from '../../lib/compile/compile';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
@@ -120,21 +121,39 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
     ]);
   });
 
-  it('a binding dropped or re-pointed by hand is created again at the next push, even with unchanged sources', async () => {
+  it('a binding dropped, re-pointed or disabled by hand is created again at the next push, even with unchanged sources, saying what it found', async () => {
     const c2 = await compileFiles(sources(2, '\n  '));
     await t.pool.query(`DROP POLICY only_one ON app.notes; DROP EVENT TRIGGER note_ddl_${suffix};
       CREATE FUNCTION app.plain_check() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
       DROP TRIGGER notes_check ON app.notes;
-      CREATE CONSTRAINT TRIGGER notes_check AFTER INSERT ON app.notes FOR EACH ROW EXECUTE FUNCTION app.plain_check();`);
+      CREATE CONSTRAINT TRIGGER notes_check AFTER INSERT ON app.notes FOR EACH ROW EXECUTE FUNCTION app.plain_check();
+      ALTER TABLE app.notes DISABLE TRIGGER notes_check;`);
     const r = await pushVersions(t.db, c2, opts);
+    const missing = { missing: true, pointsElsewhere: false, fires: null };
     expect(r.statements!.bindings).toEqual({
-      created: [],
-      moved: [],
-      updated: [],
-      repaired: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'trigger notes_check on app.notes'],
-      forgotten: [],
-      notInSources: [],
+      ...bindingsUnchanged,
+      repaired: [
+        { identity: `event trigger note_ddl_${suffix}`, found: missing },
+        { identity: 'policy only_one on app.notes', found: missing },
+        { identity: 'trigger notes_check on app.notes', found: { missing: false, pointsElsewhere: true, fires: { found: 'D', declared: 'O' } } },
+      ],
     });
+    expect(pushStatementLines(r.statements)).toEqual([
+      `  ! event trigger note_ddl_${suffix} was missing from the database: created again`,
+      '  ! policy only_one on app.notes was missing from the database: created again',
+      '  ! trigger notes_check on app.notes pointed at another function and fired differently (disabled in the database, enabled in the sources): created again',
+    ]);
+    const audit = await t.pool.query(`SELECT target, reason, after->'found' AS found FROM procver.audit_log WHERE action = 'binding.repair' ORDER BY id`);
+    expect(audit.rows).toEqual([
+      { target: `event trigger note_ddl_${suffix}`, reason: 'was missing from the database', found: missing },
+      { target: 'policy only_one on app.notes', reason: 'was missing from the database', found: missing },
+      {
+        target: 'trigger notes_check on app.notes',
+        reason: 'pointed at another function and fired differently (disabled in the database, enabled in the sources)',
+        found: { missing: false, pointsElsewhere: true, fires: { found: 'D', declared: 'O' } },
+      },
+    ]);
+    expect((await t.pool.query(`SELECT tgenabled FROM pg_trigger WHERE tgname = 'notes_check'`)).rows).toEqual([{ tgenabled: 'O' }]);
     expect(await state()).toEqual({
       event_trigger: phys(c2, 'ddl_note'),
       policy: `${phys(c2, 'visible')}(who)`,

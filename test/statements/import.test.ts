@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyCleanup } from '../../lib/cleanup/apply';
+import { pushStatementLines } from '../../lib/cli/statementsReport';
 import { cleanupConfig } from '../../lib/cleanup/config';
 import { planCleanup } from '../../lib/cleanup/plan';
 import { compileDirectory, type CompileResult } from '../../lib/compile/compile';
@@ -260,13 +261,16 @@ describe('procver import: adopting an existing database', () => {
     const r = await pushVersions(copy.db, current, opts);
     expect(r.created).toEqual([]);
     expect(r.statements!.bindings).toEqual({
-      created: [],
-      moved: [],
-      updated: [],
-      repaired: ['trigger customers_touch on app.customers', 'event trigger shop_note_ddl'],
-      forgotten: [],
-      notInSources: [],
+      ...bindingsUnchanged,
+      repaired: [
+        { identity: 'trigger customers_touch on app.customers', found: { missing: false, pointsElsewhere: false, fires: { found: 'O', declared: 'D' } } },
+        { identity: 'event trigger shop_note_ddl', found: { missing: false, pointsElsewhere: false, fires: { found: 'D', declared: 'A' } } },
+      ],
     });
+    expect(pushStatementLines(r.statements)).toEqual([
+      '  ! trigger customers_touch on app.customers fired differently (enabled in the database, disabled in the sources): created again',
+      '  ! event trigger shop_note_ddl fired differently (disabled in the database, enabled always in the sources): created again',
+    ]);
     expect(await firingStates(copy)).toEqual(FIRING_STATES);
     expect((await pushVersions(copy.db, current, opts)).statements!.bindings).toEqual(bindingsUnchanged);
 
