@@ -5,8 +5,10 @@ import type { FiringState } from './compile/statements';
  * (no imports: the CLI's compile path loads it).
  */
 
-/** Why push forgets a binding: its audit entry's reason and push's line. */
-export const FORGOTTEN_BECAUSE = 'gone from the sources and from the database';
+/** Why push forgets a binding (its audit entry's reason and push's line): gone, or its object now bound under another identity. */
+export function forgottenWording(takenBy: string | null): string {
+  return takenBy === null ? 'gone from the sources and from the database' : `gone from the sources; its object in the database is now ${takenBy}`;
+}
 
 /** What push found wrong with a binding the sources did not change, before creating it again. */
 export interface RepairFindings {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
-import { FORGOTTEN_BECAUSE, repairWording, type RepairFindings } from './bindingWords';
+import { forgottenWording, repairWording, type RepairFindings } from './bindingWords';
 import { BINDING_CATALOGS, objectOidSql, type CompiledBinding, type FiringState } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
@@ -14,8 +14,11 @@ export interface BindingsPushed {
   updated: string[];
   /** unchanged in the sources but missing, pointing elsewhere or firing differently (triggers) in the database: created again */
   repaired: { identity: string; found: RepairFindings }[];
-  /** bindings gone from the sources and from the database: removed from the registry (binding.forget) */
-  forgotten: string[];
+  /**
+   * bindings gone from the sources and from the database, or whose object in the database is now a
+   * binding of the sources under another identity (`takenBy`): removed from the registry (binding.forget)
+   */
+  forgotten: { identity: string; takenBy: string | null }[];
   /**
    * bindings gone from the sources that stay registered, keeping their versions referenced: still in
    * the database (`inDatabase` true), or recorded before procver stored where to look (null)
@@ -100,7 +103,7 @@ function objectOidByName(catalog: string, name: string): string {
 
 /** SQL: whether the object with this OID is still in this catalog (renamed, say); NULL for an unknown catalog. */
 function objectOidExists(catalog: string, oid: string): string {
-  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN EXISTS (SELECT 1 FROM ${c} WHERE oid = ${oid})`).join(' ')} END`;
+  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN EXISTS (SELECT 1 FROM ${c} WHERE oid = ${oid}::oid)`).join(' ')} END`;
 }
 
 /**
@@ -122,11 +125,13 @@ async function recordObjects(tx: Tx, list: CompiledBinding[]): Promise<void> {
 /**
  * Registered bindings that are no longer in the sources: one gone from the database too (neither
  * its recorded OID nor its name is there) is removed from the registry, with a binding.forget audit
- * entry keeping what it was, so its versions are no longer referenced. One still in the database
- * still calls its versions and stays; so does one recorded before procver stored where to look
- * (when in doubt, keep).
+ * entry keeping what it was, so its versions are no longer referenced; so is one whose object is now
+ * a binding of these sources under another identity (its table renamed, say: CREATE OR REPLACE
+ * kept the OID). One still in the database still calls its versions and stays; so does one
+ * recorded before procver stored where to look (when in doubt, keep).
  */
 async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string, out: BindingsPushed): Promise<void> {
+  const identities = sql.param(list.map((b) => b.identity));
   const left = await tx.execute<{
     id: number;
     identity: string;
@@ -135,18 +140,24 @@ async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string
     object_name: string[] | null;
     object_oid: string | null;
     versions: string[] | null;
-    present: boolean | null;
+    /** the OID it has in the database now (the recorded one if still there, else the one its name finds) */
+    found: string | null;
+    taken_by: string | null;
   }>(sql`
-    SELECT b.id, b.identity, b.statements, b.object_catalog, b.object_name, b.object_oid::text,
+    WITH l AS (
+      SELECT b.*, CASE WHEN ${sql.raw(objectOidExists('b.object_catalog', 'b.object_oid'))} THEN b.object_oid
+                       ELSE (${sql.raw(objectOidByName('b.object_catalog', 'b.object_name'))})::bigint END AS found
+      FROM procver.bindings b WHERE b.identity <> ALL(${identities}::text[]))
+    SELECT l.id, l.identity, l.statements, l.object_catalog, l.object_name, l.object_oid::text, l.found::text,
            (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
-              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = b.id) AS versions,
-           CASE WHEN b.object_catalog IS NOT NULL
-                THEN (${sql.raw(objectOidExists('b.object_catalog', 'b.object_oid'))}) OR (${sql.raw(objectOidByName('b.object_catalog', 'b.object_name'))}) IS NOT NULL
-           END AS present
-    FROM procver.bindings b WHERE b.identity <> ALL(${sql.param(list.map((b) => b.identity))}::text[])
-    ORDER BY b.identity`);
-  const gone = left.rows.filter((r) => r.present === false);
-  for (const r of left.rows) if (r.present !== false) out.notInSources.push({ identity: r.identity, versions: r.versions ?? [], inDatabase: r.present });
+              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = l.id) AS versions,
+           (SELECT min(o.identity) FROM procver.bindings o
+             WHERE o.identity = ANY(${identities}::text[]) AND o.object_catalog = l.object_catalog AND o.object_oid = l.found) AS taken_by
+    FROM l ORDER BY l.identity`);
+  const gone = left.rows.filter((r) => r.object_catalog !== null && (r.found === null || r.taken_by !== null));
+  for (const r of left.rows) {
+    if (!gone.includes(r)) out.notInSources.push({ identity: r.identity, versions: r.versions ?? [], inDatabase: r.object_catalog === null ? null : true });
+  }
   if (gone.length === 0) return;
   await tx.execute(sql`DELETE FROM procver.bindings WHERE id = ANY(${sql.param(gone.map((r) => Number(r.id)))}::int[])`);
   for (const r of gone) {
@@ -155,7 +166,7 @@ async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string
       action: 'binding.forget',
       targetType: 'binding',
       target: r.identity,
-      reason: FORGOTTEN_BECAUSE,
+      reason: forgottenWording(r.taken_by),
       before: {
         versions: r.versions ?? [],
         statements: r.statements,
@@ -163,7 +174,7 @@ async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string
       },
       after: null,
     });
-    out.forgotten.push(r.identity);
+    out.forgotten.push({ identity: r.identity, takenBy: r.taken_by });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { StatementsResult } from '../compile/statements';
-import { FORGOTTEN_BECAUSE, repairWording } from '../bindingWords';
+import { forgottenWording, repairWording } from '../bindingWords';
 import type { StatementsPushed } from '../sourceStatements';
 
 /** What compile says about the statements that are not functions: skipped ones once each, notices. */
@@ -28,7 +28,7 @@ export function pushStatementLines(p: StatementsPushed | undefined): string[] {
     ...p.bindings.moved.map((x) => `  → ${x} moved to the new version`),
     ...p.bindings.updated.map((x) => `  ~ ${x} changed`),
     ...p.bindings.repaired.map((x) => `  ! ${x.identity} ${repairWording(x.found)}: created again`),
-    ...p.bindings.forgotten.map((x) => `  - ${x} forgotten: ${FORGOTTEN_BECAUSE}`),
+    ...p.bindings.forgotten.map((x) => `  - ${x.identity} forgotten: ${forgottenWording(x.takenBy)}`),
     ...p.bindings.notInSources.map((x) =>
       x.inDatabase
         ? `  ? ${x.identity} is not in the sources but still in the database, so it keeps ${x.versions.join(', ')} referenced: drop it, or put it back in the sources`

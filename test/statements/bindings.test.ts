@@ -189,7 +189,7 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       `DROP EVENT TRIGGER note_ddl_${suffix}; DROP POLICY only_one ON app.notes; DROP OPERATOR app.~~~ (int, int); DROP TRIGGER notes_check ON app.notes`,
     );
     const forgotten = await pushVersions(t.db, c2, opts);
-    expect(forgotten.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [], forgotten: identities, notInSources: [] });
+    expect(forgotten.statements!.bindings).toEqual({ ...bindingsUnchanged, forgotten: identities.map((identity) => ({ identity, takenBy: null })) });
     expect((await t.pool.query('SELECT count(*)::int AS n FROM procver.bindings')).rows).toEqual([{ n: 0 }]);
     const audit = await t.pool.query(`SELECT target FROM procver.audit_log WHERE action = 'binding.forget' ORDER BY id`);
     expect(audit.rows.map((r) => r.target)).toEqual(identities);

@@ -75,7 +75,7 @@ describe('a binding gone from the sources is forgotten once it is gone from the 
     await t.pool.query('DROP TRIGGER items_touch_renamed ON app.items');
     const c = await compileFiles({ ...functionOnly(1), ...aggregate });
     const r = await pushVersions(t.db, c, plainPush);
-    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [], forgotten: ['trigger items_touch on app.items'], notInSources: [] });
+    expect(r.statements!.bindings).toEqual({ ...bindingsUnchanged, forgotten: [{ identity: 'trigger items_touch on app.items', takenBy: null }] });
     expect((await registry()).map((x) => x.identity)).toEqual(['aggregate app.total(integer)']);
     expect(await q(`SELECT count(*)::int AS n FROM procver.binding_versions WHERE version_id = $1`, [await idOf(touch)])).toEqual([{ n: 0 }]);
     const audit = await q(`SELECT actor, target_type, target, reason, before, after FROM procver.audit_log WHERE action = 'binding.forget'`);
@@ -140,5 +140,33 @@ describe('a binding gone from the sources is forgotten once it is gone from the 
       '',
     ]);
     expect((await registry()).map((r) => r.identity)).toEqual(['aggregate app.total(integer)', 'trigger items_touch on app.items']);
+  });
+});
+
+describe('a table renamed by the migration tool, its trigger declared on the new name in the sources', () => {
+  it('the new binding takes the trigger over (CREATE OR REPLACE keeps its OID) and the old one is forgotten, saying why', async () => {
+    const t = await createTestDatabase();
+    await t.pool.query('CREATE SCHEMA app; CREATE TABLE app.items (n int)');
+    await pushVersions(t.db, await compileFiles(touchTrigger(1)), plainPush);
+    const oid = async () => (await t.pool.query(`SELECT oid::bigint AS oid FROM pg_trigger WHERE tgname = 'items_touch'`)).rows;
+    const before = await oid();
+    expect(before).toHaveLength(1);
+
+    await t.pool.query('ALTER TABLE app.items RENAME TO goods');
+    const renamed = { 'touch.sql': touchTrigger(1)['touch.sql'].replace('ON app.items', 'ON app.goods') };
+    const out = await procverOk(['push', writeTree(renamed)], { DATABASE_URL: t.url });
+    expect(out.split('\n')).toEqual([
+      'also: 1 binding(s)',
+      'pushed 1 version(s): 0 created, 0 re-created, 1 unchanged',
+      '  + trigger items_touch on app.goods',
+      '  - trigger items_touch on app.items forgotten: gone from the sources; its object in the database is now trigger items_touch on app.goods',
+      '',
+    ]);
+    expect(await oid()).toEqual(before);
+    expect((await t.pool.query('SELECT identity, object_oid::bigint AS oid FROM procver.bindings')).rows).toEqual([
+      { identity: 'trigger items_touch on app.goods', oid: before[0].oid },
+    ]);
+    const audit = await t.pool.query(`SELECT reason FROM procver.audit_log WHERE action = 'binding.forget'`);
+    expect(audit.rows).toEqual([{ reason: 'gone from the sources; its object in the database is now trigger items_touch on app.goods' }]);
   });
 });
