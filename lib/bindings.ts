@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
-import type { CompiledBinding } from './compile/statements';
+import { forgottenWording, repairWording, type RepairFindings } from './bindingWords';
+import { BINDING_CATALOGS, objectOidSql, type CompiledBinding, type FiringState } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
 import { pgReason } from './db/pgError';
@@ -12,17 +13,36 @@ export interface BindingsPushed {
   /** bindings whose statement changed while they point at the same versions */
   updated: string[];
   /** unchanged in the sources but missing, pointing elsewhere or firing differently (triggers) in the database: created again */
-  repaired: string[];
+  repaired: { identity: string; found: RepairFindings }[];
+  /**
+   * bindings gone from the sources and from the database, or whose object in the database is now a
+   * binding of the sources under another identity (`takenBy`): removed from the registry (binding.forget)
+   */
+  forgotten: { identity: string; takenBy: string | null }[];
+  /**
+   * bindings gone from the sources that stay registered, keeping their versions referenced: still in
+   * the database (`inDatabase` true), or recorded before procver stored where to look (null)
+   */
+  notInSources: { identity: string; versions: string[]; inDatabase: boolean | null }[];
 }
 
 /**
  * Creates each binding, or points it at the versions compiled from the same sources (CREATE OR
  * REPLACE where PostgreSQL has it, drop and create otherwise), in the push transaction, and
- * records which versions it points to. A binding whose statements did not change is left alone.
+ * records which versions it points to and where it is. A binding whose statements did not change
+ * is left alone. Registered bindings that left the sources are forgotten once they are gone from
+ * the database too (see forgetGoneBindings).
  */
 export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string): Promise<BindingsPushed> {
-  const out: BindingsPushed = { created: [], moved: [], updated: [], repaired: [] };
-  if (list.length === 0) return out;
+  const out: BindingsPushed = { created: [], moved: [], updated: [], repaired: [], forgotten: [], notInSources: [] };
+  await applyBindings(tx, list, versionIds, actor, out);
+  await recordObjects(tx, list);
+  await forgetGoneBindings(tx, list, actor, out);
+  return out;
+}
+
+async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<string, number>, actor: string, out: BindingsPushed): Promise<void> {
+  if (list.length === 0) return;
   const registered = await tx.execute<{ id: number; identity: string; statements: string[]; versions: string[] | null }>(sql`
     SELECT b.id, b.identity, b.statements,
            (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
@@ -30,11 +50,12 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
     FROM procver.bindings b WHERE b.identity = ANY(${sql.param(list.map((b) => b.identity))}::text[])`);
   const byIdentity = new Map(registered.rows.map((r) => [r.identity, r]));
   const unchanged = list.filter((b) => JSON.stringify(byIdentity.get(b.identity)?.statements) === JSON.stringify(b.statements));
-  const intact = await stillInPlace(tx, unchanged);
+  const damage = await inspect(tx, unchanged);
   for (const b of list) {
     const before = byIdentity.get(b.identity);
     const repair = unchanged.includes(b);
-    if (repair && intact.has(b.identity)) continue;
+    const found = damage.get(b.identity);
+    if (repair && !found) continue;
     await tx.execute(sql`SAVEPOINT procver_binding`);
     try {
       for (const s of b.statements) await tx.execute(sql.raw(s));
@@ -66,24 +87,117 @@ export async function pushBindings(tx: Tx, list: CompiledBinding[], versionIds: 
       action: !before ? 'binding.create' : moved ? 'binding.move' : repair ? 'binding.repair' : 'binding.update',
       targetType: 'binding',
       target: b.identity,
+      reason: repair && found ? repairWording(found) : null,
       before: before ? { versions: before.versions ?? [], statements: before.statements } : null,
-      after: { versions: b.versions, statements: b.statements, from: b.where },
+      after: { versions: b.versions, statements: b.statements, from: b.where, ...(repair && found ? { found } : {}) },
     });
-    (!before ? out.created : moved ? out.moved : repair ? out.repaired : out.updated).push(b.identity);
+    if (repair && found) out.repaired.push({ identity: b.identity, found });
+    else (!before ? out.created : moved ? out.moved : out.updated).push(b.identity);
   }
-  return out;
+}
+
+/** SQL: the OID of the object a registry row (or these columns) names, by catalog and name; NULL when there is none. */
+function objectOidByName(catalog: string, name: string): string {
+  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN (${objectOidSql(c, [`${name}[1]`, `${name}[2]`])})`).join(' ')} END`;
+}
+
+/** SQL: whether the object with this OID is still in this catalog (renamed, say); NULL for an unknown catalog. */
+function objectOidExists(catalog: string, oid: string): string {
+  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN EXISTS (SELECT 1 FROM ${c} WHERE oid = ${oid}::oid)`).join(' ')} END`;
 }
 
 /**
- * Which unchanged bindings are still in the database calling their versions and, for triggers,
- * firing as the sources declare (someone may have dropped one, re-created it on the unversioned
- * function, or disabled it): one query for all of them.
+ * Records where each binding of the sources is in the database (its catalog, name and current
+ * OID), so that push can tell, once it leaves the sources, whether it is still there. Written only
+ * where it changed: with the binding's own change, or for a row recorded before procver stored it.
  */
-async function stillInPlace(tx: Tx, list: CompiledBinding[]): Promise<Set<string>> {
-  if (list.length === 0) return new Set();
-  const r = await tx.execute<Record<string, boolean>>(sql.raw(`SELECT ${list.map((b, i) => `(${b.probe}) AS p${i}`).join(', ')}`));
-  const row = r.rows[0]!;
-  return new Set(list.filter((_, i) => row[`p${i}`] === true).map((b) => b.identity));
+async function recordObjects(tx: Tx, list: CompiledBinding[]): Promise<void> {
+  if (list.length === 0) return;
+  await tx.execute(sql`
+    UPDATE procver.bindings b SET object_catalog = u.catalog, object_name = u.name, object_oid = u.oid
+    FROM (SELECT w.identity, w.catalog, w.name, (${sql.raw(objectOidByName('w.catalog', 'w.name'))})::bigint AS oid
+          FROM (SELECT i.identity, i.catalog, ARRAY(SELECT jsonb_array_elements_text(i.name)) AS name
+                FROM unnest(${sql.param(list.map((b) => b.identity))}::text[], ${sql.param(list.map((b) => b.object.catalog))}::text[],
+                            ${sql.param(list.map((b) => JSON.stringify(b.object.name)))}::jsonb[]) AS i(identity, catalog, name)) w) u
+    WHERE b.identity = u.identity AND (b.object_catalog, b.object_name, b.object_oid) IS DISTINCT FROM (u.catalog, u.name, u.oid)`);
+}
+
+/**
+ * Registered bindings that are no longer in the sources: one gone from the database too (neither
+ * its recorded OID nor its name is there) is removed from the registry, with a binding.forget audit
+ * entry keeping what it was, so its versions are no longer referenced; so is one whose object is now
+ * a binding of these sources under another identity (its table renamed, say: CREATE OR REPLACE
+ * kept the OID). One still in the database still calls its versions and stays; so does one
+ * recorded before procver stored where to look (when in doubt, keep).
+ */
+async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string, out: BindingsPushed): Promise<void> {
+  const identities = sql.param(list.map((b) => b.identity));
+  const left = await tx.execute<{
+    id: number;
+    identity: string;
+    statements: string[];
+    object_catalog: string | null;
+    object_name: string[] | null;
+    object_oid: string | null;
+    versions: string[] | null;
+    /** the OID it has in the database now (the recorded one if still there, else the one its name finds) */
+    found: string | null;
+    taken_by: string | null;
+  }>(sql`
+    WITH l AS (
+      SELECT b.*, CASE WHEN ${sql.raw(objectOidExists('b.object_catalog', 'b.object_oid'))} THEN b.object_oid
+                       ELSE (${sql.raw(objectOidByName('b.object_catalog', 'b.object_name'))})::bigint END AS found
+      FROM procver.bindings b WHERE b.identity <> ALL(${identities}::text[]))
+    SELECT l.id, l.identity, l.statements, l.object_catalog, l.object_name, l.object_oid::text, l.found::text,
+           (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
+              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = l.id) AS versions,
+           (SELECT min(o.identity) FROM procver.bindings o
+             WHERE o.identity = ANY(${identities}::text[]) AND o.object_catalog = l.object_catalog AND o.object_oid = l.found) AS taken_by
+    FROM l ORDER BY l.identity`);
+  const gone = left.rows.filter((r) => r.object_catalog !== null && (r.found === null || r.taken_by !== null));
+  for (const r of left.rows) {
+    if (!gone.includes(r)) out.notInSources.push({ identity: r.identity, versions: r.versions ?? [], inDatabase: r.object_catalog === null ? null : true });
+  }
+  if (gone.length === 0) return;
+  await tx.execute(sql`DELETE FROM procver.bindings WHERE id = ANY(${sql.param(gone.map((r) => Number(r.id)))}::int[])`);
+  for (const r of gone) {
+    await writeAudit(tx, {
+      actor,
+      action: 'binding.forget',
+      targetType: 'binding',
+      target: r.identity,
+      reason: forgottenWording(r.taken_by),
+      before: {
+        versions: r.versions ?? [],
+        statements: r.statements,
+        object: { catalog: r.object_catalog, name: r.object_name, oid: r.object_oid === null ? null : Number(r.object_oid) },
+      },
+      after: null,
+    });
+    out.forgotten.push({ identity: r.identity, takenBy: r.taken_by });
+  }
+}
+
+/**
+ * What is wrong in the database with each unchanged binding: missing, not calling its versions
+ * (someone re-created it on the unversioned function) or, for triggers, not firing as the sources
+ * declare (someone disabled it); bindings in place are left out. One query for all of them.
+ */
+async function inspect(tx: Tx, list: CompiledBinding[]): Promise<Map<string, RepairFindings>> {
+  const out = new Map<string, RepairFindings>();
+  if (list.length === 0) return out;
+  const columns = list.map((b, i) => `(${b.probe.exists}) AS e${i}, (${b.probe.calls}) AS c${i}, (${b.probe.state ?? 'NULL'}) AS s${i}`);
+  const row = (await tx.execute<Record<string, boolean | FiringState | null>>(sql.raw(`SELECT ${columns.join(', ')}`))).rows[0]!;
+  list.forEach((b, i) => {
+    const state = row[`s${i}`] as FiringState | null;
+    const f: RepairFindings = {
+      missing: row[`e${i}`] !== true,
+      pointsElsewhere: row[`e${i}`] === true && row[`c${i}`] !== true,
+      fires: b.declaredState && state !== null && state !== b.declaredState ? { found: state, declared: b.declaredState } : null,
+    };
+    if (f.missing || f.pointsElsewhere || f.fires) out.set(b.identity, f);
+  });
+  return out;
 }
 
 export interface BindingReference {

@@ -80,11 +80,14 @@ async function protectingReferences(tx: Tx, versionId: number): Promise<string[]
 /**
  * Marks a version retired: a person's decision that it should go, reversible until cleanup drops it.
  * Refused while a live or pending deployment, a binding or an entry point references it, unless an
- * admin overrides (cleanup keeps a bound version all the same).
+ * admin overrides (cleanup keeps a bound version all the same). Takes the registry lock first, as
+ * push and deployment changes do: otherwise a push could bind (or a deployment reference) the
+ * version between this check and the commit, and the registry would say retired and bound.
  */
 export async function retireVersion(db: Db, change: StatusChange): Promise<StatusChangeResult> {
   const reason = requireReason(change.reason);
   return db.transaction(async (tx) => {
+    await lockRegistry(tx);
     const v = await lockVersion(tx, change.name);
     checkRevision(v, change.expectedRevision, change.name);
     if (v.status !== 'live') throw new ProcverError('conflict', `${change.name} is ${v.status}, not live`);

@@ -11,6 +11,7 @@ import { searchAudit } from '@/lib/audit';
 import { cleanupConfig, formatDuration, parseDuration } from '@/lib/cleanup/config';
 import { readEnv } from '@/lib/config';
 import { db } from '@/lib/db/pool';
+import { cleanupNeeds, hasRole, versionNeeds } from '@/lib/roles';
 import { listDropped } from '@/lib/versions';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
@@ -37,7 +38,7 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
   });
   if (!r.ok) return <ErrorState title="Cannot show the cleanup page">{r.message}</ErrorState>;
   const { config: c, interval, dropped, lastRun } = r.data;
-  const canApply = actor.role === 'admin';
+  const canApply = hasRole(actor, cleanupNeeds.apply);
 
   return (
     <div className="space-y-8">
@@ -66,7 +67,7 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
             )}
           </p>
         </div>
-        {actor.role !== 'viewer' ? (
+        {hasRole(actor, cleanupNeeds.check) ? (
           <Suspense fallback={<PlanRunnerPending canApply={canApply} />}>
             <PlanRunner canApply={canApply} />
           </Suspense>
@@ -98,7 +99,7 @@ export default async function CleanupPage({ searchParams }: { searchParams: Prom
                 <span className="text-slate-500">
                   dropped <RelativeTime date={d.droppedAt} />
                 </span>
-                {actor.role !== 'viewer' ? (
+                {hasRole(actor, versionNeeds.retireOrRestore) ? (
                   <span className="ml-auto">
                     <VersionActionDialog action="restore" schema={d.schema} physicalName={d.physicalName} revision={d.revision} canOverride={false} />
                   </span>

@@ -11,6 +11,7 @@ import { pageDeployments } from '@/lib/deployments';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 import { parseQuery, queries, type SearchParams } from '@/lib/web/params';
+import { hasRole, versionNeeds } from '@/lib/roles';
 
 export const metadata: Metadata = { title: 'Deployments' };
 const PAGE_SIZE = 20;
@@ -65,7 +66,9 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
                       ) : broken ? (
                         <span className="text-sm text-slate-600">references {counts}</span>
                       ) : null}
-                      {broken && actor.role !== 'viewer' ? <RestoreDeploymentVersions app={d.app} id={d.deploymentId} count={d.retired + d.dropped} /> : null}
+                      {broken && hasRole(actor, versionNeeds.retireOrRestore) ? (
+                        <RestoreDeploymentVersions app={d.app} id={d.deploymentId} count={d.retired + d.dropped} />
+                      ) : null}
                       <span className="ml-auto text-sm text-slate-500">
                         {d.status === 'live' && d.liveAt ? (
                           <>

@@ -4,7 +4,8 @@ import { currentPlan } from '@/lib/web/cleanupPlan';
 /** The run buttons, once the plan says how many versions an applied run would act on. */
 export async function PlanRunner({ canApply }: { canApply: boolean }) {
   const r = await currentPlan();
-  const pending = r.ok ? r.data.rows.filter((x) => x.action !== 'keep').length + r.data.retire.length : 0;
+  const plan = r.ok && r.data.reading !== 'none' ? r.data.plan : null;
+  const pending = plan ? plan.rows.filter((x) => x.action !== 'keep').length + plan.retire.length : 0;
   return <CleanupRunner canApply={canApply} pending={pending} />;
 }
 

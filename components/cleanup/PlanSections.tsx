@@ -1,7 +1,10 @@
 import Link from 'next/link';
 import { cleanupShows } from '@/lib/web/params';
 import { EmptyState, ErrorState } from '@/components/States';
+import { RelativeTime } from '@/components/RelativeTime';
+import { formatDuration } from '@/lib/cleanup/config';
 import { RELEASE_EXPLAINED } from '@/lib/cleanup/plan';
+import type { ReadingSource } from '@/lib/cleanup/preview';
 import { describePolicy } from '@/lib/cleanup/retention';
 import { summarizePlan } from '@/lib/cleanup/summary';
 import { currentPlan } from '@/lib/web/cleanupPlan';
@@ -19,6 +22,13 @@ const actionStyle: Record<string, string> = {
   keep: 'bg-slate-100 text-slate-700',
 };
 
+/** Where the evidence came from, after "Evidence read 2 minutes ago" (lib/cleanup/preview.ts decides). */
+const evidenceWords: Record<ReadingSource, (interval: string) => string> = {
+  taken: () => ': the instances were read for this view.',
+  reused: (interval) => `: a reading less than ${interval} old (the collection interval) is reused, not taken again.`,
+  stored: () => ': the latest stored reading; viewing this page takes none. An applied run reads every instance afresh before each step.',
+};
+
 const PAGE_SIZE = 100;
 /** What "release" means, in the words the CLI uses too. */
 const RELEASE_WHY = RELEASE_EXPLAINED;
@@ -33,7 +43,19 @@ const actionOrder: Record<string, number> = { release: 0, drop: 1, quarantine: 2
 export async function PlanSections({ show, page }: { show: Show; page: number }) {
   const r = await currentPlan();
   if (!r.ok) return <ErrorState title="Cannot compute the cleanup plan">{r.message}</ErrorState>;
-  const plan = r.data;
+  if (r.data.reading === 'none') {
+    return (
+      <section aria-labelledby="plan" className="space-y-3">
+        <h2 id="plan" className="font-semibold">
+          Plan
+        </h2>
+        <EmptyState title="No usage reading yet">
+          The plan needs a reading of every instance. <code>procver collect</code> takes them; viewing this page does not.
+        </EmptyState>
+      </section>
+    );
+  }
+  const { plan, reading, readAt } = r.data;
   const c = plan.config;
   // The plan is computed whole (every candidate is checked); the page shows a hundred rows of it.
   const count = (a: Show) => (a === 'all' ? plan.rows.length : plan.rows.filter((x) => x.action === a).length);
@@ -54,6 +76,16 @@ export async function PlanSections({ show, page }: { show: Show; page: number })
         <h2 id="plan" className="font-semibold">
           Plan: {summarizePlan(plan.rows, { total: true, grouped: true })}
         </h2>
+        <p data-testid="plan-evidence" className="text-sm text-slate-600">
+          {readAt ? (
+            <>
+              Evidence read <RelativeTime date={readAt} />
+            </>
+          ) : (
+            'No instance has been read yet'
+          )}
+          {evidenceWords[reading](formatDuration(c.collectIntervalMs))}
+        </p>
         {plan.rows.length > 0 ? (
           <nav aria-label="Plan rows" className="flex flex-wrap items-center gap-2 text-sm">
             {shows.map((a) => (

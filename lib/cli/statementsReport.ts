@@ -1,4 +1,5 @@
 import type { StatementsResult } from '../compile/statements';
+import { forgottenWording, repairWording } from '../bindingWords';
 import type { StatementsPushed } from '../sourceStatements';
 
 /** What compile says about the statements that are not functions: skipped ones once each, notices. */
@@ -26,6 +27,12 @@ export function pushStatementLines(p: StatementsPushed | undefined): string[] {
     ...p.bindings.created.map((x) => `  + ${x}`),
     ...p.bindings.moved.map((x) => `  → ${x} moved to the new version`),
     ...p.bindings.updated.map((x) => `  ~ ${x} changed`),
-    ...p.bindings.repaired.map((x) => `  ! ${x} was missing, pointed elsewhere or fired differently in the database: created again`),
+    ...p.bindings.repaired.map((x) => `  ! ${x.identity} ${repairWording(x.found)}: created again`),
+    ...p.bindings.forgotten.map((x) => `  - ${x.identity} forgotten: ${forgottenWording(x.takenBy)}`),
+    ...p.bindings.notInSources.map((x) =>
+      x.inDatabase
+        ? `  ? ${x.identity} is not in the sources but still in the database, so it keeps ${x.versions.join(', ')} referenced: drop it, or put it back in the sources`
+        : `  ? ${x.identity} is not in the sources; procver cannot tell whether it is still in the database (registered before procver recorded where to look), so it keeps ${x.versions.join(', ')} referenced: push it once from the sources, then remove it from both`,
+    ),
   ];
 }

@@ -52,6 +52,45 @@ export function firingStateSql(trigger: { name: string; on?: string; only?: bool
   return `ALTER TABLE ${trigger.only ? 'ONLY ' : ''}${trigger.on} ${FIRING_CLAUSE[state]} TRIGGER ${name}`;
 }
 
+/**
+ * The catalogs bindings live in, and how to find one there by name: the SELECT of its OID, given
+ * SQL expressions for its name parts (literals when compiled into a probe, registry columns when
+ * push looks for a binding that left the sources).
+ */
+const OBJECT_LOOKUP = {
+  pg_trigger: ([rel, name]: string[]) => `SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass(${rel}) AND tgname = ${name}`,
+  pg_event_trigger: ([name]: string[]) => `SELECT oid FROM pg_event_trigger WHERE evtname = ${name}`,
+  pg_policy: ([rel, name]: string[]) => `SELECT oid FROM pg_policy WHERE polrelid = to_regclass(${rel}) AND polname = ${name}`,
+  pg_proc: ([signature]: string[]) => `SELECT to_regprocedure(${signature})::oid`,
+  pg_operator: ([signature]: string[]) => `SELECT to_regoperator(${signature})::oid`,
+};
+
+export type BindingCatalog = keyof typeof OBJECT_LOOKUP;
+export const BINDING_CATALOGS = Object.keys(OBJECT_LOOKUP) as BindingCatalog[];
+
+/** Where a binding is in the database: its catalog and the name parts its lookup takes (a table's SQL name and the object's name, or a signature). */
+export interface BindingObject {
+  catalog: BindingCatalog;
+  name: string[];
+}
+
+/** The SELECT giving the OID of the object named by these SQL expressions in this catalog (no row or NULL when there is none). */
+export function objectOidSql(catalog: BindingCatalog, nameSql: string[]): string {
+  return OBJECT_LOOKUP[catalog](nameSql);
+}
+
+const objectLiteralSql = (o: BindingObject) => objectOidSql(o.catalog, o.name.map(quoteLiteral));
+
+/** SQL expressions over the database that tell whether a binding is as push left it. */
+export interface BindingProbe {
+  /** boolean: it is there (under its name) */
+  exists: string;
+  /** boolean: PostgreSQL records it as depending on each of its versions */
+  calls: string;
+  /** triggers and event triggers: its firing state there (tgenabled / evtenabled), NULL when missing */
+  state: string | null;
+}
+
 /** A binding with its statements rewritten to call the versions compiled from the same sources. */
 export interface CompiledBinding {
   kind: BindingKind;
@@ -63,8 +102,12 @@ export interface CompiledBinding {
   versions: string[];
   /** what push runs to create it or point it at these versions (replace, or drop and create) */
   statements: string[];
-  /** a boolean SQL expression: the binding exists and depends on each of its versions */
-  probe: string;
+  /** how push checks it in the database, unchanged in the sources, before leaving it alone */
+  probe: BindingProbe;
+  /** triggers and event triggers: the firing state the sources declare (O without an ALTER) */
+  declaredState?: FiringState;
+  /** where push finds it in the database, recorded with it in the registry */
+  object: BindingObject;
   where: string;
 }
 
@@ -107,8 +150,8 @@ interface PendingBinding {
   createSpan: [number, number];
   create: string;
   drop: string | null;
-  /** SQL for the binding's OID and the catalog it is in, for checking what it calls in the database */
-  object: { catalog: string; oid: string };
+  /** the catalog it is in and its name there, for checking what it calls in the database */
+  object: BindingObject;
   references: Reference[];
   where: string;
   /** triggers and event triggers: the name, its table's SQL name (triggers), and the column of its firing state */
@@ -484,7 +527,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       create: constraint ? 'CREATE CONSTRAINT' : 'CREATE OR REPLACE',
       createSpan: constraint ? [code[0]!.start, code.find((t) => t.text.toUpperCase() === 'CONSTRAINT')!.end] : base.createSpan,
       drop: constraint ? `DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${rel.sql}` : null,
-      object: { catalog: 'pg_trigger', oid: `SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass(${quoteLiteral(rel.sql)}) AND tgname = ${quoteLiteral(name)}` },
+      object: { catalog: 'pg_trigger', name: [rel.sql, name] },
       firing: { name, on: rel.sql, column: 'tgenabled' },
       references,
     };
@@ -499,7 +542,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       identity: trigger.identity,
       create: 'CREATE',
       drop: `DROP EVENT TRIGGER IF EXISTS ${quoteIdent(name)}`,
-      object: { catalog: 'pg_event_trigger', oid: `SELECT oid FROM pg_event_trigger WHERE evtname = ${quoteLiteral(name)}` },
+      object: { catalog: 'pg_event_trigger', name: [name] },
       firing: { name, column: 'evtenabled' },
       references,
     };
@@ -518,7 +561,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       identity: `policy ${name} on ${rel.display}`,
       create: 'CREATE',
       drop: `DROP POLICY IF EXISTS ${quoteIdent(name)} ON ${rel.sql}`,
-      object: { catalog: 'pg_policy', oid: `SELECT oid FROM pg_policy WHERE polrelid = to_regclass(${quoteLiteral(rel.sql)}) AND polname = ${quoteLiteral(name)}` },
+      object: { catalog: 'pg_policy', name: [rel.sql, name] },
       references,
     };
   }
@@ -547,7 +590,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
         identity: `aggregate ${schema}.${objName}(${args})`,
         create: 'CREATE OR REPLACE',
         drop: null,
-        object: { catalog: 'pg_proc', oid: `SELECT to_regprocedure(${quoteLiteral(`${qualifiedName(schema, objName)}(${args})`)})` },
+        object: { catalog: 'pg_proc', name: [`${qualifiedName(schema, objName)}(${args})`] },
         references,
       };
     }
@@ -566,7 +609,7 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       identity: `operator ${schema}.${objName}(${signature})`,
       create: 'CREATE',
       drop: `DROP OPERATOR IF EXISTS ${quoteIdent(schema)}.${objName} (${signature})`,
-      object: { catalog: 'pg_operator', oid: `SELECT to_regoperator(${quoteLiteral(`${quoteIdent(schema)}.${objName}(${signature})`)})` },
+      object: { catalog: 'pg_operator', name: [`${quoteIdent(schema)}.${objName}(${signature})`] },
       references,
     };
   }
@@ -610,19 +653,23 @@ function entryPointsOf(definitions: Definition[], options: StatementOptions, dia
 export const ENTRY_POINT_DIRECTIVE = 'procver:entry-point';
 
 /**
- * True when the binding exists, PostgreSQL records it as depending on each of these versions, and
- * (triggers, event triggers) it fires as the sources declare.
+ * Whether the binding exists, whether PostgreSQL records it as depending on each of these versions,
+ * and (triggers, event triggers) how it fires.
  */
-function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): string {
-  const checks = versions.map(
-    (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${b.object.oid})
+function probeSql(b: PendingBinding, versions: { schema: string; physicalName: string; args: string }[]): BindingProbe {
+  const oid = objectLiteralSql(b.object);
+  const calls = versions.map(
+    (v) => `EXISTS (SELECT 1 FROM pg_depend WHERE classid = '${b.object.catalog}'::regclass AND objid = (${oid})
       AND refclassid = 'pg_proc'::regclass AND refobjid = to_regprocedure(${quoteLiteral(`${qualifiedName(v.schema, v.physicalName)}(${v.args})`)}))`,
   );
-  // The trigger's own state only: a partition's clone may be set on its own (pg_dump writes that as an
-  // ALTER on the partition, which is the migration tool's), and re-creating the trigger to undo it
-  // would do so at every push. A move (re-create) sets every partition to the declared state.
-  if (b.firing) checks.push(`coalesce((SELECT ${b.firing.column} = '${b.state}' FROM ${b.object.catalog} WHERE oid = (${b.object.oid})), false)`);
-  return checks.join(' AND ');
+  return {
+    exists: `(${oid}) IS NOT NULL`,
+    calls: calls.join(' AND '),
+    // The trigger's own state only: a partition's clone may be set on its own (pg_dump writes that as an
+    // ALTER on the partition, which is the migration tool's), and re-creating the trigger to undo it
+    // would do so at every push. A move (re-create) sets every partition to the declared state.
+    state: b.firing ? `SELECT ${b.firing.column}::text FROM ${b.object.catalog} WHERE oid = (${oid})` : null,
+  };
 }
 
 /**
@@ -678,6 +725,8 @@ export function compileBindings(pending: PendingBinding[], physical: (procedure:
       // CREATE [OR REPLACE] leaves a trigger enabled (O): another state is set right after it.
       statements: [...(b.drop ? [b.drop] : []), text, ...(b.firing && b.state !== 'O' ? [firingStateSql({ ...b.firing, only: b.only }, b.state)] : [])],
       probe: probeSql(b, procedures.map(physical)),
+      ...(b.firing ? { declaredState: b.state } : {}),
+      object: b.object,
       where: b.where,
     };
   });

@@ -28,6 +28,15 @@ export const bindings = procver.table('bindings', {
   identity: text('identity').notNull().unique('bindings_identity'),
   /** the statements push ran last (with physical names) */
   statements: text('statements').array().notNull(),
+  /**
+   * Where push finds the object in the database (lib/compile/statements.ts BindingObject): the
+   * catalog, the name parts its lookup takes, and the OID it had when push last saw it (found again
+   * after a rename). NULL in rows recorded before procver stored them: such a binding is never
+   * forgotten (push cannot tell whether it is still there) until a push of it records them.
+   */
+  objectCatalog: text('object_catalog'),
+  objectName: text('object_name').array(),
+  objectOid: bigint('object_oid', { mode: 'number' }),
   pushedBy: text('pushed_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   /** when it last moved to other versions */

@@ -3,10 +3,10 @@ import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { readEnv } from '../config';
 import { db } from '../db/pool';
-import type { UserRole } from '../db/schema';
+import { hasRole, type Role } from '../roles';
 import { userByEmail, userForSession } from '../users';
 
-export type Role = UserRole;
+export { hasRole, type Role } from '../roles';
 
 export interface Actor {
   name: string;
@@ -16,11 +16,6 @@ export interface Actor {
 export { SESSION_COOKIE } from './sessionCookie';
 import { SESSION_COOKIE } from './sessionCookie';
 import { proxyConfig, viaTrustedProxy } from './trustedProxy';
-const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
-
-export function hasRole(actor: Actor, min: Role): boolean {
-  return rank[actor.role] >= rank[min];
-}
 
 /**
  * Who is making this request: the user of a valid session cookie, or (only when

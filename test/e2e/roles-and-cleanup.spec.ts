@@ -1,8 +1,69 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { retireVersion } from '../../lib/versions';
 import { signIn } from './auth';
 import { callVersion, collectNow, newUser, ownProcedure, registry, restoreE2eVersions } from './fixtures';
 
 test.afterEach(restoreE2eVersions);
+
+/** The instance's latest reading as the registry holds it (the e2e server reads one instance). */
+async function storedReading() {
+  const r = await registry().pool.query<{ attempt: Date; collected: Date; age_ms: number }>(
+    `SELECT last_attempt_at AS attempt, last_collected_at AS collected, extract(epoch FROM clock_timestamp() - last_collected_at) * 1000 AS age_ms FROM procver.instances`,
+  );
+  expect(r.rows).toHaveLength(1);
+  return r.rows[0]!;
+}
+
+/**
+ * Opens the Cleanup page once the stored reading is older than the collection interval (1 s here),
+ * so that a visit which may read does read, then checks the registry against the reading before it.
+ * `procver dev`'s own collector also reads, every 5 s: a visit it fell into fails `check` and is made
+ * again; a page that reads when it should not fails every time.
+ */
+async function visitCleanupAfterTheInterval(page: Page, check: (before: Awaited<ReturnType<typeof storedReading>>) => Promise<void>) {
+  await expect(async () => {
+    const age = (await storedReading()).age_ms;
+    if (age < 1500) await page.waitForTimeout(1500 - age);
+    const before = await storedReading();
+    await page.goto('/cleanup');
+    await expect(page.getByTestId('plan-evidence')).toBeVisible({ timeout: 10_000 });
+    await check(before);
+  }).toPass({ timeout: 45_000, intervals: [500] });
+}
+
+test('a viewer sees the cleanup plan on the stored reading and its age; the visit reads no instance', async ({ page }, info) => {
+  const p = await ownProcedure('viewer_plan');
+  await retireVersion(registry().db, { name: p.v1, reason: 'viewer plan test', actor: 'e2e:setup' });
+  await signIn(page, 'viewer');
+  await visitCleanupAfterTheInterval(page, async (before) => {
+    // No reading: the instance's row is as it was before the visit.
+    expect(await storedReading()).toMatchObject({ attempt: before.attempt, collected: before.collected });
+    const evidence = page.getByTestId('plan-evidence');
+    await expect(evidence).toHaveText(/^Evidence read \d+ seconds? ago: the latest stored reading; viewing this page takes none\./);
+    await expect(evidence.locator('time')).toHaveAttribute('datetime', before.collected.toISOString());
+  });
+  await expect(page.getByTestId(`plan-${p.v1}`)).toContainText('keep');
+  await expect(page.getByRole('button', { name: /Apply plan|Re-check/ })).toHaveCount(0);
+  await page.screenshot({ path: info.outputPath('cleanup-viewer.png'), fullPage: true });
+});
+
+test('an operator visiting the Cleanup page reads every instance when the last reading is older than the collection interval', async ({ page }, info) => {
+  const p = await ownProcedure('operator_plan');
+  await retireVersion(registry().db, { name: p.v1, reason: 'operator plan test', actor: 'e2e:setup' });
+  const who = await newUser('operator');
+  expect((await page.request.post('/api/session', { data: { email: who.email, password: who.password } })).status()).toBe(200);
+  await visitCleanupAfterTheInterval(page, async (before) => {
+    const after = await storedReading();
+    expect(after.collected.getTime()).toBeGreaterThan(before.collected.getTime());
+    // Read by the page, not by the collector just before it (then the page would say it reused that).
+    const evidence = page.getByTestId('plan-evidence');
+    await expect(evidence).toHaveText(/^Evidence read (now|\d+ seconds? ago): the instances were read for this view\./);
+    await expect(evidence.locator('time')).toHaveAttribute('datetime', after.collected.toISOString());
+  });
+  await expect(page.getByTestId(`plan-${p.v1}`)).toContainText('keep');
+  await expect(page.getByRole('button', { name: 'Re-check (dry run)' })).toBeVisible();
+  await page.screenshot({ path: info.outputPath('cleanup-operator.png'), fullPage: true });
+});
 
 test('an operator may retire, restore and dry-run cleanup, but not override or apply (HTTP)', async ({ playwright, baseURL }) => {
   const p = await ownProcedure('operator');

@@ -10,3 +10,9 @@ CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n :
 CREATE TRIGGER items_touch BEFORE INSERT ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();
 `,
 });
+
+/** touch.sql without its trigger: the same version of app.touch, no binding. */
+export const functionOnly = (v: number) => ({ 'touch.sql': touchTrigger(v)['touch.sql'].split('\n').slice(0, 2).join('\n') });
+
+/** What push reports for bindings when it changed none and none left the sources. */
+export const bindingsUnchanged = { created: [], moved: [], updated: [], repaired: [], forgotten: [], notInSources: [] };

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pushStatementLines } from '../../lib/cli/statementsReport';
 import type { CompileResult } from '../../lib/compile/compile';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+import { bindingsUnchanged } from '../helpers/touchTrigger';
 import { compileFiles } from '../helpers/sources';
 
 const suffix = randomBytes(4).toString('hex');
@@ -92,6 +94,8 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       moved: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'operator app.~~~(integer, integer)', 'trigger notes_check on app.notes'],
       updated: [],
       repaired: [],
+      forgotten: [],
+      notInSources: [],
     });
     expect(await state()).toEqual({
       event_trigger: phys(c2, 'ddl_note'),
@@ -108,7 +112,7 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
 
   it('a binding whose statement changed but points at the same versions is updated, not moved', async () => {
     const r = await pushVersions(t.db, await compileFiles(sources(2, '\n  ')), opts);
-    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'], repaired: [] });
+    expect(r.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger notes_check on app.notes'], repaired: [], forgotten: [], notInSources: [] });
     const audit = (await t.pool.query(`SELECT action, count(*)::int AS n FROM procver.audit_log WHERE action LIKE 'binding.%' GROUP BY 1 ORDER BY 1`)).rows;
     expect(audit).toEqual([
       { action: 'binding.create', n: 4 },
@@ -117,19 +121,39 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
     ]);
   });
 
-  it('a binding dropped or re-pointed by hand is created again at the next push, even with unchanged sources', async () => {
+  it('a binding dropped, re-pointed or disabled by hand is created again at the next push, even with unchanged sources, saying what it found', async () => {
     const c2 = await compileFiles(sources(2, '\n  '));
     await t.pool.query(`DROP POLICY only_one ON app.notes; DROP EVENT TRIGGER note_ddl_${suffix};
       CREATE FUNCTION app.plain_check() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
       DROP TRIGGER notes_check ON app.notes;
-      CREATE CONSTRAINT TRIGGER notes_check AFTER INSERT ON app.notes FOR EACH ROW EXECUTE FUNCTION app.plain_check();`);
+      CREATE CONSTRAINT TRIGGER notes_check AFTER INSERT ON app.notes FOR EACH ROW EXECUTE FUNCTION app.plain_check();
+      ALTER TABLE app.notes DISABLE TRIGGER notes_check;`);
     const r = await pushVersions(t.db, c2, opts);
+    const missing = { missing: true, pointsElsewhere: false, fires: null };
     expect(r.statements!.bindings).toEqual({
-      created: [],
-      moved: [],
-      updated: [],
-      repaired: [`event trigger note_ddl_${suffix}`, 'policy only_one on app.notes', 'trigger notes_check on app.notes'],
+      ...bindingsUnchanged,
+      repaired: [
+        { identity: `event trigger note_ddl_${suffix}`, found: missing },
+        { identity: 'policy only_one on app.notes', found: missing },
+        { identity: 'trigger notes_check on app.notes', found: { missing: false, pointsElsewhere: true, fires: { found: 'D', declared: 'O' } } },
+      ],
     });
+    expect(pushStatementLines(r.statements)).toEqual([
+      `  ! event trigger note_ddl_${suffix} was missing from the database: created again`,
+      '  ! policy only_one on app.notes was missing from the database: created again',
+      '  ! trigger notes_check on app.notes pointed at another function and fired differently (disabled in the database, enabled in the sources): created again',
+    ]);
+    const audit = await t.pool.query(`SELECT target, reason, after->'found' AS found FROM procver.audit_log WHERE action = 'binding.repair' ORDER BY id`);
+    expect(audit.rows).toEqual([
+      { target: `event trigger note_ddl_${suffix}`, reason: 'was missing from the database', found: missing },
+      { target: 'policy only_one on app.notes', reason: 'was missing from the database', found: missing },
+      {
+        target: 'trigger notes_check on app.notes',
+        reason: 'pointed at another function and fired differently (disabled in the database, enabled in the sources)',
+        found: { missing: false, pointsElsewhere: true, fires: { found: 'D', declared: 'O' } },
+      },
+    ]);
+    expect((await t.pool.query(`SELECT tgenabled FROM pg_trigger WHERE tgname = 'notes_check'`)).rows).toEqual([{ tgenabled: 'O' }]);
     expect(await state()).toEqual({
       event_trigger: phys(c2, 'ddl_note'),
       policy: `${phys(c2, 'visible')}(who)`,
@@ -137,7 +161,38 @@ describe('bindings that PostgreSQL cannot replace in place: event trigger, polic
       constraint_trigger: phys(c2, 'check_note'),
     });
     const again = await pushVersions(t.db, c2, opts);
-    expect(again.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect(again.statements!.bindings).toEqual(bindingsUnchanged);
+  });
+
+  it('removed from the sources they stay registered while they are in the database, and are forgotten once dropped', async () => {
+    const bound = /^CREATE (EVENT TRIGGER|POLICY|OPERATOR|CONSTRAINT TRIGGER) /;
+    const functionsOnly = {
+      'bindings.sql': sources(2)
+        ['bindings.sql'].split('\n')
+        .filter((l) => !bound.test(l))
+        .join('\n'),
+    };
+    const c2 = await compileFiles(functionsOnly);
+    expect(c2.statements.bindings).toEqual([]);
+    const identities = [`event trigger note_ddl_${suffix}`, 'operator app.~~~(integer, integer)', 'policy only_one on app.notes', 'trigger notes_check on app.notes'];
+    const kept = await pushVersions(t.db, c2, opts);
+    expect(kept.created).toEqual([]);
+    expect(kept.statements!.bindings.forgotten).toEqual([]);
+    expect(kept.statements!.bindings.notInSources).toEqual([
+      { identity: identities[0], versions: [phys(c2, 'ddl_note')], inDatabase: true },
+      { identity: identities[1], versions: [phys(c2, 'near')], inDatabase: true },
+      { identity: identities[2], versions: [phys(c2, 'visible')], inDatabase: true },
+      { identity: identities[3], versions: [phys(c2, 'check_note')], inDatabase: true },
+    ]);
+
+    await t.pool.query(
+      `DROP EVENT TRIGGER note_ddl_${suffix}; DROP POLICY only_one ON app.notes; DROP OPERATOR app.~~~ (int, int); DROP TRIGGER notes_check ON app.notes`,
+    );
+    const forgotten = await pushVersions(t.db, c2, opts);
+    expect(forgotten.statements!.bindings).toEqual({ ...bindingsUnchanged, forgotten: identities.map((identity) => ({ identity, takenBy: null })) });
+    expect((await t.pool.query('SELECT count(*)::int AS n FROM procver.bindings')).rows).toEqual([{ n: 0 }]);
+    const audit = await t.pool.query(`SELECT target FROM procver.audit_log WHERE action = 'binding.forget' ORDER BY id`);
+    expect(audit.rows.map((r) => r.target)).toEqual(identities);
   });
 });
 
@@ -174,12 +229,12 @@ ALTER TABLE app.events DISABLE TRIGGER events_stamp;
     expect((await t.pool.query('SELECT v FROM app.events')).rows).toEqual([{ v: null }]);
 
     await t.pool.query('ALTER TABLE app.events_1a ENABLE TRIGGER events_stamp');
-    expect((await pushVersions(t.db, c1, opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect((await pushVersions(t.db, c1, opts)).statements!.bindings).toEqual(bindingsUnchanged);
     expect(await states()).toEqual([disabled[0], disabled[1], { rel: 'app.events_1a', state: 'O' }]);
 
     const r = await pushVersions(t.db, await compileFiles(sources(2)), opts);
     expect(r.statements!.bindings.moved).toEqual(['trigger events_stamp on app.events']);
     expect(await states()).toEqual(disabled);
-    expect((await pushVersions(t.db, await compileFiles(sources(2)), opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect((await pushVersions(t.db, await compileFiles(sources(2)), opts)).statements!.bindings).toEqual(bindingsUnchanged);
   });
 });

@@ -239,8 +239,9 @@ describe('compile: properties and bindings', () => {
         ],
       ],
     ]);
-    expect(r.statements.bindings[0]!.probe).toContain(
-      "(SELECT tgenabled = 'D' FROM pg_trigger WHERE oid = (SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass('app.items') AND tgname = 'items_touch'))",
+    expect(r.statements.bindings[0]!.declaredState).toBe('D');
+    expect(r.statements.bindings[0]!.probe.state).toBe(
+      "SELECT tgenabled::text FROM pg_trigger WHERE oid = (SELECT oid FROM pg_trigger WHERE tgrelid = to_regclass('app.items') AND tgname = 'items_touch')",
     );
   });
 

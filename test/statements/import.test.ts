@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyCleanup } from '../../lib/cleanup/apply';
+import { pushStatementLines } from '../../lib/cli/statementsReport';
 import { cleanupConfig } from '../../lib/cleanup/config';
 import { planCleanup } from '../../lib/cleanup/plan';
 import { compileDirectory, type CompileResult } from '../../lib/compile/compile';
 import { importDatabase, writeImport, type ImportResult } from '../../lib/import';
+import { bindingsUnchanged } from '../helpers/touchTrigger';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { restoreVersion, retireVersion } from '../../lib/versions';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
@@ -259,20 +261,32 @@ describe('procver import: adopting an existing database', () => {
     const r = await pushVersions(copy.db, current, opts);
     expect(r.created).toEqual([]);
     expect(r.statements!.bindings).toEqual({
-      created: [],
-      moved: [],
-      updated: [],
-      repaired: ['trigger customers_touch on app.customers', 'event trigger shop_note_ddl'],
+      ...bindingsUnchanged,
+      repaired: [
+        { identity: 'trigger customers_touch on app.customers', found: { missing: false, pointsElsewhere: false, fires: { found: 'O', declared: 'D' } } },
+        { identity: 'event trigger shop_note_ddl', found: { missing: false, pointsElsewhere: false, fires: { found: 'D', declared: 'A' } } },
+      ],
     });
+    expect(pushStatementLines(r.statements)).toEqual([
+      '  ! trigger customers_touch on app.customers fired differently (enabled in the database, disabled in the sources): created again',
+      '  ! event trigger shop_note_ddl fired differently (disabled in the database, enabled always in the sources): created again',
+    ]);
     expect(await firingStates(copy)).toEqual(FIRING_STATES);
-    expect((await pushVersions(copy.db, current, opts)).statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+    expect((await pushVersions(copy.db, current, opts)).statements!.bindings).toEqual(bindingsUnchanged);
 
     const file = join(dir, 'app.sql');
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('ALTER TABLE app.customers DISABLE TRIGGER customers_touch;\n');
     writeFileSync(file, text.replace('ALTER TABLE app.customers DISABLE TRIGGER customers_touch;\n', ''));
     const enabled = await pushVersions(copy.db, await compileDirectory(dir), opts);
-    expect(enabled.statements!.bindings).toEqual({ created: [], moved: [], updated: ['trigger customers_touch on app.customers'], repaired: [] });
+    expect(enabled.statements!.bindings).toEqual({
+      created: [],
+      moved: [],
+      updated: ['trigger customers_touch on app.customers'],
+      repaired: [],
+      forgotten: [],
+      notInSources: [],
+    });
     expect(await firingStates(copy)).toEqual(FIRING_STATES.map((x) => (x.name === 'customers_touch' ? { ...x, state: 'O' } : x)));
   });
 });

@@ -8,6 +8,7 @@ import { versionProperties } from '../../lib/properties';
 import { pushVersions, type PushOptions } from '../../lib/push';
 import { retireVersion } from '../../lib/versions';
 import { createTestDatabase, createTestRole, type TestDatabase } from '../helpers/db';
+import { bindingsUnchanged } from '../helpers/touchTrigger';
 import { compileFiles } from '../helpers/sources';
 
 let reader = '';
@@ -78,7 +79,14 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
   it('pushes: the trigger fires through the hashed version, the aggregate aggregates, properties are applied', async () => {
     const r = await pushVersions(t.db, first, opts);
     expect(r.created).toHaveLength(3);
-    expect(r.statements!.bindings).toEqual({ created: ['trigger items_touch on app.items', 'aggregate app.total_price(numeric)'], moved: [], updated: [], repaired: [] });
+    expect(r.statements!.bindings).toEqual({
+      created: ['trigger items_touch on app.items', 'aggregate app.total_price(numeric)'],
+      moved: [],
+      updated: [],
+      repaired: [],
+      forgotten: [],
+      notInSources: [],
+    });
     expect(r.statements!.properties.changed).toEqual(['app.item_count()']);
 
     expect(await triggerFunction()).toBe(phys(first, 'touch'));
@@ -128,7 +136,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     const before = await q(`SELECT count(*)::int AS n FROM procver.audit_log`);
     const r = await pushVersions(t.db, await compileFiles({ 'migrations/0042_items.sql': migration('2000-01-01', 'How many items') }), opts);
     expect(r.created).toEqual([]);
-    expect(r.statements).toEqual({ properties: { changed: [] }, bindings: { created: [], moved: [], updated: [], repaired: [] }, entryPoints: { moved: [] } });
+    expect(r.statements).toEqual({ properties: { changed: [] }, bindings: bindingsUnchanged, entryPoints: { moved: [] } });
     expect(await q(`SELECT count(*)::int AS n FROM procver.audit_log`)).toEqual(before);
   });
 
@@ -140,7 +148,7 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
 
     const r = await pushVersions(t.db, second, opts);
     expect(r.created).toEqual([phys(second, 'touch')]);
-    expect(r.statements!.bindings).toEqual({ created: [], moved: ['trigger items_touch on app.items'], updated: [], repaired: [] });
+    expect(r.statements!.bindings).toEqual({ created: [], moved: ['trigger items_touch on app.items'], updated: [], repaired: [], forgotten: [], notInSources: [] });
     expect(r.statements!.properties.changed).toEqual(['app.item_count()']);
     expect(await triggerFunction()).toBe(phys(second, 'touch'));
     await t.pool.query(`UPDATE app.items SET price = price WHERE id = 2`);

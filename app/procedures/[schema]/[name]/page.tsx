@@ -14,6 +14,7 @@ import { usageTargets } from '@/lib/config';
 import { requirePageActor } from '@/lib/web/actor';
 import { load } from '@/lib/web/load';
 import { parseQuery, parseRoute, queries, routes } from '@/lib/web/params';
+import { hasRole, versionNeeds } from '@/lib/roles';
 
 type Props = { params: Promise<{ schema: string; name: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
@@ -84,8 +85,8 @@ export default async function ProcedurePage({ params, searchParams }: Props) {
           ) : null}
           <VersionTable
             window={window}
-            canAct={actor.role !== 'viewer'}
-            canOverride={actor.role === 'admin'}
+            canAct={hasRole(actor, versionNeeds.retireOrRestore)}
+            canOverride={hasRole(actor, versionNeeds.override)}
             rows={o.versions.map((v) => ({
               id: v.id,
               schema: v.schema,

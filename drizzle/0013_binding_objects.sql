@@ -1,0 +1,3 @@
+ALTER TABLE "procver"."bindings" ADD COLUMN "object_catalog" text;--> statement-breakpoint
+ALTER TABLE "procver"."bindings" ADD COLUMN "object_name" text[];--> statement-breakpoint
+ALTER TABLE "procver"."bindings" ADD COLUMN "object_oid" bigint;
