@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import { forgottenWording, repairWording, type RepairFindings } from './bindingWords';
-import { BINDING_CATALOGS, objectOidSql, type CompiledBinding, type FiringState } from './compile/statements';
+import { BINDING_CATALOGS, firingStateSql, objectOidSql, quoteLiteral, type CompiledBinding, type FiringState } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
 import { pgReason } from './db/pgError';
@@ -57,8 +57,10 @@ async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<st
     const found = damage.get(b.identity);
     if (repair && !found) continue;
     await tx.execute(sql`SAVEPOINT procver_binding`);
+    const ownStates = b.kind === 'trigger' ? await partitionsFiringOnTheirOwn(tx, b) : [];
     try {
       for (const s of b.statements) await tx.execute(sql.raw(s));
+      for (const p of ownStates) await tx.execute(sql.raw(firingStateSql({ name: b.object.name[1]!, on: p.table }, p.state)));
     } catch (e) {
       await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_binding`);
       throw new ProcverError('conflict', `PostgreSQL refused ${b.identity} from ${b.where}: ${pgReason(e)}`);
@@ -89,11 +91,38 @@ async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<st
       target: b.identity,
       reason: repair && found ? repairWording(found) : null,
       before: before ? { versions: before.versions ?? [], statements: before.statements } : null,
-      after: { versions: b.versions, statements: b.statements, from: b.where, ...(repair && found ? { found } : {}) },
+      after: {
+        versions: b.versions,
+        statements: b.statements,
+        from: b.where,
+        ...(repair && found ? { found } : {}),
+        ...(ownStates.length > 0 ? { partitionsKept: ownStates } : {}),
+      },
     });
     if (repair && found) out.repaired.push({ identity: b.identity, found });
     else (!before ? out.created : moved ? out.moved : out.updated).push(b.identity);
   }
+}
+
+/**
+ * The partitions whose clone of this trigger fires differently from its parent's clone: set on their
+ * own (pg_dump writes it as an ALTER on the partition; the migration tool's, not the sources'), top
+ * partitions first. Re-creating the trigger on the partitioned table re-creates every clone with
+ * the parent's state, so push sets these back afterwards, each with its sub-partitions (which
+ * followed it), deeper own states after.
+ */
+async function partitionsFiringOnTheirOwn(tx: Tx, b: CompiledBinding): Promise<{ table: string; state: FiringState }[]> {
+  const r = await tx.execute<{ table: string; state: FiringState }>(
+    sql.raw(`
+    WITH RECURSIVE clones(oid, relid, state, parent_state, depth) AS (
+      SELECT t.oid, t.tgrelid, t.tgenabled, t.tgenabled, 0 FROM pg_trigger t WHERE t.oid = (${objectOidSql('pg_trigger', b.object.name.map(quoteLiteral))})
+      UNION ALL
+      SELECT c.oid, c.tgrelid, c.tgenabled, p.state, p.depth + 1 FROM pg_trigger c JOIN clones p ON c.tgparentid = p.oid)
+    SELECT format('%I.%I', n.nspname, r.relname) AS "table", c.state::text AS state
+    FROM clones c JOIN pg_class r ON r.oid = c.relid JOIN pg_namespace n ON n.oid = r.relnamespace
+    WHERE c.depth > 0 AND c.state <> c.parent_state ORDER BY c.depth, 1`),
+  );
+  return r.rows;
 }
 
 /** SQL: the OID of the object a registry row (or these columns) names, by catalog and name; NULL when there is none. */

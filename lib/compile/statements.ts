@@ -667,7 +667,7 @@ function probeSql(b: PendingBinding, versions: { schema: string; physicalName: s
     calls: calls.join(' AND '),
     // The trigger's own state only: a partition's clone may be set on its own (pg_dump writes that as an
     // ALTER on the partition, which is the migration tool's), and re-creating the trigger to undo it
-    // would do so at every push. A move (re-create) sets every partition to the declared state.
+    // would do so at every push. A move re-creates it and sets those back (lib/bindings.ts).
     state: b.firing ? `SELECT ${b.firing.column}::text FROM ${b.object.catalog} WHERE oid = (${oid})` : null,
   };
 }

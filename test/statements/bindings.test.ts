@@ -221,7 +221,7 @@ ALTER TABLE app.events DISABLE TRIGGER events_stamp;
       CREATE TABLE app.events_1a PARTITION OF app.events_1 FOR VALUES FROM (0) TO (5)`);
   });
 
-  it('is created disabled on every partition; a partition set on its own is left alone until the trigger moves, which disables it again', async () => {
+  it('is created disabled on every partition; a partition set on its own keeps its state when the trigger moves, and its sub-partitions follow it', async () => {
     const c1 = await compileFiles(sources(1));
     expect((await pushVersions(t.db, c1, opts)).statements!.bindings.created).toEqual(['trigger events_stamp on app.events']);
     expect(await states()).toEqual(disabled);
@@ -230,11 +230,26 @@ ALTER TABLE app.events DISABLE TRIGGER events_stamp;
 
     await t.pool.query('ALTER TABLE app.events_1a ENABLE TRIGGER events_stamp');
     expect((await pushVersions(t.db, c1, opts)).statements!.bindings).toEqual(bindingsUnchanged);
-    expect(await states()).toEqual([disabled[0], disabled[1], { rel: 'app.events_1a', state: 'O' }]);
+    const ownLeaf = [disabled[0], disabled[1], { rel: 'app.events_1a', state: 'O' }];
+    expect(await states()).toEqual(ownLeaf);
 
+    // A move re-creates the trigger, and with it every clone in the parent's state: push sets the
+    // partition's own state back, and says so in the move's audit entry.
     const r = await pushVersions(t.db, await compileFiles(sources(2)), opts);
     expect(r.statements!.bindings.moved).toEqual(['trigger events_stamp on app.events']);
-    expect(await states()).toEqual(disabled);
+    expect(await states()).toEqual(ownLeaf);
+    const audit = await t.pool.query(`SELECT after->'partitionsKept' AS kept FROM procver.audit_log WHERE action = 'binding.move' ORDER BY id DESC LIMIT 1`);
+    expect(audit.rows).toEqual([{ kept: [{ table: 'app.events_1a', state: 'O' }] }]);
     expect((await pushVersions(t.db, await compileFiles(sources(2)), opts)).statements!.bindings).toEqual(bindingsUnchanged);
+
+    // Set on the middle partition (the ALTER reaches its own partition too): after a move, the
+    // middle one is set back and its partition follows it again.
+    await t.pool.query('ALTER TABLE app.events_1 ENABLE ALWAYS TRIGGER events_stamp');
+    const ownMiddle = [disabled[0], { rel: 'app.events_1', state: 'A' }, { rel: 'app.events_1a', state: 'A' }];
+    expect(await states()).toEqual(ownMiddle);
+    expect((await pushVersions(t.db, c1, opts)).statements!.bindings.moved).toEqual(['trigger events_stamp on app.events']);
+    expect(await states()).toEqual(ownMiddle);
+    await t.pool.query('DELETE FROM app.events; INSERT INTO app.events (k) VALUES (1)');
+    expect((await t.pool.query('SELECT v FROM app.events')).rows).toEqual([{ v: 1 }]);
   });
 });
