@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { writeAudit } from './audit';
 import { forgottenWording, repairWording, type RepairFindings } from './bindingWords';
-import { BINDING_CATALOGS, firingStateSql, objectOidSql, quoteLiteral, type CompiledBinding, type FiringState } from './compile/statements';
+import { BINDING_CATALOGS, firingStateSql, objectOidSql, quoteLiteral, type BindingCatalog, type CompiledBinding, type FiringState } from './compile/statements';
 import type { Db, Tx } from './db/client';
 import { ProcverError } from './errors';
-import { pgReason } from './db/pgError';
+import { pgCode, pgReason } from './db/pgError';
 
 export interface BindingsPushed {
   created: string[];
@@ -125,9 +125,34 @@ async function partitionsFiringOnTheirOwn(tx: Tx, b: CompiledBinding): Promise<{
   return r.rows;
 }
 
-/** SQL: the OID of the object a registry row (or these columns) names, by catalog and name; NULL when there is none. */
-function objectOidByName(catalog: string, name: string): string {
-  return `CASE ${catalog} ${BINDING_CATALOGS.map((c) => `WHEN '${c}' THEN (${objectOidSql(c, [`${name}[1]`, `${name}[2]`])})`).join(' ')} END`;
+/**
+ * Catalogs whose objects are named by a signature (`app.total(app.money)`): PostgreSQL 15 and older
+ * raise, instead of answering NULL, when a type in it (or its schema) no longer exists, so a
+ * binding that left the sources with its type is looked up on its own (lookUpSignature).
+ */
+const SIGNATURE_CATALOGS: ReadonlySet<string> = new Set<BindingCatalog>(['pg_proc', 'pg_operator']);
+
+/**
+ * SQL: the OID of the object a registry row (or these columns) names, by catalog and name; NULL when
+ * there is none. `byName` limits it to catalogs it can ask without raising (no signatures).
+ */
+function objectOidByName(catalog: string, name: string, byName: 'all' | 'no signatures' = 'all'): string {
+  const catalogs = BINDING_CATALOGS.filter((c) => byName === 'all' || !SIGNATURE_CATALOGS.has(c));
+  return `CASE ${catalog} ${catalogs.map((c) => `WHEN '${c}' THEN (${objectOidSql(c, [`${name}[1]`, `${name}[2]`])})`).join(' ')} END`;
+}
+
+/** A signature's OID, or null where PostgreSQL says a type or schema in it does not exist (15 and older raise). */
+async function lookUpSignature(tx: Tx, catalog: BindingCatalog, signature: string): Promise<string | null> {
+  await tx.execute(sql`SAVEPOINT procver_lookup`);
+  try {
+    const r = await tx.execute<{ oid: string | null }>(sql.raw(`SELECT (${objectOidSql(catalog, [quoteLiteral(signature)])})::text AS oid`));
+    await tx.execute(sql`RELEASE SAVEPOINT procver_lookup`);
+    return r.rows[0]?.oid ?? null;
+  } catch (e) {
+    await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_lookup`);
+    if (pgCode(e) === '42704' || pgCode(e) === '3F000') return null; // undefined_object, invalid_schema_name
+    throw e;
+  }
 }
 
 /** SQL: whether the object with this OID is still in this catalog (renamed, say); NULL for an unknown catalog. */
@@ -161,30 +186,38 @@ async function recordObjects(tx: Tx, list: CompiledBinding[]): Promise<void> {
  */
 async function forgetGoneBindings(tx: Tx, list: CompiledBinding[], actor: string, out: BindingsPushed): Promise<void> {
   const identities = sql.param(list.map((b) => b.identity));
-  const left = await tx.execute<{
-    id: number;
-    identity: string;
-    statements: string[];
-    object_catalog: string | null;
-    object_name: string[] | null;
-    object_oid: string | null;
-    versions: string[] | null;
-    /** the OID it has in the database now (the recorded one if still there, else the one its name finds) */
-    found: string | null;
-    taken_by: string | null;
-  }>(sql`
-    WITH l AS (
-      SELECT b.*, CASE WHEN ${sql.raw(objectOidExists('b.object_catalog', 'b.object_oid'))} THEN b.object_oid
-                       ELSE (${sql.raw(objectOidByName('b.object_catalog', 'b.object_name'))})::bigint END AS found
-      FROM procver.bindings b WHERE b.identity <> ALL(${identities}::text[]))
-    SELECT l.id, l.identity, l.statements, l.object_catalog, l.object_name, l.object_oid::text, l.found::text,
+  const left = (
+    await tx.execute<{
+      id: number;
+      identity: string;
+      statements: string[];
+      object_catalog: string | null;
+      object_name: string[] | null;
+      object_oid: string | null;
+      versions: string[] | null;
+      /** the OID it has in the database now (the recorded one if still there, else the one its name finds) */
+      found: string | null;
+    }>(sql`
+    SELECT b.id, b.identity, b.statements, b.object_catalog, b.object_name, b.object_oid::text,
+           CASE WHEN ${sql.raw(objectOidExists('b.object_catalog', 'b.object_oid'))} THEN b.object_oid
+                ELSE (${sql.raw(objectOidByName('b.object_catalog', 'b.object_name', 'no signatures'))})::bigint END::text AS found,
            (SELECT array_agg(v.schema || '.' || v.physical_name ORDER BY 1) FROM procver.binding_versions bv
-              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = l.id) AS versions,
-           (SELECT min(o.identity) FROM procver.bindings o
-             WHERE o.identity = ANY(${identities}::text[]) AND o.object_catalog = l.object_catalog AND o.object_oid = l.found) AS taken_by
-    FROM l ORDER BY l.identity`);
-  const gone = left.rows.filter((r) => r.object_catalog !== null && (r.found === null || r.taken_by !== null));
-  for (const r of left.rows) {
+              JOIN procver.versions v ON v.id = bv.version_id WHERE bv.binding_id = b.id) AS versions
+    FROM procver.bindings b WHERE b.identity <> ALL(${identities}::text[]) ORDER BY b.identity`)
+  ).rows;
+  for (const r of left) {
+    if (r.found === null && r.object_catalog !== null && SIGNATURE_CATALOGS.has(r.object_catalog) && r.object_name?.[0]) {
+      r.found = await lookUpSignature(tx, r.object_catalog as BindingCatalog, r.object_name[0]);
+    }
+  }
+  // The binding of these sources now at the same object, if any (its table renamed, say).
+  const taken = await tx.execute<{ catalog: string; oid: string; identity: string }>(sql`
+    SELECT o.object_catalog AS catalog, o.object_oid::text AS oid, min(o.identity) AS identity FROM procver.bindings o
+    WHERE o.identity = ANY(${identities}::text[]) AND o.object_oid IS NOT NULL GROUP BY 1, 2`);
+  const takenBy = (r: (typeof left)[number]) => taken.rows.find((t) => t.catalog === r.object_catalog && t.oid === r.found)?.identity ?? null;
+  const rows = left.map((r) => ({ ...r, taken_by: r.found === null ? null : takenBy(r) }));
+  const gone = rows.filter((r) => r.object_catalog !== null && (r.found === null || r.taken_by !== null));
+  for (const r of rows) {
     if (!gone.includes(r)) out.notInSources.push({ identity: r.identity, versions: r.versions ?? [], inDatabase: r.object_catalog === null ? null : true });
   }
   if (gone.length === 0) return;

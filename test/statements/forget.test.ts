@@ -1,9 +1,15 @@
+import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bindingReferences } from '../../lib/bindings';
+import { createDb, createPool, type Db } from '../../lib/db/client';
+import { migrate } from '../../lib/db/migrate';
+import { databaseUrlFor } from '../../lib/embedded';
 import { pushVersions } from '../../lib/push';
 import { retireVersion } from '../../lib/versions';
 import { procverOk } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { onFileEnd } from '../helpers/disposal';
+import { replicationUnavailable, startServer } from '../helpers/replication';
 import { compileFiles, writeTree } from '../helpers/sources';
 import { bindingsUnchanged, functionOnly, plainPush, touchTrigger } from '../helpers/touchTrigger';
 
@@ -169,4 +175,49 @@ describe('a table renamed by the migration tool, its trigger declared on the new
     const audit = await t.pool.query(`SELECT reason FROM procver.audit_log WHERE action = 'binding.forget'`);
     expect(audit.rows).toEqual([{ reason: 'gone from the sources; its object in the database is now trigger items_touch on app.goods' }]);
   });
+});
+
+/**
+ * An aggregate over a type from another schema, dropped with that schema: its signature names a
+ * type that no longer exists, which PostgreSQL 15 answers with an error, not NULL.
+ */
+async function forgetsAggregateOverDroppedType(db: Db, pool: pg.Pool): Promise<void> {
+  const overDomain = {
+    'sum.sql': `
+CREATE FUNCTION app.add(s int, x int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT s + coalesce(x, 0) $$;
+CREATE AGGREGATE app.total(ext.amount) (sfunc = app.add, stype = int, initcond = '0');
+`,
+  };
+  await pool.query('CREATE SCHEMA app; CREATE SCHEMA ext; CREATE DOMAIN ext.amount AS int');
+  const r = await pushVersions(db, await compileFiles(overDomain), plainPush);
+  expect(r.statements!.bindings.created).toEqual(['aggregate app.total(ext.amount)']);
+  await pool.query('DROP SCHEMA ext CASCADE');
+  const gone = await pushVersions(db, await compileFiles(aggregateFunctionOnly), plainPush);
+  expect(gone.statements!.bindings).toEqual({ ...bindingsUnchanged, forgotten: [{ identity: 'aggregate app.total(ext.amount)', takenBy: null }] });
+  expect((await pool.query('SELECT identity FROM procver.bindings')).rows).toEqual([]);
+  expect((await pushVersions(db, await compileFiles(aggregateFunctionOnly), plainPush)).statements!.bindings).toEqual(bindingsUnchanged);
+}
+
+describe('a binding whose signature names a type that is gone with it', () => {
+  it('is forgotten (embedded server)', async () => {
+    const t = await createTestDatabase();
+    await forgetsAggregateOverDroppedType(t.db, t.pool);
+  });
+
+  const unavailable = replicationUnavailable();
+  it.skipIf(unavailable !== null)(
+    `is forgotten on PostgreSQL 15, where looking up its signature raises${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+    async () => {
+      const server = await startServer();
+      const pool = createPool(databaseUrlFor(server.adminUrl, 'postgres'), 2);
+      onFileEnd('PostgreSQL 15 server', async () => {
+        await pool.end();
+        await server.stop();
+      });
+      expect((await pool.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!.server_version_num).toMatch(/^15/);
+      await migrate(pool);
+      await forgetsAggregateOverDroppedType(createDb(pool), pool);
+    },
+    120_000,
+  );
 });
