@@ -64,10 +64,24 @@ export async function migrate(pool: pg.Pool, opts: { upTo?: number } = {}): Prom
   }
 }
 
-/** Every command but `migrate` calls this: it refuses to work on an outdated registry. */
+/**
+ * Every command but `migrate` calls this: it refuses to work on an outdated registry, and on one a
+ * newer procver has migrated (an old binary left on a cron host would write without what the new
+ * columns and tables record: a quarantine's WAL position, say, which cleanup's safety rests on).
+ */
 export async function requireMigrated(pool: pg.Pool): Promise<void> {
-  const pending = await pendingMigrations(pool);
+  const applied = await appliedMigrations(pool);
+  const known = registryMigrations();
+  const pending = known.filter((m) => !applied.has(m.hash));
   if (pending.length > 0) {
     throw new ProcverError('not_migrated', `the procver registry in this database is missing ${pending.length} migration(s); run \`procver migrate\` first`);
+  }
+  const knownHashes = new Set(known.map((m) => m.hash));
+  const newer = [...applied].filter((h) => !knownHashes.has(h)).length;
+  if (newer > 0) {
+    throw new ProcverError(
+      'not_migrated',
+      `the procver registry in this database has ${newer} migration(s) this procver does not know: a newer procver migrated it; upgrade procver here (every procver that works on one registry must be the same version)`,
+    );
   }
 }

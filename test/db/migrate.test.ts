@@ -36,6 +36,41 @@ describe('registry migrations', () => {
     );
   });
 
+  it('refuses to work on a registry a newer procver migrated, naming the fix', async () => {
+    const t = await createTestDatabase();
+    await expect(requireMigrated(t.pool)).resolves.toBeUndefined();
+    await t.pool.query(`INSERT INTO procver.__drizzle_migrations (hash, created_at) VALUES ('a-migration-from-a-newer-procver', 0)`);
+    await expect(requireMigrated(t.pool)).rejects.toMatchObject({
+      code: 'not_migrated',
+      message:
+        'the procver registry in this database has 1 migration(s) this procver does not know: a newer procver migrated it; upgrade procver here (every procver that works on one registry must be the same version)',
+    });
+  });
+
+  it('gives versions quarantined before it a quarantine WAL position, and no other version one', async () => {
+    const t = await createTestDatabase({ migrated: false });
+    const before = registryMigrations().findIndex((m) => m.sql.some((q) => q.includes('"quarantine_barrier_lsn" = pg_current_wal_insert_lsn()')));
+    expect(before).toBeGreaterThan(0);
+    await migrate(t.pool, { upTo: before });
+    await pushToOlderRegistry(t.pool, {
+      'f.sql': `CREATE FUNCTION app.f() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION app.g() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 2; END $$;
+CREATE FUNCTION app.h() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 3; END $$;`,
+    });
+    // f quarantined (as cleanup left it), g retired only, h live
+    await t.pool.query(`UPDATE procver.versions SET status = 'retired' WHERE physical_name NOT LIKE 'h\\_\\_%';
+      UPDATE procver.versions SET quarantine_name = physical_name || '__quarantined', quarantined_at = now(), quarantine_barrier_at = now()
+      WHERE physical_name LIKE 'f\\_\\_%'`);
+    const lsn = (await t.pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
+    await migrate(t.pool);
+    const r = await t.pool.query(`SELECT left(physical_name, 1) AS v, quarantine_barrier_lsn >= $1::pg_lsn AS after FROM procver.versions ORDER BY 1`, [lsn]);
+    expect(r.rows).toEqual([
+      { v: 'f', after: true },
+      { v: 'g', after: null },
+      { v: 'h', after: null },
+    ]);
+  });
+
   it('is safe when two processes migrate at once', async () => {
     const t = await createTestDatabase({ migrated: false });
     const applied = await Promise.all([migrate(t.pool), migrate(t.pool), migrate(t.pool)]);
