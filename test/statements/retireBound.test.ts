@@ -58,8 +58,13 @@ describe('retire and push serialize on the registry lock', () => {
         )
       ).rows[0].n,
     );
-  const until = async (done: () => Promise<boolean>) => {
-    for (let i = 0; i < 500 && !(await done()); i++) await new Promise((r) => setTimeout(r, 20));
+  /** Waits for `done` (generously: the machine may be busy), and says what it waited for if it never came. */
+  const until = async (what: string, done: () => Promise<boolean>) => {
+    const deadline = Date.now() + 30_000;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
 
   beforeAll(async () => {
@@ -94,7 +99,7 @@ describe('retire and push serialize on the registry lock', () => {
     let retireSettled = false;
     let retire: Promise<{ retired: unknown } | { refused: unknown }> | undefined;
     try {
-      await until(async () => (await waiting()) === 1);
+      await until('the push to wait for the registry lock', async () => (await waiting()) === 1);
       retire = retireVersion(t.db, { name: v2, reason: 'unused', actor: 'test' }).then(
         (r) => ({ retired: r }),
         (e) => ({ refused: e }),
@@ -102,7 +107,7 @@ describe('retire and push serialize on the registry lock', () => {
       void retire.then(() => {
         retireSettled = true;
       });
-      await until(async () => retireSettled || (await waiting()) === 2);
+      await until('the retire to wait for the registry lock behind the push', async () => retireSettled || (await waiting()) === 2);
     } finally {
       release();
       await holder;
