@@ -81,8 +81,9 @@ async function protectingReferences(tx: Tx, versionId: number): Promise<string[]
  * Marks a version retired: a person's decision that it should go, reversible until cleanup drops it.
  * Refused while a live or pending deployment, a binding or an entry point references it, unless an
  * admin overrides (cleanup keeps a bound version all the same). Takes the registry lock first, as
- * push and deployment changes do: otherwise a push could bind (or a deployment reference) the
- * version between this check and the commit, and the registry would say retired and bound.
+ * push and deployment changes do, so the refusal sees every binding and deployment committed before
+ * it; a push queued behind a retire may still bind the retired version (it says so, and cleanup keeps
+ * a bound version).
  */
 export async function retireVersion(db: Db, change: StatusChange): Promise<StatusChangeResult> {
   const reason = requireReason(change.reason);

@@ -31,7 +31,7 @@ async function visitCleanupAfterTheInterval(page: Page, check: (before: Awaited<
   }).toPass({ timeout: 45_000, intervals: [500] });
 }
 
-test('a viewer sees the cleanup plan on the stored reading and its age; the visit reads no instance', async ({ page }, info) => {
+test('a viewer sees the cleanup plan on the stored reading and its age; the visit takes no usage reading', async ({ page }, info) => {
   const p = await ownProcedure('viewer_plan');
   await retireVersion(registry().db, { name: p.v1, reason: 'viewer plan test', actor: 'e2e:setup' });
   await signIn(page, 'viewer');
