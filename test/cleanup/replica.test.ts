@@ -55,6 +55,22 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     return c;
   }
 
+  /** A session on the standby that has paused its replay (resumed when the test file ends, if not before). */
+  async function pausedStandby(): Promise<pg.Client> {
+    const control = new pg.Client({ connectionString: pair.standbyAdminUrl });
+    await control.connect();
+    onFileEnd('the standby control session', async () => {
+      await control.query('SELECT pg_wal_replay_resume()').catch(() => undefined);
+      await control.end();
+    });
+    await control.query('SELECT pg_wal_replay_pause()');
+    for (let i = 0; (await control.query('SELECT pg_get_wal_replay_pause_state() AS s')).rows[0].s !== 'paused'; i++) {
+      if (i > 100) throw new Error('the standby did not pause replay');
+      await sleep(50);
+    }
+    return control;
+  }
+
   const rowOf = (rows: PlanRow[], physical: string) => rows.find((r) => r.physicalName === physical)!;
   const inFlight = (row: PlanRow) => row.checks.find((c) => c.name === 'in_flight')!;
   const state = async (physical: string) =>
@@ -92,17 +108,7 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     await sleep(2200); // the quiet window passes
 
     // 1. The standby stops applying WAL: the quarantine reaches it only when replay resumes.
-    const control = new pg.Client({ connectionString: pair.standbyAdminUrl });
-    await control.connect();
-    onFileEnd('the standby control session', async () => {
-      await control.query('SELECT pg_wal_replay_resume()').catch(() => undefined);
-      await control.end();
-    });
-    await control.query('SELECT pg_wal_replay_pause()');
-    for (let i = 0; (await control.query('SELECT pg_get_wal_replay_pause_state() AS s')).rows[0].s !== 'paused'; i++) {
-      if (i > 100) throw new Error('the standby did not pause replay');
-      await sleep(50);
-    }
+    const control = await pausedStandby();
     const paused = (await control.query<{ lsn: string }>('SELECT pg_last_wal_replay_lsn()::text AS lsn')).rows[0]!.lsn;
 
     const quarantine = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
@@ -208,5 +214,36 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     expect(released.results.find((r) => r.physicalName === physical)).toMatchObject({ outcome: 'released' });
     expect(await state(physical)).toEqual({ id: v.id, status: 'retired', quarantine_name: null, lsn: null });
     expect(await replicaBarriers(v.id)).toEqual([]);
+  });
+  it('a call on the replica to the old name before it applied the rename counts as a call of the version: it is put back, not dropped', {
+    timeout: 120_000,
+  }, async () => {
+    const compiled = await compileFiles({
+      'c.sql': 'CREATE FUNCTION app.early_reader(x integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x; END $$;',
+    });
+    await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
+    const physical = compiled.versions[0]!.physicalName;
+    await pair.waitForReplay();
+    await collectUsage(db, targets); // usage history on both instances starts here
+    await retireVersion(db, { name: physical, reason: 'test', actor: 'test' });
+    await sleep(2200); // the quiet window passes
+    const control = await pausedStandby();
+    const quarantined = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
+    expect(quarantined.results.find((r) => r.physicalName === physical)).toMatchObject({ outcome: 'quarantined' });
+
+    // On the standby the rename has not arrived: the old name still calls the version itself.
+    const caller = await onStandby();
+    expect((await caller.query(`SELECT ${qualifiedName('app', physical)}(7) AS r`)).rows).toEqual([{ r: 7 }]);
+    await caller.query('SELECT pg_stat_force_next_flush()');
+    await caller.query('SELECT 1');
+    await sleep(2200); // the quarantine period passes
+    const row = rowOf((await planCleanup(db, targets, config)).rows, physical);
+    expect(row.checks.find((c) => c.name === 'usage')).toMatchObject({ verdict: 'fail' });
+    expect(row.action).toBe('release');
+    const released = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
+    expect(released.results.find((r) => r.physicalName === physical)).toMatchObject({ outcome: 'released' });
+    expect(await state(physical)).toMatchObject({ status: 'retired', quarantine_name: null, lsn: null });
+    await control.query('SELECT pg_wal_replay_resume()');
+    await pair.waitForReplay();
   });
 });
