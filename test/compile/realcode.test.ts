@@ -75,6 +75,18 @@ END $$;`,
     expect(e.details).toEqual(['p.sql:6:3: in the PL/pgSQL body: "missing" is not a known variable']);
   });
 
+  it('accepts an empty SQL body and an empty file, which PostgreSQL parses to no statements (PostgREST’s fixtures)', async () => {
+    const r = await compileFiles({
+      'a.sql': `CREATE FUNCTION test.ret_void() RETURNS void AS '' LANGUAGE sql;
+CREATE PROCEDURE test.unsupported_proc() LANGUAGE SQL AS '';`,
+      'empty.sql': '',
+    });
+    expect(r.versions.map((v) => [v.name, v.source.split('__')[1]!.slice(10)])).toEqual([
+      ['ret_void', "() RETURNS void AS '' LANGUAGE sql"],
+      ['unsupported_proc', "() LANGUAGE SQL AS ''"],
+    ]);
+  });
+
   it('skips psql meta-commands with a notice naming file:line', async () => {
     const r = await compileFiles({
       'm.sql': `\\set ON_ERROR_STOP on
