@@ -178,7 +178,7 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
     const kind = Object.keys(o.stmt)[0]!;
     if (kind === 'TransactionStmt' || kind === 'VariableSetStmt') {
       quiet.set(label, (quiet.get(label) ?? 0) + 1);
-      if (kind === 'VariableSetStmt') checkSearchPath(o, definitions, options.defaultSchema, diagnostics);
+      if (kind === 'VariableSetStmt') checkSearchPath(o, others, definitions, options.defaultSchema, diagnostics);
       continue;
     }
     let outcome: 'handled' | 'other' = 'other';
@@ -227,18 +227,28 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
   return out;
 }
 
+/** `SET search_path …`: the path's first schema (null for another setting, or none named). */
+function searchPathSet(o: OtherStatement): string | null | undefined {
+  const node = o.stmt['VariableSetStmt'] as { name?: string; args?: { A_Const?: { sval?: { sval: string } } }[] } | undefined;
+  if (node?.name !== 'search_path') return undefined;
+  return node.args?.[0]?.A_Const?.sval?.sval ?? null;
+}
+
+const startOf = (o: OtherStatement) => o.tokens.find((t) => !isComment(t))?.start ?? 0;
+
 /**
- * `SET search_path = app` does not carry over to push, so an unqualified definition after it would
- * land in the default schema, not where the file meant it: refused, naming both places.
+ * `SET search_path = app` does not carry over to push, so an unqualified definition after it (up to
+ * the file's next SET search_path, which replaces it) would land in the default schema, not where
+ * the file meant it: refused, naming both places.
  */
-function checkSearchPath(o: OtherStatement, definitions: Definition[], defaultSchema: string, diagnostics: Diagnostic[]): void {
-  const node = o.stmt['VariableSetStmt'] as { name?: string; args?: { A_Const?: { sval?: { sval: string } } }[] };
-  if (node.name !== 'search_path') return;
-  const first = node.args?.[0]?.A_Const?.sval?.sval;
-  if (first === undefined || first === defaultSchema) return;
-  const at = o.tokens.find((t) => !isComment(t))?.start ?? 0;
+function checkSearchPath(o: OtherStatement, others: OtherStatement[], definitions: Definition[], defaultSchema: string, diagnostics: Diagnostic[]): void {
+  const first = searchPathSet(o);
+  if (first === undefined || first === null || first === defaultSchema) return;
+  const at = startOf(o);
+  const next = others.find((n) => n.source === o.source && searchPathSet(n) !== undefined && startOf(n) > at);
+  const until = next ? startOf(next) : Number.POSITIVE_INFINITY;
   for (const d of definitions) {
-    if (d.source !== o.source || d.stmtSpan[0] < at || d.ast.funcname.length > 1) continue;
+    if (d.source !== o.source || d.stmtSpan[0] < at || d.stmtSpan[0] > until || d.ast.funcname.length > 1) continue;
     diagnostics.push({
       where: d.where,
       message: `${d.name} is not schema-qualified and follows SET search_path = ${first} (${o.where}), which push does not run: it would be created in ${defaultSchema}; qualify it or pass --schema ${first}`,

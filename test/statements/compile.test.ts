@@ -101,6 +101,17 @@ describe('compile: statements that are not functions', () => {
     const r = await compile({ 's.sql': `SET search_path = app, public;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n` }, { defaultSchema: 'app' });
     expect(r.versions.map((v) => `${v.schema}.${v.name}`)).toEqual(['app.f']);
   });
+
+  it('names each unqualified definition once, after the SET search_path in effect there, and none after a SET back to the default schema (a pg_dump file switches it often)', async () => {
+    const fn = (n: string) => `CREATE FUNCTION ${n}() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n`;
+    const details = await failure({
+      's.sql': `SET search_path = app, pg_catalog;\n${fn('a')}SET search_path = other, pg_catalog;\n${fn('b')}SET search_path = public, pg_catalog;\n${fn('c')}${touch}`,
+    });
+    expect(details).toEqual([
+      's.sql:2:1: a is not schema-qualified and follows SET search_path = app (s.sql:1:1), which push does not run: it would be created in public; qualify it or pass --schema app',
+      's.sql:4:1: b is not schema-qualified and follows SET search_path = other (s.sql:3:1), which push does not run: it would be created in public; qualify it or pass --schema other',
+    ]);
+  });
 });
 
 describe('compile: properties and bindings', () => {
