@@ -48,18 +48,25 @@ interface FoundCall {
 
 const rangeKeys = new Set(['RangeVar', 'RangeFunction', 'RangeSubselect', 'RangeTableFunc', 'JoinExpr']);
 
-function readsTables(n: unknown): boolean {
-  if (Array.isArray(n)) return n.some(readsTables);
+/**
+ * Whether a tree reads a table, function or subquery whose columns a bare name could mean.
+ * `own`: a FROM function whose arguments are being typed; its own result columns are not in
+ * scope there (only earlier FROM items and outer queries are), so it does not count by itself.
+ */
+function readsTables(n: unknown, own?: object): boolean {
+  if (Array.isArray(n)) return n.some((x) => readsTables(x, own));
   if (!n || typeof n !== 'object') return false;
   // for…in, not Object.entries: these walks visit every node of every tree the compiler reads
-  for (const k in n as Node) if (rangeKeys.has(k) || readsTables((n as Node)[k])) return true;
+  for (const k in n as Node) {
+    const v = (n as Node)[k];
+    if ((rangeKeys.has(k) && v !== own) || readsTables(v, own)) return true;
+  }
   return false;
 }
 
 /** Every FuncCall in a tree, with whether a column or FROM alias would be named after it. */
 function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
   if (Array.isArray(root)) return root.flatMap((r) => funcCalls(r, artificialSelect));
-  const columns = readsTables(root);
   const out: FoundCall[] = [];
   const keep = new Map<object, FoundCall['keep']>();
   const skipTargets = new Set<object>();
@@ -67,9 +74,9 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
     const select = (root as Node | undefined)?.['SelectStmt'] as Node | undefined;
     for (const t of (select?.['targetList'] as Node[] | undefined) ?? []) skipTargets.add(t['ResTarget'] as object);
   }
-  const visit = (n: unknown): void => {
+  const visit = (n: unknown, columns: boolean): void => {
     if (Array.isArray(n)) {
-      for (const x of n) visit(x);
+      for (const x of n) visit(x, columns);
       return;
     }
     if (!n || typeof n !== 'object') return;
@@ -98,10 +105,11 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
         const fc = (v as Node)['funccall'];
         if (fc) out.push({ node: fc as FuncCallNode, columns, keep: null });
       }
-      visit(v);
+      // `SELECT * FROM f(x)`: x cannot be a column of f's own result.
+      visit(v, columns && k === 'RangeFunction' ? readsTables(root, v as object) : columns);
     }
   };
-  visit(root);
+  visit(root, readsTables(root));
   return out;
 }
 

@@ -371,4 +371,30 @@ CREATE FUNCTION app.f(y integer) RETURNS text LANGUAGE sql AS $$ SELECT app.d(y)
       'a.sql:3:73: call to app.d with 1 argument(s) could go to app.d(integer) or app.d(text): the type of argument 1 cannot be known before the call runs; cast it (e.g. app.d(x::integer)) or qualify the name',
     ]);
   });
+
+  it('takes the parameter’s type in the arguments of the only FROM function, which see no columns (pgmq’s send overloads)', async () => {
+    const sends = `CREATE FUNCTION q.send(n text, delay integer) RETURNS SETOF bigint LANGUAGE sql AS $$ SELECT 1::bigint $$;
+CREATE FUNCTION q.send(n text, delay timestamp with time zone) RETURNS SETOF bigint LANGUAGE sql AS $$ SELECT 2::bigint $$;
+`;
+    const r = await byName({
+      'a.sql': `${sends}CREATE FUNCTION q.send_at(n text, delay timestamp with time zone) RETURNS SETOF bigint LANGUAGE sql AS $$
+  SELECT * FROM q.send(n, delay);
+$$;`,
+    });
+    const at = r.versions.find((v) => v.name === 'send' && v.args === 'text, timestamp with time zone')!.physicalName;
+    expect(r.get('send_at').source).toContain(`SELECT * FROM q.${at}(n, delay) AS send;`);
+    // Beside a table (or a subquery in the arguments) the name may be a column: still refused.
+    const e = await compileError({
+      'a.sql': `${sends}CREATE FUNCTION q.send_each(n text, delay integer) RETURNS SETOF bigint LANGUAGE sql AS $$
+  SELECT s FROM q.t, q.send(n, delay) s;
+$$;
+CREATE FUNCTION q.send_sub(n text, delay integer) RETURNS SETOF bigint LANGUAGE sql AS $$
+  SELECT * FROM q.send(n, (SELECT delay FROM q.t));
+$$;`,
+    });
+    expect(e.details.map((d) => d.slice(0, d.indexOf(': the type')))).toEqual([
+      'a.sql:4:22: call to q.send with 2 argument(s) could go to q.send(text, integer) or q.send(text, timestamp with time zone)',
+      'a.sql:7:17: call to q.send with 2 argument(s) could go to q.send(text, integer) or q.send(text, timestamp with time zone)',
+    ]);
+  });
 });
