@@ -2,7 +2,7 @@ import { builtinFunctions } from './builtins';
 import type { Definition, Diagnostic } from './definitions';
 import { identValue, isNameToken, parseSync, quoteIdent, scanTokens, type ScanToken } from './parser';
 import { isPolymorphic } from './pseudoTypes';
-import { builtinCandidates, resolveCall, type CallArgument, type Candidate } from './resolve';
+import { builtinCandidates, operatorResult, resolveCall, type CallArgument, type Candidate } from './resolve';
 import type { PlExpression } from './plpgsql';
 import { formatTypeName, type TypeNameNode } from './types';
 
@@ -327,6 +327,25 @@ function scopeOf(def: Definition): Scope {
   return { names, positional: def.params.map((p) => p.type) };
 }
 
+/** current_date, current_user …: the types PostgreSQL gives them. */
+const sqlValueTypes: Record<string, string> = {
+  SVFOP_CURRENT_DATE: 'date',
+  SVFOP_CURRENT_TIME: 'time with time zone',
+  SVFOP_CURRENT_TIME_N: 'time with time zone',
+  SVFOP_CURRENT_TIMESTAMP: 'timestamp with time zone',
+  SVFOP_CURRENT_TIMESTAMP_N: 'timestamp with time zone',
+  SVFOP_LOCALTIME: 'time without time zone',
+  SVFOP_LOCALTIME_N: 'time without time zone',
+  SVFOP_LOCALTIMESTAMP: 'timestamp without time zone',
+  SVFOP_LOCALTIMESTAMP_N: 'timestamp without time zone',
+  SVFOP_CURRENT_ROLE: 'name',
+  SVFOP_CURRENT_USER: 'name',
+  SVFOP_USER: 'name',
+  SVFOP_SESSION_USER: 'name',
+  SVFOP_CURRENT_CATALOG: 'name',
+  SVFOP_CURRENT_SCHEMA: 'name',
+};
+
 /** The type of an argument expression, where it can be known without a catalog. */
 function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string | null {
   if (!node) return null;
@@ -356,6 +375,8 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       return scope.positional[((v['number'] as number | undefined) ?? 0) - 1] ?? null;
     case 'NamedArgExpr':
       return typeOf(v['arg'] as Node, scope, ctx);
+    case 'SQLValueFunction':
+      return sqlValueTypes[v['op'] as string] ?? null;
     case 'BoolExpr':
     case 'NullTest':
     case 'BooleanTest':
@@ -364,9 +385,12 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       const op = ((v['name'] as Node[] | undefined)?.[0]?.['String'] as { sval?: string } | undefined)?.sval;
       if (v['kind'] !== 'AEXPR_OP') return null;
       if (op === '=' || op === '<>' || op === '<' || op === '>' || op === '<=' || op === '>=') return 'boolean';
+      const l = typeOf(v['lexpr'] as Node, scope, ctx);
+      const r = typeOf(v['rexpr'] as Node, scope, ctx);
+      const qualified = ((v['name'] as Node[] | undefined)?.length ?? 0) > 1;
+      const builtin = op !== undefined && l !== null && r !== null && !qualified ? operatorResult(op, l, r) : null;
+      if (builtin !== null) return builtin;
       if (op === '+' || op === '-' || op === '*' || op === '/') {
-        const l = typeOf(v['lexpr'] as Node, scope, ctx);
-        const r = typeOf(v['rexpr'] as Node, scope, ctx);
         if (l === null || r === null) return null;
         if (l === r) return l === 'unknown' ? null : l;
         if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
@@ -375,8 +399,6 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
         return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
       }
       if (op === '||') {
-        const l = typeOf(v['lexpr'] as Node, scope, ctx);
-        const r = typeOf(v['rexpr'] as Node, scope, ctx);
         const stringy = (t: string | null) => t === 'text' || t === 'unknown' || t === 'character varying';
         if (l?.endsWith('[]') || r?.endsWith('[]')) return null;
         return stringy(l) || stringy(r) ? 'text' : null;

@@ -360,6 +360,27 @@ END $$;`,
   });
 });
 
+describe('compile: argument types from pg_catalog’s operators', () => {
+  it('knows the result of a built-in operator as PostgreSQL picks it, and current_date (pgmq’s timestamptz + interval, PostgREST’s json #>> text[], date - date)', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION q.send(n text, delay integer) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION q.send(n text, delay timestamp with time zone) RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE FUNCTION q.color(text) RETURNS integer LANGUAGE sql AS $$ SELECT 3 $$;
+CREATE FUNCTION q.color(json) RETURNS integer LANGUAGE sql AS $$ SELECT q.color($1 #>> '{}') $$;
+CREATE FUNCTION q.age(d date) RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
+CREATE FUNCTION q.age(d integer) RETURNS integer LANGUAGE sql AS $$ SELECT 5 $$;
+CREATE FUNCTION q.caller(n text, delay integer, born date) RETURNS integer LANGUAGE sql AS $$
+  SELECT q.send(n, clock_timestamp() + make_interval(secs => delay)) + q.age(current_date - born) + q.age(born + 1) + q.send(n, delay * 2)
+$$;`,
+    });
+    const phys = (name: string, args: string) => r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
+    expect(r.versions.find((v) => v.args === 'json')!.source).toContain(`SELECT q.${phys('color', 'text')}($1 #>> '{}')`);
+    expect(r.get('caller').source).toContain(
+      `SELECT q.${phys('send', 'text, timestamp with time zone')}(n, clock_timestamp() + make_interval(secs => delay)) + q.${phys('age', 'integer')}(current_date - born) + q.${phys('age', 'date')}(born + 1) + q.${phys('send', 'text, integer')}(n, delay * 2)`,
+    );
+  });
+});
+
 describe('compile: a column that has a parameter’s name', () => {
   it('does not take the parameter’s type in a SQL function that reads tables (the column wins there)', async () => {
     const e = await compileError({
