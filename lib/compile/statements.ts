@@ -148,8 +148,12 @@ class Resolver {
     for (const d of definitions) this.byName.set(d.name, [...(this.byName.get(d.name) ?? []), d]);
   }
 
-  /** The managed procedure meant, null if none; throws (with the reason) if several fit. */
-  resolve(qualified: string[], arity: number | null, exactArgs?: string): Definition | null {
+  /**
+   * The managed procedure meant, null if none; throws (with the reason) if several fit.
+   * `preferArgs`: the argument types PostgreSQL looks the name up with, where it does (aggregate
+   * support functions): among several that fit, the one taking exactly those is PostgreSQL's choice.
+   */
+  resolve(qualified: string[], arity: number | null, exactArgs?: string, preferArgs?: string): Definition | null {
     const name = qualified[qualified.length - 1]!;
     const schema = qualified.length > 1 ? qualified[qualified.length - 2]! : null;
     let c = this.byName.get(name) ?? [];
@@ -157,6 +161,8 @@ class Resolver {
     else if (new Set(c.map((d) => d.schema)).size > 1) c = c.filter((d) => d.schema === this.defaultSchema);
     if (exactArgs !== undefined) c = c.filter((d) => d.args === exactArgs);
     else if (arity !== null) c = c.filter((d) => arity >= d.minArgs && arity <= d.maxArgs);
+    const exact = c.filter((d) => d.args === preferArgs);
+    if (exact.length === 1) return exact[0]!;
     if (c.length > 1) {
       throw new Error(`${qualified.join('.')} is ambiguous between managed overloads ${c.map(key).join(' and ')}; name its argument types`);
     }
@@ -444,16 +450,24 @@ function createSpan(code: ScanToken[]): [number, number] {
   return [code[0]!.start, code[end]!.end];
 }
 
-/** Aggregate support functions and how many arguments each takes (n = the aggregate's). */
-const aggregateFunctions: Record<string, (n: number) => number | null> = {
-  sfunc: (n) => n + 1,
-  msfunc: (n) => n + 1,
-  minvfunc: (n) => n + 1,
-  finalfunc: () => null,
-  mfinalfunc: () => null,
-  combinefunc: () => 2,
-  serialfunc: () => 1,
-  deserialfunc: () => 2,
+/**
+ * Aggregate support functions: how many arguments each takes (n = the aggregate's), and the
+ * argument types PostgreSQL looks it up with (lookup_agg_function), given the state types and the
+ * aggregate's argument types; null where they depend on more (FINALFUNC_EXTRA).
+ */
+interface AggregateSupport {
+  arity: (n: number) => number | null;
+  types: (state: string | null, mstate: string | null, args: string[]) => (string | null)[] | null;
+}
+const aggregateFunctions: Record<string, AggregateSupport> = {
+  sfunc: { arity: (n) => n + 1, types: (s, _m, a) => [s, ...a] },
+  msfunc: { arity: (n) => n + 1, types: (_s, m, a) => [m, ...a] },
+  minvfunc: { arity: (n) => n + 1, types: (_s, m, a) => [m, ...a] },
+  finalfunc: { arity: () => null, types: () => null },
+  mfinalfunc: { arity: () => null, types: () => null },
+  combinefunc: { arity: () => 2, types: (s) => [s, s] },
+  serialfunc: { arity: () => 1, types: () => ['internal'] },
+  deserialfunc: { arity: () => 2, types: () => ['bytea', 'internal'] },
 };
 
 interface DefElem {
@@ -474,8 +488,8 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
   const last = code[code.length - 1]!;
   const span: [number, number] = [code[0]!.start, last.text === ';' ? code[code.length - 2]!.end : last.end];
   const base = { source: o.source, span, createSpan: createSpan(code), where: o.where, state: 'O' as FiringState };
-  const one = (qualified: string[], arity: number | null, at: [number, number]): Reference[] => {
-    const d = resolver.resolve(qualified, arity);
+  const one = (qualified: string[], arity: number | null, at: [number, number], preferArgs?: string): Reference[] => {
+    const d = resolver.resolve(qualified, arity, undefined, preferArgs);
     return d ? [{ start: at[0], end: at[1], procedure: d }] : [];
   };
 
@@ -543,14 +557,19 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       const params = ((node['args'] as { List?: { items?: { FunctionParameter: { argType: TypeNameNode } }[] } }[] | undefined)?.[0]?.List?.items ?? []).map(
         (p) => p.FunctionParameter.argType,
       );
+      const argTypes = params.map((p) => formatTypeName(p, o.where));
+      const state = typeOf(defs.find((d) => d.defname.toLowerCase() === 'stype'));
+      const mstate = typeOf(defs.find((d) => d.defname.toLowerCase() === 'mstype'));
       for (const d of defs) {
-        const arity = aggregateFunctions[d.defname.toLowerCase()];
+        const support = aggregateFunctions[d.defname.toLowerCase()];
         const t = d.arg?.TypeName;
-        if (!arity || !t || t.location === undefined) continue;
-        references.push(...one(names(t.names), arity(params.length), nameSpanAt(code, t.location)));
+        if (!support || !t || t.location === undefined) continue;
+        const types = support.types(state, mstate, argTypes);
+        const preferArgs = types?.every((x) => x !== null) ? types.join(', ') : undefined;
+        references.push(...one(names(t.names), support.arity(params.length), nameSpanAt(code, t.location), preferArgs));
       }
       if (references.length === 0) return null;
-      const args = params.length === 0 ? '*' : params.map((p) => formatTypeName(p, o.where)).join(', ');
+      const args = params.length === 0 ? '*' : argTypes.join(', ');
       return {
         ...base,
         kind: 'aggregate',

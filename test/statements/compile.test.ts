@@ -191,6 +191,32 @@ describe('compile: properties and bindings', () => {
     ]);
   });
 
+  it('takes the aggregate support function overload PostgreSQL looks up, by the state and argument types (PostgREST’s geo2json_trans)', async () => {
+    const trans = (next: string, body: string) => `CREATE FUNCTION app.trans(state jsonb, next ${next}) RETURNS jsonb LANGUAGE sql AS $$ SELECT ${body} $$;\n`;
+    const r = await compile(
+      {
+        'a.sql':
+          trans('anyelement', 'state || to_jsonb(next)') +
+          trans('app.items', "'[]'::jsonb") +
+          "CREATE AGGREGATE app.agg_any(anyelement) (initcond = '[]', stype = jsonb, sfunc = trans);\n" +
+          "CREATE AGGREGATE app.agg_items(app.items) (initcond = '[]', stype = jsonb, sfunc = app.trans, combinefunc = jsonb_concat);\n",
+      },
+      { defaultSchema: 'app' },
+    );
+    const phys = (next: string) => `app.${r.versions.find((v) => v.args === `jsonb, ${next}`)!.physicalName}`;
+    expect(r.statements.bindings.map((b) => [b.identity, b.versions])).toEqual([
+      ['aggregate app.agg_any(anyelement)', [phys('anyelement')]],
+      ['aggregate app.agg_items(app.items)', [phys('app.items')]],
+    ]);
+    // Neither taking (jsonb, integer): PostgreSQL would resolve the call at run time; procver asks.
+    const details = await failure({
+      'a.sql': trans('anyelement', 'state') + trans('app.items', 'state') + 'CREATE AGGREGATE app.agg_int(integer) (stype = jsonb, sfunc = app.trans);\n',
+    });
+    expect(details).toEqual([
+      'a.sql:3:1: CREATE AGGREGATE: app.trans is ambiguous between managed overloads app.trans(jsonb, anyelement) and app.trans(jsonb, app.items); name its argument types',
+    ]);
+  });
+
   it('names the statement when a reference is ambiguous, and refuses a duplicate binding', async () => {
     const details = await failure({
       'a.sql':
