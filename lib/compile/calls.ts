@@ -20,6 +20,21 @@ export interface CallSite {
   node: object;
 }
 
+/**
+ * A parameter qualified with the function's own name (`get_line.id`, as PostgreSQL allows in SQL
+ * and PL/pgSQL bodies): the qualifier is renamed with the function, in the created source only.
+ */
+export interface OwnNameQualifier {
+  space: 'file' | 'body';
+  start: number;
+  end: number;
+}
+
+export interface FoundReferences {
+  calls: CallSite[];
+  ownName: OwnNameQualifier[];
+}
+
 export interface CallContext {
   byName: Map<string, Definition[]>;
   /** the search path unqualified names resolve through, unless a definition sets its own */
@@ -110,6 +125,50 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
     }
   };
   visit(root, readsTables(root));
+  return out;
+}
+
+/** Whether a statement has a FROM item, alias or CTE called `name`, whose columns `name.x` would mean instead. */
+function namesRangeItem(n: unknown, name: string): boolean {
+  if (Array.isArray(n)) return n.some((x) => namesRangeItem(x, name));
+  if (!n || typeof n !== 'object') return false;
+  for (const k in n as Node) {
+    const v = (n as Node)[k] as Node;
+    if (rangeKeys.has(k) || k === 'CommonTableExpr') {
+      const alias = (v['alias'] as { aliasname?: string } | undefined)?.aliasname;
+      const first = ((v['functions'] as Node[] | undefined)?.[0]?.['List'] as Node | undefined)?.['items'] as Node[] | undefined;
+      const fnName = ((first?.[0]?.['FuncCall'] as FuncCallNode | undefined)?.funcname ?? []).map((x) => x.String.sval).pop();
+      if ([alias, v['relname'], v['ctename'], fnName].includes(name)) return true;
+    }
+    if (namesRangeItem(v, name)) return true;
+  }
+  return false;
+}
+
+/** Locations of `fname.param` column references in a tree, where `fname` is the definition's own name. */
+function ownNameReferences(tree: unknown, def: Definition): number[] {
+  const params = new Set(def.params.map((p) => p.name).filter((n) => n !== null));
+  if (params.size === 0) return [];
+  // In SQL a column wins: a FROM item of that name makes `name.x` its column.
+  if (def.language !== 'plpgsql' && namesRangeItem(tree, def.name)) return [];
+  const out: number[] = [];
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (!n || typeof n !== 'object') return;
+    for (const k in n as Node) {
+      const v = (n as Node)[k];
+      if (k === 'ColumnRef') {
+        const fields = ((v as Node)['fields'] as Node[] | undefined) ?? [];
+        const [q, p] = fields.map((f) => (f['String'] as { sval?: string } | undefined)?.sval);
+        if (fields.length === 2 && q === def.name && p !== undefined && params.has(p)) out.push((v as Node)['location'] as number);
+      }
+      visit(v);
+    }
+  };
+  visit(tree);
   return out;
 }
 
@@ -548,9 +607,10 @@ function formatStrings(calls: FoundCall[], into: { sval: string; location: numbe
  * Finds every call in `def` (parameter defaults, SQL-standard body, SQL or PL/pgSQL body) that
  * PostgreSQL would send to a managed definition, from the parse trees.
  */
-export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
+export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
   const sites: CallSite[] = [];
-  if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return sites;
+  const ownName: OwnNameQualifier[] = [];
+  if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return { calls: sites, ownName };
   const scope = scopeOf(def);
   // In SQL functions a column wins over a parameter of the same name (and in PL/pgSQL with
   // #variable_conflict use_column): where a statement reads tables, a bare name's type is unknown.
@@ -590,6 +650,17 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     }
   };
   const fileWhere = (at: number) => def.source.where(at);
+  // A label of the function's name inside a PL/pgSQL body would take `name.x` over: left alone then.
+  const bodyTokens = def.body.kind === 'string' ? def.body.tokens : [];
+  const relabeled =
+    def.language === 'plpgsql' && bodyTokens.some((t, i) => t.text === '<<' && isNameToken(bodyTokens[i + 1]) && identValue(bodyTokens[i + 1]!) === def.name);
+  const qualifiers = (tree: unknown, tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number) => {
+    if (relabeled) return;
+    for (const loc of ownNameReferences(tree, def)) {
+      const t = tokens[tokenAt(tokens, toSpace(loc))];
+      if (t) ownName.push({ space, start: t.start, end: t.end });
+    }
+  };
 
   for (const p of def.ast.parameters ?? []) {
     const expr = p.FunctionParameter.defexpr;
@@ -597,6 +668,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   }
   const body = def.body;
   if (body.kind === 'atomic') {
+    qualifiers(def.ast.sql_body, def.tokens, 'file', (l) => l);
     const found = funcCalls(def.ast.sql_body, false);
     take(found, def.tokens, 'file', (l) => l, fileWhere);
     const strings: { sval: string; location: number }[] = [];
@@ -607,6 +679,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   const bodyWhere = (at: number) => (body.contentOffset !== null ? def.source.where(body.contentOffset + at) : def.source.where(body.token.start));
 
   if (body.language === 'sql') {
+    if (body.parsed) qualifiers(body.parsed, body.tokens, 'body', (l) => l);
     if (!body.parsed || (mentionsManaged(body.tokens, ctx.byName).size === 0 && !body.text.includes('format'))) return finish();
     const found = funcCalls(body.parsed, false);
     take(found, body.tokens, 'body', (l) => l, bodyWhere);
@@ -623,7 +696,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     const folded = e.query.toLowerCase();
     const relevant = [...mentioned].some((n) => e.query.includes(n) || folded.includes(n));
     const dynamicRelevant = e.dynamic || e.query.includes('format');
-    if (!relevant && !dynamicRelevant) continue;
+    if (!relevant && !dynamicRelevant && !e.query.includes(def.name) && !folded.includes(def.name)) continue;
     const verbatim = e.perform ? e.query.slice(SELECT.length) : e.query;
     const start = locator.find(verbatim, e.lineno);
     const form = plParseForm(e, () => (start < 0 ? null : assignmentOperator(body.tokens, start, Buffer.byteLength(e.query, 'utf8'))));
@@ -642,6 +715,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
       continue;
     }
     const toBody = (loc: number) => start + loc - form.prefix; // byte offsets; the prefix is ASCII
+    qualifiers(tree, body.tokens, 'body', toBody);
     take(found, body.tokens, 'body', toBody, bodyWhere);
     const strings: { sval: string; location: number }[] = [];
     if (e.dynamic) stringConstants(tree, strings);
@@ -650,7 +724,7 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   }
   return finish();
 
-  function finish(): CallSite[] {
+  function finish(): FoundReferences {
     for (const s of dynamicStrings) {
       for (const name of new Set(dynamicMentions(s.sval, ctx.byName))) {
         const where = s.space === 'file' ? fileWhere(s.at) : bodyWhere(s.at);
@@ -660,6 +734,6 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
         });
       }
     }
-    return sites;
+    return { calls: sites, ownName };
   }
 }

@@ -360,6 +360,32 @@ END $$;`,
   });
 });
 
+describe('compile: a parameter qualified with the function’s name', () => {
+  it('renames the qualifier with the function in SQL, SQL-standard and PL/pgSQL bodies (PostgREST’s get_line.id)', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION app.get_line(id integer) RETURNS text LANGUAGE sql AS $$ SELECT name FROM app.lines WHERE id = get_line.id $$;
+CREATE FUNCTION app.std(id integer) RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT std.id + 1; END;
+CREATE FUNCTION app.pl(id integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN pl.id * 2;
+END $$;
+CREATE FUNCTION app.shadowed(id integer) RETURNS integer LANGUAGE sql AS $$ SELECT shadowed.id FROM app.lines shadowed $$;`,
+    });
+    const phys = (n: string) => r.get(n).physicalName;
+    expect(r.get('get_line').source).toContain(`WHERE id = ${phys('get_line')}.id $$`);
+    expect(r.get('std').source).toContain(`BEGIN ATOMIC SELECT ${phys('std')}.id + 1; END`);
+    expect(r.get('pl').source).toContain(`RETURN ${phys('pl')}.id * 2;`);
+    // A FROM item of that name: its column, as PostgreSQL reads it.
+    expect(r.get('shadowed').source).toContain('SELECT shadowed.id FROM app.lines shadowed');
+  });
+
+  it('keeps the hash it had before the qualifier was renamed: only the created source changes', async () => {
+    const [v] = await one('CREATE FUNCTION app.pl(id integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN pl.id * 2; END $$;');
+    expect(v!.hash).toBe('fb3edeec83cedff3d691b2d9dd825e1ff6a139e00610b979fc11396ec660487f');
+    expect(v!.source).toBe('CREATE FUNCTION app.pl__fb3edeec83(id integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN pl__fb3edeec83.id * 2; END $$');
+  });
+});
+
 describe('compile: argument types from pg_catalog’s operators', () => {
   it('knows the result of a built-in operator as PostgreSQL picks it, and current_date (pgmq’s timestamptz + interval, PostgREST’s json #>> text[], date - date)', async () => {
     const r = await byName({
