@@ -176,6 +176,11 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
   const quiet = new Map<string, number>();
   const seenBindings = new Map<string, string>();
   const triggers = triggersCallingManaged(others, resolver, options.defaultSchema);
+  const searchPaths = new SearchPaths(others, options.defaultSchema);
+  for (const d of definitions) {
+    const path = d.ast.funcname.length > 1 ? null : searchPaths.inEffect(d.source, d.stmtSpan[0]);
+    if (path) diagnostics.push({ where: d.where, message: searchPathMessage(d.name, path, options.defaultSchema) });
+  }
   /** binding identity -> where its firing state is declared, and the declaration */
   const firing = new Map<string, FiringDeclaration & { where: string }>();
 
@@ -184,7 +189,6 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
     const kind = Object.keys(o.stmt)[0]!;
     if (kind === 'TransactionStmt' || kind === 'VariableSetStmt') {
       quiet.set(label, (quiet.get(label) ?? 0) + 1);
-      if (kind === 'VariableSetStmt') checkSearchPath(o, others, definitions, options.defaultSchema, diagnostics);
       continue;
     }
     let outcome: 'handled' | 'other' = 'other';
@@ -201,6 +205,9 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
       } else {
         const binding = bindingOf(o, resolver, options.defaultSchema);
         if (binding) {
+          const unqualified = unqualifiedObject(o);
+          const path = unqualified ? searchPaths.inEffect(o.source, startOf(o)) : null;
+          if (path && unqualified) diagnostics.push({ where: o.where, message: searchPathMessage(unqualified.what, path, options.defaultSchema, unqualified.outcome) });
           const first = seenBindings.get(binding.identity);
           if (first) diagnostics.push({ where: o.where, message: `duplicate ${binding.identity}; first defined at ${first}` });
           seenBindings.set(binding.identity, o.where);
@@ -243,23 +250,47 @@ function searchPathSet(o: OtherStatement): string | null | undefined {
 const startOf = (o: OtherStatement) => o.tokens.find((t) => !isComment(t))?.start ?? 0;
 
 /**
- * `SET search_path = app` does not carry over to push, so an unqualified definition after it (up to
- * the file's next SET search_path, which replaces it) would land in the default schema, not where
- * the file meant it: refused, naming both places.
+ * `SET search_path = app` does not carry over to push, so an unqualified name after it (up to the
+ * file's next SET search_path, which replaces it) would be taken from the default schema, not
+ * where the file meant it: definitions and the objects of bindings are refused, naming both places.
  */
-function checkSearchPath(o: OtherStatement, others: OtherStatement[], definitions: Definition[], defaultSchema: string, diagnostics: Diagnostic[]): void {
-  const first = searchPathSet(o);
-  if (first === undefined || first === null || first === defaultSchema) return;
-  const at = startOf(o);
-  const next = others.find((n) => n.source === o.source && searchPathSet(n) !== undefined && startOf(n) > at);
-  const until = next ? startOf(next) : Number.POSITIVE_INFINITY;
-  for (const d of definitions) {
-    if (d.source !== o.source || d.stmtSpan[0] < at || d.stmtSpan[0] > until || d.ast.funcname.length > 1) continue;
-    diagnostics.push({
-      where: d.where,
-      message: `${d.name} is not schema-qualified and follows SET search_path = ${first} (${o.where}), which push does not run: it would be created in ${defaultSchema}; qualify it or pass --schema ${first}`,
-    });
+class SearchPaths {
+  private readonly sets = new Map<SourceText, { at: number; first: string | null; where: string }[]>();
+
+  constructor(
+    others: OtherStatement[],
+    private readonly defaultSchema: string,
+  ) {
+    for (const o of others) {
+      const first = searchPathSet(o);
+      if (first === undefined) continue;
+      this.sets.set(o.source, [...(this.sets.get(o.source) ?? []), { at: startOf(o), first, where: o.where }]);
+    }
   }
+
+  /** The SET search_path in effect at byte `at` of a file, if it names another schema first. */
+  inEffect(source: SourceText, at: number): { first: string; where: string } | null {
+    const before = (this.sets.get(source) ?? []).filter((x) => x.at < at);
+    const last = before[before.length - 1];
+    return last?.first && last.first !== this.defaultSchema ? { first: last.first, where: last.where } : null;
+  }
+}
+
+function searchPathMessage(what: string, path: { first: string; where: string }, defaultSchema: string, outcome = 'created in'): string {
+  return `${what} is not schema-qualified and follows SET search_path = ${path.first} (${path.where}), which push does not run: it would be ${outcome} ${defaultSchema}; qualify it or pass --schema ${path.first}`;
+}
+
+/** The unqualified name a trigger or policy is on (looked up), or an aggregate or operator has (created), if any. */
+function unqualifiedObject(o: OtherStatement): { what: string; outcome: string } | null {
+  const kind = Object.keys(o.stmt)[0]!;
+  const node = o.stmt[kind] as Record<string, unknown>;
+  if (kind === 'CreateTrigStmt' || kind === 'CreatePolicyStmt') {
+    const rel = (kind === 'CreateTrigStmt' ? node['relation'] : node['table']) as { schemaname?: string; relname: string };
+    const name = kind === 'CreateTrigStmt' ? `trigger ${node['trigname'] as string}` : `policy ${node['policy_name'] as string}`;
+    return rel.schemaname === undefined ? { what: `the table ${rel.relname} of ${name}`, outcome: 'looked up in' } : null;
+  }
+  const defnames = kind === 'DefineStmt' ? names(node['defnames']) : [];
+  return defnames.length === 1 ? { what: defnames[0]!, outcome: 'created in' } : null;
 }
 
 /**

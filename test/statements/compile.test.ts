@@ -112,6 +112,23 @@ describe('compile: statements that are not functions', () => {
       's.sql:4:1: b is not schema-qualified and follows SET search_path = other (s.sql:3:1), which push does not run: it would be created in public; qualify it or pass --schema other',
     ]);
   });
+
+  it('refuses a trigger or policy on an unqualified table, or an unqualified aggregate, after SET search_path to another schema (PostgREST’s pg_dump-shaped triggers)', async () => {
+    const details = await failure({
+      's.sql': `${touch.trimEnd()} CREATE FUNCTION app.add(s numeric, v numeric) RETURNS numeric LANGUAGE sql AS $$ SELECT s + v $$;
+SET search_path = app, pg_catalog;
+CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE TRIGGER other_touch BEFORE UPDATE ON app.other FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE AGGREGATE total(numeric) (sfunc = app.add, stype = numeric);
+SET search_path = public;
+CREATE TRIGGER public_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION app.touch();
+`,
+    });
+    expect(details).toEqual([
+      's.sql:3:1: the table items of trigger items_touch is not schema-qualified and follows SET search_path = app (s.sql:2:1), which push does not run: it would be looked up in public; qualify it or pass --schema app',
+      's.sql:5:1: total is not schema-qualified and follows SET search_path = app (s.sql:2:1), which push does not run: it would be created in public; qualify it or pass --schema app',
+    ]);
+  });
 });
 
 describe('compile: properties and bindings', () => {
