@@ -607,7 +607,8 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
         identity: `aggregate ${schema}.${objName}(${args})`,
         create: 'CREATE OR REPLACE',
         drop: null,
-        object: { catalog: 'pg_proc', oid: `SELECT to_regprocedure(${quoteLiteral(`${qualifiedName(schema, objName)}(${args})`)})` },
+        // regprocedure spells agg(*) with no arguments; to_regprocedure raises on `*`.
+        object: { catalog: 'pg_proc', oid: `SELECT to_regprocedure(${quoteLiteral(`${qualifiedName(schema, objName)}(${argTypes.join(', ')})`)})` },
         references,
       };
     }
