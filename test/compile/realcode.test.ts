@@ -104,6 +104,37 @@ CREATE FUNCTION m.two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;`,
   });
 });
 
+describe('compile: a pg_dump file with data', () => {
+  it('skips the data psql sends to COPY … FROM stdin, up to \\., with a notice (graphile-worker’s schema dump)', async () => {
+    const r = await compileSources(
+      [
+        new SourceText(
+          'dump.sql',
+          `CREATE FUNCTION m.one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+COPY m.notes (id, body) FROM stdin;
+1\tit's $$ not -- SQL /*
+2\t\\N
+\\.
+\\set ON_ERROR_STOP on
+copy m.more FROM STDIN WITH (FORMAT csv);
+"a, 'b'",it's
+\\.
+COPY m.notes TO stdout;
+CREATE FUNCTION m.two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;`,
+        ),
+      ],
+      { skipOther: true },
+    );
+    expect(r.versions.map((v) => v.name)).toEqual(['one', 'two']);
+    expect(r.notices).toEqual([
+      'dump.sql:6:1: skipped the psql meta-command \\set ON_ERROR_STOP on',
+      'dump.sql:3:1: skipped 2 line(s) of data for the COPY … FROM stdin before them',
+      'dump.sql:8:1: skipped 1 line(s) of data for the COPY … FROM stdin before them',
+    ]);
+    expect(r.statements.skipped.map((s) => `${s.where} ${s.label}`)).toEqual(['dump.sql:2:1 COPY', 'dump.sql:7:1 COPY', 'dump.sql:10:1 COPY']);
+  });
+});
+
 describe('compile: rewrites exactly the calls PostgreSQL sends to a managed function', () => {
   const audit = 'CREATE FUNCTION app.audit(v integer) RETURNS integer LANGUAGE sql AS $$ SELECT v $$;\n';
 
