@@ -16,7 +16,7 @@ import { replicationUnavailable, startServer } from '../helpers/replication';
 
 /**
  * The real-code corpus: 300+ definitions shaped like pgTAP, pg_partman, pagila, PostgreSQL's
- * regression tests and an application library. Created as written in one database and pushed as
+ * regression tests, an application library, pgmq, PostgREST's fixtures and graphile-worker. Created as written in one database and pushed as
  * versions into another; every sample call must return the same in both.
  */
 const DIR = 'test/fixtures/realcode';
