@@ -199,6 +199,15 @@ function closingParen(tokens: ScanToken[], open: number): number {
 const SELECT = 'SELECT ';
 
 /**
+ * PERFORM's query is the statement's text with PERFORM spelled SELECT and the whitespace after it
+ * kept (`PERFORM⏎  f()` → `SELECT⏎  f()`): the body's own text starts after that whitespace.
+ */
+function performed(query: string): { prefix: number; verbatim: string } {
+  const verbatim = query.slice('SELECT'.length).replace(/^[ \t\n\r\f\v]+/, '');
+  return { prefix: query.length - verbatim.length, verbatim };
+}
+
+/**
  * How to parse one PL/pgSQL expression with the core parser, and which bytes of the body it
  * was copied from: PL/pgSQL copies statement text verbatim (INTO blanked, PERFORM → SELECT).
  * `target := expr` is parsed as a select list: `assignAt` is the operator's offset in the query.
@@ -208,7 +217,7 @@ function plParseForm(
   assignAt: () => { at: number; length: number } | null,
 ): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
   if (e.parseMode === 0) {
-    if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: true };
+    if (e.perform) return { text: e.query, ...performed(e.query), artificial: true };
     return { text: e.query, prefix: 0, verbatim: e.query, artificial: false };
   }
   if (e.parseMode === 2) return { text: SELECT + e.query, prefix: SELECT.length, verbatim: e.query, artificial: true };
@@ -697,7 +706,7 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
     const relevant = [...mentioned].some((n) => e.query.includes(n) || folded.includes(n));
     const dynamicRelevant = e.dynamic || e.query.includes('format');
     if (!relevant && !dynamicRelevant && !e.query.includes(def.name) && !folded.includes(def.name)) continue;
-    const verbatim = e.perform ? e.query.slice(SELECT.length) : e.query;
+    const verbatim = e.perform ? performed(e.query).verbatim : e.query;
     const start = locator.find(verbatim, e.lineno);
     const form = plParseForm(e, () => (start < 0 ? null : assignmentOperator(body.tokens, start, Buffer.byteLength(e.query, 'utf8'))));
     if (!form) continue;

@@ -365,6 +365,27 @@ END $$;`,
   });
 });
 
+describe('compile: PERFORM followed by a line break (pgMemento)', () => {
+  it('finds and rewrites the calls of PERFORM⏎ and PERFORM with several spaces', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION app.drop_trigger(t text) RETURNS void LANGUAGE sql AS $$ SELECT $$;
+CREATE FUNCTION app.drop_all(s text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM
+    app.drop_trigger(tablename)
+  FROM
+    pg_tables
+  WHERE
+    schemaname = s;
+  PERFORM  app.drop_trigger('x');
+END $$;`,
+    });
+    const d = r.get('drop_trigger').physicalName;
+    expect(r.get('drop_all').source).toContain(`PERFORM\n    app.${d}(tablename)\n  FROM`);
+    expect(r.get('drop_all').source).toContain(`PERFORM  app.${d}('x');`);
+  });
+});
+
 describe('compile: argument types pgTAP needs known', () => {
   it('knows ARRAY[…] of parameters, subscripts, arithmetic, managed results and array coercion', async () => {
     const r = await byName({
