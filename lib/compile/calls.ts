@@ -41,6 +41,8 @@ export interface CallContext {
   searchPath: string[];
   diagnostics: Diagnostic[];
   warnings: Diagnostic[];
+  /** `schema.name(args)` of the definitions kept as forwarders under their logical names */
+  entryPoints: Set<string>;
 }
 
 type Node = Record<string, unknown>;
@@ -567,8 +569,11 @@ function mentionsManaged(tokens: ScanToken[], byName: Map<string, Definition[]>)
   return found;
 }
 
-/** Managed names called in a dynamic SQL string (`EXECUTE '… app.audit(7)'`): never rewritten. */
-function dynamicMentions(sql: string, byName: Map<string, Definition[]>): string[] {
+/**
+ * Managed names called in a dynamic SQL string (`EXECUTE '… app.audit(7)'`): never rewritten, so
+ * they fail at run time unless every definition the name may mean is an entry point.
+ */
+function dynamicMentions(sql: string, byName: Map<string, Definition[]>, entryPoints: Set<string>): string[] {
   let tokens: ScanToken[];
   try {
     tokens = scanTokens(sql);
@@ -584,6 +589,7 @@ function dynamicMentions(sql: string, byName: Map<string, Definition[]>): string
     const qualifier = tokens[i - 1]?.text === '.' && isNameToken(tokens[i - 2]) ? identValue(tokens[i - 2]!) : null;
     const named = qualifier === null ? defs : defs.filter((d) => d.schema === qualifier);
     const shown = named.length > 0 ? named : defs;
+    if (shown.every((d) => entryPoints.has(`${d.schema}.${d.name}(${d.args})`))) continue;
     out.push(`${shown[0]!.schema}.${shown[0]!.name}`);
   }
   return out;
@@ -735,7 +741,7 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
 
   function finish(): FoundReferences {
     for (const s of dynamicStrings) {
-      for (const name of new Set(dynamicMentions(s.sval, ctx.byName))) {
+      for (const name of new Set(dynamicMentions(s.sval, ctx.byName, ctx.entryPoints))) {
         const where = s.space === 'file' ? fileWhere(s.at) : bodyWhere(s.at);
         ctx.warnings.push({
           where,

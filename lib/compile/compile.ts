@@ -10,7 +10,7 @@ import { normalizedDefinition, normalizeTokens } from './normalize';
 import { loadParser, qualifiedName, quoteIdent } from './parser';
 import { SourceText } from './sourceText';
 import { signatureOf, type Signature } from './client/signature';
-import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
+import { classifyStatements, compileBindings, entryPointsOf, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 
 const HASH_PREFIX_LENGTH = 10;
 
@@ -114,7 +114,8 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   const byName = new Map<string, Definition[]>();
   for (const d of unique) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
 
-  const ctx: CallContext = { byName, searchPath: options.searchPath ?? ['public'], diagnostics, warnings: [] };
+  const entryPoints = entryPointsOf(unique, options, diagnostics);
+  const ctx: CallContext = { byName, searchPath: options.searchPath ?? ['public'], diagnostics, warnings: [], entryPoints: new Set(entryPoints) };
   const calls = new Map<Definition, CallSite[]>();
   const ownNames = new Map<Definition, OwnNameQualifier[]>();
   for (const d of unique) {
@@ -125,7 +126,7 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   if (options.strict) diagnostics.push(...ctx.warnings.map((w) => ({ ...w, message: `${w.message} (--strict)` })));
 
   const order = calleesFirst(unique, calls, diagnostics);
-  const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics);
+  const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics, entryPoints);
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
 
   const compiled = new Map<Definition, CompiledVersion>();

@@ -170,9 +170,15 @@ class Resolver {
   }
 }
 
-export function classifyStatements(others: OtherStatement[], definitions: Definition[], options: StatementOptions, diagnostics: Diagnostic[]): ClassifiedStatements {
+export function classifyStatements(
+  others: OtherStatement[],
+  definitions: Definition[],
+  options: StatementOptions,
+  diagnostics: Diagnostic[],
+  entryPoints: string[],
+): ClassifiedStatements {
   const resolver = new Resolver(definitions, options.defaultSchema);
-  const out: ClassifiedStatements = { properties: [], bindings: [], entryPoints: entryPointsOf(definitions, options, diagnostics), skipped: [], notices: [] };
+  const out: ClassifiedStatements = { properties: [], bindings: [], entryPoints, skipped: [], notices: [] };
   const quiet = new Map<string, number>();
   const seenBindings = new Map<string, string>();
   const triggers = triggersCallingManaged(others, resolver, options.defaultSchema);
@@ -657,7 +663,8 @@ function funcCalls(roots: unknown[]): FuncCallNode[] {
 }
 
 /** Procedures marked `-- procver:entry-point` right before their definition, or listed in the options. */
-function entryPointsOf(definitions: Definition[], options: StatementOptions, diagnostics: Diagnostic[]): string[] {
+/** The definitions kept as forwarders under their logical names (`schema.name(args)`): marked, or listed in the options. */
+export function entryPointsOf(definitions: Definition[], options: Pick<StatementOptions, 'entryPoints'>, diagnostics: Diagnostic[]): string[] {
   const chosen = new Set<string>();
   for (const d of definitions) if (leadingComments(d).some((t) => t.text.replace(/^--/, '').trim() === ENTRY_POINT_DIRECTIVE)) chosen.add(key(d));
   for (const wanted of options.entryPoints ?? []) {

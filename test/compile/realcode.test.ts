@@ -340,6 +340,22 @@ END $$;`,
     ]);
   });
 
+  it('does not warn about a name every definition of which is an entry point, whose logical name exists (pgMemento’s init)', async () => {
+    const r = await compileFiles({
+      'a.sql': `-- procver:entry-point
+CREATE FUNCTION app.init(s text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION app.stop(s text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+-- procver:entry-point
+CREATE FUNCTION app.stop(s text, force boolean) RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE FUNCTION app.setup(s text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'SELECT app.init(' || quote_literal(s) || ')';
+  EXECUTE 'SELECT app.stop(' || quote_literal(s) || ')';
+END $$;`,
+    });
+    expect(r.warnings.map((w) => w.slice(0, w.indexOf(','))).sort()).toEqual(['a.sql:9:11: dynamic SQL calls app.stop']);
+  });
+
   it('makes them errors with strict', async () => {
     const e = await compileError(files, { strict: true });
     expect(e.details).toHaveLength(2);
