@@ -595,19 +595,38 @@ function dynamicMentions(sql: string, byName: Map<string, Definition[]>, entryPo
   return out;
 }
 
-function stringConstants(root: unknown, into: { sval: string; location: number }[]): void {
+/** Walks a parse tree: `visit` sees each node under its key; returning true skips what is under it. */
+function walk(root: unknown, visit: (key: string, value: unknown) => boolean | undefined): void {
   if (Array.isArray(root)) {
-    for (const x of root) stringConstants(x, into);
+    for (const x of root) walk(x, visit);
     return;
   }
   if (!root || typeof root !== 'object') return;
   for (const k in root as Node) {
     const v = (root as Node)[k];
-    if (k === 'A_Const' && (v as Node)['sval']) {
-      const c = v as { sval: { sval?: string }; location: number };
-      into.push({ sval: c.sval.sval ?? '', location: c.location });
-    } else stringConstants(v, into);
+    if (visit(k, v) !== true) walk(v, visit);
   }
+}
+
+/**
+ * The functions of CREATE TRIGGER and CREATE EVENT TRIGGER statements in a tree (a body that
+ * creates triggers): not calls, so not rewritten, and the trigger would name the logical name.
+ */
+function triggerFunctions(root: unknown, into: string[][]): void {
+  walk(root, (k, v) => {
+    if (k !== 'CreateTrigStmt' && k !== 'CreateEventTrigStmt') return false;
+    into.push(((v as Node)['funcname'] as { String: { sval: string } }[]).map((n) => n.String.sval));
+    return true;
+  });
+}
+
+function stringConstants(root: unknown, into: { sval: string; location: number }[]): void {
+  walk(root, (k, v) => {
+    if (k !== 'A_Const' || !(v as Node)['sval']) return false;
+    const c = v as { sval: { sval?: string }; location: number };
+    into.push({ sval: c.sval.sval ?? '', location: c.location });
+    return true;
+  });
 }
 
 /** Strings passed to format(), anywhere in a tree. */
@@ -632,6 +651,12 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
   const columnsWin = def.language !== 'plpgsql' || (def.body.kind === 'string' && def.body.text.includes('variable_conflict'));
   const positionalOnly: Scope = { names: new Map(), positional: scope.positional };
   const dynamicStrings: { space: 'file' | 'body'; sval: string; at: number }[] = [];
+  const createdTriggers: { space: 'file' | 'body'; at: number; funcname: string[] }[] = [];
+  const triggersIn = (tree: unknown, space: 'file' | 'body', at: number) => {
+    const found: string[][] = [];
+    triggerFunctions(tree, found);
+    for (const funcname of found) createdTriggers.push({ space, at, funcname });
+  };
 
   const take = (found: FoundCall[], tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number, whereOf: (at: number) => string) => {
     for (const f of found) {
@@ -686,6 +711,7 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
     qualifiers(def.ast.sql_body, def.tokens, 'file', (l) => l);
     const found = funcCalls(def.ast.sql_body, false);
     take(found, def.tokens, 'file', (l) => l, fileWhere);
+    triggersIn(def.ast.sql_body, 'file', body.tokens[0]?.start ?? 0);
     const strings: { sval: string; location: number }[] = [];
     formatStrings(found, strings);
     for (const s of strings) dynamicStrings.push({ space: 'file', sval: s.sval, at: s.location });
@@ -698,6 +724,7 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
     if (!body.parsed || (mentionsManaged(body.tokens, ctx.byName).size === 0 && !body.text.includes('format'))) return finish();
     const found = funcCalls(body.parsed, false);
     take(found, body.tokens, 'body', (l) => l, bodyWhere);
+    triggersIn(body.parsed, 'body', body.tokens[0]?.start ?? 0);
     const strings: { sval: string; location: number }[] = [];
     formatStrings(found, strings);
     for (const s of strings) dynamicStrings.push({ space: 'body', sval: s.sval, at: s.location });
@@ -732,6 +759,7 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
     const toBody = (loc: number) => start + loc - form.prefix; // byte offsets; the prefix is ASCII
     qualifiers(tree, body.tokens, 'body', toBody);
     take(found, body.tokens, 'body', toBody, bodyWhere);
+    triggersIn(tree, 'body', start);
     const strings: { sval: string; location: number }[] = [];
     if (e.dynamic) stringConstants(tree, strings);
     else formatStrings(found, strings);
@@ -748,6 +776,16 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
           message: `dynamic SQL calls ${name}, which exists only under versioned names: procver cannot rewrite a call inside a string, so it fails at run time (call it directly, or through an entry point)`,
         });
       }
+    }
+    for (const t of createdTriggers) {
+      const name = t.funcname[t.funcname.length - 1]!;
+      const path = def.searchPath ?? ctx.searchPath;
+      const defs = (ctx.byName.get(name) ?? []).filter((d) => d.args === '' && (t.funcname.length === 1 ? path.includes(d.schema) : d.schema === t.funcname[0]));
+      if (defs.length === 0) continue;
+      ctx.warnings.push({
+        where: t.space === 'file' ? fileWhere(t.at) : bodyWhere(t.at),
+        message: `a trigger this body creates executes ${defs[0]!.schema}.${name}, which exists only under versioned names: procver does not rewrite the function of a trigger created at run time, so creating it fails (declare the trigger in the sources, where push binds it to the version)`,
+      });
     }
     return { calls: sites, ownName };
   }

@@ -356,6 +356,32 @@ END $$;`,
     expect(r.warnings.map((w) => w.slice(0, w.indexOf(','))).sort()).toEqual(['a.sql:9:11: dynamic SQL calls app.stop']);
   });
 
+  it('warns where a body creates a trigger or event trigger executing a managed function (pgMemento’s event triggers)', async () => {
+    const r = await compileFiles({
+      'a.sql': `CREATE FUNCTION app.on_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE FUNCTION app.install(t text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'app_on_drop') THEN
+    CREATE EVENT TRIGGER app_on_drop ON sql_drop
+      EXECUTE PROCEDURE app.on_drop();
+  END IF;
+  CREATE TRIGGER touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();
+END $$;
+CREATE FUNCTION app.install_sql() RETURNS void LANGUAGE sql SET search_path = app AS $$
+  CREATE TRIGGER touch2 BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION touch()
+$$;
+CREATE FUNCTION app.install_other() RETURNS void LANGUAGE sql AS $$
+  CREATE TRIGGER touch3 BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION touch()
+$$;`,
+    });
+    expect(r.warnings.map((w) => w.slice(0, w.indexOf(', which')))).toEqual([
+      'a.sql:6:5: a trigger this body creates executes app.on_drop',
+      'a.sql:9:3: a trigger this body creates executes app.touch',
+      'a.sql:12:3: a trigger this body creates executes app.touch',
+    ]);
+  });
+
   it('makes them errors with strict', async () => {
     const e = await compileError(files, { strict: true });
     expect(e.details).toHaveLength(2);
