@@ -416,8 +416,34 @@ const sqlValueTypes: Record<string, string> = {
   SVFOP_CURRENT_SCHEMA: 'name',
 };
 
-/** The type of an argument expression, where it can be known without a catalog. */
-function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string | null {
+/**
+ * What hash scheme 2 first typed `l op r` as (+ - * / by numeric widening, || as text), before
+ * pg_catalog's operators: definitions already compiled depend on it, so it stands wherever it
+ * answers from operand types known then, even where PostgreSQL differs (`date - date` is an
+ * integer, not a date).
+ */
+function firstOperatorRules(op: string | undefined, l: string | null, r: string | null): string | null {
+  if (op === '+' || op === '-' || op === '*' || op === '/') {
+    if (l === null || r === null) return null;
+    if (l === r) return l === 'unknown' ? null : l;
+    if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
+    const widening = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
+    const [a, b] = [widening.indexOf(l), widening.indexOf(r)];
+    return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
+  }
+  if (op === '||') {
+    const stringy = (t: string | null) => t === 'text' || t === 'unknown' || t === 'character varying';
+    if (l?.endsWith('[]') || r?.endsWith('[]')) return null;
+    return stringy(l) || stringy(r) ? 'text' : null;
+  }
+  return null;
+}
+
+/**
+ * The type of an argument expression, where it can be known without a catalog. `first`: only as
+ * the first rules knew it (no current_date, no pg_catalog operators), see firstOperatorRules.
+ */
+function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext, first = false): string | null {
   if (!node) return null;
   const [kind, value] = Object.entries(node)[0] ?? [];
   const v = value as Node;
@@ -444,9 +470,9 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
     case 'ParamRef':
       return scope.positional[((v['number'] as number | undefined) ?? 0) - 1] ?? null;
     case 'NamedArgExpr':
-      return typeOf(v['arg'] as Node, scope, ctx);
+      return typeOf(v['arg'] as Node, scope, ctx, first);
     case 'SQLValueFunction':
-      return sqlValueTypes[v['op'] as string] ?? null;
+      return first ? null : (sqlValueTypes[v['op'] as string] ?? null);
     case 'BoolExpr':
     case 'NullTest':
     case 'BooleanTest':
@@ -455,25 +481,12 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       const op = ((v['name'] as Node[] | undefined)?.[0]?.['String'] as { sval?: string } | undefined)?.sval;
       if (v['kind'] !== 'AEXPR_OP') return null;
       if (op === '=' || op === '<>' || op === '<' || op === '>' || op === '<=' || op === '>=') return 'boolean';
+      const known = firstOperatorRules(op, typeOf(v['lexpr'] as Node, scope, ctx, true), typeOf(v['rexpr'] as Node, scope, ctx, true));
+      if (known !== null || first) return known;
       const l = typeOf(v['lexpr'] as Node, scope, ctx);
       const r = typeOf(v['rexpr'] as Node, scope, ctx);
       const qualified = ((v['name'] as Node[] | undefined)?.length ?? 0) > 1;
-      const builtin = op !== undefined && l !== null && r !== null && !qualified ? operatorResult(op, l, r) : null;
-      if (builtin !== null) return builtin;
-      if (op === '+' || op === '-' || op === '*' || op === '/') {
-        if (l === null || r === null) return null;
-        if (l === r) return l === 'unknown' ? null : l;
-        if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
-        const widening = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
-        const [a, b] = [widening.indexOf(l), widening.indexOf(r)];
-        return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
-      }
-      if (op === '||') {
-        const stringy = (t: string | null) => t === 'text' || t === 'unknown' || t === 'character varying';
-        if (l?.endsWith('[]') || r?.endsWith('[]')) return null;
-        return stringy(l) || stringy(r) ? 'text' : null;
-      }
-      return null;
+      return op !== undefined && l !== null && r !== null && !qualified ? operatorResult(op, l, r) : null;
     }
     case 'FuncCall': {
       const names = ((v['funcname'] as { String: { sval: string } }[]) ?? []).map((n) => n.String.sval);
@@ -491,14 +504,14 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       return only && !only.startsWith('setof ') && !isPolymorphic(only) ? only : null;
     }
     case 'A_ArrayExpr': {
-      const elements = ((v['elements'] as Node[] | undefined) ?? []).map((e) => typeOf(e, scope, ctx));
+      const elements = ((v['elements'] as Node[] | undefined) ?? []).map((e) => typeOf(e, scope, ctx, first));
       const known = new Set(elements.filter((t) => t !== 'unknown'));
       if (elements.includes(null) || known.size !== 1) return null;
       const element = [...known][0]!;
       return element.endsWith('[]') ? element : `${element}[]`;
     }
     case 'A_Indirection': {
-      const base = typeOf(v['arg'] as Node, scope, ctx);
+      const base = typeOf(v['arg'] as Node, scope, ctx, first);
       const subscripts = ((v['indirection'] as Node[] | undefined) ?? []).every((i) => 'A_Indices' in i && !(i['A_Indices'] as Node)['is_slice']);
       return base?.endsWith('[]') && subscripts ? base.slice(0, -2) : null;
     }

@@ -501,6 +501,18 @@ $$;`,
   });
 });
 
+describe('compile: the first operator rules stand where they answered', () => {
+  it('keeps date - date typed as a date between two parameters, as hash scheme 2 first compiled it (PostgreSQL: integer), and takes pg_catalog’s answer with current_date', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION q.age(d date) RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
+CREATE FUNCTION q.age(d integer) RETURNS integer LANGUAGE sql AS $$ SELECT 5 $$;
+CREATE FUNCTION q.caller(a date, b date) RETURNS integer LANGUAGE sql AS $$ SELECT q.age(a - b) + q.age(current_date - b) $$;`,
+    });
+    const phys = (args: string) => r.versions.find((v) => v.name === 'age' && v.args === args)!.physicalName;
+    expect(r.get('caller').source).toContain(`SELECT q.${phys('date')}(a - b) + q.${phys('integer')}(current_date - b)`);
+  });
+});
+
 describe('compile: a column that has a parameter’s name', () => {
   it('does not take the parameter’s type in a SQL function that reads tables (the column wins there)', async () => {
     const e = await compileError({
