@@ -1,4 +1,5 @@
 import catalog from './pgCatalogFunctions.json' with { type: 'json' };
+import operatorCatalog from './pgCatalogOperators.json' with { type: 'json' };
 
 /**
  * pg_catalog's functions in PostgreSQL 15 (name → [argument types, variadic, defaults, result]),
@@ -39,4 +40,21 @@ export function isBuiltinType(type: string): boolean {
     }
   }
   return types.has(type);
+}
+
+/** A binary operator of pg_catalog: its operand and result types. */
+export interface BuiltinOperator {
+  left: string;
+  right: string;
+  result: string;
+}
+
+const operators = operatorCatalog as unknown as Record<string, [string, string, string][]>;
+
+/**
+ * pg_catalog's binary operators of that name in PostgreSQL 15, generated from a real server (see
+ * scripts/pg-catalog-operators.sql).
+ */
+export function builtinOperators(name: string): BuiltinOperator[] {
+  return (Object.hasOwn(operators, name) ? operators[name]! : []).map(([left, right, result]) => ({ left, right, result }));
 }

@@ -2,7 +2,7 @@ import { builtinFunctions } from './builtins';
 import type { Definition, Diagnostic } from './definitions';
 import { identValue, isNameToken, parseSync, quoteIdent, scanTokens, type ScanToken } from './parser';
 import { isPolymorphic } from './pseudoTypes';
-import { builtinCandidates, resolveCall, type CallArgument, type Candidate } from './resolve';
+import { builtinCandidates, operatorResult, resolveCall, type CallArgument, type Candidate } from './resolve';
 import type { PlExpression } from './plpgsql';
 import { formatTypeName, type TypeNameNode } from './types';
 
@@ -20,12 +20,29 @@ export interface CallSite {
   node: object;
 }
 
+/**
+ * A parameter qualified with the function's own name (`get_line.id`, as PostgreSQL allows in SQL
+ * and PL/pgSQL bodies): the qualifier is renamed with the function, in the created source only.
+ */
+export interface OwnNameQualifier {
+  space: 'file' | 'body';
+  start: number;
+  end: number;
+}
+
+export interface FoundReferences {
+  calls: CallSite[];
+  ownName: OwnNameQualifier[];
+}
+
 export interface CallContext {
   byName: Map<string, Definition[]>;
   /** the search path unqualified names resolve through, unless a definition sets its own */
   searchPath: string[];
   diagnostics: Diagnostic[];
   warnings: Diagnostic[];
+  /** `schema.name(args)` of the definitions kept as forwarders under their logical names */
+  entryPoints: Set<string>;
 }
 
 type Node = Record<string, unknown>;
@@ -48,18 +65,25 @@ interface FoundCall {
 
 const rangeKeys = new Set(['RangeVar', 'RangeFunction', 'RangeSubselect', 'RangeTableFunc', 'JoinExpr']);
 
-function readsTables(n: unknown): boolean {
-  if (Array.isArray(n)) return n.some(readsTables);
+/**
+ * Whether a tree reads a table, function or subquery whose columns a bare name could mean.
+ * `own`: a FROM function whose arguments are being typed; its own result columns are not in
+ * scope there (only earlier FROM items and outer queries are), so it does not count by itself.
+ */
+function readsTables(n: unknown, own?: object): boolean {
+  if (Array.isArray(n)) return n.some((x) => readsTables(x, own));
   if (!n || typeof n !== 'object') return false;
   // for…in, not Object.entries: these walks visit every node of every tree the compiler reads
-  for (const k in n as Node) if (rangeKeys.has(k) || readsTables((n as Node)[k])) return true;
+  for (const k in n as Node) {
+    const v = (n as Node)[k];
+    if ((rangeKeys.has(k) && v !== own) || readsTables(v, own)) return true;
+  }
   return false;
 }
 
 /** Every FuncCall in a tree, with whether a column or FROM alias would be named after it. */
 function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
   if (Array.isArray(root)) return root.flatMap((r) => funcCalls(r, artificialSelect));
-  const columns = readsTables(root);
   const out: FoundCall[] = [];
   const keep = new Map<object, FoundCall['keep']>();
   const skipTargets = new Set<object>();
@@ -67,9 +91,9 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
     const select = (root as Node | undefined)?.['SelectStmt'] as Node | undefined;
     for (const t of (select?.['targetList'] as Node[] | undefined) ?? []) skipTargets.add(t['ResTarget'] as object);
   }
-  const visit = (n: unknown): void => {
+  const visit = (n: unknown, columns: boolean): void => {
     if (Array.isArray(n)) {
-      for (const x of n) visit(x);
+      for (const x of n) visit(x, columns);
       return;
     }
     if (!n || typeof n !== 'object') return;
@@ -98,10 +122,55 @@ function funcCalls(root: unknown, artificialSelect: boolean): FoundCall[] {
         const fc = (v as Node)['funccall'];
         if (fc) out.push({ node: fc as FuncCallNode, columns, keep: null });
       }
+      // `SELECT * FROM f(x)`: x cannot be a column of f's own result.
+      visit(v, columns && k === 'RangeFunction' ? readsTables(root, v as object) : columns);
+    }
+  };
+  visit(root, readsTables(root));
+  return out;
+}
+
+/** Whether a statement has a FROM item, alias or CTE called `name`, whose columns `name.x` would mean instead. */
+function namesRangeItem(n: unknown, name: string): boolean {
+  if (Array.isArray(n)) return n.some((x) => namesRangeItem(x, name));
+  if (!n || typeof n !== 'object') return false;
+  for (const k in n as Node) {
+    const v = (n as Node)[k] as Node;
+    if (rangeKeys.has(k) || k === 'CommonTableExpr') {
+      const alias = (v['alias'] as { aliasname?: string } | undefined)?.aliasname;
+      const first = ((v['functions'] as Node[] | undefined)?.[0]?.['List'] as Node | undefined)?.['items'] as Node[] | undefined;
+      const fnName = ((first?.[0]?.['FuncCall'] as FuncCallNode | undefined)?.funcname ?? []).map((x) => x.String.sval).pop();
+      if ([alias, v['relname'], v['ctename'], fnName].includes(name)) return true;
+    }
+    if (namesRangeItem(v, name)) return true;
+  }
+  return false;
+}
+
+/** Locations of `fname.param` column references in a tree, where `fname` is the definition's own name. */
+function ownNameReferences(tree: unknown, def: Definition): number[] {
+  const params = new Set(def.params.map((p) => p.name).filter((n) => n !== null));
+  if (params.size === 0) return [];
+  // In SQL a column wins: a FROM item of that name makes `name.x` its column.
+  if (def.language !== 'plpgsql' && namesRangeItem(tree, def.name)) return [];
+  const out: number[] = [];
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (!n || typeof n !== 'object') return;
+    for (const k in n as Node) {
+      const v = (n as Node)[k];
+      if (k === 'ColumnRef') {
+        const fields = ((v as Node)['fields'] as Node[] | undefined) ?? [];
+        const [q, p] = fields.map((f) => (f['String'] as { sval?: string } | undefined)?.sval);
+        if (fields.length === 2 && q === def.name && p !== undefined && params.has(p)) out.push((v as Node)['location'] as number);
+      }
       visit(v);
     }
   };
-  visit(root);
+  visit(tree);
   return out;
 }
 
@@ -132,6 +201,15 @@ function closingParen(tokens: ScanToken[], open: number): number {
 const SELECT = 'SELECT ';
 
 /**
+ * PERFORM's query is the statement's text with PERFORM spelled SELECT and the whitespace after it
+ * kept (`PERFORM⏎  f()` → `SELECT⏎  f()`): the body's own text starts after that whitespace.
+ */
+function performed(query: string): { prefix: number; verbatim: string } {
+  const verbatim = query.slice('SELECT'.length).replace(/^[ \t\n\r\f\v]+/, '');
+  return { prefix: query.length - verbatim.length, verbatim };
+}
+
+/**
  * How to parse one PL/pgSQL expression with the core parser, and which bytes of the body it
  * was copied from: PL/pgSQL copies statement text verbatim (INTO blanked, PERFORM → SELECT).
  * `target := expr` is parsed as a select list: `assignAt` is the operator's offset in the query.
@@ -141,7 +219,7 @@ function plParseForm(
   assignAt: () => { at: number; length: number } | null,
 ): { text: string; prefix: number; verbatim: string; artificial: boolean } | null {
   if (e.parseMode === 0) {
-    if (e.perform) return { text: e.query, prefix: SELECT.length, verbatim: e.query.slice(SELECT.length), artificial: true };
+    if (e.perform) return { text: e.query, ...performed(e.query), artificial: true };
     return { text: e.query, prefix: 0, verbatim: e.query, artificial: false };
   }
   if (e.parseMode === 2) return { text: SELECT + e.query, prefix: SELECT.length, verbatim: e.query, artificial: true };
@@ -319,8 +397,53 @@ function scopeOf(def: Definition): Scope {
   return { names, positional: def.params.map((p) => p.type) };
 }
 
-/** The type of an argument expression, where it can be known without a catalog. */
-function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string | null {
+/** current_date, current_user …: the types PostgreSQL gives them. */
+const sqlValueTypes: Record<string, string> = {
+  SVFOP_CURRENT_DATE: 'date',
+  SVFOP_CURRENT_TIME: 'time with time zone',
+  SVFOP_CURRENT_TIME_N: 'time with time zone',
+  SVFOP_CURRENT_TIMESTAMP: 'timestamp with time zone',
+  SVFOP_CURRENT_TIMESTAMP_N: 'timestamp with time zone',
+  SVFOP_LOCALTIME: 'time without time zone',
+  SVFOP_LOCALTIME_N: 'time without time zone',
+  SVFOP_LOCALTIMESTAMP: 'timestamp without time zone',
+  SVFOP_LOCALTIMESTAMP_N: 'timestamp without time zone',
+  SVFOP_CURRENT_ROLE: 'name',
+  SVFOP_CURRENT_USER: 'name',
+  SVFOP_USER: 'name',
+  SVFOP_SESSION_USER: 'name',
+  SVFOP_CURRENT_CATALOG: 'name',
+  SVFOP_CURRENT_SCHEMA: 'name',
+};
+
+/**
+ * What hash scheme 2 first typed `l op r` as (+ - * / by numeric widening, || as text), before
+ * pg_catalog's operators: definitions already compiled depend on it, so it stands wherever it
+ * answers from operand types known then, even where PostgreSQL differs (`date - date` is an
+ * integer, not a date).
+ */
+function firstOperatorRules(op: string | undefined, l: string | null, r: string | null): string | null {
+  if (op === '+' || op === '-' || op === '*' || op === '/') {
+    if (l === null || r === null) return null;
+    if (l === r) return l === 'unknown' ? null : l;
+    if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
+    const widening = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
+    const [a, b] = [widening.indexOf(l), widening.indexOf(r)];
+    return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
+  }
+  if (op === '||') {
+    const stringy = (t: string | null) => t === 'text' || t === 'unknown' || t === 'character varying';
+    if (l?.endsWith('[]') || r?.endsWith('[]')) return null;
+    return stringy(l) || stringy(r) ? 'text' : null;
+  }
+  return null;
+}
+
+/**
+ * The type of an argument expression, where it can be known without a catalog. `first`: only as
+ * the first rules knew it (no current_date, no pg_catalog operators), see firstOperatorRules.
+ */
+function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext, first = false): string | null {
   if (!node) return null;
   const [kind, value] = Object.entries(node)[0] ?? [];
   const v = value as Node;
@@ -347,7 +470,9 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
     case 'ParamRef':
       return scope.positional[((v['number'] as number | undefined) ?? 0) - 1] ?? null;
     case 'NamedArgExpr':
-      return typeOf(v['arg'] as Node, scope, ctx);
+      return typeOf(v['arg'] as Node, scope, ctx, first);
+    case 'SQLValueFunction':
+      return first ? null : (sqlValueTypes[v['op'] as string] ?? null);
     case 'BoolExpr':
     case 'NullTest':
     case 'BooleanTest':
@@ -356,24 +481,12 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       const op = ((v['name'] as Node[] | undefined)?.[0]?.['String'] as { sval?: string } | undefined)?.sval;
       if (v['kind'] !== 'AEXPR_OP') return null;
       if (op === '=' || op === '<>' || op === '<' || op === '>' || op === '<=' || op === '>=') return 'boolean';
-      if (op === '+' || op === '-' || op === '*' || op === '/') {
-        const l = typeOf(v['lexpr'] as Node, scope, ctx);
-        const r = typeOf(v['rexpr'] as Node, scope, ctx);
-        if (l === null || r === null) return null;
-        if (l === r) return l === 'unknown' ? null : l;
-        if (l === 'unknown' || r === 'unknown') return l === 'unknown' ? r : l;
-        const widening = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
-        const [a, b] = [widening.indexOf(l), widening.indexOf(r)];
-        return a >= 0 && b >= 0 ? widening[Math.max(a, b)]! : null;
-      }
-      if (op === '||') {
-        const l = typeOf(v['lexpr'] as Node, scope, ctx);
-        const r = typeOf(v['rexpr'] as Node, scope, ctx);
-        const stringy = (t: string | null) => t === 'text' || t === 'unknown' || t === 'character varying';
-        if (l?.endsWith('[]') || r?.endsWith('[]')) return null;
-        return stringy(l) || stringy(r) ? 'text' : null;
-      }
-      return null;
+      const known = firstOperatorRules(op, typeOf(v['lexpr'] as Node, scope, ctx, true), typeOf(v['rexpr'] as Node, scope, ctx, true));
+      if (known !== null || first) return known;
+      const l = typeOf(v['lexpr'] as Node, scope, ctx);
+      const r = typeOf(v['rexpr'] as Node, scope, ctx);
+      const qualified = ((v['name'] as Node[] | undefined)?.length ?? 0) > 1;
+      return op !== undefined && l !== null && r !== null && !qualified ? operatorResult(op, l, r) : null;
     }
     case 'FuncCall': {
       const names = ((v['funcname'] as { String: { sval: string } }[]) ?? []).map((n) => n.String.sval);
@@ -391,14 +504,14 @@ function typeOf(node: Node | undefined, scope: Scope, ctx: CallContext): string 
       return only && !only.startsWith('setof ') && !isPolymorphic(only) ? only : null;
     }
     case 'A_ArrayExpr': {
-      const elements = ((v['elements'] as Node[] | undefined) ?? []).map((e) => typeOf(e, scope, ctx));
+      const elements = ((v['elements'] as Node[] | undefined) ?? []).map((e) => typeOf(e, scope, ctx, first));
       const known = new Set(elements.filter((t) => t !== 'unknown'));
       if (elements.includes(null) || known.size !== 1) return null;
       const element = [...known][0]!;
       return element.endsWith('[]') ? element : `${element}[]`;
     }
     case 'A_Indirection': {
-      const base = typeOf(v['arg'] as Node, scope, ctx);
+      const base = typeOf(v['arg'] as Node, scope, ctx, first);
       const subscripts = ((v['indirection'] as Node[] | undefined) ?? []).every((i) => 'A_Indices' in i && !(i['A_Indices'] as Node)['is_slice']);
       return base?.endsWith('[]') && subscripts ? base.slice(0, -2) : null;
     }
@@ -469,8 +582,11 @@ function mentionsManaged(tokens: ScanToken[], byName: Map<string, Definition[]>)
   return found;
 }
 
-/** Managed names called in a dynamic SQL string (`EXECUTE '… app.audit(7)'`): never rewritten. */
-function dynamicMentions(sql: string, byName: Map<string, Definition[]>): string[] {
+/**
+ * Managed names called in a dynamic SQL string (`EXECUTE '… app.audit(7)'`): never rewritten, so
+ * they fail at run time unless every definition the name may mean is an entry point.
+ */
+function dynamicMentions(sql: string, byName: Map<string, Definition[]>, entryPoints: Set<string>): string[] {
   let tokens: ScanToken[];
   try {
     tokens = scanTokens(sql);
@@ -486,24 +602,44 @@ function dynamicMentions(sql: string, byName: Map<string, Definition[]>): string
     const qualifier = tokens[i - 1]?.text === '.' && isNameToken(tokens[i - 2]) ? identValue(tokens[i - 2]!) : null;
     const named = qualifier === null ? defs : defs.filter((d) => d.schema === qualifier);
     const shown = named.length > 0 ? named : defs;
+    if (shown.every((d) => entryPoints.has(`${d.schema}.${d.name}(${d.args})`))) continue;
     out.push(`${shown[0]!.schema}.${shown[0]!.name}`);
   }
   return out;
 }
 
-function stringConstants(root: unknown, into: { sval: string; location: number }[]): void {
+/** Walks a parse tree: `visit` sees each node under its key; returning true skips what is under it. */
+function walk(root: unknown, visit: (key: string, value: unknown) => boolean | undefined): void {
   if (Array.isArray(root)) {
-    for (const x of root) stringConstants(x, into);
+    for (const x of root) walk(x, visit);
     return;
   }
   if (!root || typeof root !== 'object') return;
   for (const k in root as Node) {
     const v = (root as Node)[k];
-    if (k === 'A_Const' && (v as Node)['sval']) {
-      const c = v as { sval: { sval?: string }; location: number };
-      into.push({ sval: c.sval.sval ?? '', location: c.location });
-    } else stringConstants(v, into);
+    if (visit(k, v) !== true) walk(v, visit);
   }
+}
+
+/**
+ * The functions of CREATE TRIGGER and CREATE EVENT TRIGGER statements in a tree (a body that
+ * creates triggers): not calls, so not rewritten, and the trigger would name the logical name.
+ */
+function triggerFunctions(root: unknown, into: string[][]): void {
+  walk(root, (k, v) => {
+    if (k !== 'CreateTrigStmt' && k !== 'CreateEventTrigStmt') return false;
+    into.push(((v as Node)['funcname'] as { String: { sval: string } }[]).map((n) => n.String.sval));
+    return true;
+  });
+}
+
+function stringConstants(root: unknown, into: { sval: string; location: number }[]): void {
+  walk(root, (k, v) => {
+    if (k !== 'A_Const' || !(v as Node)['sval']) return false;
+    const c = v as { sval: { sval?: string }; location: number };
+    into.push({ sval: c.sval.sval ?? '', location: c.location });
+    return true;
+  });
 }
 
 /** Strings passed to format(), anywhere in a tree. */
@@ -518,15 +654,22 @@ function formatStrings(calls: FoundCall[], into: { sval: string; location: numbe
  * Finds every call in `def` (parameter defaults, SQL-standard body, SQL or PL/pgSQL body) that
  * PostgreSQL would send to a managed definition, from the parse trees.
  */
-export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
+export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
   const sites: CallSite[] = [];
-  if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return sites;
+  const ownName: OwnNameQualifier[] = [];
+  if (def.body.kind === 'opaque' && !(def.ast.parameters ?? []).some((p) => p.FunctionParameter.defexpr)) return { calls: sites, ownName };
   const scope = scopeOf(def);
   // In SQL functions a column wins over a parameter of the same name (and in PL/pgSQL with
   // #variable_conflict use_column): where a statement reads tables, a bare name's type is unknown.
   const columnsWin = def.language !== 'plpgsql' || (def.body.kind === 'string' && def.body.text.includes('variable_conflict'));
   const positionalOnly: Scope = { names: new Map(), positional: scope.positional };
   const dynamicStrings: { space: 'file' | 'body'; sval: string; at: number }[] = [];
+  const createdTriggers: { space: 'file' | 'body'; at: number; funcname: string[] }[] = [];
+  const triggersIn = (tree: unknown, space: 'file' | 'body', at: number) => {
+    const found: string[][] = [];
+    triggerFunctions(tree, found);
+    for (const funcname of found) createdTriggers.push({ space, at, funcname });
+  };
 
   const take = (found: FoundCall[], tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number, whereOf: (at: number) => string) => {
     for (const f of found) {
@@ -560,6 +703,17 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     }
   };
   const fileWhere = (at: number) => def.source.where(at);
+  // A label of the function's name inside a PL/pgSQL body would take `name.x` over: left alone then.
+  const bodyTokens = def.body.kind === 'string' ? def.body.tokens : [];
+  const relabeled =
+    def.language === 'plpgsql' && bodyTokens.some((t, i) => t.text === '<<' && isNameToken(bodyTokens[i + 1]) && identValue(bodyTokens[i + 1]!) === def.name);
+  const qualifiers = (tree: unknown, tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number) => {
+    if (relabeled) return;
+    for (const loc of ownNameReferences(tree, def)) {
+      const t = tokens[tokenAt(tokens, toSpace(loc))];
+      if (t) ownName.push({ space, start: t.start, end: t.end });
+    }
+  };
 
   for (const p of def.ast.parameters ?? []) {
     const expr = p.FunctionParameter.defexpr;
@@ -567,8 +721,10 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   }
   const body = def.body;
   if (body.kind === 'atomic') {
+    qualifiers(def.ast.sql_body, def.tokens, 'file', (l) => l);
     const found = funcCalls(def.ast.sql_body, false);
     take(found, def.tokens, 'file', (l) => l, fileWhere);
+    triggersIn(def.ast.sql_body, 'file', body.tokens[0]?.start ?? 0);
     const strings: { sval: string; location: number }[] = [];
     formatStrings(found, strings);
     for (const s of strings) dynamicStrings.push({ space: 'file', sval: s.sval, at: s.location });
@@ -577,9 +733,11 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   const bodyWhere = (at: number) => (body.contentOffset !== null ? def.source.where(body.contentOffset + at) : def.source.where(body.token.start));
 
   if (body.language === 'sql') {
+    if (body.parsed) qualifiers(body.parsed, body.tokens, 'body', (l) => l);
     if (!body.parsed || (mentionsManaged(body.tokens, ctx.byName).size === 0 && !body.text.includes('format'))) return finish();
     const found = funcCalls(body.parsed, false);
     take(found, body.tokens, 'body', (l) => l, bodyWhere);
+    triggersIn(body.parsed, 'body', body.tokens[0]?.start ?? 0);
     const strings: { sval: string; location: number }[] = [];
     formatStrings(found, strings);
     for (const s of strings) dynamicStrings.push({ space: 'body', sval: s.sval, at: s.location });
@@ -593,8 +751,8 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
     const folded = e.query.toLowerCase();
     const relevant = [...mentioned].some((n) => e.query.includes(n) || folded.includes(n));
     const dynamicRelevant = e.dynamic || e.query.includes('format');
-    if (!relevant && !dynamicRelevant) continue;
-    const verbatim = e.perform ? e.query.slice(SELECT.length) : e.query;
+    if (!relevant && !dynamicRelevant && !e.query.includes(def.name) && !folded.includes(def.name)) continue;
+    const verbatim = e.perform ? performed(e.query).verbatim : e.query;
     const start = locator.find(verbatim, e.lineno);
     const form = plParseForm(e, () => (start < 0 ? null : assignmentOperator(body.tokens, start, Buffer.byteLength(e.query, 'utf8'))));
     if (!form) continue;
@@ -612,7 +770,9 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
       continue;
     }
     const toBody = (loc: number) => start + loc - form.prefix; // byte offsets; the prefix is ASCII
+    qualifiers(tree, body.tokens, 'body', toBody);
     take(found, body.tokens, 'body', toBody, bodyWhere);
+    triggersIn(tree, 'body', start);
     const strings: { sval: string; location: number }[] = [];
     if (e.dynamic) stringConstants(tree, strings);
     else formatStrings(found, strings);
@@ -620,9 +780,9 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
   }
   return finish();
 
-  function finish(): CallSite[] {
+  function finish(): FoundReferences {
     for (const s of dynamicStrings) {
-      for (const name of new Set(dynamicMentions(s.sval, ctx.byName))) {
+      for (const name of new Set(dynamicMentions(s.sval, ctx.byName, ctx.entryPoints))) {
         const where = s.space === 'file' ? fileWhere(s.at) : bodyWhere(s.at);
         ctx.warnings.push({
           where,
@@ -630,6 +790,16 @@ export function findCalls(def: Definition, ctx: CallContext): CallSite[] {
         });
       }
     }
-    return sites;
+    for (const t of createdTriggers) {
+      const name = t.funcname[t.funcname.length - 1]!;
+      const path = def.searchPath ?? ctx.searchPath;
+      const defs = (ctx.byName.get(name) ?? []).filter((d) => d.args === '' && (t.funcname.length === 1 ? path.includes(d.schema) : d.schema === t.funcname[0]));
+      if (defs.length === 0) continue;
+      ctx.warnings.push({
+        where: t.space === 'file' ? fileWhere(t.at) : bodyWhere(t.at),
+        message: `a trigger this body creates executes ${defs[0]!.schema}.${name}, which exists only under versioned names: procver does not rewrite the function of a trigger created at run time, so creating it fails (declare the trigger in the sources, where push binds it to the version)`,
+      });
+    }
+    return { calls: sites, ownName };
   }
 }

@@ -3,14 +3,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ProcverError } from '../errors';
 import { fitIdentifier } from '../identifiers';
-import { findCalls, type CallContext, type CallSite } from './calls';
+import { findCalls, type CallContext, type CallSite, type OwnNameQualifier } from './calls';
 import { dollarQuoted, parseDefinitions, type Definition, type Diagnostic } from './definitions';
 import { mayBeInlined } from './inlining';
 import { normalizedDefinition, normalizeTokens } from './normalize';
-import { loadParser, qualifiedName } from './parser';
+import { loadParser, qualifiedName, quoteIdent } from './parser';
 import { SourceText } from './sourceText';
 import { signatureOf, type Signature } from './client/signature';
-import { classifyStatements, compileBindings, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
+import { classifyStatements, compileBindings, entryPointsOf, type OtherStatement, type StatementOptions, type StatementsResult } from './statements';
 
 const HASH_PREFIX_LENGTH = 10;
 
@@ -114,17 +114,23 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   const byName = new Map<string, Definition[]>();
   for (const d of unique) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
 
-  const ctx: CallContext = { byName, searchPath: options.searchPath ?? ['public'], diagnostics, warnings: [] };
+  const entryPoints = entryPointsOf(unique, options, diagnostics);
+  const ctx: CallContext = { byName, searchPath: options.searchPath ?? ['public'], diagnostics, warnings: [], entryPoints: new Set(entryPoints) };
   const calls = new Map<Definition, CallSite[]>();
-  for (const d of unique) calls.set(d, findCalls(d, ctx));
+  const ownNames = new Map<Definition, OwnNameQualifier[]>();
+  for (const d of unique) {
+    const found = findCalls(d, ctx);
+    calls.set(d, found.calls);
+    ownNames.set(d, found.ownName);
+  }
   if (options.strict) diagnostics.push(...ctx.warnings.map((w) => ({ ...w, message: `${w.message} (--strict)` })));
 
   const order = calleesFirst(unique, calls, diagnostics);
-  const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics);
+  const classified = classifyStatements(others, unique, { ...options, defaultSchema: options.defaultSchema ?? 'public' }, diagnostics, entryPoints);
   if (diagnostics.length > 0) throw compileFailed(diagnostics);
 
   const compiled = new Map<Definition, CompiledVersion>();
-  for (const d of order) compiled.set(d, compileOne(d, calls.get(d) ?? [], compiled));
+  for (const d of order) compiled.set(d, compileOne(d, calls.get(d) ?? [], ownNames.get(d) ?? [], compiled));
 
   const seen = new Map<string, CompiledVersion>();
   for (const v of compiled.values()) {
@@ -182,7 +188,7 @@ function calleesFirst(defs: Definition[], calls: Map<Definition, CallSite[]>, di
   return order;
 }
 
-function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition, CompiledVersion>): CompiledVersion {
+function compileOne(def: Definition, calls: CallSite[], ownName: OwnNameQualifier[], compiled: Map<Definition, CompiledVersion>): CompiledVersion {
   const calleeSql = (c: CallSite) => {
     const v = compiled.get(c.callee);
     return v ? qualifiedName(v.schema, v.physicalName) : '$self';
@@ -208,7 +214,13 @@ function compileOne(def: Definition, calls: CallSite[], compiled: Map<Definition
     physicalName,
     securityDefiner: def.securityDefiner,
     mayBeInlined: mayBeInlined(def.ast, def.language, body.kind === 'string' ? body.text : null, body.kind === 'string' ? body.parsed : undefined),
-    source: rewriteStatement(def, calls, finalSql, self),
+    source: rewriteStatement(
+      def,
+      calls,
+      finalSql,
+      self,
+      ownName.map((q) => ({ ...q, text: quoteIdent(physicalName) })),
+    ),
     normalized,
     callees: [...new Set(calls.filter((c) => c.callee !== def).map((c) => compiled.get(c.callee)!.physicalName))].sort(),
     where: def.where,
@@ -240,8 +252,11 @@ function callEdits(calls: CallSite[], callSql: (c: CallSite) => string): Edit[] 
   return edits;
 }
 
-/** The original statement with CREATE (no OR REPLACE), the physical name, and rewritten calls. */
-function rewriteStatement(def: Definition, calls: CallSite[], callSql: (c: CallSite) => string, self: string): string {
+/**
+ * The original statement with CREATE (no OR REPLACE), the physical name, rewritten calls and
+ * `ownName` edits (parameters qualified with the function's name get its physical name).
+ */
+function rewriteStatement(def: Definition, calls: CallSite[], callSql: (c: CallSite) => string, self: string, ownName: (Edit & { space: 'file' | 'body' })[]): string {
   const edits: Edit[] = [
     { start: def.createSpan[0], end: def.createSpan[1], text: 'CREATE' },
     { start: def.nameSpan[0], end: def.nameSpan[1], text: self },
@@ -249,16 +264,23 @@ function rewriteStatement(def: Definition, calls: CallSite[], callSql: (c: CallS
       calls.filter((c) => c.space === 'file'),
       callSql,
     ),
+    ...ownName.filter((q) => q.space === 'file'),
   ];
   const body = def.body;
-  const inBody = calls.filter((c) => c.space === 'body');
+  const inBody = [
+    ...callEdits(
+      calls.filter((c) => c.space === 'body'),
+      callSql,
+    ),
+    ...ownName.filter((q) => q.space === 'body'),
+  ];
   if (body.kind === 'string' && inBody.length > 0) {
     const bytes = Buffer.from(body.text, 'utf8');
     edits.push({
       start: body.token.start,
       end: body.token.end,
       text: dollarQuoted(
-        applyEdits(bytes, 0, bytes.length, callEdits(inBody, callSql)),
+        applyEdits(bytes, 0, bytes.length, inBody),
         body.contentOffset === null ? undefined : body.token.text.slice(0, body.token.text.indexOf('$', 1) + 1),
       ),
     });

@@ -107,6 +107,9 @@ export function parseDefinitions(
   for (const m of scanned.metaCommands) {
     notices.push({ where: source.where(m.start), message: `skipped the psql meta-command ${source.slice(m.start, m.end).trim()}` });
   }
+  for (const d of scanned.copyData) {
+    notices.push({ where: source.where(d.start), message: `skipped ${d.lines} line(s) of data for the COPY … FROM stdin before them` });
+  }
   let parsed: ReturnType<typeof parseSync>;
   try {
     parsed = parseSync(scanned.parseText);

@@ -11,7 +11,16 @@ export function loadParser(): Promise<void> {
 }
 
 export type ScanToken = Token;
-export const { parseSync, scanSync, parsePlPgSQLSync } = pgQuery;
+export const { scanSync, parsePlPgSQLSync } = pgQuery;
+
+/**
+ * libpg-query's parser, except that it refuses the empty string ("Query cannot be empty") where
+ * PostgreSQL's parser returns no statements: an empty file, or `AS ''` (a SQL function returning
+ * void may have an empty body). One space parses to that empty list.
+ */
+export function parseSync(text: string): ReturnType<typeof pgQuery.parseSync> {
+  return pgQuery.parseSync(text === '' ? ' ' : text);
+}
 
 /**
  * The tokens of `text` as libpg-query's scanner reports them: from the JavaScript lexer where it is

@@ -1,4 +1,4 @@
-import { builtinFunctions, isBuiltinType } from './builtins';
+import { builtinFunctions, builtinOperators, isBuiltinType } from './builtins';
 import { isPolymorphic } from './pseudoTypes';
 
 /**
@@ -204,4 +204,36 @@ export function resolveCall<T>(candidates: Candidate<T>[], schemaOrder: string[]
   keepBest((f) => f.types.filter((t, i) => args[i]!.type === 'unknown' && preferred.has(t)).length);
   if (live.length === 1) return { kind: 'chosen', candidate: live[0]!.c };
   return { kind: 'ambiguous', candidates: live.map((f) => f.c), reason: 'PostgreSQL cannot choose between them either' };
+}
+
+/**
+ * The result type of `left op right` where both operand types are built-in (or `unknown`, an
+ * untyped literal), as PostgreSQL picks the operator (parse_oper.c): an exact match, taking an
+ * unknown operand to be of the other's type, then the same rules as for functions. Null where
+ * no pg_catalog operator is certain, or its result is polymorphic.
+ */
+export function operatorResult(op: string, left: string, right: string): string | null {
+  const known = (t: string) => t === 'unknown' || isBuiltinType(t);
+  if (!known(left) || !known(right) || (left === 'unknown' && right === 'unknown')) return null;
+  const ops = builtinOperators(op);
+  const [l, r] = left === 'unknown' ? [right, right] : right === 'unknown' ? [left, left] : [left, right];
+  const exact = ops.find((o) => o.left === l && o.right === r);
+  let result = exact?.result;
+  if (result === undefined) {
+    const candidates: Candidate<never>[] = ops.map((o) => ({
+      target: null,
+      label: `${o.left} ${op} ${o.right}`,
+      schema: 'pg_catalog',
+      params: [o.left, o.right].map((type) => ({ name: null, type, hasDefault: false, variadic: false })),
+    }));
+    const chosen = resolveCall(
+      candidates,
+      ['pg_catalog'],
+      [left, right].map((type) => ({ type, name: null })),
+      false,
+    );
+    if (chosen.kind !== 'chosen') return null;
+    result = ops[candidates.indexOf(chosen.candidate)]!.result;
+  }
+  return isPolymorphic(result) ? null : result;
 }

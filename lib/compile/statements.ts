@@ -191,8 +191,12 @@ class Resolver {
     for (const d of definitions) this.byName.set(d.name, [...(this.byName.get(d.name) ?? []), d]);
   }
 
-  /** The managed procedure meant, null if none; throws (with the reason) if several fit. */
-  resolve(qualified: string[], arity: number | null, exactArgs?: string): Definition | null {
+  /**
+   * The managed procedure meant, null if none; throws (with the reason) if several fit.
+   * `preferArgs`: the argument types PostgreSQL looks the name up with, where it does (aggregate
+   * support functions): among several that fit, the one taking exactly those is PostgreSQL's choice.
+   */
+  resolve(qualified: string[], arity: number | null, exactArgs?: string, preferArgs?: string): Definition | null {
     const name = qualified[qualified.length - 1]!;
     const schema = qualified.length > 1 ? qualified[qualified.length - 2]! : null;
     let c = this.byName.get(name) ?? [];
@@ -200,6 +204,8 @@ class Resolver {
     else if (new Set(c.map((d) => d.schema)).size > 1) c = c.filter((d) => d.schema === this.defaultSchema);
     if (exactArgs !== undefined) c = c.filter((d) => d.args === exactArgs);
     else if (arity !== null) c = c.filter((d) => arity >= d.minArgs && arity <= d.maxArgs);
+    const exact = c.filter((d) => d.args === preferArgs);
+    if (exact.length === 1) return exact[0]!;
     if (c.length > 1) {
       throw new Error(`${qualified.join('.')} is ambiguous between managed overloads ${c.map(key).join(' and ')}; name its argument types`);
     }
@@ -207,12 +213,23 @@ class Resolver {
   }
 }
 
-export function classifyStatements(others: OtherStatement[], definitions: Definition[], options: StatementOptions, diagnostics: Diagnostic[]): ClassifiedStatements {
+export function classifyStatements(
+  others: OtherStatement[],
+  definitions: Definition[],
+  options: StatementOptions,
+  diagnostics: Diagnostic[],
+  entryPoints: string[],
+): ClassifiedStatements {
   const resolver = new Resolver(definitions, options.defaultSchema);
-  const out: ClassifiedStatements = { properties: [], bindings: [], entryPoints: entryPointsOf(definitions, options, diagnostics), skipped: [], notices: [] };
+  const out: ClassifiedStatements = { properties: [], bindings: [], entryPoints, skipped: [], notices: [] };
   const quiet = new Map<string, number>();
   const seenBindings = new Map<string, string>();
   const triggers = triggersCallingManaged(others, resolver, options.defaultSchema);
+  const searchPaths = new SearchPaths(others, options.defaultSchema);
+  for (const d of definitions) {
+    const path = d.ast.funcname.length > 1 ? null : searchPaths.inEffect(d.source, d.stmtSpan[0]);
+    if (path) diagnostics.push({ where: d.where, message: searchPathMessage(d.name, path, options.defaultSchema) });
+  }
   /** binding identity -> where its firing state is declared, and the declaration */
   const firing = new Map<string, FiringDeclaration & { where: string }>();
 
@@ -221,7 +238,6 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
     const kind = Object.keys(o.stmt)[0]!;
     if (kind === 'TransactionStmt' || kind === 'VariableSetStmt') {
       quiet.set(label, (quiet.get(label) ?? 0) + 1);
-      if (kind === 'VariableSetStmt') checkSearchPath(o, definitions, options.defaultSchema, diagnostics);
       continue;
     }
     let outcome: 'handled' | 'other' = 'other';
@@ -238,6 +254,9 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
       } else {
         const binding = bindingOf(o, resolver, options.defaultSchema);
         if (binding) {
+          const unqualified = unqualifiedObject(o);
+          const path = unqualified ? searchPaths.inEffect(o.source, startOf(o)) : null;
+          if (path && unqualified) diagnostics.push({ where: o.where, message: searchPathMessage(unqualified.what, path, options.defaultSchema, unqualified.outcome) });
           const first = seenBindings.get(binding.identity);
           if (first) diagnostics.push({ where: o.where, message: `duplicate ${binding.identity}; first defined at ${first}` });
           seenBindings.set(binding.identity, o.where);
@@ -270,23 +289,57 @@ export function classifyStatements(others: OtherStatement[], definitions: Defini
   return out;
 }
 
+/** `SET search_path …`: the path's first schema (null for another setting, or none named). */
+function searchPathSet(o: OtherStatement): string | null | undefined {
+  const node = o.stmt['VariableSetStmt'] as { name?: string; args?: { A_Const?: { sval?: { sval: string } } }[] } | undefined;
+  if (node?.name !== 'search_path') return undefined;
+  return node.args?.[0]?.A_Const?.sval?.sval ?? null;
+}
+
+const startOf = (o: OtherStatement) => o.tokens.find((t) => !isComment(t))?.start ?? 0;
+
 /**
- * `SET search_path = app` does not carry over to push, so an unqualified definition after it would
- * land in the default schema, not where the file meant it: refused, naming both places.
+ * `SET search_path = app` does not carry over to push, so an unqualified name after it (up to the
+ * file's next SET search_path, which replaces it) would be taken from the default schema, not
+ * where the file meant it: definitions and the objects of bindings are refused, naming both places.
  */
-function checkSearchPath(o: OtherStatement, definitions: Definition[], defaultSchema: string, diagnostics: Diagnostic[]): void {
-  const node = o.stmt['VariableSetStmt'] as { name?: string; args?: { A_Const?: { sval?: { sval: string } } }[] };
-  if (node.name !== 'search_path') return;
-  const first = node.args?.[0]?.A_Const?.sval?.sval;
-  if (first === undefined || first === defaultSchema) return;
-  const at = o.tokens.find((t) => !isComment(t))?.start ?? 0;
-  for (const d of definitions) {
-    if (d.source !== o.source || d.stmtSpan[0] < at || d.ast.funcname.length > 1) continue;
-    diagnostics.push({
-      where: d.where,
-      message: `${d.name} is not schema-qualified and follows SET search_path = ${first} (${o.where}), which push does not run: it would be created in ${defaultSchema}; qualify it or pass --schema ${first}`,
-    });
+class SearchPaths {
+  private readonly sets = new Map<SourceText, { at: number; first: string | null; where: string }[]>();
+
+  constructor(
+    others: OtherStatement[],
+    private readonly defaultSchema: string,
+  ) {
+    for (const o of others) {
+      const first = searchPathSet(o);
+      if (first === undefined) continue;
+      this.sets.set(o.source, [...(this.sets.get(o.source) ?? []), { at: startOf(o), first, where: o.where }]);
+    }
   }
+
+  /** The SET search_path in effect at byte `at` of a file, if it names another schema first. */
+  inEffect(source: SourceText, at: number): { first: string; where: string } | null {
+    const before = (this.sets.get(source) ?? []).filter((x) => x.at < at);
+    const last = before[before.length - 1];
+    return last?.first && last.first !== this.defaultSchema ? { first: last.first, where: last.where } : null;
+  }
+}
+
+function searchPathMessage(what: string, path: { first: string; where: string }, defaultSchema: string, outcome = 'created in'): string {
+  return `${what} is not schema-qualified and follows SET search_path = ${path.first} (${path.where}), which push does not run: it would be ${outcome} ${defaultSchema}; qualify it or pass --schema ${path.first}`;
+}
+
+/** The unqualified name a trigger or policy is on (looked up), or an aggregate or operator has (created), if any. */
+function unqualifiedObject(o: OtherStatement): { what: string; outcome: string } | null {
+  const kind = Object.keys(o.stmt)[0]!;
+  const node = o.stmt[kind] as Record<string, unknown>;
+  if (kind === 'CreateTrigStmt' || kind === 'CreatePolicyStmt') {
+    const rel = (kind === 'CreateTrigStmt' ? node['relation'] : node['table']) as { schemaname?: string; relname: string };
+    const name = kind === 'CreateTrigStmt' ? `trigger ${node['trigname'] as string}` : `policy ${node['policy_name'] as string}`;
+    return rel.schemaname === undefined ? { what: `the table ${rel.relname} of ${name}`, outcome: 'looked up in' } : null;
+  }
+  const defnames = kind === 'DefineStmt' ? names(node['defnames']) : [];
+  return defnames.length === 1 ? { what: defnames[0]!, outcome: 'created in' } : null;
 }
 
 /**
@@ -477,16 +530,24 @@ function createSpan(code: ScanToken[]): [number, number] {
   return [code[0]!.start, code[end]!.end];
 }
 
-/** Aggregate support functions and how many arguments each takes (n = the aggregate's). */
-const aggregateFunctions: Record<string, (n: number) => number | null> = {
-  sfunc: (n) => n + 1,
-  msfunc: (n) => n + 1,
-  minvfunc: (n) => n + 1,
-  finalfunc: () => null,
-  mfinalfunc: () => null,
-  combinefunc: () => 2,
-  serialfunc: () => 1,
-  deserialfunc: () => 2,
+/**
+ * Aggregate support functions: how many arguments each takes (n = the aggregate's), and the
+ * argument types PostgreSQL looks it up with (lookup_agg_function), given the state types and the
+ * aggregate's argument types; null where they depend on more (FINALFUNC_EXTRA).
+ */
+interface AggregateSupport {
+  arity: (n: number) => number | null;
+  types: (state: string | null, mstate: string | null, args: string[]) => (string | null)[] | null;
+}
+const aggregateFunctions: Record<string, AggregateSupport> = {
+  sfunc: { arity: (n) => n + 1, types: (s, _m, a) => [s, ...a] },
+  msfunc: { arity: (n) => n + 1, types: (_s, m, a) => [m, ...a] },
+  minvfunc: { arity: (n) => n + 1, types: (_s, m, a) => [m, ...a] },
+  finalfunc: { arity: () => null, types: () => null },
+  mfinalfunc: { arity: () => null, types: () => null },
+  combinefunc: { arity: () => 2, types: (s) => [s, s] },
+  serialfunc: { arity: () => 1, types: () => ['internal'] },
+  deserialfunc: { arity: () => 2, types: () => ['bytea', 'internal'] },
 };
 
 interface DefElem {
@@ -507,8 +568,8 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
   const last = code[code.length - 1]!;
   const span: [number, number] = [code[0]!.start, last.text === ';' ? code[code.length - 2]!.end : last.end];
   const base = { source: o.source, span, createSpan: createSpan(code), where: o.where, state: 'O' as FiringState };
-  const one = (qualified: string[], arity: number | null, at: [number, number]): Reference[] => {
-    const d = resolver.resolve(qualified, arity);
+  const one = (qualified: string[], arity: number | null, at: [number, number], preferArgs?: string): Reference[] => {
+    const d = resolver.resolve(qualified, arity, undefined, preferArgs);
     return d ? [{ start: at[0], end: at[1], procedure: d }] : [];
   };
 
@@ -576,21 +637,27 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
       const params = ((node['args'] as { List?: { items?: { FunctionParameter: { argType: TypeNameNode } }[] } }[] | undefined)?.[0]?.List?.items ?? []).map(
         (p) => p.FunctionParameter.argType,
       );
+      const argTypes = params.map((p) => formatTypeName(p, o.where));
+      const state = typeOf(defs.find((d) => d.defname.toLowerCase() === 'stype'));
+      const mstate = typeOf(defs.find((d) => d.defname.toLowerCase() === 'mstype'));
       for (const d of defs) {
-        const arity = aggregateFunctions[d.defname.toLowerCase()];
+        const support = aggregateFunctions[d.defname.toLowerCase()];
         const t = d.arg?.TypeName;
-        if (!arity || !t || t.location === undefined) continue;
-        references.push(...one(names(t.names), arity(params.length), nameSpanAt(code, t.location)));
+        if (!support || !t || t.location === undefined) continue;
+        const types = support.types(state, mstate, argTypes);
+        const preferArgs = types?.every((x) => x !== null) ? types.join(', ') : undefined;
+        references.push(...one(names(t.names), support.arity(params.length), nameSpanAt(code, t.location), preferArgs));
       }
       if (references.length === 0) return null;
-      const args = params.length === 0 ? '*' : params.map((p) => formatTypeName(p, o.where)).join(', ');
+      const args = params.length === 0 ? '*' : argTypes.join(', ');
       return {
         ...base,
         kind: 'aggregate',
         identity: `aggregate ${schema}.${objName}(${args})`,
         create: 'CREATE OR REPLACE',
         drop: null,
-        object: { catalog: 'pg_proc', name: [`${qualifiedName(schema, objName)}(${args})`] },
+        // regprocedure spells agg(*) with no arguments; to_regprocedure raises on `*`.
+        object: { catalog: 'pg_proc', name: [`${qualifiedName(schema, objName)}(${argTypes.join(', ')})`] },
         references,
       };
     }
@@ -639,7 +706,8 @@ function funcCalls(roots: unknown[]): FuncCallNode[] {
 }
 
 /** Procedures marked `-- procver:entry-point` right before their definition, or listed in the options. */
-function entryPointsOf(definitions: Definition[], options: StatementOptions, diagnostics: Diagnostic[]): string[] {
+/** The definitions kept as forwarders under their logical names (`schema.name(args)`): marked, or listed in the options. */
+export function entryPointsOf(definitions: Definition[], options: Pick<StatementOptions, 'entryPoints'>, diagnostics: Diagnostic[]): string[] {
   const chosen = new Set<string>();
   for (const d of definitions) if (leadingComments(d).some((t) => t.text.replace(/^--/, '').trim() === ENTRY_POINT_DIRECTIVE)) chosen.add(key(d));
   for (const wanted of options.entryPoints ?? []) {

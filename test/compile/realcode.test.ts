@@ -75,6 +75,18 @@ END $$;`,
     expect(e.details).toEqual(['p.sql:6:3: in the PL/pgSQL body: "missing" is not a known variable']);
   });
 
+  it('accepts an empty SQL body and an empty file, which PostgreSQL parses to no statements (PostgREST’s fixtures)', async () => {
+    const r = await compileFiles({
+      'a.sql': `CREATE FUNCTION test.ret_void() RETURNS void AS '' LANGUAGE sql;
+CREATE PROCEDURE test.unsupported_proc() LANGUAGE SQL AS '';`,
+      'empty.sql': '',
+    });
+    expect(r.versions.map((v) => [v.name, v.source.split('__')[1]!.slice(10)])).toEqual([
+      ['ret_void', "() RETURNS void AS '' LANGUAGE sql"],
+      ['unsupported_proc', "() LANGUAGE SQL AS ''"],
+    ]);
+  });
+
   it('skips psql meta-commands with a notice naming file:line', async () => {
     const r = await compileFiles({
       'm.sql': `\\set ON_ERROR_STOP on
@@ -89,6 +101,37 @@ CREATE FUNCTION m.two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;`,
       'm.sql:3:1: skipped the psql meta-command \\i other.sql',
       'm.sql:4:3: skipped the psql meta-command \\connect app',
     ]);
+  });
+});
+
+describe('compile: a pg_dump file with data', () => {
+  it('skips the data psql sends to COPY … FROM stdin, up to \\., with a notice (graphile-worker’s schema dump)', async () => {
+    const r = await compileSources(
+      [
+        new SourceText(
+          'dump.sql',
+          `CREATE FUNCTION m.one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+COPY m.notes (id, body) FROM stdin;
+1\tit's $$ not -- SQL /*
+2\t\\N
+\\.
+\\set ON_ERROR_STOP on
+copy m.more FROM STDIN WITH (FORMAT csv);
+"a, 'b'",it's
+\\.
+COPY m.notes TO stdout;
+CREATE FUNCTION m.two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;`,
+        ),
+      ],
+      { skipOther: true },
+    );
+    expect(r.versions.map((v) => v.name)).toEqual(['one', 'two']);
+    expect(r.notices).toEqual([
+      'dump.sql:6:1: skipped the psql meta-command \\set ON_ERROR_STOP on',
+      'dump.sql:3:1: skipped 2 line(s) of data for the COPY … FROM stdin before them',
+      'dump.sql:8:1: skipped 1 line(s) of data for the COPY … FROM stdin before them',
+    ]);
+    expect(r.statements.skipped.map((s) => `${s.where} ${s.label}`)).toEqual(['dump.sql:2:1 COPY', 'dump.sql:7:1 COPY', 'dump.sql:10:1 COPY']);
   });
 });
 
@@ -297,6 +340,48 @@ END $$;`,
     ]);
   });
 
+  it('does not warn about a name every definition of which is an entry point, whose logical name exists (pgMemento’s init)', async () => {
+    const r = await compileFiles({
+      'a.sql': `-- procver:entry-point
+CREATE FUNCTION app.init(s text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION app.stop(s text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+-- procver:entry-point
+CREATE FUNCTION app.stop(s text, force boolean) RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE FUNCTION app.setup(s text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'SELECT app.init(' || quote_literal(s) || ')';
+  EXECUTE 'SELECT app.stop(' || quote_literal(s) || ')';
+END $$;`,
+    });
+    expect(r.warnings.map((w) => w.slice(0, w.indexOf(','))).sort()).toEqual(['a.sql:9:11: dynamic SQL calls app.stop']);
+  });
+
+  it('warns where a body creates a trigger or event trigger executing a managed function (pgMemento’s event triggers)', async () => {
+    const r = await compileFiles({
+      'a.sql': `CREATE FUNCTION app.on_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE FUNCTION app.install(t text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'app_on_drop') THEN
+    CREATE EVENT TRIGGER app_on_drop ON sql_drop
+      EXECUTE PROCEDURE app.on_drop();
+  END IF;
+  CREATE TRIGGER touch BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();
+END $$;
+CREATE FUNCTION app.install_sql() RETURNS void LANGUAGE sql SET search_path = app AS $$
+  CREATE TRIGGER touch2 BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION touch()
+$$;
+CREATE FUNCTION app.install_other() RETURNS void LANGUAGE sql AS $$
+  CREATE TRIGGER touch3 BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION touch()
+$$;`,
+    });
+    expect(r.warnings.map((w) => w.slice(0, w.indexOf(', which')))).toEqual([
+      'a.sql:6:5: a trigger this body creates executes app.on_drop',
+      'a.sql:9:3: a trigger this body creates executes app.touch',
+      'a.sql:12:3: a trigger this body creates executes app.touch',
+    ]);
+  });
+
   it('makes them errors with strict', async () => {
     const e = await compileError(files, { strict: true });
     expect(e.details).toHaveLength(2);
@@ -319,6 +404,27 @@ END $$;`,
     const src = r.get('caller').source;
     expect(src).toContain(`CALL app.${r.get('bump').physicalName}(v);`);
     expect(src).toContain(`RETURN app.${r.get('last_day').physicalName}(current_date);`);
+  });
+});
+
+describe('compile: PERFORM followed by a line break (pgMemento)', () => {
+  it('finds and rewrites the calls of PERFORM⏎ and PERFORM with several spaces', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION app.drop_trigger(t text) RETURNS void LANGUAGE sql AS $$ SELECT $$;
+CREATE FUNCTION app.drop_all(s text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM
+    app.drop_trigger(tablename)
+  FROM
+    pg_tables
+  WHERE
+    schemaname = s;
+  PERFORM  app.drop_trigger('x');
+END $$;`,
+    });
+    const d = r.get('drop_trigger').physicalName;
+    expect(r.get('drop_all').source).toContain(`PERFORM\n    app.${d}(tablename)\n  FROM`);
+    expect(r.get('drop_all').source).toContain(`PERFORM  app.${d}('x');`);
   });
 });
 
@@ -348,6 +454,65 @@ END $$;`,
   });
 });
 
+describe('compile: a parameter qualified with the function’s name', () => {
+  it('renames the qualifier with the function in SQL, SQL-standard and PL/pgSQL bodies (PostgREST’s get_line.id)', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION app.get_line(id integer) RETURNS text LANGUAGE sql AS $$ SELECT name FROM app.lines WHERE id = get_line.id $$;
+CREATE FUNCTION app.std(id integer) RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT std.id + 1; END;
+CREATE FUNCTION app.pl(id integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN pl.id * 2;
+END $$;
+CREATE FUNCTION app.shadowed(id integer) RETURNS integer LANGUAGE sql AS $$ SELECT shadowed.id FROM app.lines shadowed $$;`,
+    });
+    const phys = (n: string) => r.get(n).physicalName;
+    expect(r.get('get_line').source).toContain(`WHERE id = ${phys('get_line')}.id $$`);
+    expect(r.get('std').source).toContain(`BEGIN ATOMIC SELECT ${phys('std')}.id + 1; END`);
+    expect(r.get('pl').source).toContain(`RETURN ${phys('pl')}.id * 2;`);
+    // A FROM item of that name: its column, as PostgreSQL reads it.
+    expect(r.get('shadowed').source).toContain('SELECT shadowed.id FROM app.lines shadowed');
+  });
+
+  it('keeps the hash it had before the qualifier was renamed: only the created source changes', async () => {
+    const [v] = await one('CREATE FUNCTION app.pl(id integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN pl.id * 2; END $$;');
+    expect(v!.hash).toBe('fb3edeec83cedff3d691b2d9dd825e1ff6a139e00610b979fc11396ec660487f');
+    expect(v!.source).toBe('CREATE FUNCTION app.pl__fb3edeec83(id integer) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN pl__fb3edeec83.id * 2; END $$');
+  });
+});
+
+describe('compile: argument types from pg_catalog’s operators', () => {
+  it('knows the result of a built-in operator as PostgreSQL picks it, and current_date (pgmq’s timestamptz + interval, PostgREST’s json #>> text[], date - date)', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION q.send(n text, delay integer) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION q.send(n text, delay timestamp with time zone) RETURNS integer LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE FUNCTION q.color(text) RETURNS integer LANGUAGE sql AS $$ SELECT 3 $$;
+CREATE FUNCTION q.color(json) RETURNS integer LANGUAGE sql AS $$ SELECT q.color($1 #>> '{}') $$;
+CREATE FUNCTION q.age(d date) RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
+CREATE FUNCTION q.age(d integer) RETURNS integer LANGUAGE sql AS $$ SELECT 5 $$;
+CREATE FUNCTION q.caller(n text, delay integer, born date) RETURNS integer LANGUAGE sql AS $$
+  SELECT q.send(n, clock_timestamp() + make_interval(secs => delay)) + q.age(current_date - born) + q.age(born + 1) + q.send(n, delay * 2)
+$$;`,
+    });
+    const phys = (name: string, args: string) => r.versions.find((v) => v.name === name && v.args === args)!.physicalName;
+    expect(r.versions.find((v) => v.args === 'json')!.source).toContain(`SELECT q.${phys('color', 'text')}($1 #>> '{}')`);
+    expect(r.get('caller').source).toContain(
+      `SELECT q.${phys('send', 'text, timestamp with time zone')}(n, clock_timestamp() + make_interval(secs => delay)) + q.${phys('age', 'integer')}(current_date - born) + q.${phys('age', 'date')}(born + 1) + q.${phys('send', 'text, integer')}(n, delay * 2)`,
+    );
+  });
+});
+
+describe('compile: the first operator rules stand where they answered', () => {
+  it('keeps date - date typed as a date between two parameters, as hash scheme 2 first compiled it (PostgreSQL: integer), and takes pg_catalog’s answer with current_date', async () => {
+    const r = await byName({
+      'a.sql': `CREATE FUNCTION q.age(d date) RETURNS integer LANGUAGE sql AS $$ SELECT 4 $$;
+CREATE FUNCTION q.age(d integer) RETURNS integer LANGUAGE sql AS $$ SELECT 5 $$;
+CREATE FUNCTION q.caller(a date, b date) RETURNS integer LANGUAGE sql AS $$ SELECT q.age(a - b) + q.age(current_date - b) $$;`,
+    });
+    const phys = (args: string) => r.versions.find((v) => v.name === 'age' && v.args === args)!.physicalName;
+    expect(r.get('caller').source).toContain(`SELECT q.${phys('date')}(a - b) + q.${phys('integer')}(current_date - b)`);
+  });
+});
+
 describe('compile: a column that has a parameter’s name', () => {
   it('does not take the parameter’s type in a SQL function that reads tables (the column wins there)', async () => {
     const e = await compileError({
@@ -357,6 +522,32 @@ CREATE FUNCTION app.f(y integer) RETURNS text LANGUAGE sql AS $$ SELECT app.d(y)
     });
     expect(e.details).toEqual([
       'a.sql:3:73: call to app.d with 1 argument(s) could go to app.d(integer) or app.d(text): the type of argument 1 cannot be known before the call runs; cast it (e.g. app.d(x::integer)) or qualify the name',
+    ]);
+  });
+
+  it('takes the parameter’s type in the arguments of the only FROM function, which see no columns (pgmq’s send overloads)', async () => {
+    const sends = `CREATE FUNCTION q.send(n text, delay integer) RETURNS SETOF bigint LANGUAGE sql AS $$ SELECT 1::bigint $$;
+CREATE FUNCTION q.send(n text, delay timestamp with time zone) RETURNS SETOF bigint LANGUAGE sql AS $$ SELECT 2::bigint $$;
+`;
+    const r = await byName({
+      'a.sql': `${sends}CREATE FUNCTION q.send_at(n text, delay timestamp with time zone) RETURNS SETOF bigint LANGUAGE sql AS $$
+  SELECT * FROM q.send(n, delay);
+$$;`,
+    });
+    const at = r.versions.find((v) => v.name === 'send' && v.args === 'text, timestamp with time zone')!.physicalName;
+    expect(r.get('send_at').source).toContain(`SELECT * FROM q.${at}(n, delay) AS send;`);
+    // Beside a table (or a subquery in the arguments) the name may be a column: still refused.
+    const e = await compileError({
+      'a.sql': `${sends}CREATE FUNCTION q.send_each(n text, delay integer) RETURNS SETOF bigint LANGUAGE sql AS $$
+  SELECT s FROM q.t, q.send(n, delay) s;
+$$;
+CREATE FUNCTION q.send_sub(n text, delay integer) RETURNS SETOF bigint LANGUAGE sql AS $$
+  SELECT * FROM q.send(n, (SELECT delay FROM q.t));
+$$;`,
+    });
+    expect(e.details.map((d) => d.slice(0, d.indexOf(': the type')))).toEqual([
+      'a.sql:4:22: call to q.send with 2 argument(s) could go to q.send(text, integer) or q.send(text, timestamp with time zone)',
+      'a.sql:7:17: call to q.send with 2 argument(s) could go to q.send(text, integer) or q.send(text, timestamp with time zone)',
     ]);
   });
 });

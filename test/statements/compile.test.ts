@@ -101,6 +101,34 @@ describe('compile: statements that are not functions', () => {
     const r = await compile({ 's.sql': `SET search_path = app, public;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n` }, { defaultSchema: 'app' });
     expect(r.versions.map((v) => `${v.schema}.${v.name}`)).toEqual(['app.f']);
   });
+
+  it('names each unqualified definition once, after the SET search_path in effect there, and none after a SET back to the default schema (a pg_dump file switches it often)', async () => {
+    const fn = (n: string) => `CREATE FUNCTION ${n}() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n`;
+    const details = await failure({
+      's.sql': `SET search_path = app, pg_catalog;\n${fn('a')}SET search_path = other, pg_catalog;\n${fn('b')}SET search_path = public, pg_catalog;\n${fn('c')}${touch}`,
+    });
+    expect(details).toEqual([
+      's.sql:2:1: a is not schema-qualified and follows SET search_path = app (s.sql:1:1), which push does not run: it would be created in public; qualify it or pass --schema app',
+      's.sql:4:1: b is not schema-qualified and follows SET search_path = other (s.sql:3:1), which push does not run: it would be created in public; qualify it or pass --schema other',
+    ]);
+  });
+
+  it('refuses a trigger or policy on an unqualified table, or an unqualified aggregate, after SET search_path to another schema (PostgREST’s pg_dump-shaped triggers)', async () => {
+    const details = await failure({
+      's.sql': `${touch.trimEnd()} CREATE FUNCTION app.add(s numeric, v numeric) RETURNS numeric LANGUAGE sql AS $$ SELECT s + v $$;
+SET search_path = app, pg_catalog;
+CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE TRIGGER other_touch BEFORE UPDATE ON app.other FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE AGGREGATE total(numeric) (sfunc = app.add, stype = numeric);
+SET search_path = public;
+CREATE TRIGGER public_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION app.touch();
+`,
+    });
+    expect(details).toEqual([
+      's.sql:3:1: the table items of trigger items_touch is not schema-qualified and follows SET search_path = app (s.sql:2:1), which push does not run: it would be looked up in public; qualify it or pass --schema app',
+      's.sql:5:1: total is not schema-qualified and follows SET search_path = app (s.sql:2:1), which push does not run: it would be created in public; qualify it or pass --schema app',
+    ]);
+  });
 });
 
 describe('compile: properties and bindings', () => {
@@ -177,6 +205,32 @@ describe('compile: properties and bindings', () => {
         ['DROP OPERATOR IF EXISTS app.~~~ (integer, integer)', `CREATE OPERATOR app.~~~ (function = ${phys('near')}, leftarg = int, rightarg = int)`],
         'a.sql:11:1',
       ],
+    ]);
+  });
+
+  it('takes the aggregate support function overload PostgreSQL looks up, by the state and argument types (PostgREST’s geo2json_trans)', async () => {
+    const trans = (next: string, body: string) => `CREATE FUNCTION app.trans(state jsonb, next ${next}) RETURNS jsonb LANGUAGE sql AS $$ SELECT ${body} $$;\n`;
+    const r = await compile(
+      {
+        'a.sql':
+          trans('anyelement', 'state || to_jsonb(next)') +
+          trans('app.items', "'[]'::jsonb") +
+          "CREATE AGGREGATE app.agg_any(anyelement) (initcond = '[]', stype = jsonb, sfunc = trans);\n" +
+          "CREATE AGGREGATE app.agg_items(app.items) (initcond = '[]', stype = jsonb, sfunc = app.trans, combinefunc = jsonb_concat);\n",
+      },
+      { defaultSchema: 'app' },
+    );
+    const phys = (next: string) => `app.${r.versions.find((v) => v.args === `jsonb, ${next}`)!.physicalName}`;
+    expect(r.statements.bindings.map((b) => [b.identity, b.versions])).toEqual([
+      ['aggregate app.agg_any(anyelement)', [phys('anyelement')]],
+      ['aggregate app.agg_items(app.items)', [phys('app.items')]],
+    ]);
+    // Neither taking (jsonb, integer): PostgreSQL would resolve the call at run time; procver asks.
+    const details = await failure({
+      'a.sql': trans('anyelement', 'state') + trans('app.items', 'state') + 'CREATE AGGREGATE app.agg_int(integer) (stype = jsonb, sfunc = app.trans);\n',
+    });
+    expect(details).toEqual([
+      'a.sql:3:1: CREATE AGGREGATE: app.trans is ambiguous between managed overloads app.trans(jsonb, anyelement) and app.trans(jsonb, app.items); name its argument types',
     ]);
   });
 

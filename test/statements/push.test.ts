@@ -183,3 +183,19 @@ describe('push: a migration-style file with functions, a trigger, an aggregate, 
     expect(await props(`${phys(third, 'item_count')}()`)).toEqual({ comment: 'Items, counted', grantees: null });
   });
 });
+
+describe('push: an aggregate of no arguments, agg(*) (PostgREST’s unsupported_agg)', () => {
+  it('is created, and the next push finds it in place (to_regprocedure refuses `(*)`, so it is looked up as `()`)', async () => {
+    const t = await createTestDatabase();
+    const sources = {
+      'a.sql': `CREATE FUNCTION app.tick(n integer) RETURNS integer LANGUAGE sql AS $$ SELECT n + 1 $$;
+CREATE AGGREGATE app.ticks(*) (sfunc = app.tick, stype = integer, initcond = '0');`,
+    };
+    await t.pool.query('CREATE SCHEMA app');
+    const first = await pushVersions(t.db, await compileFiles(sources), opts);
+    expect(first.statements!.bindings.created).toEqual(['aggregate app.ticks(*)']);
+    expect((await t.pool.query('SELECT app.ticks(*)::int AS n FROM generate_series(1, 3)')).rows).toEqual([{ n: 3 }]);
+    const again = await pushVersions(t.db, await compileFiles(sources), opts);
+    expect(again.statements!.bindings).toEqual({ created: [], moved: [], updated: [], repaired: [] });
+  });
+});
