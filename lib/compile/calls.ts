@@ -707,8 +707,19 @@ export function findCalls(def: Definition, ctx: CallContext): FoundReferences {
   const bodyTokens = def.body.kind === 'string' ? def.body.tokens : [];
   const relabeled =
     def.language === 'plpgsql' && bodyTokens.some((t, i) => t.text === '<<' && isNameToken(bodyTokens[i + 1]) && identValue(bodyTokens[i + 1]!) === def.name);
+  // Only text with `<its name>.` in it can qualify a parameter by the function's name: the tree
+  // walk is skipped elsewhere (most definitions), decided once per token list.
+  const qualifiesByName = new Map<ScanToken[], boolean>();
+  const mayQualify = (tokens: ScanToken[]) => {
+    let known = qualifiesByName.get(tokens);
+    if (known === undefined) {
+      known = tokens.some((t, i) => tokens[i + 1]?.text === '.' && isNameToken(t) && identValue(t) === def.name);
+      qualifiesByName.set(tokens, known);
+    }
+    return known;
+  };
   const qualifiers = (tree: unknown, tokens: ScanToken[], space: 'file' | 'body', toSpace: (loc: number) => number) => {
-    if (relabeled) return;
+    if (relabeled || !mayQualify(tokens)) return;
     for (const loc of ownNameReferences(tree, def)) {
       const t = tokens[tokenAt(tokens, toSpace(loc))];
       if (t) ownName.push({ space, start: t.start, end: t.end });

@@ -84,6 +84,8 @@ export function scanCode(source: string, options: { metaCommands?: boolean } = {
  */
 function blankCopyData(text: string): { text: string; copyData: ScannedCode['copyData'] } {
   const copyData: ScannedCode['copyData'] = [];
+  // Finding a COPY scans the file once more: a file without those four letters has none.
+  if (!/copy/i.test(text)) return { text, copyData };
   let bytes: Buffer | undefined;
   let from = 0;
   for (;;) {
