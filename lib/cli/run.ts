@@ -1,3 +1,4 @@
+import { pgCode, pgReason } from '../db/pgError';
 import { ProcverError, exitCodes } from '../errors';
 import type { Command } from './command';
 import { commandHelp, helpText } from './help';
@@ -39,10 +40,13 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`procver: ${e.message}\n\n${current ? commandHelp(current) : await help(undefined)}`);
       return 64;
     }
-    const err = e as Error & { code?: string };
-    // Errors from PostgreSQL carry a SQLSTATE; show the message, not a stack.
-    process.stderr.write(`procver: ${err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `database error ${err.code}: ` : ''}${err.message}\n`);
-    if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.stack}\n`);
+    const err = e as Error;
+    // Errors from PostgreSQL carry a SQLSTATE; show what PostgreSQL said, not the query drizzle
+    // wraps around it (pages of SQL) nor a stack: PROCVER_DEBUG shows both.
+    const code = pgCode(e);
+    process.stderr.write(`procver: ${code && /^[0-9A-Z]{5}$/.test(code) ? `database error ${code}: ` : ''}${pgReason(e)}\n`);
+    if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.message}\n${err.stack}\n`);
+    else if (err.message !== pgReason(e)) process.stderr.write('  (set PROCVER_DEBUG=1 to see the query and the stack)\n');
     return 70;
   }
 }

@@ -35,6 +35,16 @@ describe('procver CLI', () => {
     expect(r.stderr).toContain('run `procver migrate` first');
   });
 
+  it('an unexpected database error says what PostgreSQL said, not the query around it', async () => {
+    const broken = await createTestDatabase();
+    await broken.pool.query('ALTER TABLE procver.deployments RENAME TO deployments_elsewhere');
+    const r = await procver(['deployments', 'list'], { DATABASE_URL: broken.url });
+    expect(r.code).toBe(70);
+    expect(r.stderr).toBe('procver: database error 42P01: relation "procver.deployments" does not exist\n  (set PROCVER_DEBUG=1 to see the query and the stack)\n');
+    const debug = await procver(['deployments', 'list'], { DATABASE_URL: broken.url, PROCVER_DEBUG: '1' });
+    expect(debug.stderr).toContain('Failed query: ');
+  });
+
   it('says what to set when DATABASE_URL is missing', async () => {
     const r = await procverProcess(['migrate'], { DATABASE_URL: '' });
     expect(r.code).toBe(3);
