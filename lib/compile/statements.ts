@@ -196,7 +196,13 @@ class Resolver {
    * `preferArgs`: the argument types PostgreSQL looks the name up with, where it does (aggregate
    * support functions): among several that fit, the one taking exactly those is PostgreSQL's choice.
    */
-  resolve(qualified: string[], arity: number | null, exactArgs?: string, preferArgs?: string): Definition | null {
+  resolve(
+    qualified: string[],
+    arity: number | null,
+    exactArgs?: string,
+    preferArgs?: string,
+    fix = 'name its argument types, as in FUNCTION f(integer)',
+  ): Definition | null {
     const name = qualified[qualified.length - 1]!;
     const schema = qualified.length > 1 ? qualified[qualified.length - 2]! : null;
     let c = this.byName.get(name) ?? [];
@@ -207,7 +213,7 @@ class Resolver {
     const exact = c.filter((d) => d.args === preferArgs);
     if (exact.length === 1) return exact[0]!;
     if (c.length > 1) {
-      throw new Error(`${qualified.join('.')} is ambiguous between managed overloads ${c.map(key).join(' and ')}; name its argument types`);
+      throw new Error(`${qualified.join('.')} is ambiguous between managed overloads ${c.map(key).join(' and ')}; ${fix}`);
     }
     return c[0] ?? null;
   }
@@ -568,8 +574,17 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
   const last = code[code.length - 1]!;
   const span: [number, number] = [code[0]!.start, last.text === ';' ? code[code.length - 2]!.end : last.end];
   const base = { source: o.source, span, createSpan: createSpan(code), where: o.where, state: 'O' as FiringState };
+  // A binding names its function without argument types (a trigger's EXECUTE FUNCTION f(), an
+  // aggregate's SFUNC = f, an operator's FUNCTION = f): the way out of an ambiguity is a
+  // qualified name or distinct names.
   const one = (qualified: string[], arity: number | null, at: [number, number], preferArgs?: string): Reference[] => {
-    const d = resolver.resolve(qualified, arity, undefined, preferArgs);
+    const ways = [
+      ...(qualified.length === 1 ? ['qualify it with its schema'] : []),
+      ...(preferArgs === undefined ? [] : [`declare the one it means with exactly (${preferArgs}) (the types PostgreSQL looks it up with)`]),
+      'give the overloads different names',
+    ];
+    const fix = ways.join(', or ');
+    const d = resolver.resolve(qualified, arity, undefined, preferArgs, fix);
     return d ? [{ start: at[0], end: at[1], procedure: d }] : [];
   };
 

@@ -230,7 +230,7 @@ describe('compile: properties and bindings', () => {
       'a.sql': trans('anyelement', 'state') + trans('app.items', 'state') + 'CREATE AGGREGATE app.agg_int(integer) (stype = jsonb, sfunc = app.trans);\n',
     });
     expect(details).toEqual([
-      'a.sql:3:1: CREATE AGGREGATE: app.trans is ambiguous between managed overloads app.trans(jsonb, anyelement) and app.trans(jsonb, app.items); name its argument types',
+      'a.sql:3:1: CREATE AGGREGATE: app.trans is ambiguous between managed overloads app.trans(jsonb, anyelement) and app.trans(jsonb, app.items); declare the one it means with exactly (jsonb, integer) (the types PostgreSQL looks it up with), or give the overloads different names',
     ]);
   });
 
@@ -243,7 +243,7 @@ describe('compile: properties and bindings', () => {
         'CREATE TRIGGER t BEFORE UPDATE ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();\nCREATE TRIGGER t BEFORE INSERT ON app.items FOR EACH ROW EXECUTE FUNCTION app.touch();\n',
     });
     expect(details).toEqual([
-      'a.sql:4:1: GRANT … ON FUNCTION: app.f is ambiguous between managed overloads app.f(integer) and app.f(text); name its argument types',
+      'a.sql:4:1: GRANT … ON FUNCTION: app.f is ambiguous between managed overloads app.f(integer) and app.f(text); name its argument types, as in FUNCTION f(integer)',
       'a.sql:6:1: duplicate trigger t on app.items; first defined at a.sql:5:1',
     ]);
   });
