@@ -136,10 +136,17 @@ test('behind a trusted authenticating proxy, its header names the user and the r
 const port = () => Number(new URL(test.info().project.use.baseURL!).port);
 
 /**
- * Sends a body of up to 200 MB over a raw socket, 1 MB at a time, until the server answers.
+ * Starts a request that announces a 200 MB body (declared, or chunked) over a raw socket, sends at
+ * most `sendMb` of it, 1 MB at a time, and waits (up to 10 s) for the answer. A server that waits
+ * for the body never answers; one that refuses it answers with a fraction sent. (How much a client
+ * has pushed by the time the answer arrives measures loopback speed, not the server: the server
+ * discards a refused body for a grace second, so that number is not asserted.)
  * Returns the status, how long the answer took and how much had been sent by then.
  */
-async function sendHuge(path: string, opts: { chunked: boolean; headers?: Record<string, string> }): Promise<{ status: number; ms: number; sentMb: number }> {
+async function sendHuge(
+  path: string,
+  opts: { chunked: boolean; sendMb: number; headers?: Record<string, string> },
+): Promise<{ status: number; ms: number; sentMb: number }> {
   const total = 200 * 1024 * 1024;
   const chunk = Buffer.alloc(1024 * 1024, 0x61);
   const started = Date.now();
@@ -169,18 +176,29 @@ async function sendHuge(path: string, opts: { chunked: boolean; headers?: Record
   ];
   for (const [k, v] of Object.entries(opts.headers ?? {})) head.push(`${k}: ${v}`);
   socket.write(`${head.join('\r\n')}\r\n\r\n`);
-  while (!answer && sent < total && !socket.destroyed) {
+  const limit = Math.min(total, opts.sendMb * 1024 * 1024);
+  while (!answer && sent < limit && !socket.destroyed) {
     const piece = opts.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk;
     sent += chunk.length;
     // A server that stops reading never drains: the answer ends the wait.
     if (!socket.write(piece)) await Promise.race([new Promise<void>((r) => socket.once('drain', r)), answered.catch(() => undefined)]);
   }
-  await answered;
-  socket.destroy();
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${path}: no answer 10 s after sending ${sent / 1024 / 1024} MB of 200`)), 10_000);
+  });
+  try {
+    await Promise.race([answered, waited]);
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
+  }
   return answer!;
 }
 
 test('200 MB bodies are refused within a second, declared or streamed, on API and page paths, before any session work', async () => {
+  // A declared length is refused on the headers alone: no body byte is sent before the answer. A
+  // chunked one is counted as it comes: 2 MB (32 times the largest body any route takes) must do.
   const cases: [string, boolean, number][] = [
     ['/api/session', false, 413],
     ['/api/session', true, 413],
@@ -189,13 +207,12 @@ test('200 MB bodies are refused within a second, declared or streamed, on API an
     ['/procedures', false, 413],
     ['/procedures', true, 411],
   ];
-  // Four at once per case, as in the report: each is answered long before its body could have arrived.
+  // Four at once per case, as in the report.
   for (const [path, chunked, expected] of cases) {
-    const results = await Promise.all(Array.from({ length: 4 }, () => sendHuge(path, { chunked })));
+    const results = await Promise.all(Array.from({ length: 4 }, () => sendHuge(path, { chunked, sendMb: chunked ? 2 : 0 })));
     for (const r of results) {
       expect({ path, chunked, status: r.status }).toEqual({ path, chunked, status: expected });
       expect(r.ms, `${path} chunked=${chunked}`).toBeLessThan(1000);
-      expect(r.sentMb, `${path} chunked=${chunked}`).toBeLessThan(100);
     }
   }
 });
