@@ -55,9 +55,6 @@ interface ExistingFunction {
 export async function pushVersions(db: Db, compiled: CompileResult, opts: PushOptions): Promise<PushResult> {
   return db.transaction(async (tx) => {
     await lockRegistry(tx);
-    // The path compile resolved unqualified calls through is the one PostgreSQL checks the bodies
-    // with (check_function_bodies) for the rest of this transaction; procver's own SQL is qualified.
-    if (compiled.searchPath) await tx.execute(sql.raw(`SET LOCAL search_path TO ${compiled.searchPath.map(quoteIdent).join(', ')}`));
     const result: PushResult = { created: [], recreated: [], unchanged: 0, retired: [], drifted: [], rehashed: [] };
     const all = compiled.versions;
     const names = all.map((v) => v.physicalName);

@@ -44,12 +44,6 @@ export interface CompileResult {
   notices: string[];
   /** properties, bindings, entry points and skipped statements (lib/compile/statements.ts) */
   statements: StatementsResult;
-  /**
-   * The search path given to compile (--search-path, PROCVER_SEARCH_PATH, the file), if one was:
-   * push creates the definitions under it, so PostgreSQL checks their bodies as compile resolved
-   * their calls and as they will run.
-   */
-  searchPath?: string[];
 }
 
 export interface CompileOptions extends Partial<StatementOptions> {
@@ -154,14 +148,7 @@ export async function compileSources(sources: SourceText[], options: CompileOpti
   const lines = (ds: Diagnostic[]) => ds.map((d) => `${d.where}: ${d.message}`);
   const byKey = new Map([...compiled.values()].map((v) => [`${v.schema}.${v.name}(${v.args})`, v]));
   const statements: StatementsResult = { ...classified, bindings: compileBindings(classified.bindings, (p) => byKey.get(p)!) };
-  return {
-    versions: [...compiled.values()],
-    files: sources.length,
-    warnings: options.strict ? [] : lines(ctx.warnings),
-    notices: lines(notices),
-    statements,
-    ...(options.searchPath ? { searchPath: options.searchPath } : {}),
-  };
+  return { versions: [...compiled.values()], files: sources.length, warnings: options.strict ? [] : lines(ctx.warnings), notices: lines(notices), statements };
 }
 
 function compileFailed(diagnostics: Diagnostic[]): ProcverError {

@@ -1,8 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileSources } from '../../lib/compile/compile';
 import { qualifiedName } from '../../lib/compile/parser';
-import { SourceText } from '../../lib/compile/sourceText';
 import { auditLog, versions } from '../../lib/db/schema';
 import { ProcverError } from '../../lib/errors';
 import { pushVersions, type PushOptions } from '../../lib/push';
@@ -212,29 +210,5 @@ describe('push: hostile names', () => {
     expect(r.rows[0].one).toBe(1);
     expect((await t.db.select().from(versions)).map((x) => x.schema)).toEqual([v.schema]);
     expect((await t.db.select().from(auditLog)).length).toBe(1);
-  });
-});
-
-describe('push: the search path compile was given', () => {
-  it('is the path PostgreSQL checks the bodies with, for this push only', async () => {
-    const t = await createTestDatabase();
-    await t.pool.query('CREATE SCHEMA app; CREATE TABLE app.items (n int); INSERT INTO app.items VALUES (1), (2)');
-    const files = [new SourceText('a.sql', 'CREATE FUNCTION app.item_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM items $$;')];
-    // Without it, the session's path (public) does not find the table: PostgreSQL refuses the body.
-    const refused = await pushVersions(t.db, await compileSources(files), opts).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ProcverError);
-    expect((refused as ProcverError).message).toContain('relation "items" does not exist');
-    const compiled = await compileSources(files, { searchPath: ['app', 'public'] });
-    expect(compiled.searchPath).toEqual(['app', 'public']);
-    expect((await pushVersions(t.db, compiled, opts)).created).toEqual([`app.${compiled.versions[0]!.physicalName}`]);
-    const client = await t.pool.connect();
-    try {
-      expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('"$user", public');
-      await client.query('SET search_path TO app');
-      expect((await client.query(`SELECT app.${compiled.versions[0]!.physicalName}() AS n`)).rows).toEqual([{ n: 2 }]);
-    } finally {
-      await client.query('RESET search_path');
-      client.release();
-    }
   });
 });
