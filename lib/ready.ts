@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { pendingMigrations } from './db/migrate';
+import { registryState, unknownMigrationsMessage } from './db/migrate';
 
 interface ReadyCheck {
   ok: boolean;
@@ -25,9 +25,9 @@ export async function readiness(pool: pg.Pool, collectorStaleMs: number, now = n
     return { ready: false, checks: { database: { ok: false, detail: `unreachable${code ? ` (${code})` : ''}` }, registry: skipped, collector: skipped } };
   }
   const database = { ok: true, detail: 'reachable' };
-  const pending = await pendingMigrations(pool);
-  if (pending.length > 0) {
-    const registry = { ok: false, detail: `${pending.length} migration(s) pending: run \`procver migrate\`` };
+  const { pending, unknown } = await registryState(pool);
+  if (pending > 0 || unknown > 0) {
+    const registry = { ok: false, detail: pending > 0 ? `${pending} migration(s) pending: run \`procver migrate\`` : unknownMigrationsMessage(unknown) };
     return { ready: false, checks: { database, registry, collector: { ok: false, detail: 'not checked: the registry is not migrated' } } };
   }
   const registry = { ok: true, detail: 'migrated' };

@@ -65,23 +65,32 @@ export async function migrate(pool: pg.Pool, opts: { upTo?: number } = {}): Prom
 }
 
 /**
- * Every command but `migrate` calls this: it refuses to work on an outdated registry, and on one a
- * newer procver has migrated (an old binary left on a cron host would write without what the new
- * columns and tables record: a quarantine's WAL position, say, which cleanup's safety rests on).
+ * How the registry in this database stands against this procver's migrations: `pending`, those
+ * it lacks; `unknown`, those it has that this procver does not know (a newer procver migrated it,
+ * or a build this one is not).
  */
-export async function requireMigrated(pool: pg.Pool): Promise<void> {
+export async function registryState(pool: pg.Pool): Promise<{ pending: number; unknown: number }> {
   const applied = await appliedMigrations(pool);
   const known = registryMigrations();
-  const pending = known.filter((m) => !applied.has(m.hash));
-  if (pending.length > 0) {
-    throw new ProcverError('not_migrated', `the procver registry in this database is missing ${pending.length} migration(s); run \`procver migrate\` first`);
-  }
   const knownHashes = new Set(known.map((m) => m.hash));
-  const newer = [...applied].filter((h) => !knownHashes.has(h)).length;
-  if (newer > 0) {
-    throw new ProcverError(
-      'not_migrated',
-      `the procver registry in this database has ${newer} migration(s) this procver does not know: a newer procver migrated it; upgrade procver here (every procver that works on one registry must be the same version)`,
-    );
+  return { pending: known.filter((m) => !applied.has(m.hash)).length, unknown: [...applied].filter((h) => !knownHashes.has(h)).length };
+}
+
+/** What to say about a registry this procver does not know all the migrations of. */
+export function unknownMigrationsMessage(unknown: number): string {
+  return `the procver registry in this database has ${unknown} migration(s) this procver does not know: a newer procver (or another build) migrated it; run that procver, or upgrade this one (every procver that works on one registry must be the same version)`;
+}
+
+/**
+ * Every command but `migrate`, and every dashboard change (lib/web/http.ts), calls this: it refuses
+ * to work on an outdated registry, and on one a newer procver has migrated (an old binary left on a
+ * cron host, or an old dashboard, would write without what the new columns and tables record: a
+ * quarantine's WAL position, say, which cleanup's safety rests on).
+ */
+export async function requireMigrated(pool: pg.Pool): Promise<void> {
+  const { pending, unknown } = await registryState(pool);
+  if (pending > 0) {
+    throw new ProcverError('not_migrated', `the procver registry in this database is missing ${pending} migration(s); run \`procver migrate\` first`);
   }
+  if (unknown > 0) throw new ProcverError('not_migrated', unknownMigrationsMessage(unknown));
 }

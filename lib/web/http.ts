@@ -1,5 +1,7 @@
 import 'server-only';
 import type { z } from 'zod';
+import { requireMigrated } from '../db/migrate';
+import { pool } from '../db/pool';
 import { ProcverError, httpStatus } from '../errors';
 import { currentActor, hasRole, type Actor, type Role } from './actor';
 import { MAX_BODY_BYTES, readJsonBody } from './requestBody';
@@ -59,6 +61,8 @@ export async function mutation<S extends z.ZodType, T>(req: Request, schema: S, 
     const actor = await currentActor();
     if (!actor) return json({ error: 'sign in first', code: 'unauthorized' }, 401);
     if (!hasRole(actor, minRole)) return json({ error: `this needs the ${minRole} role`, code: 'forbidden' }, 403);
+    // A dashboard older (or newer) than the registry would write without what the other version records.
+    await requireMigrated(pool());
     return json(await run(input.input, actor));
   } catch (e) {
     return errorResponse(e);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { migrate, pendingMigrations, registryMigrations, requireMigrated } from '../../lib/db/migrate';
+import { migrate, pendingMigrations, registryMigrations, requireMigrated, unknownMigrationsMessage } from '../../lib/db/migrate';
+import { readiness } from '../../lib/ready';
 import { findDrift } from '../../lib/drift';
 import { createTestDatabase } from '../helpers/db';
 import { compileFiles } from '../helpers/sources';
@@ -43,8 +44,12 @@ describe('registry migrations', () => {
     await expect(requireMigrated(t.pool)).rejects.toMatchObject({
       code: 'not_migrated',
       message:
-        'the procver registry in this database has 1 migration(s) this procver does not know: a newer procver migrated it; upgrade procver here (every procver that works on one registry must be the same version)',
+        'the procver registry in this database has 1 migration(s) this procver does not know: a newer procver (or another build) migrated it; run that procver, or upgrade this one (every procver that works on one registry must be the same version)',
     });
+    // The dashboard's readiness says the same: a load balancer sends it no traffic.
+    const ready = await readiness(t.pool, 60_000);
+    expect(ready.ready).toBe(false);
+    expect(ready.checks.registry).toEqual({ ok: false, detail: unknownMigrationsMessage(1) });
   });
 
   it('gives versions quarantined before it a quarantine WAL position, and no other version one', async () => {

@@ -235,3 +235,21 @@ test('the Audit page shows a broken hash chain, naming the first broken entry', 
   // Left as found, the cached verdict included: later tests see a verified chain.
   await chainVerdict(/Hash chain verified/);
 });
+
+test('a dashboard older than its registry (a newer procver migrated it) refuses changes, naming the fix, and is not ready', async ({ request }) => {
+  await signIn(request);
+  const p = await ownProcedure('newer_registry', { deployments: false });
+  const marker = `a-migration-from-a-newer-procver-${p.v1}`;
+  await registry().pool.query('INSERT INTO procver.__drizzle_migrations (hash, created_at) VALUES ($1, 0)', [marker]);
+  try {
+    const refused = await request.post(`/api/versions/e2e.${p.v1}/retire`, { data: { reason: 'old dashboard' } });
+    expect(refused.status()).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'not_migrated', error: expect.stringContaining('1 migration(s) this procver does not know') });
+    const ready = await request.get('/api/ready');
+    expect(ready.status()).toBe(503);
+    expect((await registry().pool.query('SELECT status FROM procver.versions WHERE physical_name = $1', [p.v1])).rows).toEqual([{ status: 'live' }]);
+  } finally {
+    await registry().pool.query('DELETE FROM procver.__drizzle_migrations WHERE hash = $1', [marker]);
+  }
+  expect((await request.post(`/api/versions/e2e.${p.v1}/retire`, { data: { reason: 'same version again' } })).status()).toBe(200);
+});
