@@ -57,8 +57,9 @@ async function applyBindings(tx: Tx, list: CompiledBinding[], versionIds: Map<st
     const found = damage.get(b.identity);
     if (repair && !found) continue;
     await tx.execute(sql`SAVEPOINT procver_binding`);
-    const ownStates = b.kind === 'trigger' ? await partitionsFiringOnTheirOwn(tx, b) : [];
+    let ownStates: { table: string; state: FiringState }[] = [];
     try {
+      if (b.kind === 'trigger') ownStates = await partitionsFiringOnTheirOwn(tx, b);
       for (const s of b.statements) await tx.execute(sql.raw(s));
       for (const p of ownStates) await tx.execute(sql.raw(firingStateSql({ name: b.object.name[1]!, on: p.table }, p.state)));
     } catch (e) {
@@ -150,6 +151,7 @@ async function lookUpSignature(tx: Tx, catalog: BindingCatalog, signature: strin
     return r.rows[0]?.oid ?? null;
   } catch (e) {
     await tx.execute(sql`ROLLBACK TO SAVEPOINT procver_lookup`);
+    await tx.execute(sql`RELEASE SAVEPOINT procver_lookup`);
     if (pgCode(e) === '42704' || pgCode(e) === '3F000') return null; // undefined_object, invalid_schema_name
     throw e;
   }

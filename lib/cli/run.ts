@@ -1,4 +1,3 @@
-import { pgCode, pgReason } from '../db/pgError';
 import { ProcverError, exitCodes } from '../errors';
 import type { Command } from './command';
 import { commandHelp, helpText } from './help';
@@ -40,13 +39,16 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`procver: ${e.message}\n\n${current ? commandHelp(current) : await help(undefined)}`);
       return 64;
     }
-    const err = e as Error;
-    // Errors from PostgreSQL carry a SQLSTATE; show what PostgreSQL said, not the query drizzle
-    // wraps around it (pages of SQL) nor a stack: PROCVER_DEBUG shows both.
-    const code = pgCode(e);
-    process.stderr.write(`procver: ${code && /^[0-9A-Z]{5}$/.test(code) ? `database error ${code}: ` : ''}${pgReason(e)}\n`);
-    if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.message}\n${err.stack}\n`);
-    else if (err.message !== pgReason(e)) process.stderr.write('  (set PROCVER_DEBUG=1 to see the query and the stack)\n');
+    const err = e as Error & { query?: unknown };
+    // drizzle wraps PostgreSQL's error in one whose message is the query (pages of SQL): show what
+    // PostgreSQL said and its SQLSTATE (errors from the server carry a severity), not a stack.
+    // PROCVER_DEBUG shows the stack, which begins with the query.
+    const wrapped = typeof err.query === 'string' && err.cause instanceof Error;
+    const shown = (wrapped ? err.cause : err) as Error & { code?: string; severity?: string };
+    const sqlstate = typeof shown.severity === 'string' && typeof shown.code === 'string' ? shown.code : undefined;
+    process.stderr.write(`procver: ${sqlstate ? `database error ${sqlstate}: ` : ''}${shown.message}\n`);
+    if (process.env.PROCVER_DEBUG) process.stderr.write(`${err.stack}\n`);
+    else if (wrapped) process.stderr.write('  (set PROCVER_DEBUG=1 to see the query and the stack)\n');
     return 70;
   }
 }

@@ -575,11 +575,11 @@ function bindingOf(o: OtherStatement, resolver: Resolver, defaultSchema: string)
   const span: [number, number] = [code[0]!.start, last.text === ';' ? code[code.length - 2]!.end : last.end];
   const base = { source: o.source, span, createSpan: createSpan(code), where: o.where, state: 'O' as FiringState };
   // A binding names its function without argument types (a trigger's EXECUTE FUNCTION f(), an
-  // aggregate's SFUNC = f, an operator's FUNCTION = f): the way out of an ambiguity is a
-  // qualified name or distinct names.
+  // aggregate's SFUNC = f, an operator's FUNCTION = f): the way out of an ambiguity is the exact
+  // types PostgreSQL looks it up with, where it does, or distinct names.
   const one = (qualified: string[], arity: number | null, at: [number, number], preferArgs?: string): Reference[] => {
+    // (Qualifying would not help: the overloads left are in one schema.)
     const ways = [
-      ...(qualified.length === 1 ? ['qualify it with its schema'] : []),
       ...(preferArgs === undefined ? [] : [`declare the one it means with exactly (${preferArgs}) (the types PostgreSQL looks it up with)`]),
       'give the overloads different names',
     ];
