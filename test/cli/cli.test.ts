@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dropLikeCleanup } from '../helpers/cleanup';
 import { procver, procverBin as bin, procverProcess, type CliResult } from '../helpers/cli';
+import { unknownMigrationsMessage } from '../../lib/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { writeTree } from '../helpers/sources';
 
@@ -43,6 +44,14 @@ describe('procver CLI', () => {
     expect(r.stderr).toBe('procver: database error 42P01: relation "procver.deployments" does not exist\n  (set PROCVER_DEBUG=1 to see the query and the stack)\n');
     const debug = await procver(['deployments', 'list'], { DATABASE_URL: broken.url, PROCVER_DEBUG: '1' });
     expect(debug.stderr).toContain('Failed query: ');
+  });
+
+  it('migrate refuses a registry a newer procver migrated, changing nothing', async () => {
+    const newer = await createTestDatabase();
+    await newer.pool.query(`INSERT INTO procver.__drizzle_migrations (hash, created_at) VALUES ('a-migration-from-a-newer-procver', 0)`);
+    const r = await procver(['migrate'], { DATABASE_URL: newer.url });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(`procver: ${unknownMigrationsMessage(1)}\n`);
   });
 
   it('says what to set when DATABASE_URL is missing', async () => {
