@@ -37,7 +37,9 @@ export async function previewPlan(db: Db, targets: InstanceTarget[], config: Cle
   const evidence = hasRole(who, cleanupNeeds.check) ? await serialized(() => recentOrFresh(db, targets, config)) : await stored(db, targets, config);
   if (!evidence) return { reading: 'none' };
   const plan = await planFromRegistry(db, targets, config, evidence.readAfter);
-  return { reading: evidence.source, readAt: (await latestReadings(db, targets)).readAt, plan };
+  // A reading taken for this view moved the instances' latest reading; otherwise it is as read above.
+  const readAt = evidence.source === 'taken' ? (await latestReadings(db, targets)).readAt : evidence.readAt;
+  return { reading: evidence.source, readAt, plan };
 }
 
 interface Latest {
@@ -64,11 +66,18 @@ async function latestReadings(db: Db, targets: InstanceTarget[]): Promise<Latest
   };
 }
 
+/** What a plan is computed on: where the reading came from, what is stale, and how old it is (a taken one: read again after). */
+interface Evidence {
+  source: ReadingSource;
+  readAfter: Date;
+  readAt: Date | null;
+}
+
 /** A viewer's evidence: what the registry holds, never a new reading. */
-async function stored(db: Db, targets: InstanceTarget[], config: CleanupConfig): Promise<{ source: 'stored'; readAfter: Date } | null> {
+async function stored(db: Db, targets: InstanceTarget[], config: CleanupConfig): Promise<Evidence | null> {
   const latest = await latestReadings(db, targets);
   if (latest.readAt === null) return null;
-  return { source: 'stored', readAfter: new Date(latest.now.getTime() - config.staleAfterMs) };
+  return { source: 'stored', readAfter: new Date(latest.now.getTime() - config.staleAfterMs), readAt: latest.readAt };
 }
 
 /**
@@ -77,13 +86,13 @@ async function stored(db: Db, targets: InstanceTarget[], config: CleanupConfig):
  * as freshReading's are: an instance whose latest attempt failed has only an older reading, and its
  * gap makes its usage unknown either way.
  */
-async function recentOrFresh(db: Db, targets: InstanceTarget[], config: CleanupConfig): Promise<{ source: 'taken' | 'reused'; readAfter: Date }> {
-  const { now, attempts } = await latestReadings(db, targets);
+async function recentOrFresh(db: Db, targets: InstanceTarget[], config: CleanupConfig): Promise<Evidence> {
+  const { now, attempts, readAt } = await latestReadings(db, targets);
   const tried = attempts.filter((a): a is Date => a !== null);
   if (tried.length === attempts.length && tried.every((a) => now.getTime() - a.getTime() < config.collectIntervalMs)) {
-    return { source: 'reused', readAfter: new Date(Math.min(...tried.map((a) => a.getTime()))) };
+    return { source: 'reused', readAfter: new Date(Math.min(...tried.map((a) => a.getTime()))), readAt };
   }
-  return { source: 'taken', readAfter: await freshReading(db, targets) };
+  return { source: 'taken', readAfter: await freshReading(db, targets), readAt: null };
 }
 
 /**

@@ -27,11 +27,6 @@ async function appliedMigrations(client: pg.PoolClient | pg.Pool): Promise<Set<s
   return new Set(rows.rows.map((r) => r.hash));
 }
 
-export async function pendingMigrations(pool: pg.Pool): Promise<MigrationMeta[]> {
-  const applied = await appliedMigrations(pool);
-  return registryMigrations().filter((m) => !applied.has(m.hash));
-}
-
 /**
  * Applies pending registry migrations in one transaction; returns how many were applied.
  * `upTo` stops after that many migrations in all (tests of a migration over older data).

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { migrate, pendingMigrations, registryMigrations, requireMigrated, unknownMigrationsMessage } from '../../lib/db/migrate';
+import { migrate, registryMigrations, registryState, requireMigrated, unknownMigrationsMessage } from '../../lib/db/migrate';
 import { readiness } from '../../lib/ready';
 import { findDrift } from '../../lib/drift';
 import { createTestDatabase } from '../helpers/db';
@@ -80,7 +80,7 @@ CREATE FUNCTION app.h() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 3; E
     const t = await createTestDatabase({ migrated: false });
     const applied = await Promise.all([migrate(t.pool), migrate(t.pool), migrate(t.pool)]);
     expect(applied.reduce((a, b) => a + b, 0)).toBe(registryMigrations().length);
-    expect(await pendingMigrations(t.pool)).toEqual([]);
+    expect(await registryState(t.pool)).toEqual({ pending: 0, unknown: 0 });
   });
 
   it('stores no regprocedure or other reg* columns (pg_upgrade refuses them)', async () => {
