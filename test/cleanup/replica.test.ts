@@ -71,6 +71,15 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     return control;
   }
 
+  /** Pushes app.<name>(x integer), which returns x, and returns its physical name. */
+  async function pushReader(name: string): Promise<string> {
+    const compiled = await compileFiles({
+      [`${name}.sql`]: `CREATE FUNCTION app.${name}(x integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x; END $$;`,
+    });
+    await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
+    return compiled.versions[0]!.physicalName;
+  }
+
   const rowOf = (rows: PlanRow[], physical: string) => rows.find((r) => r.physicalName === physical)!;
   const inFlight = (row: PlanRow) => row.checks.find((c) => c.name === 'in_flight')!;
   const state = async (physical: string) =>
@@ -91,11 +100,7 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
   it('refuses the drop while the replica has not replayed the rename, then while a transaction older than its replay is open there, and drops once it ended', {
     timeout: 180_000,
   }, async () => {
-    const compiled = await compileFiles({
-      'a.sql': 'CREATE FUNCTION app.lagging(x integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x; END $$;',
-    });
-    await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
-    const physical = compiled.versions[0]!.physicalName;
+    const physical = await pushReader('lagging');
     await pair.waitForReplay();
     await collectUsage(db, targets); // usage history on both instances starts here
     // Called on the standby once, long ago: its counters there are under the name it has there.
@@ -193,11 +198,7 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
   it('a call on the replica to the old name after it applied the rename reaches the tripwire: the version is put back, its barriers cleared', {
     timeout: 120_000,
   }, async () => {
-    const compiled = await compileFiles({
-      'b.sql': 'CREATE FUNCTION app.late_reader(x integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x; END $$;',
-    });
-    await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
-    const physical = compiled.versions[0]!.physicalName;
+    const physical = await pushReader('late_reader');
     await retireVersion(db, { name: physical, reason: 'test', actor: 'test' });
     await sleep(2200);
     const quarantined = await runCleanup(db, targets, config, { apply: true, actor: 'test' });
@@ -215,14 +216,11 @@ describe.skipIf(unavailable !== null)('cleanup: a lagging streaming replica and 
     expect(await state(physical)).toEqual({ id: v.id, status: 'retired', quarantine_name: null, lsn: null });
     expect(await replicaBarriers(v.id)).toEqual([]);
   });
+
   it('a call on the replica to the old name before it applied the rename counts as a call of the version: it is put back, not dropped', {
     timeout: 120_000,
   }, async () => {
-    const compiled = await compileFiles({
-      'c.sql': 'CREATE FUNCTION app.early_reader(x integer) RETURNS integer LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x; END $$;',
-    });
-    await pushVersions(db, compiled, { actor: 'test', grants: { roles: [], publicExecute: true }, sourceLabel: 'test' });
-    const physical = compiled.versions[0]!.physicalName;
+    const physical = await pushReader('early_reader');
     await pair.waitForReplay();
     await collectUsage(db, targets); // usage history on both instances starts here
     await retireVersion(db, { name: physical, reason: 'test', actor: 'test' });
