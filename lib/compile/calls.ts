@@ -154,23 +154,13 @@ function ownNameReferences(tree: unknown, def: Definition): number[] {
   // In SQL a column wins: a FROM item of that name makes `name.x` its column.
   if (def.language !== 'plpgsql' && namesRangeItem(tree, def.name)) return [];
   const out: number[] = [];
-  const visit = (n: unknown): void => {
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x);
-      return;
-    }
-    if (!n || typeof n !== 'object') return;
-    for (const k in n as Node) {
-      const v = (n as Node)[k];
-      if (k === 'ColumnRef') {
-        const fields = ((v as Node)['fields'] as Node[] | undefined) ?? [];
-        const [q, p] = fields.map((f) => (f['String'] as { sval?: string } | undefined)?.sval);
-        if (fields.length === 2 && q === def.name && p !== undefined && params.has(p)) out.push((v as Node)['location'] as number);
-      }
-      visit(v);
-    }
-  };
-  visit(tree);
+  walk(tree, (k, v) => {
+    if (k !== 'ColumnRef') return false;
+    const fields = ((v as Node)['fields'] as Node[] | undefined) ?? [];
+    const [q, p] = fields.map((f) => (f['String'] as { sval?: string } | undefined)?.sval);
+    if (fields.length === 2 && q === def.name && p !== undefined && params.has(p)) out.push((v as Node)['location'] as number);
+    return false;
+  });
   return out;
 }
 
